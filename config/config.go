@@ -1,0 +1,76 @@
+package config
+
+import (
+	"net"
+	"strconv"
+	"time"
+)
+
+// Mode says how rt shares rooms and presence between processes.
+type Mode string
+
+const (
+	// ModeEmbedded keeps everything in this process (REDIS_URL empty).
+	ModeEmbedded Mode = "embedded"
+	// ModeRedis shares rooms and presence through Redis (REDIS_URL set).
+	ModeRedis Mode = "redis"
+)
+
+// DefaultJWTSecret is the development secret; rt warns while it is in use.
+const DefaultJWTSecret = "change-me"
+
+// Config is every setting rt reads at start. Durations are already parsed and
+// origins already normalised.
+//
+// The env tags name the variables and their defaults; Load also uses them to
+// name the variable in error messages. An empty variable counts as unset and
+// gets the default, except JWT_SECRET (see Load).
+type Config struct {
+	Host      string `env:"HOST" envDefault:"127.0.0.1"`
+	Port      int    `env:"PORT" envDefault:"8000"`
+	RedisURL  string `env:"REDIS_URL"`
+	JWTSecret string `env:"JWT_SECRET" envDefault:"change-me"`
+	JWTAlg    string `env:"JWT_ALG" envDefault:"HS256"`
+	// AllowedOrigins are normalised (NormalizeOrigin) and free of duplicates.
+	AllowedOrigins    []string      `env:"ALLOWED_ORIGINS" envDefault:"http://localhost:8000"`
+	PresenceTTL       time.Duration `env:"PRESENCE_TTL" envDefault:"60"`
+	HeartbeatInterval time.Duration `env:"HEARTBEAT_INTERVAL" envDefault:"25"`
+	IdleTimeout       time.Duration `env:"IDLE_TIMEOUT" envDefault:"70"`
+	// MaxFrameBytes is the largest frame a client may send; larger closes with 1009.
+	MaxFrameBytes int `env:"MAX_FRAME_BYTES" envDefault:"65536"`
+	// MaxTextBytes is the largest message text a client may send, in bytes.
+	MaxTextBytes int `env:"MAX_TEXT_BYTES" envDefault:"4096"`
+	// SendQueue is how many outbound frames a connection may have waiting;
+	// one more closes it with 4002.
+	SendQueue int `env:"SEND_QUEUE" envDefault:"256"`
+	// WriteTimeout bounds one write to a socket.
+	WriteTimeout time.Duration `env:"WRITE_TIMEOUT" envDefault:"10s"`
+}
+
+// Mode reports embedded or redis, from REDIS_URL.
+func (c Config) Mode() Mode {
+	if c.RedisURL == "" {
+		return ModeEmbedded
+	}
+	return ModeRedis
+}
+
+// Addr is the listen address host:port.
+func (c Config) Addr() string { return net.JoinHostPort(c.Host, strconv.Itoa(c.Port)) }
+
+// hmacKeyBytes is the hash size of each accepted algorithm. RFC 7518 §3.2
+// requires an HMAC key at least that long; shorter keys are easier to guess.
+var hmacKeyBytes = map[string]int{"HS256": 32, "HS384": 48, "HS512": 64}
+
+// Warnings lists settings that are valid but unsafe outside development. They
+// never contain the secret itself.
+func (c Config) Warnings() []string {
+	var w []string
+	if c.JWTSecret == DefaultJWTSecret {
+		w = append(w, "JWT_SECRET is the default development secret; set your own before exposing rt")
+	} else if n := hmacKeyBytes[c.JWTAlg]; len(c.JWTSecret) < n {
+		w = append(w, "JWT_SECRET is shorter than "+strconv.Itoa(n)+" bytes; "+
+			c.JWTAlg+" wants a key at least as long as its hash (RFC 7518 §3.2)")
+	}
+	return w
+}

@@ -1,0 +1,82 @@
+package config
+
+import (
+	"bytes"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"go.uber.org/fx"
+)
+
+func TestWarnings(t *testing.T) {
+	tests := []struct {
+		secret, alg string
+		want        string // substring of the only warning, or "" for none
+	}{
+		{DefaultJWTSecret, "HS256", "JWT_SECRET is the default development secret; set your own before exposing rt"},
+		{"tiny-key", "HS256", "shorter than 32 bytes"},
+		{strings.Repeat("k", 32), "HS256", ""},
+		{strings.Repeat("k", 32), "HS512", "shorter than 64 bytes"},
+		{strings.Repeat("k", 64), "HS512", ""},
+	}
+	for _, tt := range tests {
+		w := Config{JWTSecret: tt.secret, JWTAlg: tt.alg}.Warnings()
+		switch {
+		case tt.want == "" && len(w) != 0:
+			t.Errorf("%s/%d bytes: unexpected warnings %q", tt.alg, len(tt.secret), w)
+		case tt.want != "" && (len(w) != 1 || !strings.Contains(w[0], tt.want)):
+			t.Errorf("%s/%d bytes: warnings %q, want one containing %q", tt.alg, len(tt.secret), w, tt.want)
+		}
+		for _, line := range w {
+			if tt.secret != DefaultJWTSecret && strings.Contains(line, tt.secret) {
+				t.Errorf("warning shows the secret: %q", line)
+			}
+		}
+	}
+}
+
+// isolate sets every variable to empty (= default) so the test does not
+// depend on the environment it runs in, then applies set.
+func isolate(t *testing.T, set map[string]string) {
+	for _, v := range variables {
+		t.Setenv(v.name, "")
+	}
+	t.Setenv("JWT_SECRET", DefaultJWTSecret) // empty would be an error
+	for k, v := range set {
+		t.Setenv(k, v)
+	}
+}
+
+func TestFromOS(t *testing.T) {
+	isolate(t, map[string]string{"PORT": "9000", "ALLOWED_ORIGINS": "https://a.example"})
+	c, err := FromOS()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Port != 9000 || len(c.AllowedOrigins) != 1 || c.AllowedOrigins[0] != "https://a.example" {
+		t.Errorf("FromOS = %+v", c)
+	}
+}
+
+func TestModule(t *testing.T) {
+	isolate(t, nil)
+	var buf bytes.Buffer
+	prev := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(&buf, nil)))
+	defer slog.SetDefault(prev)
+
+	var c Config
+	if err := fx.New(Module, fx.NopLogger, fx.Populate(&c)).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if c.Port != 8000 || !strings.Contains(buf.String(), "default development secret") {
+		t.Errorf("port %d, log %q", c.Port, buf.String())
+	}
+
+	isolate(t, map[string]string{"PORT": "abc"})
+	err := fx.New(Module, fx.NopLogger, fx.Populate(&c)).Err()
+	if err == nil || !strings.Contains(err.Error(), `PORT="abc"`) {
+		t.Errorf("bad PORT: err = %v", err)
+	}
+}

@@ -1,0 +1,162 @@
+package config
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+// defaults is what Load returns for an empty environment.
+func defaults() Config {
+	return Config{
+		Host: "127.0.0.1", Port: 8000, JWTSecret: DefaultJWTSecret, JWTAlg: "HS256",
+		AllowedOrigins: []string{"http://localhost:8000"},
+		PresenceTTL:    60 * time.Second, HeartbeatInterval: 25 * time.Second, IdleTimeout: 70 * time.Second,
+		MaxFrameBytes: 65536, MaxTextBytes: 4096, SendQueue: 256, WriteTimeout: 10 * time.Second,
+	}
+}
+
+func TestLoadDefaults(t *testing.T) {
+	for _, environ := range []map[string]string{nil, {}, {"PORT": "", "HOST": "", "ALLOWED_ORIGINS": ""}} {
+		got, err := Load(environ)
+		if err != nil {
+			t.Fatalf("Load(%v): %v", environ, err)
+		}
+		if !reflect.DeepEqual(got, defaults()) {
+			t.Errorf("Load(%v) = %+v, want %+v", environ, got, defaults())
+		}
+		if got.Mode() != ModeEmbedded || got.Addr() != "127.0.0.1:8000" {
+			t.Errorf("Mode, Addr = %v, %v", got.Mode(), got.Addr())
+		}
+	}
+}
+
+func TestLoadValid(t *testing.T) {
+	tests := []struct {
+		env  map[string]string
+		want func(c *Config) // applied to defaults()
+	}{
+		{map[string]string{"HOST": "0.0.0.0"}, func(c *Config) { c.Host = "0.0.0.0" }},
+		{map[string]string{"HOST": "::1"}, func(c *Config) { c.Host = "::1" }},
+		{map[string]string{"HOST": "My-Box.local"}, func(c *Config) { c.Host = "My-Box.local" }},
+		{map[string]string{"PORT": "1"}, func(c *Config) { c.Port = 1 }},
+		{map[string]string{"PORT": "65535"}, func(c *Config) { c.Port = 65535 }},
+		{map[string]string{"REDIS_URL": "redis://localhost:6379"}, func(c *Config) { c.RedisURL = "redis://localhost:6379" }},
+		{map[string]string{"REDIS_URL": "rediss://u:p@r.example:6380/2"}, func(c *Config) { c.RedisURL = "rediss://u:p@r.example:6380/2" }},
+		{map[string]string{"JWT_SECRET": "x"}, func(c *Config) { c.JWTSecret = "x" }},
+		{map[string]string{"JWT_ALG": "HS384"}, func(c *Config) { c.JWTAlg = "HS384" }},
+		{map[string]string{"JWT_ALG": "HS512"}, func(c *Config) { c.JWTAlg = "HS512" }},
+		{map[string]string{"ALLOWED_ORIGINS": " HTTPS://App.Example:443/ , http://localhost:8000,,https://app.example"},
+			func(c *Config) { c.AllowedOrigins = []string{"https://app.example", "http://localhost:8000"} }},
+		{map[string]string{"ALLOWED_ORIGINS": "http://[::1]:8080"}, func(c *Config) { c.AllowedOrigins = []string{"http://[::1]:8080"} }},
+		{map[string]string{"PRESENCE_TTL": "1.5"}, func(c *Config) { c.PresenceTTL = 1500 * time.Millisecond }},
+		{map[string]string{"PRESENCE_TTL": "2m"}, func(c *Config) { c.PresenceTTL = 2 * time.Minute }},
+		{map[string]string{"HEARTBEAT_INTERVAL": "500ms"}, func(c *Config) { c.HeartbeatInterval = 500 * time.Millisecond }},
+		{map[string]string{"HEARTBEAT_INTERVAL": "69.999"}, func(c *Config) { c.HeartbeatInterval = 69999 * time.Millisecond }},
+		{map[string]string{"IDLE_TIMEOUT": "26"}, func(c *Config) { c.IdleTimeout = 26 * time.Second }},
+		{map[string]string{"MAX_FRAME_BYTES": "1024"}, func(c *Config) { c.MaxFrameBytes = 1024 }},
+		{map[string]string{"MAX_TEXT_BYTES": "1"}, func(c *Config) { c.MaxTextBytes = 1 }},
+		{map[string]string{"SEND_QUEUE": "1"}, func(c *Config) { c.SendQueue = 1 }},
+		{map[string]string{"WRITE_TIMEOUT": "3"}, func(c *Config) { c.WriteTimeout = 3 * time.Second }},
+	}
+	for _, tt := range tests {
+		want := defaults()
+		tt.want(&want)
+		got, err := Load(tt.env)
+		if err != nil {
+			t.Errorf("Load(%v): %v", tt.env, err)
+		} else if !reflect.DeepEqual(got, want) {
+			t.Errorf("Load(%v) = %+v, want %+v", tt.env, got, want)
+		}
+	}
+}
+
+func TestLoadInvalid(t *testing.T) {
+	const dur = ": " + durationRule
+	tests := []struct{ name, value, want string }{
+		{"HOST", "[::1]", `HOST="[::1]": must be an IP address or a host name, without a port`},
+		{"HOST", "example.com:80", `HOST="example.com:80": must be an IP address or a host name, without a port`},
+		{"PORT", "abc", `PORT="abc": must be an integer from 1 to 65535`},
+		{"PORT", "0", `PORT="0": must be an integer from 1 to 65535`},
+		{"PORT", "65536", `PORT="65536": must be an integer from 1 to 65535`},
+		{"PORT", "-1", `PORT="-1": must be an integer from 1 to 65535`},
+		{"REDIS_URL", "http://h:6379", `REDIS_URL="http://h:6379": scheme must be redis or rediss`},
+		{"REDIS_URL", "unix:///tmp/r.sock", `REDIS_URL="unix:///tmp/r.sock": scheme must be redis or rediss`},
+		{"REDIS_URL", "redis://", `REDIS_URL="redis://": must name a host, like redis://host:6379`},
+		{"REDIS_URL", "redis://h:x", `REDIS_URL="redis://h:x": must be a URL like redis://[user:pass@]host[:port][/db]`},
+		{"REDIS_URL", "redis://h/zero", `REDIS_URL="redis://h/zero": invalid database number: "zero"`},
+		{"JWT_SECRET", "", `JWT_SECRET=<hidden>: must not be empty or blank; unset it to use the development default`},
+		{"JWT_SECRET", "  ", `JWT_SECRET=<hidden>: must not be empty or blank; unset it to use the development default`},
+		{"JWT_ALG", "none", `JWT_ALG="none": must be HS256, HS384 or HS512`},
+		{"JWT_ALG", "hs256", `JWT_ALG="hs256": must be HS256, HS384 or HS512`},
+		{"JWT_ALG", "RS256", `JWT_ALG="RS256": must be HS256, HS384 or HS512`},
+		{"ALLOWED_ORIGINS", " , ", `ALLOWED_ORIGINS=" , ": must list at least one origin, like http://localhost:8000`},
+		{"ALLOWED_ORIGINS", "http://a/b,null", `ALLOWED_ORIGINS="http://a/b,null": want a comma list of http(s)://host[:port]; ` +
+			`"http://a/b" is not an origin: it has a path; "null" is not an origin: ` +
+			`null is the opaque origin of sandboxed or file pages and is never allowed`},
+		{"PRESENCE_TTL", "0", `PRESENCE_TTL="0"` + dur},
+		{"PRESENCE_TTL", "-5", `PRESENCE_TTL="-5"` + dur},
+		{"PRESENCE_TTL", "-5s", `PRESENCE_TTL="-5s"` + dur},
+		{"HEARTBEAT_INTERVAL", "soon", `HEARTBEAT_INTERVAL="soon"` + dur},
+		{"HEARTBEAT_INTERVAL", "70", `HEARTBEAT_INTERVAL=1m10s must be shorter than IDLE_TIMEOUT=1m10s`},
+		{"IDLE_TIMEOUT", "20s", `HEARTBEAT_INTERVAL=25s must be shorter than IDLE_TIMEOUT=20s`},
+		{"IDLE_TIMEOUT", "1e3", `IDLE_TIMEOUT="1e3"` + dur},
+		{"WRITE_TIMEOUT", "0s", `WRITE_TIMEOUT="0s"` + dur},
+		{"WRITE_TIMEOUT", " 10", `WRITE_TIMEOUT=" 10"` + dur},
+		{"WRITE_TIMEOUT", "99999999999999999999", `WRITE_TIMEOUT="99999999999999999999"` + dur},
+		{"MAX_FRAME_BYTES", "1023", `MAX_FRAME_BYTES="1023": must be an integer of at least 1024`},
+		{"MAX_FRAME_BYTES", "64k", `MAX_FRAME_BYTES="64k": must be an integer of at least 1024`},
+		{"MAX_TEXT_BYTES", "0", `MAX_TEXT_BYTES="0": must be an integer of at least 1`},
+		{"SEND_QUEUE", "-1", `SEND_QUEUE="-1": must be an integer of at least 1`},
+		{"SEND_QUEUE", "1.5", `SEND_QUEUE="1.5": must be an integer of at least 1`},
+	}
+	for _, tt := range tests {
+		got, err := Load(map[string]string{tt.name: tt.value})
+		if err == nil {
+			t.Errorf("%s=%q: no error, got %+v", tt.name, tt.value, got)
+		} else if err.Error() != tt.want {
+			t.Errorf("%s=%q:\n got %s\nwant %s", tt.name, tt.value, err, tt.want)
+		}
+	}
+}
+
+func TestLoadReportsEveryBadVariableOnce(t *testing.T) {
+	_, err := Load(map[string]string{
+		"PORT": "abc", "JWT_ALG": "none", "PRESENCE_TTL": "-1", "HEARTBEAT_INTERVAL": "x",
+		"IDLE_TIMEOUT": "1", "MAX_FRAME_BYTES": "1", "ALLOWED_ORIGINS": "ftp://x",
+	})
+	if err == nil {
+		t.Fatal("no error")
+	}
+	// HEARTBEAT_INTERVAL is bad on its own, so the cross rule must not add a
+	// second line for it; lines follow the order of Config's fields.
+	want := []string{"PORT=", "JWT_ALG=", "ALLOWED_ORIGINS=", "PRESENCE_TTL=", "HEARTBEAT_INTERVAL=", "MAX_FRAME_BYTES="}
+	lines := strings.Split(err.Error(), "\n")
+	if len(lines) != len(want) {
+		t.Fatalf("got %d lines, want %d:\n%s", len(lines), len(want), err)
+	}
+	for i, prefix := range want {
+		if !strings.HasPrefix(lines[i], prefix) {
+			t.Errorf("line %d = %q, want prefix %q", i, lines[i], prefix)
+		}
+	}
+}
+
+func TestLoadNeverShowsSecrets(t *testing.T) {
+	const secret, password = "s3cr3t-jwt", "hunter2"
+	// The last URL is valid (host "u", port 1, a fragment), so only PORT
+	// fails there; it guards against the password leaking some other way.
+	for _, redis := range []string{
+		"redis://u:" + password + "@h:bad", "redis://u:" + password + "@h/x/y", "http://u:" + password + "@h",
+		"redis://" + password + "@h:0x", "redis://u:" + password + "/x@h", "redis://u:1#" + password + "@h",
+	} {
+		_, err := Load(map[string]string{"JWT_SECRET": secret, "REDIS_URL": redis, "PORT": "x"})
+		if err == nil {
+			t.Fatalf("REDIS_URL=%q: no error", redis)
+		}
+		if msg := err.Error(); strings.Contains(msg, secret) || strings.Contains(msg, password) {
+			t.Errorf("secret leaked: %s", msg)
+		}
+	}
+}

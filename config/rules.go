@@ -1,0 +1,147 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/redis/rueidis"
+)
+
+// rule is a check on one parsed field. Its text is also the message when the
+// value does not parse at all, so "abc" and "0" get the same advice.
+type rule struct {
+	text string
+	ok   func(c *Config) bool
+}
+
+const durationRule = "must be a positive duration: seconds (25, 1.5) or Go syntax (25s, 500ms)"
+
+// rules holds the single-field checks; REDIS_URL, JWT_SECRET, ALLOWED_ORIGINS
+// and the heartbeat/idle pair need more than a yes/no and have functions below.
+var rules = map[string]rule{
+	"HOST": {"must be an IP address or a host name, without a port",
+		func(c *Config) bool { return validListenHost(c.Host) }},
+	"PORT": {"must be an integer from 1 to 65535",
+		func(c *Config) bool { return c.Port >= 1 && c.Port <= 65535 }},
+	"JWT_ALG": {"must be HS256, HS384 or HS512",
+		func(c *Config) bool { _, ok := hmacKeyBytes[c.JWTAlg]; return ok }},
+	"PRESENCE_TTL":       {durationRule, func(c *Config) bool { return c.PresenceTTL > 0 }},
+	"HEARTBEAT_INTERVAL": {durationRule, func(c *Config) bool { return c.HeartbeatInterval > 0 }},
+	"IDLE_TIMEOUT":       {durationRule, func(c *Config) bool { return c.IdleTimeout > 0 }},
+	"WRITE_TIMEOUT":      {durationRule, func(c *Config) bool { return c.WriteTimeout > 0 }},
+	"MAX_FRAME_BYTES": {"must be an integer of at least 1024",
+		func(c *Config) bool { return c.MaxFrameBytes >= 1024 }},
+	"MAX_TEXT_BYTES": {"must be an integer of at least 1",
+		func(c *Config) bool { return c.MaxTextBytes >= 1 }},
+	"SEND_QUEUE": {"must be an integer of at least 1",
+		func(c *Config) bool { return c.SendQueue >= 1 }},
+}
+
+// check runs every rule on c, skipping variables that already failed to parse,
+// and normalises c.AllowedOrigins in place.
+func check(c *Config, p *problems) {
+	for _, v := range variables {
+		if r, ok := rules[v.name]; ok && !p.has(v.name) && !r.ok(c) {
+			p.add(v.name, r.text)
+		}
+	}
+	checkSecret(p)
+	if rule := redisURLRule(c.RedisURL); rule != "" {
+		p.add("REDIS_URL", rule)
+	}
+	checkOrigins(c, p)
+	if !p.has("HEARTBEAT_INTERVAL") && !p.has("IDLE_TIMEOUT") && c.HeartbeatInterval >= c.IdleTimeout {
+		p.addLine("HEARTBEAT_INTERVAL", fmt.Sprintf("HEARTBEAT_INTERVAL=%s must be shorter than IDLE_TIMEOUT=%s",
+			c.HeartbeatInterval, c.IdleTimeout))
+	}
+}
+
+// plainSeconds is the SPEC's "25": a bare number of seconds.
+var plainSeconds = regexp.MustCompile(`^[0-9]+(\.[0-9]+)?$`)
+
+// parseDuration reads plain seconds or a Go duration. Plain seconds become Go
+// syntax ("25" -> "25s") so time.ParseDuration does the exact decimal maths
+// and the overflow check.
+func parseDuration(s string) (any, error) {
+	if plainSeconds.MatchString(s) {
+		s += "s"
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return nil, err
+	}
+	if d <= 0 {
+		return nil, errors.New("not positive")
+	}
+	return d, nil
+}
+
+// checkSecret rejects an explicitly empty or blank JWT_SECRET: env would turn
+// an empty one into the public default, hiding a secret store that failed.
+func checkSecret(p *problems) {
+	if v, set := p.environ["JWT_SECRET"]; set && strings.TrimSpace(v) == "" {
+		p.add("JWT_SECRET", "must not be empty or blank; unset it to use the development default")
+	}
+}
+
+// redisURLRule returns the rule raw breaks, or "" if it is fine or empty.
+// Messages never include url.Parse's error, which quotes the raw URL and with
+// it the password.
+func redisURLRule(raw string) string {
+	if raw == "" {
+		return ""
+	}
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		return "must be a URL like redis://[user:pass@]host[:port][/db]"
+	case u.Scheme != "redis" && u.Scheme != "rediss":
+		return "scheme must be redis or rediss"
+	case u.Hostname() == "":
+		return "must name a host, like redis://host:6379"
+	}
+	if _, err := rueidis.ParseURL(raw); err != nil {
+		return strings.TrimPrefix(err.Error(), "redis: ")
+	}
+	return ""
+}
+
+// checkOrigins trims, normalises and de-duplicates ALLOWED_ORIGINS, keeping
+// the first occurrence so the order stays the operator's.
+func checkOrigins(c *Config, p *problems) {
+	var out, bad []string
+	seen := make(map[string]bool)
+	for _, s := range c.AllowedOrigins {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		o, err := NormalizeOrigin(s)
+		if err != nil {
+			bad = append(bad, err.Error())
+		} else if !seen[o] {
+			seen[o] = true
+			out = append(out, o)
+		}
+	}
+	switch {
+	case len(bad) > 0:
+		p.add("ALLOWED_ORIGINS", "want a comma list of http(s)://host[:port]; "+strings.Join(bad, "; "))
+	case len(out) == 0:
+		p.add("ALLOWED_ORIGINS", "must list at least one origin, like http://localhost:8000")
+	}
+	c.AllowedOrigins = out
+}
+
+// validListenHost accepts what net.JoinHostPort and Listen can use: an IP
+// (brackets would be doubled by Addr) or a DNS name.
+func validListenHost(h string) bool {
+	if _, err := netip.ParseAddr(h); err == nil {
+		return true
+	}
+	return validHostname(strings.ToLower(h))
+}

@@ -1,0 +1,158 @@
+package e2e
+
+import (
+	"github.com/fasthttp/websocket"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestChatDeliveryEmbedded(t *testing.T) {
+	n := startNode(t, testConfig())
+	a := dial(t, n, "test", "alice")
+	a.expect("presence.join")
+	b := dial(t, n, "test", "bob")
+	b.expect("presence.join")
+	a.expect("presence.join") // bob's
+	other := dial(t, n, "other", "carol")
+	other.expect("presence.join")
+
+	before := time.Now().UnixMilli()
+	a.send(map[string]any{"type": "chat.message", "room": "test", "text": "hi", "user": "mallory", "extra": 1})
+	for _, c := range []*client{a, b} {
+		f := c.expect("chat.delivery")
+		if f.str("room") != "test" || f.str("user") != "alice" || f.str("text") != "hi" || f.str("id") == "" {
+			t.Fatalf("delivery %v", f)
+		}
+		if ts := int64(f["ts"].(float64)); ts < before || ts > time.Now().UnixMilli() {
+			t.Fatalf("ts %d is not Unix ms of now", ts)
+		}
+	}
+	// carol is in another room: her next frame is her own pong, not the chat.
+	other.send(map[string]string{"type": "system.ping"})
+	other.expect("system.pong")
+}
+
+func TestMessageIDsAreUniqueAndOrdered(t *testing.T) {
+	n := startNode(t, testConfig())
+	a := dial(t, n, "test", "alice")
+	a.expect("presence.join")
+	var last string
+	for i := 0; i < 50; i++ {
+		a.chat("m")
+		id := a.expect("chat.delivery").str("id")
+		if id <= last {
+			t.Fatalf("id %q does not sort after %q", id, last)
+		}
+		last = id
+	}
+}
+
+func TestBadFramesGetErrorsAndStayOpen(t *testing.T) {
+	cfg := testConfig()
+	cfg.MaxTextBytes = 10
+	n := startNode(t, cfg)
+	a := dial(t, n, "test", "alice")
+	a.expect("presence.join")
+	b := dial(t, n, "test", "bob")
+	b.expect("presence.join")
+	a.expect("presence.join")
+	tests := []struct{ frame, code string }{
+		{`not json`, "bad_json"},
+		{`[1,2]`, "bad_json"},
+		{`42`, "bad_json"},
+		{`{"text":"no type"}`, "bad_message"},
+		{`{"type":7}`, "bad_message"},
+		{`{"type":"chat.message"}`, "bad_message"},
+		{`{"type":"chat.message","text":""}`, "bad_message"},
+		{`{"type":"chat.message","text":5}`, "bad_message"},
+		{`{"type":"chat.message","text":"x","room":["test"]}`, "bad_message"},
+		{`{"type":"chat.message","text":"x","room":"elsewhere"}`, "room_mismatch"},
+		{`{"type":"chat.message","text":"` + strings.Repeat("y", 11) + `"}`, "text_too_long"},
+		{`{"type":"chat.delivery","text":"forged"}`, "unknown_type"},
+		{`{"type":"nope"}`, "unknown_type"},
+	}
+	for _, tt := range tests {
+		a.sendRaw(tt.frame)
+		f := a.expect("system.error")
+		if f.str("code") != tt.code || f.str("message") == "" {
+			t.Errorf("%s: got %v, want code %s", tt.frame, f, tt.code)
+		}
+	}
+	// Nothing above reached bob; the connection still works.
+	a.chat("ok")
+	if f := b.expect("chat.delivery"); f.str("text") != "ok" {
+		t.Fatalf("bob got %v first", f)
+	}
+}
+
+func TestPingPongAndHeartbeat(t *testing.T) {
+	cfg := testConfig()
+	cfg.HeartbeatInterval = 100 * time.Millisecond
+	cfg.IdleTimeout = 5 * time.Second
+	n := startNode(t, cfg)
+	a := dial(t, n, "test", "alice")
+	a.send(map[string]string{"type": "system.ping"})
+	a.expect("system.pong", "presence.join")
+	for i := 0; i < 3; i++ { // heartbeats keep coming
+		for a.read().str("type") != "system.ping" {
+		}
+	}
+}
+
+func TestIdleTimeoutClosesWith4000(t *testing.T) {
+	cfg := testConfig()
+	cfg.HeartbeatInterval = 50 * time.Millisecond
+	cfg.IdleTimeout = 300 * time.Millisecond
+	n := startNode(t, cfg)
+	silent := dial(t, n, "test", "alice")
+	if code := silent.closeCode(); code != 4000 {
+		t.Fatalf("close code %d, want 4000", code)
+	}
+}
+
+func TestActivityKeepsConnectionOpen(t *testing.T) {
+	cfg := testConfig()
+	cfg.HeartbeatInterval = 50 * time.Millisecond
+	cfg.IdleTimeout = 400 * time.Millisecond
+	n := startNode(t, cfg)
+	a := dial(t, n, "test", "alice")
+	deadline := time.Now().Add(1200 * time.Millisecond) // three idle periods
+	for time.Now().Before(deadline) {
+		if a.read().str("type") == "system.ping" {
+			a.send(map[string]string{"type": "system.pong"})
+		}
+	}
+	a.send(map[string]string{"type": "system.ping"})
+	a.expect("system.pong", "presence.join")
+}
+
+func TestControlPongCountsAsActivity(t *testing.T) {
+	cfg := testConfig()
+	cfg.HeartbeatInterval = 50 * time.Millisecond
+	cfg.IdleTimeout = 400 * time.Millisecond
+	n := startNode(t, cfg)
+	a := dial(t, n, "test", "alice")
+	a.expect("presence.join")
+	stop := time.Now().Add(1200 * time.Millisecond)
+	for time.Now().Before(stop) {
+		if err := a.ws.WriteControl(websocket.PongMessage, nil, time.Now().Add(time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	a.send(map[string]string{"type": "system.ping"})
+	a.expect("system.pong")
+}
+
+func TestOversizedFrameClosesWith1009(t *testing.T) {
+	cfg := testConfig()
+	cfg.MaxFrameBytes = 1024
+	n := startNode(t, cfg)
+	a := dial(t, n, "test", "alice")
+	a.expect("presence.join")
+	a.sendRaw(`{"type":"chat.message","text":"` + strings.Repeat("x", 2000) + `"}`)
+	if code := a.closeCode(); code != 1009 {
+		t.Fatalf("close code %d, want 1009", code)
+	}
+}

@@ -1,0 +1,72 @@
+package auth
+
+import (
+	"regexp"
+	"strings"
+
+	"github.com/gofiber/contrib/websocket"
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/utils"
+	"go.uber.org/fx"
+)
+
+// Module provides the Verifier, the Origins and the Handshake middleware.
+var Module = fx.Module("auth",
+	fx.Provide(fx.Annotate(NewJWT, fx.As(new(Verifier))), NewOrigins, NewHandshake),
+)
+
+// Locals keys under which an accepted handshake leaves its results for the
+// socket handler (string keys: the websocket middleware copies only those).
+const (
+	LocalUser   = "rt.user"
+	LocalRoom   = "rt.room"
+	LocalClaims = "rt.claims"
+)
+
+var roomPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$`)
+
+// Handshake is the pre-upgrade check of /ws/:room.
+type Handshake struct {
+	verifier Verifier
+	origins  *Origins
+}
+
+// NewHandshake builds the middleware from its two checks.
+func NewHandshake(v Verifier, o *Origins) *Handshake {
+	return &Handshake{verifier: v, origins: o}
+}
+
+// Check rejects the request with the first rule of SPEC §3 it breaks, in
+// that order, and never echoes the token. It must run before the upgrade.
+func (h *Handshake) Check(c *fiber.Ctx) error {
+	if !websocket.IsWebSocketUpgrade(c) {
+		return fiber.NewError(fiber.StatusUpgradeRequired, "upgrade_required")
+	}
+	room := c.Params("room")
+	if !roomPattern.MatchString(room) {
+		return fiber.NewError(fiber.StatusBadRequest, "bad_room")
+	}
+	if !h.origins.Allowed(c.Get(fiber.HeaderOrigin)) {
+		return fiber.NewError(fiber.StatusForbidden, "origin_not_allowed")
+	}
+	claims, err := h.verifier.Verify(token(c))
+	if err != nil {
+		return fiber.NewError(fiber.StatusUnauthorized, err.Error())
+	}
+	c.Locals(LocalUser, claims.Subject)
+	c.Locals(LocalRoom, utils.CopyString(room))
+	c.Locals(LocalClaims, claims)
+	return c.Next()
+}
+
+// token reads ?token= or, failing that, an Authorization: Bearer header.
+func token(c *fiber.Ctx) string {
+	if t := c.Query("token"); t != "" {
+		return t
+	}
+	scheme, t, ok := strings.Cut(c.Get(fiber.HeaderAuthorization), " ")
+	if ok && strings.EqualFold(scheme, "Bearer") {
+		return strings.TrimSpace(t)
+	}
+	return ""
+}

@@ -1,0 +1,127 @@
+package bus
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/redis/rueidis"
+)
+
+// ChannelPrefix is prepended to a room name to form its Pub/Sub channel.
+const ChannelPrefix = "rt:room:"
+
+// commandTimeout bounds one PUBLISH, SUBSCRIBE or UNSUBSCRIBE.
+const commandTimeout = 5 * time.Second
+
+var errDisconnected = errors.New("bus: not connected to Redis; the room will be subscribed on reconnect")
+
+// Redis is the bus of redis mode. It holds one dedicated Pub/Sub connection
+// per process with one SUBSCRIBE per room that has local subscribers,
+// taken on the first Subscribe and dropped on the last cancel. When the
+// connection breaks it reconnects with backoff and subscribes every wanted
+// room again.
+type Redis struct {
+	client func() rueidis.Client
+	subs   subscribers
+
+	// syncMu serialises every change to what Redis has subscribed, so a
+	// SUBSCRIBE and an UNSUBSCRIBE of one room can never arrive reversed:
+	// each change reconciles Redis with the wanted state read under it.
+	syncMu sync.Mutex
+	conn   rueidis.DedicatedClient // nil while disconnected
+	active map[string]bool         // rooms subscribed on conn
+
+	stop chan struct{}
+	done chan struct{}
+}
+
+var _ Bus = (*Redis)(nil)
+
+// NewRedis returns a bus that uses the client returned by client once started.
+func NewRedis(client func() rueidis.Client) *Redis {
+	return &Redis{client: client, subs: newSubscribers(), active: map[string]bool{}}
+}
+
+// Start runs the subscriber connection in the background.
+func (r *Redis) Start() {
+	r.stop, r.done = make(chan struct{}), make(chan struct{})
+	go r.run()
+}
+
+// Stop closes the subscriber connection and waits for it.
+func (r *Redis) Stop() {
+	close(r.stop)
+	<-r.done
+}
+
+// Publish sends frame to the room's channel.
+func (r *Redis) Publish(ctx context.Context, room string, frame []byte) error {
+	ctx, cancel := context.WithTimeout(ctx, commandTimeout)
+	defer cancel()
+	c := r.client()
+	cmd := c.B().Publish().Channel(ChannelPrefix + room).Message(rueidis.BinaryString(frame)).Build()
+	return c.Do(ctx, cmd).Error()
+}
+
+// Subscribe registers deliver and, for the room's first subscriber, waits
+// for Redis to confirm the SUBSCRIBE. While Redis is away it still succeeds:
+// the room is subscribed as soon as the connection is back.
+func (r *Redis) Subscribe(ctx context.Context, room string, deliver func([]byte)) (func(), error) {
+	sub, first := r.subs.add(room, deliver)
+	if first {
+		if err := r.reconcile(ctx, room); err != nil && !errors.Is(err, errDisconnected) {
+			slog.Warn("bus: subscribe failed; retrying on reconnect", "room", room, "err", err)
+		}
+	}
+	return cancelOnce(func() {
+		if r.subs.remove(room, sub) {
+			ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
+			defer cancel()
+			_ = r.reconcile(ctx, room)
+		}
+	}), nil
+}
+
+// reconcile makes Redis's subscription of room match whether it has local
+// subscribers now. A failed command drops the connection, so the run loop
+// reconnects and restores every wanted room.
+func (r *Redis) reconcile(ctx context.Context, room string) error {
+	r.syncMu.Lock()
+	defer r.syncMu.Unlock()
+	if r.conn == nil {
+		return errDisconnected
+	}
+	want := r.subs.has(room)
+	if want == r.active[room] {
+		return nil
+	}
+	b := r.conn.B()
+	cmd := b.Unsubscribe().Channel(ChannelPrefix + room).Build()
+	if want {
+		cmd = b.Subscribe().Channel(ChannelPrefix + room).Build()
+	}
+	ctx, cancel := context.WithTimeout(ctx, commandTimeout)
+	defer cancel()
+	if err := r.conn.Do(ctx, cmd).Error(); err != nil {
+		r.conn.Close()
+		return err
+	}
+	if want {
+		r.active[room] = true
+	} else {
+		delete(r.active, room)
+	}
+	return nil
+}
+
+func (r *Redis) dispatch(m rueidis.PubSubMessage) {
+	room, ok := strings.CutPrefix(m.Channel, ChannelPrefix)
+	if !ok {
+		return
+	}
+	r.subs.deliver(room, []byte(m.Message))
+}

@@ -1,0 +1,60 @@
+// Package health serves /healthz (the process is alive) and /readyz (it can
+// serve: every readiness check passes). Modules add checks with AsCheck.
+package health
+
+import (
+	"context"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"go.uber.org/fx"
+
+	"rt/modules/server"
+)
+
+// Check is one readiness condition, such as "Redis answers a PING".
+type Check struct {
+	Name  string
+	Probe func(ctx context.Context) error
+}
+
+// AsCheck annotates a constructor of Check so it joins the readiness group.
+func AsCheck(f any) any {
+	return fx.Annotate(f, fx.ResultTags(`group:"readiness"`))
+}
+
+// Module serves the health endpoints.
+var Module = fx.Module("health",
+	fx.Provide(server.AsRoute(newRoutes)),
+)
+
+// probeTimeout bounds /readyz so a hung dependency reads as "not ready", not a hung probe.
+const probeTimeout = 2 * time.Second
+
+type routes struct{ checks []Check }
+
+type checksIn struct {
+	fx.In
+	Checks []Check `group:"readiness"`
+}
+
+func newRoutes(in checksIn) server.Route { return routes{checks: in.Checks} }
+
+func (r routes) Register(app *fiber.App) {
+	app.Get("/healthz", func(c *fiber.Ctx) error {
+		return c.JSON(fiber.Map{"status": "ok"})
+	})
+	app.Get("/readyz", r.ready)
+}
+
+func (r routes) ready(c *fiber.Ctx) error {
+	ctx, cancel := context.WithTimeout(c.UserContext(), probeTimeout)
+	defer cancel()
+	for _, check := range r.checks {
+		if err := check.Probe(ctx); err != nil {
+			return c.Status(fiber.StatusServiceUnavailable).
+				JSON(fiber.Map{"status": "unavailable", "failed": check.Name})
+		}
+	}
+	return c.JSON(fiber.Map{"status": "ready"})
+}

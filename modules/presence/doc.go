@@ -1,0 +1,37 @@
+// Package presence says who is in which room, across every node (SPEC §5).
+//
+// A user is present in a room while at least one of their connections, on
+// any node, is. Each connection is one Entry; it lives until PRESENCE_TTL
+// after its last refresh, so the users of a node that dies without saying
+// goodbye disappear by themselves. The Tracker owns this node's entries: it
+// refreshes them all every TTL/3 in one batch and removes them on stop.
+//
+// Two stores keep the entries: Memory in embedded mode and Redis in redis
+// mode. Both report the first join and the last leave of a user, which the
+// caller turns into presence.join and presence.leave frames.
+//
+// # Redis key layout
+//
+// Two kinds of sorted sets, both with scores in Unix milliseconds of the
+// moment the member expires (taken from Redis's TIME, so nodes with skewed
+// clocks agree):
+//
+//	rt:presence:users:{<room>}         member = user id  score = expiry of the user's longest-lived connection
+//	rt:presence:conns:{<room>}:<user>  member = conn id  score = expiry of that connection
+//
+// A member is live while its score is greater than now. Room names cannot
+// contain braces (SPEC §3), so the braces delimit the room unambiguously
+// whatever the user id holds, and as a cluster hash tag they put every key
+// of a room in one slot, which the Lua scripts need. Every write also sets
+// the key's own TTL (PEXPIRE) to PRESENCE_TTL, so Redis deletes idle keys
+// by itself and no key is ever left without one.
+//
+// An operator can list a room's present users with
+//
+//	ZRANGE rt:presence:users:{lobby} 0 -1 WITHSCORES
+//
+// (members whose score is in the past are leftovers of a dead node, removed
+// on the next join to the room). Join, Leave and Refresh each run as one Lua
+// script, so concurrent nodes never see half an update. Redis 6.2 or newer is
+// needed (ZADD GT, ZRANGE BYSCORE).
+package presence

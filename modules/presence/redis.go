@@ -1,0 +1,147 @@
+package presence
+
+import (
+	"context"
+	"crypto/sha1"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/redis/rueidis"
+)
+
+// Redis is the Store of redis mode; doc.go describes the keys.
+type Redis struct {
+	client func() rueidis.Client
+	ttl    string // milliseconds, as the scripts take it
+}
+
+// errNotStarted means the Redis module has not opened its client yet.
+var errNotStarted = errors.New("presence: redis client not started")
+
+// NewRedis returns a store that calls client at use time, because the
+// client only exists once the redis module has started.
+func NewRedis(client func() rueidis.Client, ttl time.Duration) *Redis {
+	ms := clampTTL(ttl).Milliseconds()
+	return &Redis{client: client, ttl: strconv.FormatInt(max(ms, 1), 10)}
+}
+
+// Join adds e; first when the user had no live connection in the room.
+func (r *Redis) Join(ctx context.Context, e Entry) (bool, error) {
+	n, err := r.exec(ctx, touchScript, e)
+	return n == 1, wrap("join", err)
+}
+
+// Leave removes e; last when it ended the user's presence in the room.
+func (r *Redis) Leave(ctx context.Context, e Entry) (bool, error) {
+	n, err := r.exec(ctx, leaveScript, e)
+	return n == 1, wrap("leave", err)
+}
+
+// Refresh runs the touch script for every entry in one pipeline.
+func (r *Redis) Refresh(ctx context.Context, entries []Entry) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	c := r.client()
+	if c == nil {
+		return errNotStarted
+	}
+	if err := checkRooms(entries); err != nil {
+		return err
+	}
+	execs := make([]rueidis.LuaExec, len(entries))
+	for i, e := range entries {
+		execs[i] = rueidis.LuaExec{Keys: keys(e.Room, e.User), Args: r.args(e)}
+	}
+	for _, res := range touchScript.execMulti(ctx, c, execs) {
+		if err := res.Error(); err != nil {
+			return wrap("refresh", err)
+		}
+	}
+	return nil
+}
+
+// Users lists the room's live users, sorted.
+func (r *Redis) Users(ctx context.Context, room string) ([]string, error) {
+	c := r.client()
+	if c == nil {
+		return nil, errNotStarted
+	}
+	if err := checkRoom(room); err != nil {
+		return nil, err
+	}
+	users, err := usersScript.Exec(ctx, c, []string{usersKey(room)}, nil).AsStrSlice()
+	if err != nil {
+		return nil, wrap("users", err)
+	}
+	slices.Sort(users) // the set is ordered by expiry, callers want names
+	if users == nil {
+		users = []string{}
+	}
+	return users, nil
+}
+
+func (r *Redis) exec(ctx context.Context, s *script, e Entry) (int64, error) {
+	c := r.client()
+	if c == nil {
+		return 0, errNotStarted
+	}
+	if err := checkRoom(e.Room); err != nil {
+		return 0, err
+	}
+	return s.Exec(ctx, c, keys(e.Room, e.User), r.args(e)).AsInt64()
+}
+
+func (r *Redis) args(e Entry) []string { return []string{e.User, e.Conn, r.ttl} }
+
+func usersKey(room string) string { return "rt:presence:users:{" + room + "}" }
+
+func connsKey(room, user string) string { return "rt:presence:conns:{" + room + "}:" + user }
+
+func keys(room, user string) []string { return []string{usersKey(room), connsKey(room, user)} }
+
+func wrap(op string, err error) error {
+	if err == nil || errors.Is(err, errNotStarted) || errors.Is(err, ErrBadRoom) {
+		return err
+	}
+	return fmt.Errorf("presence %s: %w", op, err)
+}
+
+func newScript(src string) *script {
+	sum := sha1.Sum([]byte(src))
+	return &script{Lua: rueidis.NewLuaScript(src), src: src, sha: hex.EncodeToString(sum[:])}
+}
+
+// execMulti pipelines EVALSHA for every exec, one round trip in the usual
+// case, and resends with EVAL only those a node did not know (NOSCRIPT).
+// rueidis's ExecMulti would SCRIPT LOAD on every node each call first.
+// Touching is idempotent, so the commands may be retried on reconnects.
+func (s *script) execMulti(ctx context.Context, c rueidis.Client, execs []rueidis.LuaExec) []rueidis.RedisResult {
+	cmds := make(rueidis.Commands, len(execs))
+	for i, x := range execs {
+		cmds[i] = c.B().Evalsha().Sha1(s.sha).Numkeys(int64(len(x.Keys))).Key(x.Keys...).Arg(x.Args...).Build().ToRetryable()
+	}
+	res := c.DoMulti(ctx, cmds...)
+	var again []int
+	for i, r := range res {
+		if err, ok := rueidis.IsRedisErr(r.Error()); ok && err.IsNoScript() {
+			again = append(again, i)
+		}
+	}
+	if len(again) == 0 {
+		return res
+	}
+	cmds = cmds[:0]
+	for _, i := range again {
+		x := execs[i]
+		cmds = append(cmds, c.B().Eval().Script(s.src).Numkeys(int64(len(x.Keys))).Key(x.Keys...).Arg(x.Args...).Build().ToRetryable())
+	}
+	for j, r := range c.DoMulti(ctx, cmds...) {
+		res[again[j]] = r
+	}
+	return res
+}

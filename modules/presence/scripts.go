@@ -1,0 +1,60 @@
+package presence
+
+import "github.com/redis/rueidis"
+
+// The scripts take KEYS[1] = rt:presence:users:{room},
+// KEYS[2] = rt:presence:conns:{room}:user and ARGV = user, conn, ttl in ms.
+// Each starts from Redis's TIME so every node uses the same clock, and
+// formats scores with %d because Lua would print large numbers in
+// exponent notation.
+const nowLua = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+`
+
+// touchScript adds or refreshes one connection and returns 1 when the user
+// had no live connection before. Join and Refresh share it: a refresh of an
+// entry Redis lost (a restart) recreates it, which is what a refresh means.
+// Expired members are purged first so they do not count as present.
+var touchScript = newScript(nowLua + `
+local exp = string.format('%d', now + tonumber(ARGV[3]))
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local first = redis.call('ZCARD', KEYS[2]) == 0
+redis.call('ZADD', KEYS[2], exp, ARGV[2])
+redis.call('ZADD', KEYS[1], 'GT', exp, ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+redis.call('PEXPIRE', KEYS[2], ARGV[3])
+if first then return 1 end
+return 0
+`)
+
+// leaveScript removes one connection and returns 1 when that ended the
+// user's presence: no live connection remains and the user was still listed
+// (so a repeated leave returns 0). Otherwise the user's score drops to their
+// longest-lived remaining connection, so a dead node's tab is not kept alive
+// by one that already left. XX: never create a key here, it would lack a TTL.
+var leaveScript = newScript(nowLua + `
+redis.call('ZREM', KEYS[2], ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+local top = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
+if #top == 0 then
+  redis.call('DEL', KEYS[2])
+  return redis.call('ZREM', KEYS[1], ARGV[1])
+end
+redis.call('ZADD', KEYS[1], 'XX', top[2], ARGV[1])
+return 0
+`)
+
+// usersScript lists the live members of KEYS[1]; a script only because the
+// cut-off must be Redis's own now.
+var usersScript = newScript(nowLua + `
+return redis.call('ZRANGE', KEYS[1], '(' .. string.format('%d', now), '+inf', 'BYSCORE')
+`)
+
+// script pairs a rueidis script (EVALSHA with EVAL fallback for single
+// calls) with its source and SHA-1 for hand-built pipelines.
+type script struct {
+	*rueidis.Lua
+	src, sha string
+}

@@ -1,0 +1,62 @@
+package presence
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"time"
+)
+
+// Entry is one connection of one user in one room.
+type Entry struct{ Room, User, Conn string }
+
+// Store says who is in which room across all nodes. A user is present while
+// at least one of their connections (on any node) is; each connection's entry
+// expires ttl after its last refresh.
+type Store interface {
+	// Join adds or refreshes e. first: the user had no live connection in
+	// the room before this one.
+	Join(ctx context.Context, e Entry) (first bool, err error)
+	// Leave removes e. last: this call ended the user's presence in the
+	// room, so a second Leave of the same entry reports false.
+	Leave(ctx context.Context, e Entry) (last bool, err error)
+	// Refresh pushes every entry's expiry to now+ttl in one batch,
+	// re-adding entries the store lost (such as after a Redis restart).
+	Refresh(ctx context.Context, entries []Entry) error
+	// Users lists the room's live users, sorted, each once, never nil.
+	Users(ctx context.Context, room string) ([]string, error)
+}
+
+var (
+	_ Store = (*Memory)(nil)
+	_ Store = (*Redis)(nil)
+)
+
+// ErrBadRoom is returned for a room name outside SPEC §3's rule; the Redis
+// key layout relies on that rule, and both stores check it so they agree.
+var ErrBadRoom = errors.New("presence: bad room name")
+
+var roomRule = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$`)
+
+func checkRoom(room string) error {
+	if !roomRule.MatchString(room) {
+		return fmt.Errorf("%w: %q", ErrBadRoom, room)
+	}
+	return nil
+}
+
+func checkRooms(entries []Entry) error {
+	for _, e := range entries {
+		if err := checkRoom(e.Room); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// minTTL keeps a zero or negative ttl from deleting entries as they are
+// written; config rejects such values, this only guards direct callers.
+const minTTL = time.Millisecond
+
+func clampTTL(ttl time.Duration) time.Duration { return max(ttl, minTTL) }

@@ -1,0 +1,171 @@
+package presence
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"rt/modules/redis/redistest"
+)
+
+func TestTrackerMemory(t *testing.T) { testTracker(t, NewMemory(shortTTL)) }
+
+func TestTrackerRedis(t *testing.T) {
+	testTracker(t, newRedisStore(t, redistest.Start(t), shortTTL))
+}
+
+// testTracker: entries outlive the ttl while the tracker refreshes them, and
+// Stop takes them all away (TestMain checks the loop has ended too).
+func testTracker(t *testing.T, s Store) {
+	tr := NewTracker(s, shortTTL)
+	tr.Start()
+	tabs := []Entry{{"t1", "u1", "c1"}, {"t1", "u1", "c2"}, {"t2", "u1", "c3"}, {"t2", "u2", "c4"}}
+	for i, e := range tabs {
+		if first, err := tr.Join(t.Context(), e); err != nil || first != (i != 1) {
+			t.Fatalf("Join(%+v) = %v, %v", e, first, err)
+		}
+	}
+	time.Sleep(3 * shortTTL) // real time: the store's clock is not faked here
+	wantUsers(t, tr, "t1", "u1")
+	wantUsers(t, tr, "t2", "u1", "u2")
+	if last, err := tr.Leave(t.Context(), tabs[3]); err != nil || !last {
+		t.Fatalf("Leave(%+v) = %v, %v; want last", tabs[3], last, err)
+	}
+	if err := tr.Stop(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	wantUsers(t, s, "t1")
+	wantUsers(t, s, "t2")
+	if _, err := tr.Join(t.Context(), tabs[0]); !errors.Is(err, ErrStopped) {
+		t.Fatalf("Join after Stop: err = %v, want ErrStopped", err)
+	}
+}
+
+// A failing refresh is logged and the loop keeps going.
+func TestTrackerRefreshFailureIsLogged(t *testing.T) {
+	fs := &fakeStore{Store: NewMemory(longTTL), refreshErr: errors.New("boom")}
+	var logs syncBuffer
+	tr := NewTracker(fs, 30*time.Millisecond)
+	tr.log = slog.New(slog.NewTextHandler(&logs, nil))
+	tr.Start()
+	defer tr.Stop(t.Context())
+	wantJoin(t, tr, Entry{"r", "u", "c"}, true)
+	deadline := time.Now().Add(10 * time.Second)
+	for fs.refreshCount() < 3 {
+		if time.Now().After(deadline) {
+			t.Fatalf("refreshes = %d, want the loop to keep trying", fs.refreshCount())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if !strings.Contains(logs.String(), "presence refresh failed") || !strings.Contains(logs.String(), "boom") {
+		t.Fatalf("log = %q, want the refresh failure", logs.String())
+	}
+}
+
+// A failed Join is not tracked: nothing refreshes it and Stop does not
+// leave it, so a caller that drops the connection leaks nothing.
+func TestTrackerJoinErrorNotTracked(t *testing.T) {
+	fs := &fakeStore{Store: NewMemory(longTTL), joinErr: errors.New("down")}
+	tr := NewTracker(fs, longTTL)
+	if _, err := tr.Join(t.Context(), Entry{"r", "u", "c"}); err == nil {
+		t.Fatal("Join: want the store's error")
+	}
+	if err := tr.Stop(t.Context()); err != nil { // Stop without Start is fine too
+		t.Fatal(err)
+	}
+	if n := len(fs.leaves); n != 0 {
+		t.Fatalf("Stop left %d entries, want 0", n)
+	}
+}
+
+// A Leave during a refresh waits for it, so the refresh cannot re-add the
+// entry after the Leave removed it.
+func TestTrackerLeaveWaitsForRefresh(t *testing.T) {
+	fs := &fakeStore{Store: NewMemory(longTTL), block: make(chan struct{})}
+	tr := NewTracker(fs, 30*time.Millisecond)
+	e := Entry{"r", "u", "c"}
+	wantJoin(t, tr, e, true)
+	tr.Start()
+	defer tr.Stop(t.Context())
+	<-fs.block // the refresh has begun and now waits for us
+	left := make(chan struct{})
+	go func() { tr.Leave(t.Context(), e); close(left) }()
+	time.Sleep(20 * time.Millisecond) // give a wrong Leave the chance to overtake
+	select {
+	case <-left:
+		t.Fatal("Leave finished while a refresh of its entry was in flight")
+	default:
+	}
+	fs.block <- struct{}{}
+	<-left
+	wantUsers(t, fs, "r")
+}
+
+// fakeStore wraps a real store to fail or stall on demand.
+type fakeStore struct {
+	Store
+	joinErr, refreshErr error
+	block               chan struct{} // the first Refresh sends, then waits to receive
+
+	mu        sync.Mutex
+	refreshes int
+	leaves    []Entry
+}
+
+func (f *fakeStore) Join(ctx context.Context, e Entry) (bool, error) {
+	if f.joinErr != nil {
+		return false, f.joinErr
+	}
+	return f.Store.Join(ctx, e)
+}
+
+func (f *fakeStore) Leave(ctx context.Context, e Entry) (bool, error) {
+	f.mu.Lock()
+	f.leaves = append(f.leaves, e)
+	f.mu.Unlock()
+	return f.Store.Leave(ctx, e)
+}
+
+func (f *fakeStore) Refresh(ctx context.Context, entries []Entry) error {
+	f.mu.Lock()
+	f.refreshes++
+	n := f.refreshes
+	f.mu.Unlock()
+	if f.block != nil && n == 1 {
+		f.block <- struct{}{}
+		<-f.block
+	}
+	if f.refreshErr != nil {
+		return f.refreshErr
+	}
+	return f.Store.Refresh(ctx, entries)
+}
+
+func (f *fakeStore) refreshCount() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.refreshes
+}
+
+// syncBuffer lets the refresh goroutine log while the test reads.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}

@@ -1,0 +1,82 @@
+package protocol
+
+import "strconv"
+
+// Encoders return a freshly allocated compact JSON object with the fields
+// in the documented order. They use no reflection.
+
+// frameSlack covers the fixed part of every frame: keys, quotes and a
+// 20-digit timestamp.
+const frameSlack = 96
+
+// Delivery encodes
+// {"type":"chat.delivery","room":..,"user":..,"text":..,"id":..,"ts":..}.
+func Delivery(room, user, text, id string, ts int64) []byte {
+	b := make([]byte, 0, frameSlack+len(room)+len(user)+len(text)+len(id))
+	b = append(b, `{"type":"chat.delivery","room":`...)
+	b = appendString(b, room)
+	b = appendString(append(b, `,"user":`...), user)
+	b = appendString(append(b, `,"text":`...), text)
+	b = appendString(append(b, `,"id":`...), id)
+	return appendTS(b, ts)
+}
+
+// Ping encodes {"type":"system.ping","ts":..}.
+func Ping(ts int64) []byte {
+	return appendTS(append(make([]byte, 0, 48), `{"type":"system.ping"`...), ts)
+}
+
+// Pong encodes {"type":"system.pong","ts":..}.
+func Pong(ts int64) []byte {
+	return appendTS(append(make([]byte, 0, 48), `{"type":"system.pong"`...), ts)
+}
+
+// PresenceState encodes {"type":"presence.state","room":..,"users":[..]}.
+// A nil users slice encodes as [].
+func PresenceState(room string, users []string) []byte {
+	n := frameSlack + len(room)
+	for _, u := range users {
+		n += len(u) + 3
+	}
+	b := make([]byte, 0, n)
+	b = append(b, `{"type":"presence.state","room":`...)
+	b = append(appendString(b, room), `,"users":[`...)
+	for i, u := range users {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, u)
+	}
+	return append(b, ']', '}')
+}
+
+// PresenceJoin encodes {"type":"presence.join","room":..,"user":..,"ts":..}.
+func PresenceJoin(room, user string, ts int64) []byte {
+	return presence(`{"type":"presence.join","room":`, room, user, ts)
+}
+
+// PresenceLeave encodes {"type":"presence.leave","room":..,"user":..,"ts":..}.
+func PresenceLeave(room, user string, ts int64) []byte {
+	return presence(`{"type":"presence.leave","room":`, room, user, ts)
+}
+
+func presence(prefix, room, user string, ts int64) []byte {
+	b := make([]byte, 0, frameSlack+len(room)+len(user))
+	b = appendString(append(b, prefix...), room)
+	b = appendString(append(b, `,"user":`...), user)
+	return appendTS(b, ts)
+}
+
+// ErrorFrame encodes {"type":"system.error","code":..,"message":..}.
+func ErrorFrame(code ErrorCode, message string) []byte {
+	b := make([]byte, 0, frameSlack+len(code)+len(message))
+	b = appendString(append(b, `{"type":"system.error","code":`...), string(code))
+	b = appendString(append(b, `,"message":`...), message)
+	return append(b, '}')
+}
+
+// appendTS appends `,"ts":<ts>}`, closing the object.
+func appendTS(b []byte, ts int64) []byte {
+	b = strconv.AppendInt(append(b, `,"ts":`...), ts, 10)
+	return append(b, '}')
+}

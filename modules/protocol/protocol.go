@@ -1,0 +1,82 @@
+package protocol
+
+// Frame types. Client frames: chat.message, system.ping, system.pong,
+// presence.list. Everything else is sent by the server only.
+const (
+	TypeChatMessage   = "chat.message"
+	TypeChatDelivery  = "chat.delivery"
+	TypePing          = "system.ping"
+	TypePong          = "system.pong"
+	TypeError         = "system.error"
+	TypePresenceList  = "presence.list"
+	TypePresenceState = "presence.state"
+	TypePresenceJoin  = "presence.join"
+	TypePresenceLeave = "presence.leave"
+)
+
+// ErrorCode is the machine-readable code of a system.error frame.
+type ErrorCode string
+
+// Error codes sent in system.error frames. The connection stays open.
+const (
+	// CodeBadJSON: the frame is not a JSON object (invalid JSON, invalid
+	// UTF-8, not an object, trailing data, nesting too deep).
+	CodeBadJSON ErrorCode = "bad_json"
+	// CodeBadMessage: a required field is missing, has the wrong JSON type,
+	// or a known field appears twice.
+	CodeBadMessage ErrorCode = "bad_message"
+	// CodeUnknownType: type is not one a client may send.
+	CodeUnknownType ErrorCode = "unknown_type"
+	// CodeRoomMismatch: chat.message names a room other than the
+	// connection's (checked by the caller).
+	CodeRoomMismatch ErrorCode = "room_mismatch"
+	// CodeTextTooLong: chat.message text exceeds the configured limit
+	// (checked by the caller).
+	CodeTextTooLong ErrorCode = "text_too_long"
+	// CodeRateLimited: the client sends faster than allowed; the frame is
+	// dropped (checked by the caller).
+	CodeRateLimited ErrorCode = "rate_limited"
+	// CodeUnavailable: the server could not serve the frame right now (for
+	// example Redis is away); nothing was delivered and the client may retry.
+	CodeUnavailable ErrorCode = "unavailable"
+)
+
+// WebSocket close codes used by the server.
+const (
+	// CloseNormal (1000): orderly close, e.g. the client asked to close.
+	CloseNormal = 1000
+	// CloseGoingAway (1001): the server is shutting down.
+	CloseGoingAway = 1001
+	// ClosePolicy (1008): repeated abuse (e.g. many bad or rate-limited
+	// frames in a row).
+	ClosePolicy = 1008
+	// CloseTooLarge (1009): a frame exceeded the maximum frame size.
+	CloseTooLarge = 1009
+	// CloseInternal (1011): an unexpected server error.
+	CloseInternal = 1011
+	// CloseIdle (4000): no frame from the client for IDLE_TIMEOUT.
+	CloseIdle = 4000
+	// CloseTokenExpired (4001): the JWT's exp passed while connected.
+	CloseTokenExpired = 4001
+	// CloseTooSlow (4002): the client's bounded send queue overflowed.
+	CloseTooSlow = 4002
+)
+
+// Inbound is one decoded client frame.
+type Inbound struct {
+	Type string // one of the four client types
+	Room string // "" when the client omitted it (or sent null or "")
+	Text string // chat.message only; never empty there
+}
+
+// Error is a frame the server cannot serve; Code goes to the client in
+// system.error together with Message, which is short and human-readable.
+type Error struct {
+	Code    ErrorCode
+	Message string
+}
+
+// Error implements error.
+func (e *Error) Error() string { return string(e.Code) + ": " + e.Message }
+
+func fail(code ErrorCode, msg string) *Error { return &Error{Code: code, Message: msg} }

@@ -1,0 +1,91 @@
+// Package redis owns this process's connection to Redis (redis mode only).
+//
+// The connection opens in OnStart with a PING, so an unreachable Redis stops
+// the start with an error naming REDIS_URL, and closes in OnStop, after every
+// module that uses it has stopped. In embedded mode it does nothing and Get
+// returns nil.
+package redis
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/redis/rueidis"
+	"go.uber.org/fx"
+
+	"rt/config"
+	"rt/modules/health"
+)
+
+// Module provides *Client and a readiness check.
+var Module = fx.Module("redis",
+	fx.Provide(New, health.AsCheck(readiness)),
+)
+
+// dialTimeout bounds connecting and the first PING at start.
+const dialTimeout = 5 * time.Second
+
+// Client holds the rueidis client once started.
+type Client struct {
+	url    string
+	client rueidis.Client
+}
+
+// New registers the open/close hooks; it dials nothing itself.
+func New(lc fx.Lifecycle, cfg config.Config) *Client {
+	c := &Client{url: cfg.RedisURL}
+	if cfg.Mode() != config.ModeRedis {
+		return c
+	}
+	lc.Append(fx.Hook{OnStart: c.open, OnStop: c.close})
+	return c
+}
+
+// Get returns the client; nil in embedded mode or before start.
+func (c *Client) Get() rueidis.Client { return c.client }
+
+func (c *Client) open(ctx context.Context) error {
+	opt, err := rueidis.ParseURL(c.url)
+	if err != nil {
+		return c.fail(err)
+	}
+	opt.DisableCache = true // rt needs no client-side caching
+	opt.Dialer.Timeout = dialTimeout
+	client, err := rueidis.NewClient(opt)
+	if err != nil {
+		return c.fail(err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, dialTimeout)
+	defer cancel()
+	if err := client.Do(ctx, client.B().Ping().Build()).Error(); err != nil {
+		client.Close()
+		return c.fail(err)
+	}
+	c.client = client
+	return nil
+}
+
+func (c *Client) fail(err error) error {
+	return fmt.Errorf("REDIS_URL=%s: Redis is not reachable: %w", config.MaskURL(c.url), err)
+}
+
+func (c *Client) close(context.Context) error {
+	if c.client != nil {
+		c.client.Close()
+	}
+	return nil
+}
+
+func readiness(c *Client) health.Check {
+	return health.Check{Name: "redis", Probe: func(ctx context.Context) error {
+		if c.url == "" {
+			return nil
+		}
+		if c.client == nil {
+			return errors.New("redis not started")
+		}
+		return c.client.Do(ctx, c.client.B().Ping().Build()).Error()
+	}}
+}

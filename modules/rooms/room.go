@@ -1,0 +1,88 @@
+package rooms
+
+import (
+	"context"
+	"sync"
+
+	"rt/modules/bus"
+)
+
+// room is one room's local members and its bus subscription.
+type room struct {
+	name string
+
+	// lifeMu orders subscription changes: join holds it while subscribing,
+	// so a second member never returns before the room is receiving.
+	lifeMu sync.Mutex
+	cancel func() // set while subscribed
+	done   bool   // the last member left; this room value is finished
+
+	// membersMu guards only the member set, so delivery (which runs on the
+	// bus goroutine) never waits for a subscription round trip.
+	membersMu sync.RWMutex
+	members   map[Member]struct{}
+}
+
+func newRoom(name string) *room {
+	return &room{name: name, members: make(map[Member]struct{})}
+}
+
+// join reports false when the room has already finished.
+func (r *room) join(ctx context.Context, b bus.Bus, m Member) (bool, error) {
+	r.lifeMu.Lock()
+	defer r.lifeMu.Unlock()
+	if r.done {
+		return false, nil
+	}
+	if r.cancel == nil {
+		cancel, err := b.Subscribe(ctx, r.name, r.deliver)
+		if err != nil {
+			r.done = r.size() == 0
+			return false, err
+		}
+		r.cancel = cancel
+	}
+	r.membersMu.Lock()
+	r.members[m] = struct{}{}
+	r.membersMu.Unlock()
+	return true, nil
+}
+
+// leave reports whether m was the last member.
+func (r *room) leave(m Member) bool {
+	r.lifeMu.Lock()
+	defer r.lifeMu.Unlock()
+	r.membersMu.Lock()
+	delete(r.members, m)
+	empty := len(r.members) == 0
+	r.membersMu.Unlock()
+	if !empty || r.done {
+		return false
+	}
+	r.done = true
+	if r.cancel != nil {
+		r.cancel()
+		r.cancel = nil
+	}
+	return true
+}
+
+func (r *room) deliver(frame []byte) {
+	r.membersMu.RLock()
+	defer r.membersMu.RUnlock()
+	for m := range r.members {
+		m.Send(frame)
+	}
+}
+
+func (r *room) size() int {
+	r.membersMu.RLock()
+	defer r.membersMu.RUnlock()
+	return len(r.members)
+}
+
+func (r *room) closed() bool {
+	r.lifeMu.Lock()
+	defer r.lifeMu.Unlock()
+	return r.done
+}

@@ -1,0 +1,75 @@
+// Package server owns the Fiber app: it collects every Route, listens in
+// OnStart and shuts the HTTP side down in OnStop.
+//
+// Fiber's shutdown does not see upgraded WebSockets; the ws module closes
+// those itself, after this module has stopped accepting.
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+
+	"github.com/gofiber/fiber/v2"
+	"go.uber.org/fx"
+
+	"rt/config"
+)
+
+// Route is something that mounts handlers on the app.
+type Route interface {
+	Register(app *fiber.App)
+}
+
+// AsRoute annotates a constructor of Route so the server mounts it.
+func AsRoute(f any) any {
+	return fx.Annotate(f, fx.As(new(Route)), fx.ResultTags(`group:"routes"`))
+}
+
+// Module serves HTTP on HOST:PORT.
+var Module = fx.Module("server",
+	fx.Provide(fx.Annotate(New, fx.ParamTags(``, ``, `group:"routes"`))),
+	fx.Invoke(func(*Server) {}),
+)
+
+// Server is the listening HTTP server.
+type Server struct {
+	app *fiber.App
+	ln  net.Listener
+}
+
+// New builds the app, mounts the routes and hooks listening into the lifecycle.
+func New(lc fx.Lifecycle, cfg config.Config, routes []Route) *Server {
+	s := &Server{app: newApp(cfg)}
+	for _, r := range routes {
+		r.Register(s.app)
+	}
+	s.app.Use(func(c *fiber.Ctx) error { return c.Status(fiber.StatusNotFound).JSON(fiber.Map{"error": "not_found"}) })
+	lc.Append(fx.Hook{
+		OnStart: func(context.Context) error { return s.listen(cfg.Addr()) },
+		OnStop:  func(ctx context.Context) error { return s.app.ShutdownWithContext(ctx) },
+	})
+	return s
+}
+
+// Addr is the address the server listens on (useful with PORT=0).
+func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+
+// App exposes the Fiber app, e.g. for app.Test in tests.
+func (s *Server) App() *fiber.App { return s.app }
+
+func (s *Server) listen(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	s.ln = ln
+	slog.Info("listening", "addr", ln.Addr().String())
+	go func() {
+		if err := s.app.Listener(ln); err != nil && !errors.Is(err, net.ErrClosed) {
+			slog.Error("http server stopped", "err", err)
+		}
+	}()
+	return nil
+}

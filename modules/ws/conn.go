@@ -1,0 +1,104 @@
+package ws
+
+import (
+	"errors"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/gofiber/contrib/websocket"
+
+	"rt/modules/protocol"
+	"rt/modules/presence"
+)
+
+// closeGrace is how long a closing connection waits for the peer's close
+// reply after sending its own close frame.
+const closeGrace = time.Second
+
+// Conn is one accepted WebSocket. Exactly one goroutine (writeLoop) writes
+// to the socket; everything else queues frames with Send, which never blocks.
+type Conn struct {
+	ws       *websocket.Conn
+	entry    presence.Entry // Room, User (the token's sub) and this conn's id
+	limits   Limits
+	out      chan []byte
+	closing  chan struct{} // closed once a close has been decided
+	once     sync.Once
+	code     int // close code, set once before closing is closed
+	reason   string
+	deadline sync.Mutex // orders read-deadline changes with the close decision
+}
+
+// Limits are the per-connection settings taken from config.
+type Limits struct {
+	MaxFrameBytes int
+	MaxTextBytes  int
+	SendQueue     int
+	Heartbeat     time.Duration
+	Idle          time.Duration
+	WriteTimeout  time.Duration
+}
+
+func newConn(ws *websocket.Conn, entry presence.Entry, l Limits) *Conn {
+	return &Conn{
+		ws:      ws,
+		entry:   entry,
+		limits:  l,
+		out:     make(chan []byte, l.SendQueue),
+		closing: make(chan struct{}),
+	}
+}
+
+// Send queues frame for this client. A full queue means the client is not
+// keeping up: it is closed with 4002 and the frame is dropped.
+func (c *Conn) Send(frame []byte) {
+	select {
+	case <-c.closing:
+		return
+	default:
+	}
+	select {
+	case c.out <- frame:
+	default:
+		c.Close(protocol.CloseTooSlow, "too slow to keep up")
+	}
+}
+
+// Close decides to close with code; the writer sends the close frame and
+// the reader stops after the peer answers or closeGrace passes. Only the
+// first call counts.
+func (c *Conn) Close(code int, reason string) {
+	c.once.Do(func() {
+		c.deadline.Lock()
+		defer c.deadline.Unlock()
+		c.code, c.reason = code, reason
+		close(c.closing)
+		_ = c.ws.NetConn().SetReadDeadline(time.Now().Add(closeGrace + c.limits.WriteTimeout))
+	})
+}
+
+// extendIdle pushes the idle deadline forward: any frame from the client,
+// control frames included, counts as activity.
+func (c *Conn) extendIdle() {
+	c.deadline.Lock()
+	defer c.deadline.Unlock()
+	select {
+	case <-c.closing:
+	default:
+		_ = c.ws.NetConn().SetReadDeadline(time.Now().Add(c.limits.Idle))
+	}
+}
+
+// closeCodeFor maps a read error to the close the server sends, if any.
+func closeCodeFor(err error) (int, string) {
+	var ne net.Error
+	switch {
+	case errors.Is(err, websocket.ErrReadLimit):
+		return protocol.CloseTooLarge, "frame too large"
+	case errors.As(err, &ne) && ne.Timeout():
+		return protocol.CloseIdle, "idle timeout"
+	default:
+		return protocol.CloseNormal, ""
+	}
+}

@@ -1,0 +1,61 @@
+package ws
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+
+	"rt/modules/protocol"
+)
+
+// dispatch serves one text frame from c. A frame that cannot be served gets
+// a system.error and reaches nobody else.
+func (h *Handler) dispatch(c *Conn, data []byte) {
+	in, err := protocol.Decode(data)
+	if err != nil {
+		var perr *protocol.Error
+		errors.As(err, &perr)
+		c.Send(protocol.ErrorFrame(perr.Code, perr.Message))
+		return
+	}
+	switch in.Type {
+	case protocol.TypeChatMessage:
+		h.chat(c, in)
+	case protocol.TypePing:
+		c.Send(protocol.Pong(protocol.Now()))
+	case protocol.TypePresenceList:
+		h.presenceList(c)
+	case protocol.TypePong:
+		// activity only; the read already counted it
+	}
+}
+
+func (h *Handler) chat(c *Conn, in protocol.Inbound) {
+	if in.Room != "" && in.Room != c.entry.Room {
+		c.Send(protocol.ErrorFrame(protocol.CodeRoomMismatch, "room must be this connection's room"))
+		return
+	}
+	if len(in.Text) > h.limits.MaxTextBytes {
+		c.Send(protocol.ErrorFrame(protocol.CodeTextTooLong, "text is longer than the limit"))
+		return
+	}
+	frame := protocol.Delivery(c.entry.Room, c.entry.User, in.Text, protocol.NewID(), protocol.Now())
+	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
+	defer cancel()
+	if err := h.rooms.Publish(ctx, c.entry.Room, frame); err != nil {
+		slog.Warn("publish failed", "room", c.entry.Room, "err", err)
+		c.Send(protocol.ErrorFrame(protocol.CodeUnavailable, "message not delivered; try again"))
+	}
+}
+
+func (h *Handler) presenceList(c *Conn) {
+	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
+	defer cancel()
+	users, err := h.presence.Users(ctx, c.entry.Room)
+	if err != nil {
+		slog.Warn("presence list failed", "room", c.entry.Room, "err", err)
+		c.Send(protocol.ErrorFrame(protocol.CodeUnavailable, "presence is unavailable; try again"))
+		return
+	}
+	c.Send(protocol.PresenceState(c.entry.Room, users))
+}

@@ -1,0 +1,124 @@
+// Package ws serves /ws/:room: the pre-upgrade checks from auth, then one
+// socket per client with a reader, a single writer, heartbeat, idle timeout,
+// room membership and presence.
+package ws
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/gofiber/contrib/websocket"
+	"github.com/gofiber/fiber/v2"
+
+	"rt/modules/auth"
+	"rt/modules/presence"
+	"rt/modules/protocol"
+	"rt/modules/rooms"
+)
+
+// opTimeout bounds one presence or publish call made for a client.
+const opTimeout = 5 * time.Second
+
+// Handler is the /ws/:room route.
+type Handler struct {
+	handshake *auth.Handshake
+	rooms     *rooms.Manager
+	presence  *presence.Tracker
+	registry  *Registry
+	limits    Limits
+}
+
+// Register mounts the route: checks first, upgrade only if they pass.
+func (h *Handler) Register(app *fiber.App) {
+	app.Get("/ws/:room", h.handshake.Check, websocket.New(h.serve, websocket.Config{
+		ReadBufferSize:  4096,
+		WriteBufferSize: 4096,
+		RecoverHandler:  recoverConn,
+	}))
+}
+
+// serve runs for the whole life of one socket; it must not return before
+// the writer has stopped, because the library reuses the socket afterwards.
+func (h *Handler) serve(ws *websocket.Conn) {
+	entry := presence.Entry{
+		Room: ws.Locals(auth.LocalRoom).(string),
+		User: ws.Locals(auth.LocalUser).(string),
+		Conn: protocol.NewID(),
+	}
+	c := newConn(ws, entry, h.limits)
+	if !h.registry.add(c) {
+		c.Close(protocol.CloseGoingAway, "server shutting down")
+		c.writeLoop(make(chan struct{}))
+		return
+	}
+	defer h.registry.remove(c) // last: shutdown waits for everything below
+	writerDone := make(chan struct{})
+	go c.writeLoop(writerDone)
+	defer func() { <-writerDone }()
+	defer c.Close(protocol.CloseNormal, "")
+	defer recoverPanic(c) // first: a panic closes only this socket, with 1011
+	if err := h.join(c); err != nil {
+		slog.Error("join failed", "room", entry.Room, "err", err)
+		c.Close(protocol.CloseInternal, "join failed")
+		return
+	}
+	defer h.leave(c)
+	c.readLoop(h.dispatch)
+}
+
+// join subscribes the member before announcing it, so the joiner sees its
+// own presence.join like everyone else.
+func (h *Handler) join(c *Conn) error {
+	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
+	defer cancel()
+	if err := h.rooms.Join(ctx, c.entry.Room, c); err != nil {
+		return err
+	}
+	first, err := h.presence.Join(ctx, c.entry)
+	if err != nil {
+		h.rooms.Leave(c.entry.Room, c)
+		return err
+	}
+	if first {
+		h.announce(ctx, c.entry.Room, protocol.PresenceJoin(c.entry.Room, c.entry.User, protocol.Now()))
+	}
+	return nil
+}
+
+func (h *Handler) leave(c *Conn) {
+	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
+	defer cancel()
+	last, err := h.presence.Leave(ctx, c.entry)
+	if err != nil {
+		slog.Warn("presence leave failed; the entry will expire", "room", c.entry.Room, "err", err)
+	}
+	h.rooms.Leave(c.entry.Room, c)
+	if last {
+		h.announce(ctx, c.entry.Room, protocol.PresenceLeave(c.entry.Room, c.entry.User, protocol.Now()))
+	}
+}
+
+func (h *Handler) announce(ctx context.Context, room string, frame []byte) {
+	if err := h.rooms.Publish(ctx, room, frame); err != nil {
+		slog.Warn("presence announce failed", "room", room, "err", err)
+	}
+}
+
+// recoverPanic logs a panic of this connection's handler once and closes
+// the socket with 1011; other connections are not affected.
+func recoverPanic(c *Conn) {
+	if r := recover(); r != nil {
+		slog.Error("panic in websocket handler", "panic", r, "room", c.entry.Room)
+		c.Close(protocol.CloseInternal, "internal error")
+	}
+}
+
+// recoverConn replaces the library's default recover, which writes the
+// panic value to the client. serve recovers its own panics; this only
+// catches what happens before serve runs.
+func recoverConn(*websocket.Conn) {
+	if r := recover(); r != nil {
+		slog.Error("panic in websocket upgrade", "panic", r)
+	}
+}

@@ -1,0 +1,43 @@
+package ws
+
+import (
+	"go.uber.org/fx"
+
+	"rt/config"
+	"rt/modules/auth"
+	"rt/modules/presence"
+	"rt/modules/rooms"
+	"rt/modules/server"
+)
+
+// Module serves /ws/:room and drains every socket on stop.
+var Module = fx.Module("ws",
+	fx.Provide(newRegistry, server.AsRoute(newHandler)),
+)
+
+// newRegistry orders shutdown through its dependencies: fx runs stop hooks
+// in reverse order of construction, and the registry is built after presence,
+// rooms and bus (its parameters) and before the server (which needs this
+// module's route). So the listener stops first, then every socket is drained,
+// and only then do presence, the bus and Redis stop.
+func newRegistry(lc fx.Lifecycle, _ *presence.Tracker, _ *rooms.Manager) *Registry {
+	r := NewRegistry()
+	lc.Append(fx.StopHook(r.Drain))
+	return r
+}
+
+func newHandler(cfg config.Config, hs *auth.Handshake, rm *rooms.Manager, pt *presence.Tracker, reg *Registry) *Handler {
+	return &Handler{handshake: hs, rooms: rm, presence: pt, registry: reg, limits: LimitsFrom(cfg)}
+}
+
+// LimitsFrom takes the per-connection settings from cfg.
+func LimitsFrom(cfg config.Config) Limits {
+	return Limits{
+		MaxFrameBytes: cfg.MaxFrameBytes,
+		MaxTextBytes:  cfg.MaxTextBytes,
+		SendQueue:     cfg.SendQueue,
+		Heartbeat:     cfg.HeartbeatInterval,
+		Idle:          cfg.IdleTimeout,
+		WriteTimeout:  cfg.WriteTimeout,
+	}
+}

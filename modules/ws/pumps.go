@@ -1,0 +1,81 @@
+package ws
+
+import (
+	"time"
+
+	"github.com/gofiber/contrib/websocket"
+
+	"rt/modules/protocol"
+)
+
+// readLoop hands every text frame to handle until the socket fails, the
+// client closes, or the idle deadline passes; it then decides the close.
+func (c *Conn) readLoop(handle func(*Conn, []byte)) {
+	c.ws.SetReadLimit(int64(c.limits.MaxFrameBytes))
+	c.ws.SetPongHandler(func(string) error { c.extendIdle(); return nil })
+	c.ws.SetPingHandler(func(data string) error {
+		c.extendIdle()
+		return c.ws.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(c.limits.WriteTimeout))
+	})
+	for {
+		c.extendIdle()
+		kind, data, err := c.ws.ReadMessage()
+		if err != nil {
+			c.Close(closeCodeFor(err))
+			return
+		}
+		if kind != websocket.TextMessage {
+			c.Send(protocol.ErrorFrame(protocol.CodeBadMessage, "frames must be JSON text"))
+			continue
+		}
+		handle(c, data)
+	}
+}
+
+// writeLoop is the only writer of the socket: queued frames, the heartbeat
+// and, at the end, the close frame.
+func (c *Conn) writeLoop(done chan<- struct{}) {
+	defer close(done)
+	heartbeat := time.NewTicker(c.limits.Heartbeat)
+	defer heartbeat.Stop()
+	for {
+		select { // a decided close goes before anything still queued
+		case <-c.closing:
+			c.writeClose()
+			return
+		default:
+		}
+		var frame []byte
+		select {
+		case <-c.closing:
+			c.writeClose()
+			return
+		case frame = <-c.out:
+		case <-heartbeat.C:
+			frame = protocol.Ping(protocol.Now())
+		}
+		if !c.writeFrame(frame) {
+			return
+		}
+	}
+}
+
+func (c *Conn) writeFrame(frame []byte) bool {
+	_ = c.ws.SetWriteDeadline(time.Now().Add(c.limits.WriteTimeout))
+	if err := c.ws.WriteMessage(websocket.TextMessage, frame); err != nil {
+		c.Close(protocol.CloseInternal, "write failed")
+		_ = c.ws.NetConn().Close() // the peer is gone or stuck: stop the reader now
+		return false
+	}
+	return true
+}
+
+// writeClose sends the decided close frame. If the peer closed first the
+// library has already answered and this write fails harmlessly.
+func (c *Conn) writeClose() {
+	_ = c.ws.SetWriteDeadline(time.Now().Add(closeGrace))
+	msg := websocket.FormatCloseMessage(c.code, c.reason)
+	if err := c.ws.WriteMessage(websocket.CloseMessage, msg); err != nil && err != websocket.ErrCloseSent {
+		_ = c.ws.NetConn().Close()
+	}
+}
