@@ -44,11 +44,11 @@ func FromOS() (Config, error) {
 }
 
 // Load reads Config from environ, applying defaults, and checks every value.
-// On failure it returns one error per bad variable, joined with errors.Join so
-// the message is one line per variable. An empty variable means "use the
-// default", except an explicitly empty JWT_SECRET, which is an error: it is
-// usually a secret store that failed to fill it in, and falling back to the
-// public development secret would hide that.
+// On failure it returns a zero Config and one error per bad variable, joined
+// with errors.Join so the message is one line per variable. An empty variable
+// means "use the default", except an explicitly empty JWT_SECRET, which is an
+// error: it is usually a secret store that failed to fill it in, and falling
+// back to the public development secret would hide that.
 func Load(environ map[string]string) (Config, error) {
 	var c Config
 	p := problems{environ: environ, lines: map[string]string{}}

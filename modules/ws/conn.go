@@ -8,8 +8,8 @@ import (
 
 	"github.com/gofiber/contrib/websocket"
 
-	"rt/modules/protocol"
 	"rt/modules/presence"
+	"rt/modules/protocol"
 )
 
 // closeGrace is how long a closing connection waits for the peer's close
