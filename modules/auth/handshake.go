@@ -42,7 +42,7 @@ func (h *Handshake) Check(c *fiber.Ctx) error {
 	if !websocket.IsWebSocketUpgrade(c) {
 		return fiber.NewError(fiber.StatusUpgradeRequired, "upgrade_required")
 	}
-	room := c.Params("room")
+	room := c.Params("*") // the whole rest of the path, so "a/b" is a bad room, not a 404
 	if !roomPattern.MatchString(room) {
 		return fiber.NewError(fiber.StatusBadRequest, "bad_room")
 	}

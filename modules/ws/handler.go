@@ -31,7 +31,7 @@ type Handler struct {
 
 // Register mounts the route: checks first, upgrade only if they pass.
 func (h *Handler) Register(app *fiber.App) {
-	app.Get("/ws/:room", h.handshake.Check, websocket.New(h.serve, websocket.Config{
+	app.Get("/ws/*", h.handshake.Check, websocket.New(h.serve, websocket.Config{
 		ReadBufferSize:  4096,
 		WriteBufferSize: 4096,
 		RecoverHandler:  recoverConn,

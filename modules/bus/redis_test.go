@@ -1,0 +1,177 @@
+package bus
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/rueidis"
+
+	"rt/modules/redis/redistest"
+)
+
+// redisEnv is a running redis-server, a started Redis bus on it and a
+// separate client to observe Redis with.
+type redisEnv struct {
+	srv *redistest.Server
+	obs rueidis.Client
+}
+
+func newClient(t *testing.T, addr string) rueidis.Client {
+	t.Helper()
+	c, err := rueidis.NewClient(rueidis.ClientOption{InitAddress: []string{addr}, DisableCache: true})
+	if err != nil {
+		t.Fatalf("rueidis.NewClient: %v", err)
+	}
+	t.Cleanup(c.Close)
+	return c
+}
+
+func startRedisBus(t *testing.T) (*Redis, *redisEnv) {
+	t.Helper()
+	srv := redistest.Start(t)
+	c := newClient(t, srv.Addr())
+	b := NewRedis(func() rueidis.Client { return c })
+	b.Start()
+	t.Cleanup(b.Stop)
+	return b, &redisEnv{srv: srv, obs: newClient(t, srv.Addr())}
+}
+
+// numsub is PUBSUB NUMSUB for room's channel, as seen by another client.
+func (e *redisEnv) numsub(t *testing.T, room string) int64 {
+	t.Helper()
+	ch := ChannelPrefix + room
+	m, err := e.obs.Do(t.Context(), e.obs.B().PubsubNumsub().Channel(ch).Build()).AsIntMap()
+	if err != nil {
+		t.Fatalf("PUBSUB NUMSUB %s: %v", ch, err)
+	}
+	return m[ch]
+}
+
+func (e *redisEnv) wantNumsub(t *testing.T, room string, want int64) {
+	t.Helper()
+	if got := e.numsub(t, room); got != want {
+		t.Errorf("NUMSUB %s%s = %d, want %d", ChannelPrefix, room, got, want)
+	}
+}
+
+// publishUntil publishes frame every 50ms until r has it (Redis may be
+// restarting, so publish errors are expected for a while).
+func publishUntil(t *testing.T, b Bus, room, frame string, r *recorder) {
+	t.Helper()
+	deadline := time.Now().Add(2 * waitLimit)
+	for !r.has(frame) {
+		if time.Now().After(deadline) {
+			t.Fatalf("frame %q never delivered to %q", frame, room)
+		}
+		_ = b.Publish(t.Context(), room, []byte(frame))
+		select {
+		case <-r.got:
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+func TestRedisOneSubscriptionPerRoom(t *testing.T) {
+	b, env := startRedisBus(t)
+	var cancels []func()
+	recs := make([]*recorder, 3)
+	for i := range recs {
+		recs[i] = newRecorder()
+		cancels = append(cancels, subscribe(t, b, "shared", recs[i]))
+		env.wantNumsub(t, "shared", 1)
+	}
+	publish(t, b, "shared", "once")
+	for i, r := range recs {
+		r.waitFor(t, "once")
+		r.want(t, fmt.Sprintf("subscriber %d", i), "once")
+	}
+	cancels[0]()
+	cancels[1]()
+	env.wantNumsub(t, "shared", 1)
+	cancels[2]()
+	env.wantNumsub(t, "shared", 0)
+}
+
+func TestRedisSubscribeStorm(t *testing.T) {
+	b, env := startRedisBus(t)
+	rooms := []string{"s0", "s1", "s2", "s3"}
+	keeper := newRecorder()
+	subscribe(t, b, "s0", keeper) // s0 keeps one subscriber throughout
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for g := range 50 {
+		wg.Go(func() {
+			<-start
+			for i := range 50 {
+				room := rooms[(g+i)%len(rooms)]
+				cancel, err := b.Subscribe(t.Context(), room, func([]byte) {})
+				if err != nil {
+					t.Errorf("Subscribe(%q): %v", room, err)
+					return
+				}
+				if i%7 == 0 {
+					cancel() // cancel twice now and then, concurrently with others
+				}
+				cancel()
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	env.wantNumsub(t, "s0", 1)
+	for _, room := range rooms[1:] {
+		env.wantNumsub(t, room, 0)
+	}
+	publish(t, b, "s0", "after-storm")
+	keeper.waitFor(t, "after-storm")
+	late := newRecorder()
+	subscribe(t, b, "s1", late)
+	env.wantNumsub(t, "s1", 1)
+	publish(t, b, "s1", "late")
+	late.waitFor(t, "late")
+}
+
+func TestRedisPublishRightAfterSubscribe(t *testing.T) {
+	b, _ := startRedisBus(t)
+	for i := range 20 {
+		room := fmt.Sprintf("fresh-%d", i)
+		r := newRecorder()
+		subscribe(t, b, room, r) // returns once Redis confirmed the SUBSCRIBE
+		publish(t, b, room, "first")
+		publish(t, b, room, "fence")
+		r.waitFor(t, "fence")
+		r.want(t, room, "first", "fence")
+	}
+}
+
+func TestRedisRestoresAfterRestart(t *testing.T) {
+	b, env := startRedisBus(t)
+	r := newRecorder()
+	cancel := subscribe(t, b, "survivor", r)
+	publish(t, b, "survivor", "before")
+	r.waitFor(t, "before")
+
+	env.srv.Restart(t)
+	publishUntil(t, b, "survivor", "after-restart", r)
+	env.wantNumsub(t, "survivor", 1)
+
+	cancel()
+	env.wantNumsub(t, "survivor", 0)
+}
+
+func TestRedisSubscribeWhileDown(t *testing.T) {
+	b, env := startRedisBus(t)
+	env.srv.Stop()
+	r := newRecorder()
+	cancel, err := b.Subscribe(t.Context(), "patient", r.deliver)
+	if err != nil {
+		t.Fatalf("Subscribe while Redis is down: %v", err)
+	}
+	t.Cleanup(cancel)
+
+	env.srv.Restart(t)
+	publishUntil(t, b, "patient", "back", r)
+	env.wantNumsub(t, "patient", 1)
+}
