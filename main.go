@@ -22,7 +22,12 @@ import (
 )
 
 func main() {
-	fx.New(
+	fx.New(modules()).Run()
+}
+
+// modules is the whole server, one capability per line.
+func modules() fx.Option {
+	return fx.Options(
 		logging.Module,
 		config.Module,
 		redis.Module,
@@ -33,5 +38,5 @@ func main() {
 		ws.Module,
 		health.Module,
 		server.Module,
-	).Run()
+	)
 }
