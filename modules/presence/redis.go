@@ -25,8 +25,7 @@ var errNotStarted = errors.New("presence: redis client not started")
 // NewRedis returns a store that calls client at use time, because the
 // client only exists once the redis module has started.
 func NewRedis(client func() rueidis.Client, ttl time.Duration) *Redis {
-	ms := clampTTL(ttl).Milliseconds()
-	return &Redis{client: client, ttl: strconv.FormatInt(max(ms, 1), 10)}
+	return &Redis{client: client, ttl: strconv.FormatInt(clampTTL(ttl).Milliseconds(), 10)}
 }
 
 // Join adds e; first when the user had no live connection in the room.

@@ -71,7 +71,9 @@ func (t *Tracker) Join(ctx context.Context, e Entry) (bool, error) {
 // Leave stops tracking e and removes it from the store. On error the entry
 // expires by itself after the ttl.
 func (t *Tracker) Leave(ctx context.Context, e Entry) (bool, error) {
-		t.mu.Lock()
+	t.batch.RLock()
+	defer t.batch.RUnlock()
+	t.mu.Lock()
 	delete(t.entries, e)
 	t.mu.Unlock()
 	return t.store.Leave(ctx, e)

@@ -86,13 +86,15 @@ func TestTrackerJoinErrorNotTracked(t *testing.T) {
 // A Leave during a refresh waits for it, so the refresh cannot re-add the
 // entry after the Leave removed it.
 func TestTrackerLeaveWaitsForRefresh(t *testing.T) {
-	fs := &fakeStore{Store: NewMemory(longTTL), block: make(chan struct{})}
+	fs := &fakeStore{Store: NewMemory(longTTL), started: make(chan struct{}), release: make(chan struct{})}
 	tr := NewTracker(fs, 30*time.Millisecond)
 	e := Entry{"r", "u", "c"}
 	wantJoin(t, tr, e, true)
 	tr.Start()
 	defer tr.Stop(t.Context())
-	<-fs.block // the refresh has begun and now waits for us
+	release := sync.OnceFunc(func() { close(fs.release) })
+	defer release() // before Stop, which would wait for a stalled refresh
+	<-fs.started    // the refresh has begun and now stalls
 	left := make(chan struct{})
 	go func() { tr.Leave(t.Context(), e); close(left) }()
 	time.Sleep(20 * time.Millisecond) // give a wrong Leave the chance to overtake
@@ -101,7 +103,7 @@ func TestTrackerLeaveWaitsForRefresh(t *testing.T) {
 		t.Fatal("Leave finished while a refresh of its entry was in flight")
 	default:
 	}
-	fs.block <- struct{}{}
+	release()
 	<-left
 	wantUsers(t, fs, "r")
 }
@@ -110,7 +112,7 @@ func TestTrackerLeaveWaitsForRefresh(t *testing.T) {
 type fakeStore struct {
 	Store
 	joinErr, refreshErr error
-	block               chan struct{} // the first Refresh sends, then waits to receive
+	started, release    chan struct{} // if set, the first Refresh closes started and waits for release
 
 	mu        sync.Mutex
 	refreshes int
@@ -136,9 +138,9 @@ func (f *fakeStore) Refresh(ctx context.Context, entries []Entry) error {
 	f.refreshes++
 	n := f.refreshes
 	f.mu.Unlock()
-	if f.block != nil && n == 1 {
-		f.block <- struct{}{}
-		<-f.block
+	if f.started != nil && n == 1 {
+		close(f.started)
+		<-f.release
 	}
 	if f.refreshErr != nil {
 		return f.refreshErr

@@ -1,0 +1,54 @@
+package presence
+
+import (
+	"fmt"
+	"testing"
+
+	"go.uber.org/fx"
+	"go.uber.org/fx/fxtest"
+
+	"rt/config"
+	"rt/modules/redis"
+	"rt/modules/redis/redistest"
+)
+
+func TestModuleEmbedded(t *testing.T) {
+	testModule(t, config.Config{PresenceTTL: longTTL}, &Memory{})
+}
+
+func TestModuleRedis(t *testing.T) {
+	srv := redistest.Start(t)
+	testModule(t, config.Config{PresenceTTL: longTTL, RedisURL: srv.URL()}, &Redis{})
+	// The tracker stopped before the redis module closed its client, so its
+	// leave reached Redis.
+	wantUsers(t, newRedisStore(t, srv, longTTL), "fx")
+}
+
+// testModule starts the app, joins through the Tracker, and checks that
+// stopping the app removes the entry before Redis closes.
+func testModule(t *testing.T, cfg config.Config, wantStore Store) {
+	var (
+		tr    *Tracker
+		store Store
+	)
+	app := fxtest.New(t, fx.Supply(cfg), redis.Module, Module, fx.Populate(&tr, &store))
+	app.RequireStart()
+	if got, want := fmt.Sprintf("%T", store), fmt.Sprintf("%T", wantStore); got != want {
+		t.Fatalf("store = %s, want %s for mode %s", got, want, cfg.Mode())
+	}
+	wantJoin(t, tr, Entry{"fx", "u1", "c1"}, true)
+	wantUsers(t, tr, "fx", "u1")
+	app.RequireStop()
+	if cfg.Mode() == config.ModeEmbedded {
+		wantUsers(t, store, "fx") // in redis mode the client is closed by now
+	}
+}
+
+// Embedded mode needs no redis module at all.
+func TestModuleWithoutRedis(t *testing.T) {
+	var tr *Tracker
+	app := fxtest.New(t, fx.Supply(config.Config{PresenceTTL: longTTL}), Module, fx.Populate(&tr))
+	app.RequireStart()
+	wantJoin(t, tr, Entry{"solo", "u1", "c1"}, true)
+	app.RequireStop()
+}
