@@ -3,6 +3,7 @@ package bus
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -35,8 +36,9 @@ type Redis struct {
 	conn   rueidis.DedicatedClient // nil while disconnected
 	active map[string]bool         // rooms subscribed on conn
 
-	stop chan struct{}
-	done chan struct{}
+	stop         chan struct{}
+	done         chan struct{}
+	firstConnect chan struct{} // closed after the first connect attempt
 }
 
 var _ Bus = (*Redis)(nil)
@@ -46,10 +48,20 @@ func NewRedis(client func() rueidis.Client) *Redis {
 	return &Redis{client: client, subs: newSubscribers(), active: map[string]bool{}}
 }
 
-// Start runs the subscriber connection in the background.
-func (r *Redis) Start() {
+// Start runs the subscriber connection in the background and waits for its
+// first connect, so a Subscribe right after start is confirmed by Redis
+// rather than deferred to a reconnect.
+func (r *Redis) Start(ctx context.Context) error {
 	r.stop, r.done = make(chan struct{}), make(chan struct{})
+	r.firstConnect = make(chan struct{})
 	go r.run()
+	select {
+	case <-r.firstConnect:
+		return nil
+	case <-ctx.Done():
+		r.Stop()
+		return fmt.Errorf("bus: Redis Pub/Sub connection: %w", ctx.Err())
+	}
 }
 
 // Stop closes the subscriber connection and waits for it.
@@ -71,11 +83,11 @@ func (r *Redis) Publish(ctx context.Context, room string, frame []byte) error {
 // for Redis to confirm the SUBSCRIBE. While Redis is away it still succeeds:
 // the room is subscribed as soon as the connection is back.
 func (r *Redis) Subscribe(ctx context.Context, room string, deliver func([]byte)) (func(), error) {
-	sub, first := r.subs.add(room, deliver)
-	if first {
-		if err := r.reconcile(ctx, room); err != nil && !errors.Is(err, errDisconnected) {
-			slog.Warn("bus: subscribe failed; retrying on reconnect", "room", room, "err", err)
-		}
+	sub, _ := r.subs.add(room, deliver)
+	// Every caller reconciles, not only the first: a second subscriber must
+	// also wait until a SUBSCRIBE in flight for the room is confirmed.
+	if err := r.reconcile(ctx, room); err != nil && !errors.Is(err, errDisconnected) {
+		slog.Warn("bus: subscribe failed; retrying on reconnect", "room", room, "err", err)
 	}
 	return cancelOnce(func() {
 		if r.subs.remove(room, sub) {

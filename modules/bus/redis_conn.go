@@ -18,8 +18,13 @@ const (
 func (r *Redis) run() {
 	defer close(r.done)
 	backoff := minBackoff
+	signalled := false
 	for {
 		lost, err := r.connect()
+		if !signalled {
+			close(r.firstConnect)
+			signalled = true
+		}
 		if err == nil {
 			backoff = minBackoff
 			select {

@@ -1,6 +1,7 @@
 package bus
 
 import (
+	"context"
 	"fmt"
 	"sync"
 	"testing"
@@ -49,7 +50,9 @@ func startRedisBusCold(t *testing.T) (*Redis, *redisEnv) {
 	c := newClient(t, srv.Addr())
 	env := &redisEnv{srv: srv, obs: newClient(t, srv.Addr())}
 	b := NewRedis(func() rueidis.Client { return c })
-	b.Start()
+	if err := b.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(b.Stop)
 	return b, env
 }
