@@ -40,7 +40,7 @@ func serverEnv(port int, redisURL string) []string {
 	pinned := map[string]string{
 		"HOST": loopback, "PORT": strconv.Itoa(port), "REDIS_URL": redisURL,
 		"JWT_SECRET": jwtSecret, "JWT_ALG": "HS256", "ALLOWED_ORIGINS": origin,
-		"SEND_QUEUE": "1024", "HEARTBEAT_INTERVAL": "25", "IDLE_TIMEOUT": "70",
+		"SEND_QUEUE": "256", "HEARTBEAT_INTERVAL": "25", "IDLE_TIMEOUT": "70",
 		"PRESENCE_TTL": "60", "MAX_FRAME_BYTES": "65536", "MAX_TEXT_BYTES": "4096",
 		"WRITE_TIMEOUT": "10s",
 	}
