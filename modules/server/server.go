@@ -56,9 +56,6 @@ func New(lc fx.Lifecycle, cfg config.Config, routes []Route) *Server {
 // Addr is the address the server listens on (useful with PORT=0).
 func (s *Server) Addr() net.Addr { return s.ln.Addr() }
 
-// App exposes the Fiber app, e.g. for app.Test in tests.
-func (s *Server) App() *fiber.App { return s.app }
-
 func (s *Server) listen(addr string) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {

@@ -39,13 +39,6 @@ func (r *Registry) remove(c *Conn) {
 	r.wg.Done()
 }
 
-// Len reports how many sockets are open.
-func (r *Registry) Len() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return len(r.conns)
-}
-
 // Drain closes every socket with 1001 and waits until their handlers have
 // returned or ctx ends.
 func (r *Registry) Drain(ctx context.Context) error {
