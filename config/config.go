@@ -45,6 +45,10 @@ type Config struct {
 	SendQueue int `env:"SEND_QUEUE" envDefault:"256"`
 	// WriteTimeout bounds one write to a socket.
 	WriteTimeout time.Duration `env:"WRITE_TIMEOUT" envDefault:"10s"`
+	// LogLevel is debug, info, warn or error.
+	LogLevel string `env:"LOG_LEVEL" envDefault:"info"`
+	// LogFormat is text (human) or json (one object per line).
+	LogFormat string `env:"LOG_FORMAT" envDefault:"text"`
 }
 
 // Mode reports embedded or redis, from REDIS_URL.

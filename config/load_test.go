@@ -14,6 +14,7 @@ func defaults() Config {
 		AllowedOrigins: []string{"http://localhost:8000"},
 		PresenceTTL:    60 * time.Second, HeartbeatInterval: 25 * time.Second, IdleTimeout: 70 * time.Second,
 		MaxFrameBytes: 65536, MaxTextBytes: 4096, SendQueue: 256, WriteTimeout: 10 * time.Second,
+		LogLevel: "info", LogFormat: "text",
 	}
 }
 
@@ -58,6 +59,7 @@ func TestLoadValid(t *testing.T) {
 		{map[string]string{"MAX_FRAME_BYTES": "1024"}, func(c *Config) { c.MaxFrameBytes = 1024 }},
 		{map[string]string{"MAX_TEXT_BYTES": "1"}, func(c *Config) { c.MaxTextBytes = 1 }},
 		{map[string]string{"SEND_QUEUE": "1"}, func(c *Config) { c.SendQueue = 1 }},
+		{map[string]string{"LOG_LEVEL": "debug", "LOG_FORMAT": "json"}, func(c *Config) { c.LogLevel, c.LogFormat = "debug", "json" }},
 		{map[string]string{"WRITE_TIMEOUT": "3"}, func(c *Config) { c.WriteTimeout = 3 * time.Second }},
 	}
 	for _, tt := range tests {
@@ -109,6 +111,8 @@ func TestLoadInvalid(t *testing.T) {
 		{"MAX_FRAME_BYTES", "64k", `MAX_FRAME_BYTES="64k": must be an integer of at least 1024`},
 		{"MAX_TEXT_BYTES", "0", `MAX_TEXT_BYTES="0": must be an integer of at least 1`},
 		{"SEND_QUEUE", "-1", `SEND_QUEUE="-1": must be an integer of at least 1`},
+		{"LOG_LEVEL", "verbose", `LOG_LEVEL="verbose": must be debug, info, warn or error`},
+		{"LOG_FORMAT", "xml", `LOG_FORMAT="xml": must be text or json`},
 		{"SEND_QUEUE", "1.5", `SEND_QUEUE="1.5": must be an integer of at least 1`},
 	}
 	for _, tt := range tests {

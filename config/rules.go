@@ -40,6 +40,19 @@ var rules = map[string]rule{
 		func(c *Config) bool { return c.MaxTextBytes >= 1 }},
 	"SEND_QUEUE": {"must be an integer of at least 1",
 		func(c *Config) bool { return c.SendQueue >= 1 }},
+	"LOG_LEVEL": {"must be debug, info, warn or error",
+		func(c *Config) bool { return oneOf(c.LogLevel, "debug", "info", "warn", "error") }},
+	"LOG_FORMAT": {"must be text or json",
+		func(c *Config) bool { return oneOf(c.LogFormat, "text", "json") }},
+}
+
+func oneOf(v string, allowed ...string) bool {
+	for _, a := range allowed {
+		if v == a {
+			return true
+		}
+	}
+	return false
 }
 
 // check runs every rule on c, skipping variables that already failed to parse,

@@ -8,6 +8,8 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/utils"
 	"go.uber.org/fx"
+
+	"rt/modules/server"
 )
 
 // Module provides the Verifier, the Origins and the Handshake middleware.
@@ -17,9 +19,10 @@ var Module = fx.Module("auth",
 
 // Locals keys under which an accepted handshake leaves its results for the
 // socket handler (string keys: the websocket middleware copies only those).
+// LocalUser and LocalRoom are the server's keys, so the access log names them.
 const (
-	LocalUser   = "rt.user"
-	LocalRoom   = "rt.room"
+	LocalUser   = server.LocalUser
+	LocalRoom   = server.LocalRoom
 	LocalClaims = "rt.claims"
 )
 
@@ -46,6 +49,7 @@ func (h *Handshake) Check(c *fiber.Ctx) error {
 	if !roomPattern.MatchString(room) {
 		return fiber.NewError(fiber.StatusBadRequest, "bad_room")
 	}
+	c.Locals(LocalRoom, utils.CopyString(room))
 	if !h.origins.Allowed(c.Get(fiber.HeaderOrigin)) {
 		return fiber.NewError(fiber.StatusForbidden, "origin_not_allowed")
 	}
@@ -54,7 +58,6 @@ func (h *Handshake) Check(c *fiber.Ctx) error {
 		return fiber.NewError(fiber.StatusUnauthorized, err.Error())
 	}
 	c.Locals(LocalUser, claims.Subject)
-	c.Locals(LocalRoom, utils.CopyString(room))
 	c.Locals(LocalClaims, claims)
 	return c.Next()
 }

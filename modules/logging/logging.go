@@ -14,11 +14,16 @@ import (
 	"go.uber.org/dig"
 	"go.uber.org/fx"
 	"go.uber.org/fx/fxevent"
+
+	"rt/config"
 )
 
-// Module makes slog the logger of the app and of fx itself.
+// Module makes slog the logger of the app and of fx itself. The default
+// slog logger is configured first thing, so every later log line (config
+// warnings included) has the configured level and format.
 var Module = fx.Options(
 	fx.WithLogger(func() fxevent.Logger { return NewFxLogger(os.Stderr) }),
+	fx.Invoke(func(cfg config.Config) { slog.SetDefault(NewLogger(cfg, os.Stderr)) }),
 )
 
 // FxLogger reports fx's events: failures to out, the rest at debug level.

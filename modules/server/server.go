@@ -42,6 +42,7 @@ type Server struct {
 // New builds the app, mounts the routes and hooks listening into the lifecycle.
 func New(lc fx.Lifecycle, cfg config.Config, routes []Route) *Server {
 	s := &Server{app: newApp(cfg)}
+	s.app.Use(accessLog)
 	for _, r := range routes {
 		r.Register(s.app)
 	}
