@@ -156,3 +156,29 @@ func TestOversizedFrameClosesWith1009(t *testing.T) {
 		t.Fatalf("close code %d, want 1009", code)
 	}
 }
+
+func TestInvalidUTF8ClosesWith1007(t *testing.T) {
+	n := startNode(t, testConfig())
+	a := dial(t, n, "test", "alice")
+	a.expect("presence.join")
+	if err := a.ws.WriteMessage(websocket.TextMessage, []byte("{\"type\":\"chat.message\",\"text\":\"\xff\xfe\"}")); err != nil {
+		t.Fatal(err)
+	}
+	if code := a.closeCode(); code != 1007 {
+		t.Fatalf("close code %d, want 1007", code)
+	}
+}
+
+func TestBinaryFrameGetsBadMessage(t *testing.T) {
+	n := startNode(t, testConfig())
+	a := dial(t, n, "test", "alice")
+	a.expect("presence.join")
+	if err := a.ws.WriteMessage(websocket.BinaryMessage, []byte(`{"type":"system.ping"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if f := a.expect("system.error"); f.str("code") != "bad_message" {
+		t.Fatalf("got %v", f)
+	}
+	a.send(map[string]string{"type": "system.ping"})
+	a.expect("system.pong")
+}

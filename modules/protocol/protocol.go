@@ -50,6 +50,8 @@ const (
 	// ClosePolicy (1008): repeated abuse (e.g. many bad or rate-limited
 	// frames in a row).
 	ClosePolicy = 1008
+	// CloseInvalidPayload (1007): a text frame that is not valid UTF-8.
+	CloseInvalidPayload = 1007
 	// CloseTooLarge (1009): a frame exceeded the maximum frame size.
 	CloseTooLarge = 1009
 	// CloseInternal (1011): an unexpected server error.

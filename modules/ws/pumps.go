@@ -2,6 +2,7 @@ package ws
 
 import (
 	"time"
+	"unicode/utf8"
 
 	"github.com/gofiber/contrib/websocket"
 
@@ -27,6 +28,10 @@ func (c *Conn) readLoop(handle func(*Conn, []byte)) {
 		if kind != websocket.TextMessage {
 			c.Send(protocol.ErrorFrame(protocol.CodeBadMessage, "frames must be JSON text"))
 			continue
+		}
+		if !utf8.Valid(data) { // RFC 6455 §8.1: invalid text fails the connection
+			c.Close(protocol.CloseInvalidPayload, "text frame is not valid UTF-8")
+			return
 		}
 		handle(c, data)
 	}
