@@ -31,6 +31,8 @@ type Config struct {
 	RedisURL  string `env:"REDIS_URL"`
 	JWTSecret string `env:"JWT_SECRET" envDefault:"change-me"`
 	JWTAlg    string `env:"JWT_ALG" envDefault:"HS256"`
+	// JWTRequireExp refuses tokens without an exp claim at the handshake.
+	JWTRequireExp bool `env:"JWT_REQUIRE_EXP" envDefault:"false"`
 	// AllowedOrigins are normalised (NormalizeOrigin) and free of duplicates.
 	AllowedOrigins    []string      `env:"ALLOWED_ORIGINS" envDefault:"http://localhost:8000"`
 	PresenceTTL       time.Duration `env:"PRESENCE_TTL" envDefault:"60"`

@@ -59,6 +59,7 @@ func TestLoadValid(t *testing.T) {
 		{map[string]string{"MAX_FRAME_BYTES": "1024"}, func(c *Config) { c.MaxFrameBytes = 1024 }},
 		{map[string]string{"MAX_TEXT_BYTES": "1"}, func(c *Config) { c.MaxTextBytes = 1 }},
 		{map[string]string{"SEND_QUEUE": "1"}, func(c *Config) { c.SendQueue = 1 }},
+		{map[string]string{"JWT_REQUIRE_EXP": "true"}, func(c *Config) { c.JWTRequireExp = true }},
 		{map[string]string{"LOG_LEVEL": "debug", "LOG_FORMAT": "json"}, func(c *Config) { c.LogLevel, c.LogFormat = "debug", "json" }},
 		{map[string]string{"WRITE_TIMEOUT": "3"}, func(c *Config) { c.WriteTimeout = 3 * time.Second }},
 	}
@@ -113,6 +114,7 @@ func TestLoadInvalid(t *testing.T) {
 		{"SEND_QUEUE", "-1", `SEND_QUEUE="-1": must be an integer of at least 1`},
 		{"LOG_LEVEL", "verbose", `LOG_LEVEL="verbose": must be debug, info, warn or error`},
 		{"LOG_FORMAT", "xml", `LOG_FORMAT="xml": must be text or json`},
+		{"JWT_REQUIRE_EXP", "maybe", `JWT_REQUIRE_EXP="maybe": must be true or false`},
 		{"SEND_QUEUE", "1.5", `SEND_QUEUE="1.5": must be an integer of at least 1`},
 	}
 	for _, tt := range tests {

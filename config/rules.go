@@ -40,6 +40,8 @@ var rules = map[string]rule{
 		func(c *Config) bool { return c.MaxTextBytes >= 1 }},
 	"SEND_QUEUE": {"must be an integer of at least 1",
 		func(c *Config) bool { return c.SendQueue >= 1 }},
+	"JWT_REQUIRE_EXP": {"must be true or false",
+		func(*Config) bool { return true }},
 	"LOG_LEVEL": {"must be debug, info, warn or error",
 		func(c *Config) bool { return oneOf(c.LogLevel, "debug", "info", "warn", "error") }},
 	"LOG_FORMAT": {"must be text or json",

@@ -41,11 +41,13 @@ var _ Verifier = (*JWT)(nil)
 
 // NewJWT accepts only cfg.JWTAlg: the token's alg header must equal it, so
 // "none" and algorithm switching are refused before the key is used.
+// With JWT_REQUIRE_EXP a token without exp is invalid.
 func NewJWT(cfg config.Config) *JWT {
-	return &JWT{
-		parser: jwt.NewParser(jwt.WithValidMethods([]string{cfg.JWTAlg}), jwt.WithIssuedAt()),
-		key:    []byte(cfg.JWTSecret),
+	opts := []jwt.ParserOption{jwt.WithValidMethods([]string{cfg.JWTAlg}), jwt.WithIssuedAt()}
+	if cfg.JWTRequireExp {
+		opts = append(opts, jwt.WithExpirationRequired())
 	}
+	return &JWT{parser: jwt.NewParser(opts...), key: []byte(cfg.JWTSecret)}
 }
 
 // Verify checks signature, alg, exp, nbf, iat and a non-empty string sub.

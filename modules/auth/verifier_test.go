@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"rt/config"
 )
 
 func TestVerifyHS256(t *testing.T) {
@@ -104,6 +106,24 @@ func TestVerifyOtherHMACAlgorithms(t *testing.T) {
 		}
 		if _, err := v.Verify(""); err != ErrTokenMissing {
 			t.Errorf("%s configured, empty token: %v, want %v", configured, err, ErrTokenMissing)
+		}
+	}
+}
+
+func TestVerifyRequireExp(t *testing.T) {
+	v := NewJWT(config.Config{JWTSecret: secret, JWTAlg: "HS256", JWTRequireExp: true})
+	tests := []struct {
+		name  string
+		token string
+		want  error
+	}{
+		{"without exp", hs256(t, jwt.MapClaims{"sub": "u1"}), ErrTokenInvalid},
+		{"with exp", hs256(t, jwt.MapClaims{"sub": "u1", "exp": at(time.Hour)}), nil},
+		{"expired", hs256(t, jwt.MapClaims{"sub": "u1", "exp": at(-time.Hour)}), ErrTokenExpired},
+	}
+	for _, tt := range tests {
+		if _, err := v.Verify(tt.token); err != tt.want {
+			t.Errorf("%s: %v, want %v", tt.name, err, tt.want)
 		}
 	}
 }
