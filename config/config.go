@@ -47,6 +47,13 @@ type Config struct {
 	SendQueue int `env:"SEND_QUEUE" envDefault:"256"`
 	// WriteTimeout bounds one write to a socket.
 	WriteTimeout time.Duration `env:"WRITE_TIMEOUT" envDefault:"10s"`
+	// RateLimit is how many frames per second a connection may send on
+	// average, RateBurst how many at once; excess frames get rate_limited.
+	RateLimit float64 `env:"RATE_LIMIT" envDefault:"20"`
+	RateBurst int     `env:"RATE_BURST" envDefault:"40"`
+	// RateWarnings is how many rate_limited answers within a minute a
+	// connection gets before it is closed with 1008.
+	RateWarnings int `env:"RATE_WARNINGS" envDefault:"10"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `env:"LOG_LEVEL" envDefault:"info"`
 	// LogFormat is text (human) or json (one object per line).

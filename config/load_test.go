@@ -15,6 +15,7 @@ func defaults() Config {
 		PresenceTTL:    60 * time.Second, HeartbeatInterval: 25 * time.Second, IdleTimeout: 70 * time.Second,
 		MaxFrameBytes: 65536, MaxTextBytes: 4096, SendQueue: 256, WriteTimeout: 10 * time.Second,
 		LogLevel: "info", LogFormat: "text",
+		RateLimit: 20, RateBurst: 40, RateWarnings: 10,
 	}
 }
 
@@ -59,6 +60,7 @@ func TestLoadValid(t *testing.T) {
 		{map[string]string{"MAX_FRAME_BYTES": "1024"}, func(c *Config) { c.MaxFrameBytes = 1024 }},
 		{map[string]string{"MAX_TEXT_BYTES": "1"}, func(c *Config) { c.MaxTextBytes = 1 }},
 		{map[string]string{"SEND_QUEUE": "1"}, func(c *Config) { c.SendQueue = 1 }},
+		{map[string]string{"RATE_LIMIT": "2.5", "RATE_BURST": "5", "RATE_WARNINGS": "3"}, func(c *Config) { c.RateLimit, c.RateBurst, c.RateWarnings = 2.5, 5, 3 }},
 		{map[string]string{"JWT_REQUIRE_EXP": "true"}, func(c *Config) { c.JWTRequireExp = true }},
 		{map[string]string{"LOG_LEVEL": "debug", "LOG_FORMAT": "json"}, func(c *Config) { c.LogLevel, c.LogFormat = "debug", "json" }},
 		{map[string]string{"WRITE_TIMEOUT": "3"}, func(c *Config) { c.WriteTimeout = 3 * time.Second }},
@@ -114,6 +116,9 @@ func TestLoadInvalid(t *testing.T) {
 		{"SEND_QUEUE", "-1", `SEND_QUEUE="-1": must be an integer of at least 1`},
 		{"LOG_LEVEL", "verbose", `LOG_LEVEL="verbose": must be debug, info, warn or error`},
 		{"LOG_FORMAT", "xml", `LOG_FORMAT="xml": must be text or json`},
+		{"RATE_LIMIT", "0", `RATE_LIMIT="0": must be a number of frames per second above 0`},
+		{"RATE_BURST", "x", `RATE_BURST="x": must be an integer of at least 1`},
+		{"RATE_WARNINGS", "0", `RATE_WARNINGS="0": must be an integer of at least 1`},
 		{"JWT_REQUIRE_EXP", "maybe", `JWT_REQUIRE_EXP="maybe": must be true or false`},
 		{"SEND_QUEUE", "1.5", `SEND_QUEUE="1.5": must be an integer of at least 1`},
 	}

@@ -182,3 +182,31 @@ func TestBinaryFrameGetsBadMessage(t *testing.T) {
 	a.send(map[string]string{"type": "system.ping"})
 	a.expect("system.pong")
 }
+
+func TestFloodIsRateLimitedThenClosedWith1008(t *testing.T) {
+	cfg := testConfig()
+	cfg.RateLimit, cfg.RateBurst, cfg.RateWarnings = 0.001, 2, 3
+	n := startNode(t, cfg)
+	watcher := dial(t, n, "test", "watcher")
+	watcher.expect("presence.join")
+	flooder := dial(t, n, "test", "flooder")
+	watcher.expect("presence.join")
+	for i := 0; i < 6; i++ {
+		flooder.chat("spam")
+	}
+	// Two within the burst are delivered, three are warned, the sixth closes.
+	for i := 0; i < 2; i++ {
+		watcher.expect("chat.delivery")
+	}
+	for i := 0; i < 3; i++ {
+		if f := flooder.expect("system.error", "chat.delivery", "presence.join"); f.str("code") != "rate_limited" {
+			t.Fatalf("got %v", f)
+		}
+	}
+	if code := flooder.closeCode(); code != 1008 {
+		t.Fatalf("close code %d, want 1008", code)
+	}
+	if f := watcher.expect("presence.leave"); f.str("user") != "flooder" {
+		t.Fatalf("watcher got %v; nothing rate-limited may be delivered", f)
+	}
+}

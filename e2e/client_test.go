@@ -77,6 +77,14 @@ func (c *client) sendRaw(s string) {
 	}
 }
 
+// ready returns once the server has finished this client's join: the server
+// reads frames only after joining, so a pong proves it.
+func (c *client) ready() {
+	c.t.Helper()
+	c.send(map[string]string{"type": "system.ping"})
+	c.expect("system.pong", "presence.join", "presence.leave")
+}
+
 func (c *client) chat(text string) {
 	c.t.Helper()
 	c.send(map[string]string{"type": "chat.message", "text": text})

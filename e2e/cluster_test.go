@@ -79,12 +79,15 @@ func TestSubscriptionFollowsLocalMembers(t *testing.T) {
 		t.Fatalf("numsub before anyone joined = %d", got)
 	}
 	a1 := dial(t, n1, "room1", "alice")
+	a1.ready()
 	a2 := dial(t, n1, "room1", "alice") // a second tab: still one subscription
+	a2.ready()
 	b := dial(t, n2, "room1", "bob")
+	b.ready()
 	eventually(t, "two nodes subscribed", func() bool { return numsub(t, srv, "room1") == 2 })
 	a1.ws.Close()
 	a2.send(map[string]string{"type": "system.ping"})
-	a2.expect("system.pong", "presence.join")
+	a2.expect("system.pong", "presence.join") // no presence.leave: alice is still here
 	if got := numsub(t, srv, "room1"); got != 2 {
 		t.Fatalf("node 1 unsubscribed while a member remained: numsub %d", got)
 	}
@@ -101,6 +104,7 @@ func TestTwoTabsCountOnce(t *testing.T) {
 	tab1 := dial(t, n1, "test", "alice")
 	watcher.expect("presence.join")
 	tab2 := dial(t, n2, "test", "alice") // the same user on the other node: no second join
+	tab2.ready()
 	tab2.send(map[string]string{"type": "presence.list"})
 	if got := tab2.expect("presence.state"); strings.Join(toStrings(got["users"]), ",") != "alice,watcher" {
 		t.Fatalf("presence %v", got)

@@ -39,6 +39,9 @@ func testConfig() config.Config {
 		MaxTextBytes:      4096,
 		SendQueue:         256,
 		WriteTimeout:      5 * time.Second,
+		RateLimit:         1e6, // tests send fast on purpose; the limit has its own test
+		RateBurst:         1e6,
+		RateWarnings:      10,
 	}
 }
 

@@ -38,6 +38,9 @@ type Limits struct {
 	Heartbeat     time.Duration
 	Idle          time.Duration
 	WriteTimeout  time.Duration
+	Rate          float64 // frames per second on average
+	Burst         int
+	RateWarnings  int // rate_limited answers per minute before 1008
 }
 
 func newConn(ws *websocket.Conn, entry presence.Entry, l Limits) *Conn {

@@ -39,5 +39,8 @@ func LimitsFrom(cfg config.Config) Limits {
 		Heartbeat:     cfg.HeartbeatInterval,
 		Idle:          cfg.IdleTimeout,
 		WriteTimeout:  cfg.WriteTimeout,
+		Rate:          cfg.RateLimit,
+		Burst:         cfg.RateBurst,
+		RateWarnings:  cfg.RateWarnings,
 	}
 }

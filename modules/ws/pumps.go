@@ -18,11 +18,20 @@ func (c *Conn) readLoop(handle func(*Conn, []byte)) {
 		c.extendIdle()
 		return c.ws.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(c.limits.WriteTimeout))
 	})
+	guard := newFloodGuard(c.limits)
 	for {
 		c.extendIdle()
 		kind, data, err := c.ws.ReadMessage()
 		if err != nil {
 			c.Close(closeCodeFor(err))
+			return
+		}
+		switch guard.check(time.Now()) {
+		case warn:
+			c.Send(protocol.ErrorFrame(protocol.CodeRateLimited, "too many frames; slow down"))
+			continue
+		case expel:
+			c.Close(protocol.ClosePolicy, "rate limit exceeded repeatedly")
 			return
 		}
 		if kind != websocket.TextMessage {
@@ -44,16 +53,16 @@ func (c *Conn) writeLoop(done chan<- struct{}) {
 	heartbeat := time.NewTicker(c.limits.Heartbeat)
 	defer heartbeat.Stop()
 	for {
-		select { // a decided close goes before anything still queued
+		select { // a decided close is served before waiting for more
 		case <-c.closing:
-			c.writeClose()
+			c.flushAndClose()
 			return
 		default:
 		}
 		var frame []byte
 		select {
 		case <-c.closing:
-			c.writeClose()
+			c.flushAndClose()
 			return
 		case frame = <-c.out:
 		case <-heartbeat.C:
@@ -73,6 +82,25 @@ func (c *Conn) writeFrame(frame []byte) bool {
 		return false
 	}
 	return true
+}
+
+// flushAndClose writes what is already queued (answers such as the last
+// rate_limited warning, deliveries before a shutdown), then the close frame.
+// A client closed for being too slow gets the close frame straight away:
+// its queue is what it could not keep up with.
+func (c *Conn) flushAndClose() {
+	for c.code != protocol.CloseTooSlow {
+		select {
+		case frame := <-c.out:
+			if !c.writeFrame(frame) {
+				return
+			}
+			continue
+		default:
+		}
+		break
+	}
+	c.writeClose()
 }
 
 // writeClose sends the decided close frame. If the peer closed first the
