@@ -54,6 +54,11 @@ type Config struct {
 	// RateWarnings is how many rate_limited answers within a minute a
 	// connection gets before it is closed with 1008.
 	RateWarnings int `env:"RATE_WARNINGS" envDefault:"10"`
+	// MaxConnsPerUser caps one user's sockets on this node; the next
+	// handshake gets 429. MaxConns caps this node's sockets (0 = no cap);
+	// the next handshake gets 503.
+	MaxConnsPerUser int `env:"MAX_CONNS_PER_USER" envDefault:"16"`
+	MaxConns        int `env:"MAX_CONNS" envDefault:"0"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `env:"LOG_LEVEL" envDefault:"info"`
 	// LogFormat is text (human) or json (one object per line).

@@ -16,6 +16,7 @@ func defaults() Config {
 		MaxFrameBytes: 65536, MaxTextBytes: 4096, SendQueue: 256, WriteTimeout: 10 * time.Second,
 		LogLevel: "info", LogFormat: "text",
 		RateLimit: 20, RateBurst: 40, RateWarnings: 10,
+		MaxConnsPerUser: 16,
 	}
 }
 
@@ -61,6 +62,7 @@ func TestLoadValid(t *testing.T) {
 		{map[string]string{"MAX_TEXT_BYTES": "1"}, func(c *Config) { c.MaxTextBytes = 1 }},
 		{map[string]string{"SEND_QUEUE": "1"}, func(c *Config) { c.SendQueue = 1 }},
 		{map[string]string{"RATE_LIMIT": "2.5", "RATE_BURST": "5", "RATE_WARNINGS": "3"}, func(c *Config) { c.RateLimit, c.RateBurst, c.RateWarnings = 2.5, 5, 3 }},
+		{map[string]string{"MAX_CONNS_PER_USER": "2", "MAX_CONNS": "100"}, func(c *Config) { c.MaxConnsPerUser, c.MaxConns = 2, 100 }},
 		{map[string]string{"JWT_REQUIRE_EXP": "true"}, func(c *Config) { c.JWTRequireExp = true }},
 		{map[string]string{"LOG_LEVEL": "debug", "LOG_FORMAT": "json"}, func(c *Config) { c.LogLevel, c.LogFormat = "debug", "json" }},
 		{map[string]string{"WRITE_TIMEOUT": "3"}, func(c *Config) { c.WriteTimeout = 3 * time.Second }},
@@ -116,6 +118,8 @@ func TestLoadInvalid(t *testing.T) {
 		{"SEND_QUEUE", "-1", `SEND_QUEUE="-1": must be an integer of at least 1`},
 		{"LOG_LEVEL", "verbose", `LOG_LEVEL="verbose": must be debug, info, warn or error`},
 		{"LOG_FORMAT", "xml", `LOG_FORMAT="xml": must be text or json`},
+		{"MAX_CONNS_PER_USER", "0", `MAX_CONNS_PER_USER="0": must be an integer of at least 1`},
+		{"MAX_CONNS", "-1", `MAX_CONNS="-1": must be an integer of at least 0 (0 means no limit)`},
 		{"RATE_LIMIT", "0", `RATE_LIMIT="0": must be a number of frames per second above 0`},
 		{"RATE_BURST", "x", `RATE_BURST="x": must be an integer of at least 1`},
 		{"RATE_WARNINGS", "0", `RATE_WARNINGS="0": must be an integer of at least 1`},

@@ -42,6 +42,7 @@ func testConfig() config.Config {
 		RateLimit:         1e6, // tests send fast on purpose; the limit has its own test
 		RateBurst:         1e6,
 		RateWarnings:      10,
+		MaxConnsPerUser:   16,
 	}
 }
 

@@ -31,7 +31,7 @@ type Handler struct {
 
 // Register mounts the route: checks first, upgrade only if they pass.
 func (h *Handler) Register(app *fiber.App) {
-	app.Get("/ws/*", h.handshake.Check, websocket.New(h.serve, websocket.Config{
+	app.Get("/ws/*", h.handshake.Check, h.admit, websocket.New(h.serve, websocket.Config{
 		ReadBufferSize:  4096,
 		WriteBufferSize: 4096,
 		RecoverHandler:  recoverConn,
@@ -47,8 +47,8 @@ func (h *Handler) serve(ws *websocket.Conn) {
 		Conn: protocol.NewID(),
 	}
 	c := newConn(ws, entry, h.limits)
-	if !h.registry.add(c) {
-		c.Close(protocol.CloseGoingAway, "server shutting down")
+	if a := h.registry.add(c); a != admitted {
+		c.Close(refusalClose(a))
 		c.writeLoop(make(chan struct{}))
 		return
 	}

@@ -20,8 +20,8 @@ var Module = fx.Module("ws",
 // rooms and bus (its parameters) and before the server (which needs this
 // module's route). So the listener stops first, then every socket is drained,
 // and only then do presence, the bus and Redis stop.
-func newRegistry(lc fx.Lifecycle, _ *presence.Tracker, _ *rooms.Manager) *Registry {
-	r := NewRegistry()
+func newRegistry(lc fx.Lifecycle, cfg config.Config, _ *presence.Tracker, _ *rooms.Manager) *Registry {
+	r := NewRegistry(Caps{MaxConnsPerUser: cfg.MaxConnsPerUser, MaxConns: cfg.MaxConns})
 	lc.Append(fx.StopHook(r.Drain))
 	return r
 }

@@ -7,34 +7,79 @@ import (
 	"rt/modules/protocol"
 )
 
+// Caps bound how many sockets this node holds; MaxConns 0 means no cap.
+type Caps struct {
+	MaxConnsPerUser int
+	MaxConns        int
+}
+
 // Registry tracks every live socket, because Fiber's shutdown does not see
 // upgraded connections: on stop it closes them all with 1001 and waits for
-// their handlers (and so their presence cleanup) to finish.
+// their handlers (and so their presence cleanup) to finish. It also counts
+// sockets per user for the connection caps.
 type Registry struct {
+	caps     Caps
 	mu       sync.Mutex
 	conns    map[*Conn]struct{}
+	perUser  map[string]int
 	draining bool
 	wg       sync.WaitGroup
 }
 
-// NewRegistry returns an empty registry.
-func NewRegistry() *Registry { return &Registry{conns: make(map[*Conn]struct{})} }
+// NewRegistry returns an empty registry enforcing caps.
+func NewRegistry(caps Caps) *Registry {
+	return &Registry{caps: caps, conns: make(map[*Conn]struct{}), perUser: make(map[string]int)}
+}
 
-// add reports false once draining has begun; the caller must not proceed.
-func (r *Registry) add(c *Conn) bool {
+// admission is the registry's answer to one more socket for a user.
+type admission int
+
+const (
+	admitted admission = iota
+	userFull           // the user is at MaxConnsPerUser on this node
+	nodeFull           // this node is at MaxConns
+	draining           // the server is shutting down
+)
+
+// room reports whether user may open one more socket now. The handshake asks
+// before upgrading; add asks again, because handshakes run concurrently.
+func (r *Registry) room(user string) admission {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.draining {
-		return false
+	return r.roomLocked(user)
+}
+
+func (r *Registry) roomLocked(user string) admission {
+	switch {
+	case r.draining:
+		return draining
+	case r.caps.MaxConns > 0 && len(r.conns) >= r.caps.MaxConns:
+		return nodeFull
+	case r.perUser[user] >= r.caps.MaxConnsPerUser:
+		return userFull
+	}
+	return admitted
+}
+
+// add registers c unless a cap or draining forbids it.
+func (r *Registry) add(c *Conn) admission {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if a := r.roomLocked(c.entry.User); a != admitted {
+		return a
 	}
 	r.conns[c] = struct{}{}
+	r.perUser[c.entry.User]++
 	r.wg.Add(1)
-	return true
+	return admitted
 }
 
 func (r *Registry) remove(c *Conn) {
 	r.mu.Lock()
 	delete(r.conns, c)
+	if r.perUser[c.entry.User]--; r.perUser[c.entry.User] <= 0 {
+		delete(r.perUser, c.entry.User)
+	}
 	r.mu.Unlock()
 	r.wg.Done()
 }
