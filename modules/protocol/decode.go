@@ -42,7 +42,7 @@ func checkObject(data []byte) *Error {
 }
 
 // fields holds the raw JSON values of the known keys; nil means absent.
-type fields struct{ typ, room, text []byte }
+type fields struct{ typ, room, text, token []byte }
 
 // scanFields walks the top-level object of data, which checkObject has
 // already validated, so the walk needs no error handling of its own.
@@ -79,6 +79,8 @@ func (f *fields) set(key, val []byte) *Error {
 		dst = &f.room
 	case "text":
 		dst = &f.text
+	case "token":
+		dst = &f.token
 	default:
 		return nil
 	}
@@ -112,6 +114,13 @@ func (f fields) inbound() (Inbound, *Error) {
 		}
 		in.Text = string(text)
 	}
+	if in.Type == TypeAuthRefresh {
+		token, ok := unquote(f.token)
+		if !ok || len(token) == 0 {
+			return Inbound{}, fail(CodeBadMessage, "token must be a non-empty string")
+		}
+		in.Token = string(token)
+	}
 	return in, nil
 }
 
@@ -126,6 +135,8 @@ func clientType(name []byte) string {
 		return TypePong
 	case TypePresenceList:
 		return TypePresenceList
+	case TypeAuthRefresh:
+		return TypeAuthRefresh
 	}
 	return ""
 }

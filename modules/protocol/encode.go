@@ -80,3 +80,10 @@ func appendTS(b []byte, ts int64) []byte {
 	b = strconv.AppendInt(append(b, `,"ts":`...), ts, 10)
 	return append(b, '}')
 }
+
+// AuthRefreshed encodes {"type":"auth.refreshed","exp":..}: the new expiry
+// in Unix milliseconds, or 0 when the new token has no exp.
+func AuthRefreshed(exp int64) []byte {
+	b := append(make([]byte, 0, 48), `{"type":"auth.refreshed","exp":`...)
+	return append(strconv.AppendInt(b, exp, 10), '}')
+}

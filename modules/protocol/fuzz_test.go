@@ -10,7 +10,7 @@ import (
 
 var knownCodes = map[ErrorCode]bool{CodeBadJSON: true, CodeBadMessage: true, CodeUnknownType: true}
 
-var clientTypes = map[string]bool{TypeChatMessage: true, TypePing: true, TypePong: true, TypePresenceList: true}
+var clientTypes = map[string]bool{TypeChatMessage: true, TypePing: true, TypePong: true, TypePresenceList: true, TypeAuthRefresh: true}
 
 func FuzzDecode(f *testing.F) {
 	for _, s := range []string{

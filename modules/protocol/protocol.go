@@ -12,6 +12,8 @@ const (
 	TypePresenceState = "presence.state"
 	TypePresenceJoin  = "presence.join"
 	TypePresenceLeave = "presence.leave"
+	TypeAuthRefresh   = "auth.refresh"
+	TypeAuthRefreshed = "auth.refreshed"
 )
 
 // ErrorCode is the machine-readable code of a system.error frame.
@@ -36,6 +38,9 @@ const (
 	// CodeRateLimited: the client sends faster than allowed; the frame is
 	// dropped (checked by the caller).
 	CodeRateLimited ErrorCode = "rate_limited"
+	// CodeTokenInvalid: auth.refresh carried a token that does not verify or
+	// names another user; nothing changed.
+	CodeTokenInvalid ErrorCode = "token_invalid"
 	// CodeUnavailable: the server could not serve the frame right now (for
 	// example Redis is away); nothing was delivered and the client may retry.
 	CodeUnavailable ErrorCode = "unavailable"
@@ -66,9 +71,10 @@ const (
 
 // Inbound is one decoded client frame.
 type Inbound struct {
-	Type string // one of the four client types
-	Room string // "" when the client omitted it (or sent null or "")
-	Text string // chat.message only; never empty there
+	Type  string // one of the four client types
+	Room  string // "" when the client omitted it (or sent null or "")
+	Text  string // chat.message only; never empty there
+	Token string // auth.refresh only; never empty there
 }
 
 // Error is a frame the server cannot serve; Code goes to the client in

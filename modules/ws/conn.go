@@ -28,6 +28,7 @@ type Conn struct {
 	code     int // close code, set once before closing is closed
 	reason   string
 	deadline sync.Mutex // orders read-deadline changes with the close decision
+	token    tokenClock // closes with 4001 when the token expires
 }
 
 // Limits are the per-connection settings taken from config.

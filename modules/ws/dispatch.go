@@ -25,6 +25,8 @@ func (h *Handler) dispatch(c *Conn, data []byte) {
 		c.Send(protocol.Pong(protocol.Now()))
 	case protocol.TypePresenceList:
 		h.presenceList(c)
+	case protocol.TypeAuthRefresh:
+		h.refresh(c, in.Token)
 	case protocol.TypePong:
 		// activity only; the read already counted it
 	}
@@ -58,4 +60,20 @@ func (h *Handler) presenceList(c *Conn) {
 		return
 	}
 	c.Send(protocol.PresenceState(c.entry.Room, users))
+}
+
+// refresh moves the connection's expiry to the new token's, if it verifies
+// and names the same user; otherwise nothing changes.
+func (h *Handler) refresh(c *Conn, token string) {
+	claims, err := h.verifier.Verify(token)
+	if err != nil || claims.Subject != c.entry.User {
+		c.Send(protocol.ErrorFrame(protocol.CodeTokenInvalid, "token does not verify or names another user"))
+		return
+	}
+	c.token.set(claims.ExpiresAt, c)
+	var exp int64
+	if !claims.ExpiresAt.IsZero() {
+		exp = claims.ExpiresAt.UnixMilli()
+	}
+	c.Send(protocol.AuthRefreshed(exp))
 }

@@ -23,6 +23,7 @@ const opTimeout = 5 * time.Second
 // Handler is the /ws/:room route.
 type Handler struct {
 	handshake *auth.Handshake
+	verifier  auth.Verifier
 	rooms     *rooms.Manager
 	presence  *presence.Tracker
 	registry  *Registry
@@ -64,6 +65,8 @@ func (h *Handler) serve(ws *websocket.Conn) {
 		return
 	}
 	defer h.leave(c)
+	c.token.set(ws.Locals(auth.LocalClaims).(auth.Claims).ExpiresAt, c)
+	defer c.token.stop()
 	c.readLoop(h.dispatch)
 }
 

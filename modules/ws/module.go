@@ -26,8 +26,8 @@ func newRegistry(lc fx.Lifecycle, cfg config.Config, _ *presence.Tracker, _ *roo
 	return r
 }
 
-func newHandler(cfg config.Config, hs *auth.Handshake, rm *rooms.Manager, pt *presence.Tracker, reg *Registry) *Handler {
-	return &Handler{handshake: hs, rooms: rm, presence: pt, registry: reg, limits: LimitsFrom(cfg)}
+func newHandler(cfg config.Config, hs *auth.Handshake, v auth.Verifier, rm *rooms.Manager, pt *presence.Tracker, reg *Registry) *Handler {
+	return &Handler{handshake: hs, verifier: v, rooms: rm, presence: pt, registry: reg, limits: LimitsFrom(cfg)}
 }
 
 // LimitsFrom takes the per-connection settings from cfg.
