@@ -68,6 +68,7 @@ func TestHandshakeRejections(t *testing.T) {
 		{"nbf in the future", "/ws/test?token=" + token(t, "u1", jwt.MapClaims{"nbf": now + 3600}), nil, 401, "token_invalid"},
 		{"iat in the future", "/ws/test?token=" + token(t, "u1", jwt.MapClaims{"iat": now + 3600}), nil, 401, "token_invalid"},
 		{"expired", "/ws/test?token=" + token(t, "u1", jwt.MapClaims{"exp": now - 10}), nil, 401, "token_expired"},
+		{"room not in the rooms claim", "/ws/test?token=" + token(t, "u1", jwt.MapClaims{"rooms": []string{"lobby", "team:*"}}), nil, 403, "room_forbidden"},
 		{"bearer garbage", "/ws/test", func(h http.Header) { h.Set("Authorization", "Bearer abc") }, 401, "token_invalid"},
 		{"basic auth is not a token", "/ws/test", func(h http.Header) { h.Set("Authorization", "Basic dTE6cA==") }, 401, "token_missing"},
 	}
@@ -110,6 +111,10 @@ func TestHandshakeAccepts(t *testing.T) {
 		if f := c.expect("presence.join"); f.str("user") != "u2" {
 			t.Fatalf("join for %v", f)
 		}
+	})
+	t.Run("room matching a prefix in the rooms claim", func(t *testing.T) {
+		url := n.wsURL("team:red") + "?token=" + token(t, "u4", jwt.MapClaims{"rooms": []string{"lobby", "team:*"}})
+		dialWith(t, url, http.Header{"Origin": {origin}}).expect("presence.join")
 	})
 	t.Run("room of 64 chars and extra claims", func(t *testing.T) {
 		url := n.wsURL(strings.Repeat("r", 64)) + "?token=" + token(t, "u3", jwt.MapClaims{"role": "admin", "exp": time.Now().Add(time.Hour).Unix()})

@@ -57,6 +57,9 @@ func (h *Handshake) Check(c *fiber.Ctx) error {
 	if err != nil {
 		return fiber.NewError(fiber.StatusUnauthorized, err.Error())
 	}
+	if !claims.MayJoin(room) {
+		return fiber.NewError(fiber.StatusForbidden, "room_forbidden")
+	}
 	c.Locals(LocalUser, claims.Subject)
 	c.Locals(LocalClaims, claims)
 	return c.Next()

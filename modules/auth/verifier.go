@@ -4,6 +4,7 @@ package auth
 
 import (
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -24,6 +25,28 @@ type Claims struct {
 	Subject string
 	// ExpiresAt is zero when the token has no exp.
 	ExpiresAt time.Time
+	// Rooms is the token's rooms claim: nil when absent (any room), else
+	// the rooms it may join, where an entry ending in * is a prefix.
+	Rooms []string
+}
+
+// MayJoin reports whether the claims allow joining room.
+func (c Claims) MayJoin(room string) bool {
+	if c.Rooms == nil {
+		return true
+	}
+	for _, r := range c.Rooms {
+		if prefix, ok := strings.CutSuffix(r, "*"); ok && strings.HasPrefix(room, prefix) || r == room {
+			return true
+		}
+	}
+	return false
+}
+
+// tokenClaims is what rt reads from a token's payload.
+type tokenClaims struct {
+	jwt.RegisteredClaims
+	Rooms []string `json:"rooms"`
 }
 
 // Verifier checks a token and returns its claims, or one of the Err values.
@@ -55,7 +78,7 @@ func (v *JWT) Verify(token string) (Claims, error) {
 	if token == "" {
 		return Claims{}, ErrTokenMissing
 	}
-	var rc jwt.RegisteredClaims
+	var rc tokenClaims
 	_, err := v.parser.ParseWithClaims(token, &rc, func(*jwt.Token) (any, error) { return v.key, nil })
 	switch {
 	case errors.Is(err, jwt.ErrTokenExpired):
@@ -63,7 +86,7 @@ func (v *JWT) Verify(token string) (Claims, error) {
 	case err != nil, rc.Subject == "":
 		return Claims{}, ErrTokenInvalid
 	}
-	c := Claims{Subject: rc.Subject}
+	c := Claims{Subject: rc.Subject, Rooms: rc.Rooms}
 	if rc.ExpiresAt != nil {
 		c.ExpiresAt = rc.ExpiresAt.Time
 	}

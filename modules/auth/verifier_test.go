@@ -2,6 +2,7 @@ package auth
 
 import (
 	"encoding/base64"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -55,7 +56,7 @@ func TestVerifyHS256(t *testing.T) {
 				t.Fatalf("Verify = %+v, %v; want error %v", c, err, tt.want)
 			}
 			if err != nil {
-				if c != (Claims{}) {
+				if !reflect.DeepEqual(c, Claims{}) {
 					t.Errorf("claims %+v returned with error %v", c, err)
 				}
 				return
