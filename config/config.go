@@ -31,6 +31,15 @@ type Config struct {
 	RedisURL  string `env:"REDIS_URL"`
 	JWTSecret string `env:"JWT_SECRET" envDefault:"change-me"`
 	JWTAlg    string `env:"JWT_ALG" envDefault:"HS256"`
+	// JWTPublicKey is the PEM text of the verification key for the
+	// asymmetric algorithms (JWT_PUBLIC_KEY may also be a path to a PEM file;
+	// Load reads it).
+	JWTPublicKey string `env:"JWT_PUBLIC_KEY"`
+	// JWTIssuer and JWTAudience, when set, must match the token's iss and
+	// aud; JWTLeeway tolerates that much clock skew on exp, nbf and iat.
+	JWTIssuer   string        `env:"JWT_ISSUER"`
+	JWTAudience string        `env:"JWT_AUDIENCE"`
+	JWTLeeway   time.Duration `env:"JWT_LEEWAY"`
 	// JWTRequireExp refuses tokens without an exp claim at the handshake.
 	JWTRequireExp bool `env:"JWT_REQUIRE_EXP" envDefault:"false"`
 	// AllowedOrigins are normalised (NormalizeOrigin) and free of duplicates.
@@ -76,6 +85,16 @@ func (c Config) Mode() Mode {
 // Addr is the listen address host:port.
 func (c Config) Addr() string { return net.JoinHostPort(c.Host, strconv.Itoa(c.Port)) }
 
+// asymmetricAlgs verify with JWT_PUBLIC_KEY instead of JWT_SECRET.
+var asymmetricAlgs = map[string]bool{
+	"RS256": true, "RS384": true, "RS512": true,
+	"PS256": true, "PS384": true, "PS512": true,
+	"ES256": true, "ES384": true, "ES512": true, "EdDSA": true,
+}
+
+// Asymmetric reports whether JWT_ALG verifies with a public key.
+func (c Config) Asymmetric() bool { return asymmetricAlgs[c.JWTAlg] }
+
 // hmacKeyBytes is the hash size of each accepted algorithm. RFC 7518 §3.2
 // requires an HMAC key at least that long; shorter keys are easier to guess.
 var hmacKeyBytes = map[string]int{"HS256": 32, "HS384": 48, "HS512": 64}
@@ -84,6 +103,9 @@ var hmacKeyBytes = map[string]int{"HS256": 32, "HS384": 48, "HS512": 64}
 // never contain the secret itself.
 func (c Config) Warnings() []string {
 	var w []string
+	if c.Asymmetric() {
+		return w
+	}
 	if c.JWTSecret == DefaultJWTSecret {
 		w = append(w, "JWT_SECRET is the default development secret; set your own before exposing rt")
 	} else if n := hmacKeyBytes[c.JWTAlg]; len(c.JWTSecret) < n {

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -95,9 +96,9 @@ func TestLoadInvalid(t *testing.T) {
 		{"REDIS_URL", "redis://h/zero", `REDIS_URL="redis://h/zero": invalid database number: "zero"`},
 		{"JWT_SECRET", "", `JWT_SECRET=<hidden>: must not be empty or blank; unset it to use the development default`},
 		{"JWT_SECRET", "  ", `JWT_SECRET=<hidden>: must not be empty or blank; unset it to use the development default`},
-		{"JWT_ALG", "none", `JWT_ALG="none": must be HS256, HS384 or HS512`},
-		{"JWT_ALG", "hs256", `JWT_ALG="hs256": must be HS256, HS384 or HS512`},
-		{"JWT_ALG", "RS256", `JWT_ALG="RS256": must be HS256, HS384 or HS512`},
+		{"JWT_ALG", "none", `JWT_ALG="none": must be HS256, HS384, HS512, RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512 or EdDSA`},
+		{"JWT_ALG", "hs256", `JWT_ALG="hs256": must be HS256, HS384, HS512, RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512 or EdDSA`},
+		{"JWT_ALG", "RS256", `JWT_PUBLIC_KEY="": must be set (PEM text or a path to a PEM file) when JWT_ALG is RS256`},
 		{"ALLOWED_ORIGINS", " , ", `ALLOWED_ORIGINS=" , ": must list at least one origin, like http://localhost:8000`},
 		{"ALLOWED_ORIGINS", "http://a/b,null", `ALLOWED_ORIGINS="http://a/b,null": want a comma list of http(s)://host[:port]; ` +
 			`"http://a/b" is not an origin: it has a path; "null" is not an origin: ` +
@@ -123,6 +124,7 @@ func TestLoadInvalid(t *testing.T) {
 		{"RATE_LIMIT", "0", `RATE_LIMIT="0": must be a number of frames per second above 0`},
 		{"RATE_BURST", "x", `RATE_BURST="x": must be an integer of at least 1`},
 		{"RATE_WARNINGS", "0", `RATE_WARNINGS="0": must be an integer of at least 1`},
+		{"JWT_LEEWAY", "soon", `JWT_LEEWAY="soon": must be a positive duration: seconds (25, 1.5) or Go syntax (25s, 500ms)`},
 		{"JWT_REQUIRE_EXP", "maybe", `JWT_REQUIRE_EXP="maybe": must be true or false`},
 		{"SEND_QUEUE", "1.5", `SEND_QUEUE="1.5": must be an integer of at least 1`},
 	}
@@ -173,5 +175,23 @@ func TestLoadNeverShowsSecrets(t *testing.T) {
 		if msg := err.Error(); strings.Contains(msg, secret) || strings.Contains(msg, password) {
 			t.Errorf("secret leaked: %s", msg)
 		}
+	}
+}
+
+func TestLoadPublicKey(t *testing.T) {
+	const pem = "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA\n-----END PUBLIC KEY-----\n"
+	path := t.TempDir() + "/key.pem"
+	if err := os.WriteFile(path, []byte(pem), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []string{pem, path} {
+		c, err := Load(map[string]string{"JWT_ALG": "EdDSA", "JWT_PUBLIC_KEY": v})
+		if err != nil || c.JWTPublicKey != pem {
+			t.Fatalf("JWT_PUBLIC_KEY=%q: %q, %v", v, c.JWTPublicKey, err)
+		}
+	}
+	_, err := Load(map[string]string{"JWT_ALG": "RS256", "JWT_PUBLIC_KEY": "/no/such/file.pem"})
+	if err == nil || !strings.Contains(err.Error(), "JWT_PUBLIC_KEY") {
+		t.Fatalf("missing key file: %v", err)
 	}
 }

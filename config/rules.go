@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"net/url"
+	"os"
 	"regexp"
 	"strings"
 	"time"
@@ -28,12 +29,13 @@ var rules = map[string]rule{
 		func(c *Config) bool { return validListenHost(c.Host) }},
 	"PORT": {"must be an integer from 1 to 65535",
 		func(c *Config) bool { return c.Port >= 1 && c.Port <= 65535 }},
-	"JWT_ALG": {"must be HS256, HS384 or HS512",
-		func(c *Config) bool { _, ok := hmacKeyBytes[c.JWTAlg]; return ok }},
+	"JWT_ALG": {"must be HS256, HS384, HS512, RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512 or EdDSA",
+		func(c *Config) bool { _, ok := hmacKeyBytes[c.JWTAlg]; return ok || asymmetricAlgs[c.JWTAlg] }},
 	"PRESENCE_TTL":       {durationRule, func(c *Config) bool { return c.PresenceTTL > 0 }},
 	"HEARTBEAT_INTERVAL": {durationRule, func(c *Config) bool { return c.HeartbeatInterval > 0 }},
 	"IDLE_TIMEOUT":       {durationRule, func(c *Config) bool { return c.IdleTimeout > 0 }},
 	"WRITE_TIMEOUT":      {durationRule, func(c *Config) bool { return c.WriteTimeout > 0 }},
+	"JWT_LEEWAY":         {durationRule, func(c *Config) bool { return c.JWTLeeway >= 0 }},
 	"MAX_FRAME_BYTES": {"must be an integer of at least 1024",
 		func(c *Config) bool { return c.MaxFrameBytes >= 1024 }},
 	"MAX_TEXT_BYTES": {"must be an integer of at least 1",
@@ -76,6 +78,7 @@ func check(c *Config, p *problems) {
 		}
 	}
 	checkSecret(p)
+	checkPublicKey(c, p)
 	if rule := redisURLRule(c.RedisURL); rule != "" {
 		p.add("REDIS_URL", rule)
 	}
@@ -169,4 +172,27 @@ func validListenHost(h string) bool {
 		return true
 	}
 	return validHostname(strings.ToLower(h))
+}
+
+// checkPublicKey requires JWT_PUBLIC_KEY for an asymmetric JWT_ALG and reads
+// it from a file when it is a path rather than PEM text. Whether the PEM
+// holds the right kind of key is checked by the auth module at start.
+func checkPublicKey(c *Config, p *problems) {
+	if p.has("JWT_ALG") || !c.Asymmetric() {
+		return
+	}
+	key := strings.TrimSpace(c.JWTPublicKey)
+	if key == "" {
+		p.add("JWT_PUBLIC_KEY", "must be set (PEM text or a path to a PEM file) when JWT_ALG is "+c.JWTAlg)
+		return
+	}
+	if strings.HasPrefix(key, "-----BEGIN") {
+		return
+	}
+	pem, err := os.ReadFile(key)
+	if err != nil {
+		p.add("JWT_PUBLIC_KEY", "must be PEM text or a readable path to a PEM file")
+		return
+	}
+	c.JWTPublicKey = string(pem)
 }

@@ -33,6 +33,9 @@ func sign(sub string, ttl time.Duration, now time.Time) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if cfg.Asymmetric() {
+		return "", fmt.Errorf("JWT_ALG=%s signs with a private key, which rt never holds; sign with your issuer", cfg.JWTAlg)
+	}
 	claims := jwt.MapClaims{"sub": sub, "iat": now.Unix()}
 	if ttl > 0 {
 		claims["exp"] = now.Add(ttl).Unix()

@@ -23,7 +23,7 @@ const allowedOrigin = "https://app.example.com"
 // that passes gets 200 and the Locals it would hand on.
 func handshakeApp() *fiber.App {
 	cfg := config.Config{JWTSecret: secret, JWTAlg: "HS256", AllowedOrigins: []string{allowedOrigin}}
-	h := NewHandshake(NewJWT(cfg), NewOrigins(cfg))
+	h := NewHandshake(mustJWT(cfg), NewOrigins(cfg))
 	app := fiber.New(fiber.Config{ErrorHandler: func(c *fiber.Ctx, err error) error {
 		var fe *fiber.Error
 		if errors.As(err, &fe) {

@@ -14,8 +14,14 @@ import (
 
 const secret = "test-secret-that-is-long-enough-for-hs512-keys-0123456789abcdef"
 
-func verifier(alg string) *JWT {
-	return NewJWT(config.Config{JWTSecret: secret, JWTAlg: alg})
+func verifier(alg string) *JWT { return mustJWT(config.Config{JWTSecret: secret, JWTAlg: alg}) }
+
+func mustJWT(cfg config.Config) *JWT {
+	v, err := NewJWT(cfg)
+	if err != nil {
+		panic(err)
+	}
+	return v
 }
 
 // sign returns a token signed with method and key; claims go in as given.

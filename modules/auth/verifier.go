@@ -4,6 +4,7 @@ package auth
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -54,23 +55,60 @@ type Verifier interface {
 	Verify(token string) (Claims, error)
 }
 
-// JWT verifies tokens signed with one configured HMAC algorithm.
+// JWT verifies tokens signed with the one configured algorithm.
 type JWT struct {
 	parser *jwt.Parser
-	key    []byte
+	key    any // []byte for HMAC, the parsed public key otherwise
 }
 
 var _ Verifier = (*JWT)(nil)
 
 // NewJWT accepts only cfg.JWTAlg: the token's alg header must equal it, so
-// "none" and algorithm switching are refused before the key is used.
-// With JWT_REQUIRE_EXP a token without exp is invalid.
-func NewJWT(cfg config.Config) *JWT {
+// "none" and algorithm switching (an HS256 token "signed" with the RSA
+// public key, say) are refused before the key is used. With JWT_REQUIRE_EXP
+// a token without exp is invalid; JWT_ISSUER and JWT_AUDIENCE, when set,
+// must match.
+func NewJWT(cfg config.Config) (*JWT, error) {
+	key, err := verificationKey(cfg)
+	if err != nil {
+		return nil, err
+	}
 	opts := []jwt.ParserOption{jwt.WithValidMethods([]string{cfg.JWTAlg}), jwt.WithIssuedAt()}
 	if cfg.JWTRequireExp {
 		opts = append(opts, jwt.WithExpirationRequired())
 	}
-	return &JWT{parser: jwt.NewParser(opts...), key: []byte(cfg.JWTSecret)}
+	if cfg.JWTIssuer != "" {
+		opts = append(opts, jwt.WithIssuer(cfg.JWTIssuer))
+	}
+	if cfg.JWTAudience != "" {
+		opts = append(opts, jwt.WithAudience(cfg.JWTAudience))
+	}
+	if cfg.JWTLeeway > 0 {
+		opts = append(opts, jwt.WithLeeway(cfg.JWTLeeway))
+	}
+	return &JWT{parser: jwt.NewParser(opts...), key: key}, nil
+}
+
+// verificationKey is JWT_SECRET for HMAC, else JWT_PUBLIC_KEY parsed as the
+// key type the algorithm needs.
+func verificationKey(cfg config.Config) (any, error) {
+	pem := []byte(cfg.JWTPublicKey)
+	var key any
+	var err error
+	switch cfg.JWTAlg[:2] {
+	case "HS":
+		return []byte(cfg.JWTSecret), nil
+	case "RS", "PS":
+		key, err = jwt.ParseRSAPublicKeyFromPEM(pem)
+	case "ES":
+		key, err = jwt.ParseECPublicKeyFromPEM(pem)
+	default: // EdDSA
+		key, err = jwt.ParseEdPublicKeyFromPEM(pem)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("JWT_PUBLIC_KEY is not a public key for %s: %w", cfg.JWTAlg, err)
+	}
+	return key, nil
 }
 
 // Verify checks signature, alg, exp, nbf, iat and a non-empty string sub.

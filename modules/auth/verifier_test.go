@@ -112,7 +112,7 @@ func TestVerifyOtherHMACAlgorithms(t *testing.T) {
 }
 
 func TestVerifyRequireExp(t *testing.T) {
-	v := NewJWT(config.Config{JWTSecret: secret, JWTAlg: "HS256", JWTRequireExp: true})
+	v := mustJWT(config.Config{JWTSecret: secret, JWTAlg: "HS256", JWTRequireExp: true})
 	tests := []struct {
 		name  string
 		token string
