@@ -75,3 +75,37 @@ func decodeJSON(seg string, into any) bool {
 	b, err := base64.RawURLEncoding.DecodeString(seg)
 	return err == nil && json.Unmarshal(b, into) == nil
 }
+
+func TestTokenFrom(t *testing.T) {
+	tests := []struct{ query, auth, want string }{
+		{"q", "", "q"},
+		{"q", "Bearer h", "q"},
+		{"", "Bearer h", "h"},
+		{"", "bearer  h ", "h"},
+		{"", "Basic h", ""},
+		{"", "Bearer", ""},
+		{"", "", ""},
+	}
+	for _, tt := range tests {
+		if got := TokenFrom(tt.query, tt.auth); got != tt.want {
+			t.Errorf("TokenFrom(%q, %q) = %q, want %q", tt.query, tt.auth, got, tt.want)
+		}
+	}
+}
+
+// FuzzTokenFrom: never panics, and the token is always a part of the input.
+func FuzzTokenFrom(f *testing.F) {
+	f.Add("", "Bearer abc")
+	f.Add("abc", "Bearer def")
+	f.Add("", "Basic dTpw")
+	f.Add("", "Bearer \t x \n")
+	f.Fuzz(func(t *testing.T, query, auth string) {
+		got := TokenFrom(query, auth)
+		if got != "" && !strings.Contains(query+auth, got) {
+			t.Fatalf("TokenFrom(%q, %q) = %q, not part of the input", query, auth, got)
+		}
+		if query != "" && got != query {
+			t.Fatalf("query token not preferred: %q", got)
+		}
+	})
+}

@@ -67,10 +67,16 @@ func (h *Handshake) Check(c *fiber.Ctx) error {
 
 // token reads ?token= or, failing that, an Authorization: Bearer header.
 func token(c *fiber.Ctx) string {
-	if t := c.Query("token"); t != "" {
-		return t
+	return TokenFrom(c.Query("token"), c.Get(fiber.HeaderAuthorization))
+}
+
+// TokenFrom picks the token from the query value or, when that is empty, a
+// "Bearer <token>" Authorization value; "" when there is none.
+func TokenFrom(query, authorization string) string {
+	if query != "" {
+		return query
 	}
-	scheme, t, ok := strings.Cut(c.Get(fiber.HeaderAuthorization), " ")
+	scheme, t, ok := strings.Cut(authorization, " ")
 	if ok && strings.EqualFold(scheme, "Bearer") {
 		return strings.TrimSpace(t)
 	}
