@@ -53,6 +53,10 @@ func (h *Handshake) Check(c *fiber.Ctx) error {
 	if !h.origins.Allowed(c.Get(fiber.HeaderOrigin)) {
 		return fiber.NewError(fiber.StatusForbidden, "origin_not_allowed")
 	}
+	if len(c.Context().QueryArgs().PeekMulti("token")) > 1 {
+		// Two tokens: which one a proxy or a log would see is anyone's guess.
+		return fiber.NewError(fiber.StatusUnauthorized, ErrTokenInvalid.Error())
+	}
 	claims, err := h.verifier.Verify(token(c))
 	if err != nil {
 		return fiber.NewError(fiber.StatusUnauthorized, err.Error())
