@@ -32,7 +32,12 @@ func signWith(t *testing.T, m jwt.SigningMethod, key any, claims jwt.MapClaims) 
 }
 
 func TestHandshakeRejections(t *testing.T) {
-	n := startNode(t, testConfig())
+	checkBadHandshakes(t, startNode(t, testConfig()))
+}
+
+// checkBadHandshakes runs every SPEC §3 refusal, and more, against n.
+func checkBadHandshakes(t *testing.T, n *node) {
+	t.Helper()
 	now := time.Now().Unix()
 	good := token(t, "u1")
 	tests := []struct {

@@ -98,7 +98,7 @@ func (c *Conn) extendIdle() {
 func closeCodeFor(err error) (int, string) {
 	var ne net.Error
 	switch {
-	case errors.Is(err, websocket.ErrReadLimit):
+	case errors.Is(err, errReadLimit):
 		return protocol.CloseTooLarge, "frame too large"
 	case errors.As(err, &ne) && ne.Timeout():
 		return protocol.CloseIdle, "idle timeout"

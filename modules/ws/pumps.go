@@ -1,6 +1,8 @@
 package ws
 
 import (
+	"errors"
+	"io"
 	"time"
 	"unicode/utf8"
 
@@ -24,6 +26,12 @@ func (c *Conn) readLoop(handle func(*Conn, []byte)) {
 		kind, data, err := c.ws.ReadMessage()
 		if err != nil {
 			c.Close(closeCodeFor(err))
+			if errors.Is(err, errReadLimit) {
+				// Swallow the rest of the oversized frame (bounded by the
+				// close deadline) so the client can finish writing and read
+				// the 1009 instead of meeting a connection reset.
+				_, _ = io.Copy(io.Discard, c.ws.NetConn())
+			}
 			return
 		}
 		switch guard.check(time.Now()) {
@@ -108,7 +116,7 @@ func (c *Conn) flushAndClose() {
 func (c *Conn) writeClose() {
 	_ = c.ws.SetWriteDeadline(time.Now().Add(closeGrace))
 	msg := websocket.FormatCloseMessage(c.code, c.reason)
-	if err := c.ws.WriteMessage(websocket.CloseMessage, msg); err != nil && err != websocket.ErrCloseSent {
+	if err := c.ws.WriteMessage(websocket.CloseMessage, msg); err != nil && !errors.Is(err, errCloseSent) {
 		_ = c.ws.NetConn().Close()
 	}
 }
