@@ -13,7 +13,7 @@ import (
 // is known.
 func (h *Handler) admit(c *fiber.Ctx) error {
 	user, _ := c.Locals(auth.LocalUser).(string)
-	switch h.registry.room(user) {
+	switch h.registry.admit(user) {
 	case userFull:
 		return fiber.NewError(fiber.StatusTooManyRequests, "too_many_connections")
 	case nodeFull:

@@ -97,16 +97,12 @@ func (c *Conn) writeFrame(frame []byte) bool {
 // A client closed for being too slow gets the close frame straight away:
 // its queue is what it could not keep up with.
 func (c *Conn) flushAndClose() {
-	for c.code != protocol.CloseTooSlow {
-		select {
-		case frame := <-c.out:
-			if !c.writeFrame(frame) {
+	if c.code != protocol.CloseTooSlow {
+		for len(c.out) > 0 { // only this goroutine receives, so this never blocks
+			if !c.writeFrame(<-c.out) {
 				return
 			}
-			continue
-		default:
 		}
-		break
 	}
 	c.writeClose()
 }

@@ -41,15 +41,15 @@ const (
 	draining           // the server is shutting down
 )
 
-// room reports whether user may open one more socket now. The handshake asks
+// admit reports whether user may open one more socket now. The handshake asks
 // before upgrading; add asks again, because handshakes run concurrently.
-func (r *Registry) room(user string) admission {
+func (r *Registry) admit(user string) admission {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.roomLocked(user)
+	return r.admitLocked(user)
 }
 
-func (r *Registry) roomLocked(user string) admission {
+func (r *Registry) admitLocked(user string) admission {
 	switch {
 	case r.draining:
 		return draining
@@ -65,7 +65,7 @@ func (r *Registry) roomLocked(user string) admission {
 func (r *Registry) add(c *Conn) admission {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if a := r.roomLocked(c.entry.User); a != admitted {
+	if a := r.admitLocked(c.entry.User); a != admitted {
 		return a
 	}
 	r.conns[c] = struct{}{}
