@@ -12,6 +12,7 @@ import (
 	"rt/config"
 	"rt/modules/auth"
 	"rt/modules/bus"
+	"rt/modules/demo"
 	"rt/modules/health"
 	"rt/modules/logging"
 	"rt/modules/presence"
@@ -37,6 +38,7 @@ func modules() fx.Option {
 		auth.Module,
 		ws.Module,
 		health.Module,
+		demo.Module,
 		server.Module,
 	)
 }

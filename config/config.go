@@ -68,6 +68,8 @@ type Config struct {
 	// the next handshake gets 503.
 	MaxConnsPerUser int `env:"MAX_CONNS_PER_USER" envDefault:"16"`
 	MaxConns        int `env:"MAX_CONNS" envDefault:"0"`
+	// DemoPage serves the chat page at / (DEMO_PAGE=false turns it off).
+	DemoPage bool `env:"DEMO_PAGE" envDefault:"true"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `env:"LOG_LEVEL" envDefault:"info"`
 	// LogFormat is text (human) or json (one object per line).

@@ -18,6 +18,7 @@ func defaults() Config {
 		LogLevel: "info", LogFormat: "text",
 		RateLimit: 20, RateBurst: 40, RateWarnings: 10,
 		MaxConnsPerUser: 16,
+		DemoPage:        true,
 	}
 }
 
@@ -65,6 +66,7 @@ func TestLoadValid(t *testing.T) {
 		{map[string]string{"RATE_LIMIT": "2.5", "RATE_BURST": "5", "RATE_WARNINGS": "3"}, func(c *Config) { c.RateLimit, c.RateBurst, c.RateWarnings = 2.5, 5, 3 }},
 		{map[string]string{"MAX_CONNS_PER_USER": "2", "MAX_CONNS": "100"}, func(c *Config) { c.MaxConnsPerUser, c.MaxConns = 2, 100 }},
 		{map[string]string{"JWT_REQUIRE_EXP": "true"}, func(c *Config) { c.JWTRequireExp = true }},
+		{map[string]string{"DEMO_PAGE": "false"}, func(c *Config) { c.DemoPage = false }},
 		{map[string]string{"LOG_LEVEL": "debug", "LOG_FORMAT": "json"}, func(c *Config) { c.LogLevel, c.LogFormat = "debug", "json" }},
 		{map[string]string{"WRITE_TIMEOUT": "3"}, func(c *Config) { c.WriteTimeout = 3 * time.Second }},
 	}
@@ -126,6 +128,7 @@ func TestLoadInvalid(t *testing.T) {
 		{"RATE_WARNINGS", "0", `RATE_WARNINGS="0": must be an integer of at least 1`},
 		{"JWT_LEEWAY", "soon", `JWT_LEEWAY="soon": must be a positive duration: seconds (25, 1.5) or Go syntax (25s, 500ms)`},
 		{"JWT_REQUIRE_EXP", "maybe", `JWT_REQUIRE_EXP="maybe": must be true or false`},
+		{"DEMO_PAGE", "off", `DEMO_PAGE="off": must be true or false`},
 		{"SEND_QUEUE", "1.5", `SEND_QUEUE="1.5": must be an integer of at least 1`},
 	}
 	for _, tt := range tests {

@@ -54,6 +54,8 @@ var rules = map[string]rule{
 		func(c *Config) bool { return c.MaxConns >= 0 }},
 	"JWT_REQUIRE_EXP": {"must be true or false",
 		func(*Config) bool { return true }},
+	"DEMO_PAGE": {"must be true or false",
+		func(*Config) bool { return true }},
 	"LOG_LEVEL": {"must be debug, info, warn or error",
 		func(c *Config) bool { return oneOf(c.LogLevel, "debug", "info", "warn", "error") }},
 	"LOG_FORMAT": {"must be text or json",

@@ -13,6 +13,7 @@ import (
 	"rt/config"
 	"rt/modules/auth"
 	"rt/modules/bus"
+	"rt/modules/demo"
 	"rt/modules/health"
 	"rt/modules/presence"
 	"rt/modules/redis"
@@ -71,7 +72,7 @@ func tryStartNode(cfg config.Config, extra ...fx.Option) (*node, error) {
 		fx.NopLogger,
 		fx.Supply(cfg),
 		redis.Module, bus.Module, presence.Module, rooms.Module,
-		auth.Module, ws.Module, health.Module, server.Module,
+		auth.Module, ws.Module, health.Module, demo.Module, server.Module,
 		fx.Populate(&srv, &n.rc),
 	}
 	n.app = fx.New(append(opts, extra...)...)
