@@ -15,6 +15,7 @@ import (
 	"rt/modules/demo"
 	"rt/modules/health"
 	"rt/modules/logging"
+	"rt/modules/metrics"
 	"rt/modules/presence"
 	"rt/modules/redis"
 	"rt/modules/rooms"
@@ -38,6 +39,7 @@ func modules() fx.Option {
 		auth.Module,
 		ws.Module,
 		health.Module,
+		metrics.Module,
 		demo.Module,
 		server.Module,
 	)

@@ -209,4 +209,12 @@ func TestFloodIsRateLimitedThenClosedWith1008(t *testing.T) {
 	if f := watcher.expect("presence.leave"); f.str("user") != "flooder" {
 		t.Fatalf("watcher got %v; nothing rate-limited may be delivered", f)
 	}
+	eventually(t, "the 1008 close counted", func() bool {
+		return n.scrape(t).Value("rt_connections_closed_total", "code", "1008") == 1
+	})
+	checkMetrics(t, n.scrape(t), []want{
+		{"rt_frames_received_total", []string{"type", "chat.message"}, 2},
+		{"rt_frames_received_total", []string{"type", "rate_limited"}, 4},
+		{"rt_messages_published_total", nil, 2},
+	})
 }

@@ -15,6 +15,7 @@ import (
 	"rt/modules/bus"
 	"rt/modules/demo"
 	"rt/modules/health"
+	"rt/modules/metrics"
 	"rt/modules/presence"
 	"rt/modules/redis"
 	"rt/modules/rooms"
@@ -72,7 +73,7 @@ func tryStartNode(cfg config.Config, extra ...fx.Option) (*node, error) {
 		fx.NopLogger,
 		fx.Supply(cfg),
 		redis.Module, bus.Module, presence.Module, rooms.Module,
-		auth.Module, ws.Module, health.Module, demo.Module, server.Module,
+		auth.Module, ws.Module, health.Module, metrics.Module, demo.Module, server.Module,
 		fx.Populate(&srv, &n.rc),
 	}
 	n.app = fx.New(append(opts, extra...)...)

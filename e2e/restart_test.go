@@ -33,6 +33,13 @@ func TestRedisRestartKeepsClientsAndRestoresRooms(t *testing.T) {
 	if got := numsub(t, srv, "test"); got != 2 {
 		t.Fatalf("numsub after restart = %d, want 2", got)
 	}
+	for _, n := range []*node{n1, n2} {
+		m := n.scrape(t)
+		if m.Value("rt_redis_reconnects_total") < 1 || m.Value("rt_redis_errors_total", "op", "pubsub") < 1 {
+			t.Errorf("node %s after the restart: reconnects %v, pubsub errors %v; want at least 1 each",
+				n.addr, m.Value("rt_redis_reconnects_total"), m.Value("rt_redis_errors_total", "op", "pubsub"))
+		}
+	}
 }
 
 func TestRedisUnreachableAtStart(t *testing.T) {

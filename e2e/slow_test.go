@@ -50,4 +50,7 @@ func TestSlowReaderIsClosedWith4002(t *testing.T) {
 	if !errors.As(err, &ce) || ce.Code != 4002 {
 		t.Fatalf("slow member ended with %v, want close 4002", err)
 	}
+	eventually(t, "the slow-consumer close counted", func() bool {
+		return n.scrape(t).Value("rt_connections_closed_total", "code", "4002", "reason", "too_slow") == 1
+	})
 }

@@ -28,11 +28,11 @@ var Module = fx.Module("bus", fx.Provide(New))
 
 // New returns the memory bus in embedded mode and the Redis bus otherwise;
 // the Redis bus starts its subscriber in OnStart, after Redis has opened.
-func New(lc fx.Lifecycle, cfg config.Config, rc *redis.Client) Bus {
+func New(lc fx.Lifecycle, cfg config.Config, rc *redis.Client, stats *redis.Stats) Bus {
 	if cfg.Mode() != config.ModeRedis {
 		return NewMemory()
 	}
-	b := NewRedis(rc.Get)
+	b := NewRedis(rc.Get, stats)
 	lc.Append(fx.StartStopHook(b.Start, b.Stop))
 	return b
 }

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/redis/rueidis"
+
+	"rt/modules/redis"
 )
 
 // ChannelPrefix is prepended to a room name to form its Pub/Sub channel.
@@ -27,6 +29,7 @@ var errDisconnected = errors.New("bus: not connected to Redis; the room will be 
 // room again.
 type Redis struct {
 	client func() rueidis.Client
+	stats  *redis.Stats
 	subs   subscribers
 
 	// syncMu serialises every change to what Redis has subscribed, so a
@@ -43,9 +46,10 @@ type Redis struct {
 
 var _ Bus = (*Redis)(nil)
 
-// NewRedis returns a bus that uses the client returned by client once started.
-func NewRedis(client func() rueidis.Client) *Redis {
-	return &Redis{client: client, subs: newSubscribers(), active: map[string]bool{}}
+// NewRedis returns a bus that uses the client returned by client once
+// started, and counts its failures and reconnects in stats.
+func NewRedis(client func() rueidis.Client, stats *redis.Stats) *Redis {
+	return &Redis{client: client, stats: stats, subs: newSubscribers(), active: map[string]bool{}}
 }
 
 // Start runs the subscriber connection in the background and waits for its
@@ -76,7 +80,11 @@ func (r *Redis) Publish(ctx context.Context, room string, frame []byte) error {
 	defer cancel()
 	c := r.client()
 	cmd := c.B().Publish().Channel(ChannelPrefix + room).Message(rueidis.BinaryString(frame)).Build()
-	return c.Do(ctx, cmd).Error()
+	err := c.Do(ctx, cmd).Error()
+	if err != nil {
+		r.stats.Failed(redis.OpPublish)
+	}
+	return err
 }
 
 // Subscribe registers deliver and, for the room's first subscriber, waits
@@ -119,6 +127,7 @@ func (r *Redis) reconcile(ctx context.Context, room string) error {
 	ctx, cancel := context.WithTimeout(ctx, commandTimeout)
 	defer cancel()
 	if err := r.conn.Do(ctx, cmd).Error(); err != nil {
+		r.stats.Failed(redis.OpSubscribe)
 		r.conn.Close()
 		return err
 	}

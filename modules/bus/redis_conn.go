@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/redis/rueidis"
+
+	"rt/modules/redis"
 )
 
 // Reconnect backoff: doubles from minBackoff to maxBackoff while Redis is away.
@@ -18,7 +20,7 @@ const (
 func (r *Redis) run() {
 	defer close(r.done)
 	backoff := minBackoff
-	signalled := false
+	signalled, connectedBefore := false, false
 	for {
 		lost, err := r.connect()
 		if !signalled {
@@ -26,15 +28,20 @@ func (r *Redis) run() {
 			signalled = true
 		}
 		if err == nil {
-			backoff = minBackoff
+			if connectedBefore {
+				r.stats.Reconnected()
+			}
+			connectedBefore, backoff = true, minBackoff
 			select {
 			case err = <-lost:
+				r.stats.Failed(redis.OpPubSub)
 				slog.Warn("bus: Redis Pub/Sub connection lost; reconnecting", "err", err)
 			case <-r.stop:
 				r.disconnect()
 				return
 			}
 		} else {
+			r.stats.Failed(redis.OpPubSub)
 			slog.Warn("bus: Redis Pub/Sub connect failed; retrying", "err", err, "in", backoff)
 		}
 		r.disconnect()

@@ -9,6 +9,8 @@ import (
 
 	"github.com/redis/rueidis"
 
+	"rt/modules/metrics/metricstest"
+	"rt/modules/redis"
 	"rt/modules/redis/redistest"
 )
 
@@ -49,7 +51,7 @@ func startRedisBusCold(t *testing.T) (*Redis, *redisEnv) {
 	srv := redistest.Start(t)
 	c := newClient(t, srv.Addr())
 	env := &redisEnv{srv: srv, obs: newClient(t, srv.Addr())}
-	b := NewRedis(func() rueidis.Client { return c })
+	b := NewRedis(func() rueidis.Client { return c }, redis.NewStats())
 	if err := b.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -185,6 +187,11 @@ func TestRedisRestoresAfterRestart(t *testing.T) {
 	env.restart(t)
 	publishUntil(t, b, "survivor", "after-restart", r)
 	env.wantNumsub(t, "survivor", 1)
+	m := metricstest.Gather(t, b.stats.Collectors()...)
+	if m.Value("rt_redis_reconnects_total") < 1 || m.Value("rt_redis_errors_total", "op", redis.OpPubSub) < 1 {
+		t.Errorf("after a restart: reconnects %v, pubsub errors %v; want at least 1 each",
+			m.Value("rt_redis_reconnects_total"), m.Value("rt_redis_errors_total", "op", redis.OpPubSub))
+	}
 
 	cancel()
 	env.wantNumsub(t, "survivor", 0)
@@ -193,6 +200,12 @@ func TestRedisRestoresAfterRestart(t *testing.T) {
 func TestRedisSubscribeWhileDown(t *testing.T) {
 	b, env := startRedisBus(t)
 	env.srv.Stop()
+	if err := b.Publish(t.Context(), "patient", []byte("lost")); err == nil {
+		t.Fatal("Publish with Redis down: no error")
+	}
+	if got := metricstest.Gather(t, b.stats.Collectors()...).Value("rt_redis_errors_total", "op", redis.OpPublish); got != 1 {
+		t.Errorf("publish errors = %v, want 1", got)
+	}
 	r := newRecorder()
 	cancel, err := b.Subscribe(t.Context(), "patient", r.deliver)
 	if err != nil {

@@ -6,18 +6,22 @@ import (
 	"go.uber.org/fx"
 
 	"rt/config"
+	"rt/modules/metrics"
 	"rt/modules/redis"
 )
 
 // Module provides the Store for the configured mode and the node's Tracker,
 // which starts refreshing on start and removes its entries on stop.
-var Module = fx.Module("presence", fx.Provide(newStore, newTracker))
+var Module = fx.Module("presence",
+	fx.Provide(newStore, newTracker, metrics.AsCollectors((*Tracker).Collectors)),
+)
 
 type storeParams struct {
 	fx.In
 	Config config.Config
 	// Redis is optional so embedded mode works without the redis module.
 	Redis *redis.Client `optional:"true"`
+	Stats *redis.Stats  `optional:"true"`
 }
 
 // newStore picks Memory or Redis by mode. The Redis client is fetched at
@@ -29,7 +33,7 @@ func newStore(p storeParams) (Store, error) {
 	if p.Redis == nil {
 		return nil, errors.New("presence: redis mode needs the redis module")
 	}
-	return NewRedis(p.Redis.Get, p.Config.PresenceTTL), nil
+	return NewRedis(p.Redis.Get, p.Config.PresenceTTL, p.Stats), nil
 }
 
 // newTracker hooks the tracker into the lifecycle. Its OnStop runs before

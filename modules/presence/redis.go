@@ -11,11 +11,14 @@ import (
 	"time"
 
 	"github.com/redis/rueidis"
+
+	"rt/modules/redis"
 )
 
 // Redis is the Store of redis mode; doc.go describes the keys.
 type Redis struct {
 	client func() rueidis.Client
+	stats  *redis.Stats
 	ttl    string // milliseconds, as the scripts take it
 }
 
@@ -23,21 +26,22 @@ type Redis struct {
 var errNotStarted = errors.New("presence: redis client not started")
 
 // NewRedis returns a store that calls client at use time, because the
-// client only exists once the redis module has started.
-func NewRedis(client func() rueidis.Client, ttl time.Duration) *Redis {
-	return &Redis{client: client, ttl: strconv.FormatInt(clampTTL(ttl).Milliseconds(), 10)}
+// client only exists once the redis module has started; stats count its
+// failed Redis calls.
+func NewRedis(client func() rueidis.Client, ttl time.Duration, stats *redis.Stats) *Redis {
+	return &Redis{client: client, stats: stats, ttl: strconv.FormatInt(clampTTL(ttl).Milliseconds(), 10)}
 }
 
 // Join adds e; first when the user had no live connection in the room.
 func (r *Redis) Join(ctx context.Context, e Entry) (bool, error) {
 	n, err := r.exec(ctx, touchScript, e)
-	return n == 1, wrap("join", err)
+	return n == 1, r.wrap("join", err)
 }
 
 // Leave removes e; last when it ended the user's presence in the room.
 func (r *Redis) Leave(ctx context.Context, e Entry) (bool, error) {
 	n, err := r.exec(ctx, leaveScript, e)
-	return n == 1, wrap("leave", err)
+	return n == 1, r.wrap("leave", err)
 }
 
 // Refresh runs the touch script for every entry in one pipeline.
@@ -58,7 +62,7 @@ func (r *Redis) Refresh(ctx context.Context, entries []Entry) error {
 	}
 	for _, res := range touchScript.execMulti(ctx, c, execs) {
 		if err := res.Error(); err != nil {
-			return wrap("refresh", err)
+			return r.wrap("refresh", err)
 		}
 	}
 	return nil
@@ -75,7 +79,7 @@ func (r *Redis) Users(ctx context.Context, room string) ([]string, error) {
 	}
 	users, err := usersScript.Exec(ctx, c, []string{usersKey(room)}, nil).AsStrSlice()
 	if err != nil {
-		return nil, wrap("users", err)
+		return nil, r.wrap("users", err)
 	}
 	slices.Sort(users) // the set is ordered by expiry, callers want names
 	if users == nil {
@@ -103,10 +107,12 @@ func connsKey(room, user string) string { return "rt:presence:conns:{" + room + 
 
 func keys(room, user string) []string { return []string{usersKey(room), connsKey(room, user)} }
 
-func wrap(op string, err error) error {
+// wrap names the operation in a Redis failure and counts it.
+func (r *Redis) wrap(op string, err error) error {
 	if err == nil || errors.Is(err, errNotStarted) || errors.Is(err, ErrBadRoom) {
 		return err
 	}
+	r.stats.Failed(redis.OpPresence)
 	return fmt.Errorf("presence %s: %w", op, err)
 }
 

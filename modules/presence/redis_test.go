@@ -7,6 +7,8 @@ import (
 
 	"github.com/redis/rueidis"
 
+	"rt/modules/metrics/metricstest"
+	"rt/modules/redis"
 	"rt/modules/redis/redistest"
 )
 
@@ -80,7 +82,7 @@ func TestRedisRefreshAfterRestart(t *testing.T) {
 
 // Before the redis module starts, Get returns nil: an error, not a panic.
 func TestRedisNotStarted(t *testing.T) {
-	s := NewRedis(func() rueidis.Client { return nil }, longTTL)
+	s := NewRedis(func() rueidis.Client { return nil }, longTTL, redis.NewStats())
 	e := Entry{"r", "u", "c"}
 	_, errJ := s.Join(t.Context(), e)
 	_, errL := s.Leave(t.Context(), e)
@@ -101,5 +103,22 @@ func newRedisStore(t *testing.T, srv *redistest.Server, ttl time.Duration) *Redi
 		t.Fatal(err)
 	}
 	t.Cleanup(c.Close)
-	return NewRedis(func() rueidis.Client { return c }, ttl)
+	return NewRedis(func() rueidis.Client { return c }, ttl, redis.NewStats())
+}
+
+// Every failed call to a reachable-then-gone Redis is counted once; the
+// not-started case above is a wiring error and is not.
+func TestRedisFailuresAreCounted(t *testing.T) {
+	srv := redistest.Start(t)
+	s := newRedisStore(t, srv, longTTL)
+	srv.Stop()
+	e := Entry{"gone", "u", "c"}
+	_, errJ := s.Join(t.Context(), e)
+	_, errU := s.Users(t.Context(), "gone")
+	if errJ == nil || errU == nil {
+		t.Fatalf("Join, Users with Redis stopped: %v, %v; want errors", errJ, errU)
+	}
+	if got := metricstest.Gather(t, s.stats.Collectors()...).Value("rt_redis_errors_total", "op", redis.OpPresence); got != 2 {
+		t.Errorf("presence errors = %v, want 2", got)
+	}
 }

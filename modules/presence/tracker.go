@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // refreshTimeout bounds one refresh batch so a hung store delays the next
@@ -28,6 +30,8 @@ type Tracker struct {
 	store Store
 	every time.Duration
 	log   *slog.Logger
+	// refreshFailures counts refresh batches that failed.
+	refreshFailures prometheus.Counter
 
 	// batch is held shared by Join and Leave across their store call and
 	// exclusively by a refresh, so a refresh never re-adds an entry that a
@@ -47,7 +51,11 @@ func NewTracker(store Store, ttl time.Duration) *Tracker {
 	if every <= 0 {
 		every = time.Second
 	}
-	return &Tracker{store: store, every: every, log: slog.Default(), entries: make(map[Entry]struct{})}
+	return &Tracker{store: store, every: every, log: slog.Default(), entries: make(map[Entry]struct{}),
+		refreshFailures: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "rt_presence_refresh_failures_total",
+			Help: "Presence refresh batches that failed; entries expire after PRESENCE_TTL without a refresh.",
+		})}
 }
 
 // Join adds e to the store and tracks it. On error e is not tracked (it
@@ -137,8 +145,14 @@ func (t *Tracker) refresh(ctx context.Context) {
 	defer cancel()
 	err := t.store.Refresh(ctx, entries)
 	if err != nil && !errors.Is(ctx.Err(), context.Canceled) { // Canceled: Stop, not a failure
+		t.refreshFailures.Inc()
 		t.log.Warn("presence refresh failed; retrying next tick", "entries", len(entries), "err", err)
 	}
+}
+
+// Collectors are the tracker's metrics.
+func (t *Tracker) Collectors() []prometheus.Collector {
+	return []prometheus.Collector{t.refreshFailures}
 }
 
 // leaveAll removes entries from the store, a few at a time. It reports the

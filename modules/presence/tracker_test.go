@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"rt/modules/metrics/metricstest"
 	"rt/modules/redis/redistest"
 )
 
@@ -47,7 +48,7 @@ func testTracker(t *testing.T, s Store) {
 }
 
 // A failing refresh is logged and the loop keeps going.
-func TestTrackerRefreshFailureIsLogged(t *testing.T) {
+func TestTrackerRefreshFailureIsLoggedAndCounted(t *testing.T) {
 	fs := &fakeStore{Store: NewMemory(longTTL), refreshErr: errors.New("boom")}
 	var logs syncBuffer
 	tr := NewTracker(fs, 30*time.Millisecond)
@@ -64,6 +65,10 @@ func TestTrackerRefreshFailureIsLogged(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "presence refresh failed") || !strings.Contains(logs.String(), "boom") {
 		t.Fatalf("log = %q, want the refresh failure", logs.String())
+	}
+	// The third refresh has begun, so the first two have been counted.
+	if got := metricstest.Gather(t, tr.Collectors()...).Value("rt_presence_refresh_failures_total"); got < 2 {
+		t.Errorf("rt_presence_refresh_failures_total = %v, want at least 2", got)
 	}
 }
 

@@ -17,11 +17,12 @@ import (
 
 	"rt/config"
 	"rt/modules/health"
+	"rt/modules/metrics"
 )
 
-// Module provides *Client and a readiness check.
+// Module provides *Client, its *Stats and a readiness check.
 var Module = fx.Module("redis",
-	fx.Provide(New, health.AsCheck(readiness)),
+	fx.Provide(New, NewStats, health.AsCheck(readiness), metrics.AsCollectors((*Stats).Collectors)),
 )
 
 // dialTimeout bounds connecting and the first PING at start.

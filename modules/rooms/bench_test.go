@@ -11,7 +11,7 @@ import (
 // counter is a member that only counts: Send never blocks nor allocates.
 type counter struct{ n atomic.Int64 }
 
-func (c *counter) Send([]byte) { c.n.Add(1) }
+func (c *counter) Send([]byte) bool { c.n.Add(1); return true }
 
 // fanoutRoom returns a Manager with n counters joined to room "bench".
 func fanoutRoom(tb testing.TB, n int) (*Manager, []*counter) {

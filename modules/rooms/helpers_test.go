@@ -16,10 +16,11 @@ type member struct {
 	frames [][]byte
 }
 
-func (m *member) Send(frame []byte) {
+func (m *member) Send(frame []byte) bool {
 	m.mu.Lock()
 	m.frames = append(m.frames, frame)
 	m.mu.Unlock()
+	return true
 }
 
 func (m *member) got() [][]byte {

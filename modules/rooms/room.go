@@ -9,7 +9,8 @@ import (
 
 // room is one room's local members and its bus subscription.
 type room struct {
-	name string
+	name  string
+	stats stats
 
 	// lifeMu orders subscription changes: join holds it while subscribing,
 	// so a second member never returns before the room is receiving.
@@ -23,8 +24,8 @@ type room struct {
 	members   map[Member]struct{}
 }
 
-func newRoom(name string) *room {
-	return &room{name: name, members: make(map[Member]struct{})}
+func newRoom(name string, s stats) *room {
+	return &room{name: name, stats: s, members: make(map[Member]struct{})}
 }
 
 // join reports false when the room has already finished.
@@ -70,9 +71,13 @@ func (r *room) leave(m Member) bool {
 func (r *room) deliver(frame []byte) {
 	r.membersMu.RLock()
 	defer r.membersMu.RUnlock()
+	queued := 0
 	for m := range r.members {
-		m.Send(frame)
+		if m.Send(frame) {
+			queued++
+		}
 	}
+	r.stats.observe(frame, queued)
 }
 
 func (r *room) size() int {

@@ -15,28 +15,33 @@ import (
 	"go.uber.org/fx"
 
 	"rt/modules/bus"
+	"rt/modules/metrics"
 )
 
 // Member is one local connection as a room sees it.
 type Member interface {
-	// Send queues frame without blocking. It must not call back into the
-	// Manager or the bus; a member that cannot keep up closes itself.
-	Send(frame []byte)
+	// Send queues frame without blocking and reports whether it did. It
+	// must not call back into the Manager or the bus; a member that cannot
+	// keep up closes itself.
+	Send(frame []byte) bool
 }
 
 // Module provides *Manager.
-var Module = fx.Module("rooms", fx.Provide(New))
+var Module = fx.Module("rooms",
+	fx.Provide(New, metrics.AsCollectors((*Manager).Collectors)),
+)
 
 // Manager is the set of rooms with local members.
 type Manager struct {
 	bus   bus.Bus
+	stats stats
 	mu    sync.Mutex
 	rooms map[string]*room
 }
 
 // New returns a Manager that subscribes rooms on b.
 func New(b bus.Bus) *Manager {
-	return &Manager{bus: b, rooms: make(map[string]*room)}
+	return &Manager{bus: b, stats: newStats(), rooms: make(map[string]*room)}
 }
 
 // Join adds m to the room, subscribing the room on the bus if m is the
@@ -94,7 +99,7 @@ func (mgr *Manager) room(name string) *room {
 	defer mgr.mu.Unlock()
 	r := mgr.rooms[name]
 	if r == nil {
-		r = newRoom(name)
+		r = newRoom(name, mgr.stats)
 		mgr.rooms[name] = r
 	}
 	return r

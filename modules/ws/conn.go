@@ -22,6 +22,7 @@ type Conn struct {
 	ws       *websocket.Conn
 	entry    presence.Entry // Room, User (the token's sub) and this conn's id
 	limits   Limits
+	stats    *stats
 	out      chan []byte
 	closing  chan struct{} // closed once a close has been decided
 	once     sync.Once
@@ -44,28 +45,32 @@ type Limits struct {
 	RateWarnings  int // rate_limited answers per minute before 1008
 }
 
-func newConn(ws *websocket.Conn, entry presence.Entry, l Limits) *Conn {
+func newConn(ws *websocket.Conn, entry presence.Entry, l Limits, s *stats) *Conn {
 	return &Conn{
 		ws:      ws,
 		entry:   entry,
 		limits:  l,
+		stats:   s,
 		out:     make(chan []byte, l.SendQueue),
 		closing: make(chan struct{}),
 	}
 }
 
-// Send queues frame for this client. A full queue means the client is not
-// keeping up: it is closed with 4002 and the frame is dropped.
-func (c *Conn) Send(frame []byte) {
+// Send queues frame for this client and reports whether it did. A full
+// queue means the client is not keeping up: it is closed with 4002 and the
+// frame is dropped.
+func (c *Conn) Send(frame []byte) bool {
 	select {
 	case <-c.closing:
-		return
+		return false
 	default:
 	}
 	select {
 	case c.out <- frame:
+		return true
 	default:
 		c.Close(protocol.CloseTooSlow, "too slow to keep up")
+		return false
 	}
 }
 

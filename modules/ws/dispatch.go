@@ -15,9 +15,11 @@ func (h *Handler) dispatch(c *Conn, data []byte) {
 	if err != nil {
 		var perr *protocol.Error
 		errors.As(err, &perr)
+		h.stats.frame(frameInvalid)
 		c.Send(protocol.ErrorFrame(perr.Code, perr.Message))
 		return
 	}
+	h.stats.frame(in.Type) // Decode admits only the client types
 	switch in.Type {
 	case protocol.TypeChatMessage:
 		h.chat(c, in)
@@ -47,7 +49,9 @@ func (h *Handler) chat(c *Conn, in protocol.Inbound) {
 	if err := h.rooms.Publish(ctx, c.entry.Room, frame); err != nil {
 		slog.Warn("publish failed", "room", c.entry.Room, "err", err)
 		c.Send(protocol.ErrorFrame(protocol.CodeUnavailable, "message not delivered; try again"))
+		return
 	}
+	h.stats.published.Inc()
 }
 
 func (h *Handler) presenceList(c *Conn) {

@@ -27,12 +27,13 @@ type Handler struct {
 	rooms     *rooms.Manager
 	presence  *presence.Tracker
 	registry  *Registry
+	stats     *stats
 	limits    Limits
 }
 
 // Register mounts the route: checks first, upgrade only if they pass.
 func (h *Handler) Register(app *fiber.App) {
-	app.Get("/ws/*", h.handshake.Check, h.admit, websocket.New(h.serve, websocket.Config{
+	app.Get("/ws/*", h.stats.handshake, h.handshake.Check, h.admit, websocket.New(h.serve, websocket.Config{
 		ReadBufferSize:  4096,
 		WriteBufferSize: 4096,
 		RecoverHandler:  recoverConn,
@@ -47,13 +48,15 @@ func (h *Handler) serve(ws *websocket.Conn) {
 		User: ws.Locals(auth.LocalUser).(string),
 		Conn: protocol.NewID(),
 	}
-	c := newConn(ws, entry, h.limits)
+	c := newConn(ws, entry, h.limits, h.stats)
 	if a := h.registry.add(c); a != admitted {
 		c.Close(refusalClose(a))
 		c.writeLoop(make(chan struct{}))
+		h.stats.connClosed(c)
 		return
 	}
 	defer h.registry.remove(c) // last: shutdown waits for everything below
+	defer h.stats.connClosed(c)
 	writerDone := make(chan struct{})
 	go c.writeLoop(writerDone)
 	defer func() { <-writerDone }()

@@ -5,6 +5,7 @@ import (
 
 	"rt/config"
 	"rt/modules/auth"
+	"rt/modules/metrics"
 	"rt/modules/presence"
 	"rt/modules/rooms"
 	"rt/modules/server"
@@ -12,7 +13,7 @@ import (
 
 // Module serves /ws/:room and drains every socket on stop.
 var Module = fx.Module("ws",
-	fx.Provide(newRegistry, server.AsRoute(newHandler)),
+	fx.Provide(newRegistry, newStats, server.AsRoute(newHandler), metrics.AsCollectors(collectors)),
 )
 
 // newRegistry orders shutdown through its dependencies: fx runs stop hooks
@@ -26,8 +27,8 @@ func newRegistry(lc fx.Lifecycle, cfg config.Config, _ *presence.Tracker, _ *roo
 	return r
 }
 
-func newHandler(cfg config.Config, hs *auth.Handshake, v auth.Verifier, rm *rooms.Manager, pt *presence.Tracker, reg *Registry) *Handler {
-	return &Handler{handshake: hs, verifier: v, rooms: rm, presence: pt, registry: reg, limits: LimitsFrom(cfg)}
+func newHandler(cfg config.Config, hs *auth.Handshake, v auth.Verifier, rm *rooms.Manager, pt *presence.Tracker, reg *Registry, s *stats) *Handler {
+	return &Handler{handshake: hs, verifier: v, rooms: rm, presence: pt, registry: reg, stats: s, limits: LimitsFrom(cfg)}
 }
 
 // LimitsFrom takes the per-connection settings from cfg.

@@ -36,17 +36,21 @@ func (c *Conn) readLoop(handle func(*Conn, []byte)) {
 		}
 		switch guard.check(time.Now()) {
 		case warn:
+			c.stats.frame(frameRateLimited)
 			c.Send(protocol.ErrorFrame(protocol.CodeRateLimited, "too many frames; slow down"))
 			continue
 		case expel:
+			c.stats.frame(frameRateLimited)
 			c.Close(protocol.ClosePolicy, "rate limit exceeded repeatedly")
 			return
 		}
 		if kind != websocket.TextMessage {
+			c.stats.frame(frameBinary)
 			c.Send(protocol.ErrorFrame(protocol.CodeBadMessage, "frames must be JSON text"))
 			continue
 		}
 		if !utf8.Valid(data) { // RFC 6455 §8.1: invalid text fails the connection
+			c.stats.frame(frameInvalid)
 			c.Close(protocol.CloseInvalidPayload, "text frame is not valid UTF-8")
 			return
 		}

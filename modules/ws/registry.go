@@ -74,6 +74,13 @@ func (r *Registry) add(c *Conn) admission {
 	return admitted
 }
 
+// Len reports how many sockets are registered.
+func (r *Registry) Len() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.conns)
+}
+
 func (r *Registry) remove(c *Conn) {
 	r.mu.Lock()
 	delete(r.conns, c)

@@ -1,0 +1,48 @@
+package redis
+
+import "github.com/prometheus/client_golang/prometheus"
+
+// Stats count what went wrong talking to Redis, for every module that does:
+// failed operations by op and Pub/Sub reconnects. They exist in embedded mode
+// too, and stay at zero there.
+type Stats struct {
+	errors     *prometheus.CounterVec
+	reconnects prometheus.Counter
+}
+
+// Operation labels of rt_redis_errors_total.
+const (
+	OpPublish   = "publish"   // PUBLISH of a room frame
+	OpSubscribe = "subscribe" // SUBSCRIBE or UNSUBSCRIBE of a room
+	OpPubSub    = "pubsub"    // the Pub/Sub connection failed or was lost
+	OpPresence  = "presence"  // a presence read or write
+)
+
+// NewStats returns zeroed counters with every op label present.
+func NewStats() *Stats {
+	s := &Stats{
+		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "rt_redis_errors_total",
+			Help: "Failed Redis operations by op (publish, subscribe, pubsub, presence).",
+		}, []string{"op"}),
+		reconnects: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "rt_redis_reconnects_total",
+			Help: "Times the Redis Pub/Sub connection was re-established after a loss.",
+		}),
+	}
+	for _, op := range []string{OpPublish, OpSubscribe, OpPubSub, OpPresence} {
+		s.errors.WithLabelValues(op)
+	}
+	return s
+}
+
+// Failed counts one failed operation.
+func (s *Stats) Failed(op string) { s.errors.WithLabelValues(op).Inc() }
+
+// Reconnected counts one re-established Pub/Sub connection.
+func (s *Stats) Reconnected() { s.reconnects.Inc() }
+
+// Collectors are the counters, for the metrics module.
+func (s *Stats) Collectors() []prometheus.Collector {
+	return []prometheus.Collector{s.errors, s.reconnects}
+}

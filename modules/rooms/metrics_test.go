@@ -1,0 +1,42 @@
+package rooms
+
+import (
+	"testing"
+
+	"rt/modules/bus"
+	"rt/modules/metrics/metricstest"
+	"rt/modules/protocol"
+)
+
+// refusing is a member whose queue is full: it is never sent anything.
+type refusing struct{}
+
+func (refusing) Send([]byte) bool { return false }
+
+func TestMetricsCountQueuedDeliveriesAndChatLatency(t *testing.T) {
+	mgr := New(bus.NewMemory())
+	join(t, mgr, "r1", &member{})
+	join(t, mgr, "r1", &member{})
+	join(t, mgr, "r1", refusing{})
+	lone := &member{}
+	join(t, mgr, "r2", lone)
+
+	publish(t, mgr, "r1", protocol.Delivery("r1", "u", "one", "id1", protocol.Now()))
+	publish(t, mgr, "r1", protocol.Delivery("r1", "u", "two", "id2", protocol.Now()))
+	publish(t, mgr, "r1", protocol.PresenceJoin("r1", "u", protocol.Now()))
+
+	m := metricstest.Gather(t, mgr.Collectors()...)
+	if got := m.Value("rt_deliveries_total"); got != 6 {
+		t.Errorf("rt_deliveries_total = %v, want 6 (3 frames x 2 members that queued them)", got)
+	}
+	if got := m.Value("rt_delivery_latency_seconds"); got != 2 {
+		t.Errorf("rt_delivery_latency_seconds observations = %v, want 2 (chat deliveries only)", got)
+	}
+	if got := m.Value("rt_rooms"); got != 2 {
+		t.Errorf("rt_rooms = %v, want 2", got)
+	}
+	mgr.Leave("r2", lone)
+	if got := metricstest.Gather(t, mgr.Collectors()...).Value("rt_rooms"); got != 1 {
+		t.Errorf("rt_rooms after r2's last member left = %v, want 1", got)
+	}
+}
