@@ -67,13 +67,19 @@ func startNode(t *testing.T, cfg config.Config, extra ...fx.Option) *node {
 }
 
 func tryStartNode(cfg config.Config, extra ...fx.Option) (*node, error) {
+	return launch(cfg, fx.Options(metrics.Module, demo.Module), extra...)
+}
+
+// launch starts the modules every node needs, plus optional ones (main's
+// modules that may be left out) and extra options.
+func launch(cfg config.Config, optional fx.Option, extra ...fx.Option) (*node, error) {
 	n := &node{}
 	var srv *server.Server
 	opts := []fx.Option{
 		fx.NopLogger,
 		fx.Supply(cfg),
 		redis.Module, bus.Module, presence.Module, rooms.Module,
-		auth.Module, ws.Module, health.Module, metrics.Module, demo.Module, server.Module,
+		auth.Module, ws.Module, health.Module, server.Module, optional,
 		fx.Populate(&srv, &n.rc),
 	}
 	n.app = fx.New(append(opts, extra...)...)

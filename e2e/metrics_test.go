@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/fasthttp/websocket"
+	"go.uber.org/fx"
 
 	"rt/modules/metrics/metricstest"
 )
@@ -137,5 +138,22 @@ func TestMetricsEndpointServesTextFormat(t *testing.T) {
 		if m[name] == nil {
 			t.Errorf("%s missing from /metrics", name)
 		}
+	}
+}
+
+// Leaving the metrics module out leaves nothing dangling: the server runs
+// and chats, and /metrics is simply not there.
+func TestMetricsModuleCanBeLeftOut(t *testing.T) {
+	n, err := launch(testConfig(), fx.Options())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.stop(t) })
+	a := dial(t, n, "bare", "alice")
+	a.expect("presence.join")
+	a.chat("still works")
+	a.expect("chat.delivery")
+	if resp := n.get(t, "/metrics"); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("/metrics without the module: %d, want 404", resp.StatusCode)
 	}
 }
