@@ -95,7 +95,7 @@ func TestMetricsAfterAScriptedSession(t *testing.T) {
 		{"rt_frames_received_total", []string{"type", "binary"}, 1},
 		{"rt_frames_received_total", nil, 7},
 		{"rt_messages_published_total", nil, 3},
-		{"rt_deliveries_total", nil, 3 + 3*2}, // 1+2 presence joins, 3 messages to 2 members
+		{"rt_deliveries_total", nil, 3 + 3*2},   // 1+2 presence joins, 3 messages to 2 members
 		{"rt_delivery_latency_seconds", nil, 3}, // once per message on this node
 		{"rt_connections_closed_total", nil, 0},
 		{"rt_redis_errors_total", nil, 0},
