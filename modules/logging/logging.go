@@ -20,10 +20,14 @@ import (
 
 // Module makes slog the logger of the app and of fx itself. The default
 // slog logger is configured first thing, so every later log line (config
-// warnings included) has the configured level and format.
+// warnings included) has the configured level and format. The invoke sits in
+// a module of its own because fx runs modules' invokes before the root's,
+// in the order the modules are listed; the fx logger must stay at the root.
 var Module = fx.Options(
 	fx.WithLogger(func() fxevent.Logger { return NewFxLogger(os.Stderr) }),
-	fx.Invoke(func(cfg config.Config) { slog.SetDefault(NewLogger(cfg, os.Stderr)) }),
+	fx.Module("logging",
+		fx.Invoke(func(cfg config.Config) { slog.SetDefault(NewLogger(cfg, os.Stderr)) }),
+	),
 )
 
 // FxLogger reports fx's events: failures to out, the rest at debug level.
