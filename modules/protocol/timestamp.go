@@ -5,7 +5,8 @@ import "bytes"
 var deliveryPrefix = []byte(`{"type":"chat.delivery",`)
 
 // DeliveryTS returns the ts of a chat.delivery frame made by Delivery,
-// reading only its fixed layout: the type first and `,"ts":<digits>}` last.
+// reading only its fixed layout: the type first and `,"ts":<digits>}` last
+// (a JSON number: no leading zeros).
 // Any other frame, or bytes not shaped like that, report false.
 func DeliveryTS(frame []byte) (int64, bool) {
 	if !bytes.HasPrefix(frame, deliveryPrefix) || len(frame) < 2 || frame[len(frame)-1] != '}' {
@@ -17,7 +18,8 @@ func DeliveryTS(frame []byte) (int64, bool) {
 		start--
 	}
 	const key = `,"ts":`
-	if start == end || end-start > 18 || !bytes.HasSuffix(frame[:start], []byte(key)) {
+	digits := end - start
+	if digits == 0 || digits > 18 || (digits > 1 && frame[start] == '0') || !bytes.HasSuffix(frame[:start], []byte(key)) {
 		return 0, false
 	}
 	var ts int64

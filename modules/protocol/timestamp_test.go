@@ -18,6 +18,7 @@ func TestDeliveryTS(t *testing.T) {
 		{"no ts key", `{"type":"chat.delivery","id":123}`, 0, false},
 		{"not closed", `{"type":"chat.delivery","ts":123`, 0, false},
 		{"too many digits", `{"type":"chat.delivery","ts":1234567890123456789}`, 0, false},
+		{"leading zero", `{"type":"chat.delivery","ts":012}`, 0, false},
 		{"empty", ``, 0, false},
 		{"prefix only", `{"type":"chat.delivery",`, 0, false},
 	}
