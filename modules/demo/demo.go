@@ -1,5 +1,10 @@
-// Package demo serves the chat page at / : plain HTML and JavaScript
+// Package demo serves the chat page at / : plain HTML, CSS and JavaScript
 // embedded in the binary, no build step. DEMO_PAGE=false leaves / unserved.
+//
+// Besides the files it answers POST /demo/origin, which tells the page
+// whether the server accepts its Origin. A browser cannot read the status of
+// a refused WebSocket handshake (it only sees close 1006), so the page asks
+// this after a socket closed without ever opening, to explain why.
 package demo
 
 import (
@@ -9,6 +14,7 @@ import (
 	"go.uber.org/fx"
 
 	"rt/config"
+	"rt/modules/auth"
 	"rt/modules/server"
 )
 
@@ -18,21 +24,60 @@ var static embed.FS
 // Module serves the chat page when DEMO_PAGE is true.
 var Module = fx.Module("demo", fx.Provide(server.AsRoute(newPage)))
 
-type page struct{ enabled bool }
+// Page is the chat page's route; with enabled false it mounts nothing.
+type Page struct {
+	enabled bool
+	origins *auth.Origins
+}
 
-func newPage(cfg config.Config) page { return page{enabled: cfg.DemoPage} }
+func newPage(cfg config.Config, o *auth.Origins) *Page {
+	return &Page{enabled: cfg.DemoPage, origins: o}
+}
+
+// files maps each served path to its embedded file and content type.
+var files = map[string]struct{ name, ctype string }{
+	"/":               {"static/index.html", "text/html; charset=utf-8"},
+	"/demo/app.js":    {"static/app.js", "text/javascript; charset=utf-8"},
+	"/demo/style.css": {"static/style.css", "text/css; charset=utf-8"},
+}
+
+// csp lets the page load only its own files and open sockets to its own
+// host ('self' covers ws: and wss: of the same host).
+const csp = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; " +
+	"img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
 // Register mounts the page; with the page off it mounts nothing.
-func (p page) Register(app *fiber.App) {
+func (p *Page) Register(app *fiber.App) {
 	if !p.enabled {
 		return
 	}
-	app.Get("/", func(c *fiber.Ctx) error {
-		b, err := static.ReadFile("static/index.html")
+	for path, f := range files {
+		body, err := static.ReadFile(f.name)
 		if err != nil {
-			return err
+			panic("demo: missing embedded file " + f.name) // a build mistake, caught by the tests
 		}
-		c.Type("html", "utf-8")
-		return c.Send(b)
-	})
+		app.Get(path, func(c *fiber.Ctx) error {
+			c.Set(fiber.HeaderContentType, f.ctype)
+			c.Set(fiber.HeaderCacheControl, "no-cache")
+			c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
+			c.Set(fiber.HeaderContentSecurityPolicy, csp)
+			return c.Send(body)
+		})
+	}
+	app.Post("/demo/origin", p.origin)
+}
+
+// originAnswer is the body of POST /demo/origin.
+type originAnswer struct {
+	Origin  string `json:"origin"`
+	Allowed bool   `json:"allowed"`
+}
+
+// origin answers whether the handshake's Origin check would pass for this
+// request's Origin header. It reveals nothing the caller does not already
+// know: its own origin and a yes or no.
+func (p *Page) origin(c *fiber.Ctx) error {
+	o := c.Get(fiber.HeaderOrigin)
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.JSON(originAnswer{Origin: o, Allowed: p.origins.Allowed(o)})
 }

@@ -1,0 +1,147 @@
+package demo
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/gofiber/fiber/v2"
+
+	"rt/config"
+	"rt/modules/auth"
+)
+
+const allowed = "http://localhost:8000"
+
+// app mounts the page on a bare app with the same 404 fallback as the server.
+func app(t *testing.T, enabled bool) *fiber.App {
+	t.Helper()
+	origins := auth.NewOrigins(config.Config{AllowedOrigins: []string{allowed}})
+	a := fiber.New()
+	newPage(config.Config{DemoPage: enabled}, origins).Register(a)
+	a.Use(func(c *fiber.Ctx) error { return c.Status(fiber.StatusNotFound).JSON(fiber.Map{"error": "not_found"}) })
+	return a
+}
+
+func do(t *testing.T, a *fiber.App, method, path string, header map[string]string) (*http.Response, string) {
+	t.Helper()
+	req := httptest.NewRequest(method, path, nil)
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := a.Test(req, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, string(body)
+}
+
+func TestFiles(t *testing.T) {
+	tests := []struct {
+		name     string
+		enabled  bool
+		method   string
+		path     string
+		status   int
+		ctype    string
+		contains []string
+	}{
+		{"page", true, "GET", "/", 200, "text/html", []string{
+			`id="room"`, `value="lobby"`, `id="token"`, `id="connect"`, `id="disconnect"`,
+			`id="state"`, `data-state="disconnected"`, `id="messages"`, `id="text"`, `id="presence"`,
+			`src="/demo/app.js"`, `href="/demo/style.css"`,
+		}},
+		{"script", true, "GET", "/demo/app.js", 200, "text/javascript", []string{
+			"presence.list", "system.pong", "chat.message", "/demo/origin", "textContent",
+		}},
+		{"style", true, "GET", "/demo/style.css", 200, "text/css", []string{"#state"}},
+		{"head", true, "HEAD", "/", 200, "text/html", nil},
+		{"post page", true, "POST", "/", 404, "", nil},
+		{"unknown file", true, "GET", "/demo/other.js", 404, "", nil},
+		{"get origin", true, "GET", "/demo/origin", 404, "", nil},
+		{"disabled page", false, "GET", "/", 404, "", nil},
+		{"disabled script", false, "GET", "/demo/app.js", 404, "", nil},
+		{"disabled style", false, "GET", "/demo/style.css", 404, "", nil},
+		{"disabled origin", false, "POST", "/demo/origin", 404, "", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, body := do(t, app(t, tt.enabled), tt.method, tt.path, nil)
+			if resp.StatusCode != tt.status {
+				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tt.status, body)
+			}
+			if tt.status != 200 {
+				if body != `{"error":"not_found"}` {
+					t.Fatalf("body %q, want the not_found fallback", body)
+				}
+				return
+			}
+			if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, tt.ctype) {
+				t.Errorf("Content-Type %q, want %s", ct, tt.ctype)
+			}
+			if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") {
+				t.Errorf("Content-Security-Policy %q", csp)
+			}
+			for _, s := range tt.contains {
+				if !strings.Contains(body, s) {
+					t.Errorf("body lacks %s", s)
+				}
+			}
+		})
+	}
+}
+
+// TestScriptNeverWritesHTML keeps user text out of the HTML parser.
+func TestScriptNeverWritesHTML(t *testing.T) {
+	js, err := static.ReadFile("static/app.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{"innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("} {
+		if strings.Contains(string(js), bad) {
+			t.Errorf("app.js uses %s", bad)
+		}
+	}
+}
+
+func TestOrigin(t *testing.T) {
+	tests := []struct {
+		name   string
+		header map[string]string
+		want   originAnswer
+	}{
+		{"allowed", map[string]string{"Origin": allowed}, originAnswer{allowed, true}},
+		{"allowed after normalisation", map[string]string{"Origin": "HTTP://LOCALHOST:8000"}, originAnswer{"HTTP://LOCALHOST:8000", true}},
+		{"other host", map[string]string{"Origin": "http://127.0.0.1:8000"}, originAnswer{"http://127.0.0.1:8000", false}},
+		{"other port", map[string]string{"Origin": "http://localhost:8001"}, originAnswer{"http://localhost:8001", false}},
+		{"null", map[string]string{"Origin": "null"}, originAnswer{"null", false}},
+		{"none", nil, originAnswer{"", false}},
+	}
+	a := app(t, true)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, body := do(t, a, "POST", "/demo/origin", tt.header)
+			if resp.StatusCode != 200 {
+				t.Fatalf("status %d: %s", resp.StatusCode, body)
+			}
+			if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+				t.Errorf("Content-Type %q", ct)
+			}
+			var got originAnswer
+			if err := json.Unmarshal([]byte(body), &got); err != nil {
+				t.Fatalf("%v: %s", err, body)
+			}
+			if got != tt.want {
+				t.Fatalf("got %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
