@@ -1,10 +1,13 @@
 package e2e
 
 import (
-	"github.com/fasthttp/websocket"
+	"errors"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/fasthttp/websocket"
 )
 
 func TestChatDeliveryEmbedded(t *testing.T) {
@@ -217,4 +220,42 @@ func TestFloodIsRateLimitedThenClosedWith1008(t *testing.T) {
 		{"rt_frames_received_total", []string{"type", "rate_limited"}, 4},
 		{"rt_messages_published_total", nil, 2},
 	})
+}
+
+// After the server decides a close (here 1008 for flooding), it keeps the
+// connection open and reads until the client answers the close, rather
+// than closing TCP under frames still in flight: such a reset can destroy
+// the close frame in the client's buffers, leaving it a bare 1006. The
+// client here reads the 1008 without answering it, goes on sending, and
+// must not meet a reset.
+func TestServerCloseWaitsForTheClientsCloseReply(t *testing.T) {
+	cfg := testConfig()
+	cfg.RateLimit, cfg.RateBurst, cfg.RateWarnings = 0.001, 2, 3
+	n := startNode(t, cfg)
+	conn, _, err := dialRaw(n.wsURL("test")+"?token="+token(t, "flooder"), http.Header{"Origin": {origin}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetCloseHandler(func(int, string) error { return nil }) // read the close, do not answer yet
+	frame := []byte(`{"type":"system.ping"}`)
+	for i := 0; i < 6; i++ {
+		if err := conn.WriteMessage(websocket.TextMessage, frame); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var ce *websocket.CloseError
+	for err == nil {
+		_, _, err = conn.ReadMessage()
+	}
+	if !errors.As(err, &ce) || ce.Code != 1008 {
+		t.Fatalf("read ended with %v, want close 1008", err)
+	}
+	for i := 0; i < 20; i++ { // frames still in flight after the close
+		time.Sleep(10 * time.Millisecond)
+		if err := conn.WriteMessage(websocket.TextMessage, frame); err != nil {
+			t.Fatalf("write %d after the server's close: %v; the server did not wait for the close reply", i, err)
+		}
+	}
+	_ = conn.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(1008, ""))
 }

@@ -19,8 +19,14 @@ func dialExpiring(t *testing.T, n *node, sub string, in time.Duration) *client {
 func TestTokenExpiryClosesWith4001(t *testing.T) {
 	n := startNode(t, testConfig())
 	c := dialExpiring(t, n, "alice", 2*time.Second)
-	// A refresh that does not verify, or names someone else, changes nothing.
-	for _, bad := range []string{"garbage", token(t, "mallory", jwt.MapClaims{"exp": time.Now().Add(time.Hour).Unix()})} {
+	// A refresh that does not verify, names someone else or does not allow
+	// this room changes nothing.
+	later := time.Now().Add(time.Hour).Unix()
+	for _, bad := range []string{
+		"garbage",
+		token(t, "mallory", jwt.MapClaims{"exp": later}),
+		token(t, "alice", jwt.MapClaims{"exp": later, "rooms": []string{"elsewhere"}}),
+	} {
 		c.send(map[string]string{"type": "auth.refresh", "token": bad})
 		if f := c.expect("system.error"); f.str("code") != "token_invalid" {
 			t.Fatalf("got %v", f)
@@ -42,4 +48,18 @@ func TestAuthRefreshExtendsTheConnection(t *testing.T) {
 	time.Sleep(2500 * time.Millisecond) // past the first token's exp
 	c.send(map[string]string{"type": "system.ping"})
 	c.expect("system.pong")
+}
+
+// A token accepted only thanks to JWT_LEEWAY lives until exp plus the
+// leeway, as the handshake allowed, instead of being closed at once.
+func TestTokenExpiryHonoursLeeway(t *testing.T) {
+	cfg := testConfig()
+	cfg.JWTLeeway = 3 * time.Second
+	n := startNode(t, cfg)
+	c := dialExpiring(t, n, "alice", -time.Second) // ready(): a ping answered after the join
+	c.send(map[string]string{"type": "system.ping"})
+	c.expect("system.pong")
+	if code := c.closeCode(); code != 4001 {
+		t.Fatalf("close code %d, want 4001 once the leeway has passed too", code)
+	}
 }

@@ -66,6 +66,8 @@ func checkBadHandshakes(t *testing.T, n *node) {
 		{"token empty", "/ws/test?token=", nil, 401, "token_missing"},
 		{"two token parameters", "/ws/test?token=" + good + "&token=" + good, nil, 401, "token_invalid"},
 		{"unicode room", "/ws/%C3%A9t%C3%A9?token=" + good, nil, 400, "bad_room"},
+		{"no Sec-WebSocket-Key", "/ws/test?token=" + good, func(h http.Header) { h.Del("Sec-WebSocket-Key") }, 426, "bad_upgrade"},
+		{"wrong WebSocket version", "/ws/test?token=" + good, func(h http.Header) { h.Set("Sec-WebSocket-Version", "8") }, 426, "bad_upgrade"},
 		{"oversized headers", "/ws/test?token=" + good, func(h http.Header) { h.Set("X-Big", strings.Repeat("a", 9000)) }, 431, ""},
 		{"token garbage", "/ws/test?token=abc.def.ghi", nil, 401, "token_invalid"},
 		{"wrong secret", "/ws/test?token=" + signWith(t, jwt.SigningMethodHS256, []byte("other"), jwt.MapClaims{"sub": "u1"}), nil, 401, "token_invalid"},

@@ -11,11 +11,13 @@
 //	{"type":"system.ping"}                          answered with Pong
 //	{"type":"system.pong"}                          answer to Ping
 //	{"type":"presence.list"}                        answered with PresenceState
+//	{"type":"auth.refresh","token":"<JWT>"}         answered with AuthRefreshed
 //
 // Server to client (one encoder each, no reflection, one allocation in the
 // common case): chat.delivery (Delivery), system.ping (Ping), system.pong
 // (Pong), presence.state (PresenceState), presence.join (PresenceJoin),
-// presence.leave (PresenceLeave), system.error (ErrorFrame). Strings are
+// presence.leave (PresenceLeave), system.error (ErrorFrame), auth.refreshed
+// (AuthRefreshed). Strings are
 // escaped exactly as encoding/json does, so invalid UTF-8 becomes U+FFFD
 // and "<" ">" "&" are \u-escaped.
 //
@@ -26,12 +28,13 @@
 //   - bad_json: not valid UTF-8, not valid JSON, not an object (array,
 //     number, string, null), trailing data, nesting deeper than
 //     encoding/json allows.
-//   - bad_message: a known field ("type", "room", "text") appears twice;
+//   - bad_message: a known field ("type", "room", "text", "token") appears twice;
 //     "type" missing or not a string.
-//   - unknown_type: "type" is not one of the four client types. Server-only
+//   - unknown_type: "type" is not one of the five client types. Server-only
 //     types such as chat.delivery are unknown here too.
 //   - bad_message: "room" present, not null and not a string (any type);
-//     for chat.message, "text" missing, not a string, or "".
+//     for chat.message, "text" missing, not a string, or ""; for
+//     auth.refresh, "token" missing, not a string, or "".
 //
 // Keys match exactly (case-sensitive, JSON escapes in keys are decoded).
 // Unknown fields, such as a forged "user", are ignored and dropped. A room
@@ -42,11 +45,12 @@
 // # Error codes (system.error "code")
 //
 // bad_json, bad_message, unknown_type, room_mismatch, text_too_long,
-// rate_limited. The connection stays open after each.
+// rate_limited, token_invalid, unavailable. The connection stays open after
+// each.
 //
 // # Close codes
 //
-// 1000 normal, 1001 server shutting down, 1008 policy (repeated abuse),
-// 1009 frame too large, 1011 internal error, 4000 idle timeout, 4001 token
+// 1000 normal, 1001 server shutting down, 1007 text frame not valid UTF-8,
+// 1008 policy (repeated abuse), 1009 frame too large, 1011 internal error, 4000 idle timeout, 4001 token
 // expired, 4002 too slow to keep up (send queue full).
 package protocol

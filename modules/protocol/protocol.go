@@ -1,7 +1,7 @@
 package protocol
 
 // Frame types. Client frames: chat.message, system.ping, system.pong,
-// presence.list. Everything else is sent by the server only.
+// presence.list, auth.refresh. Everything else is sent by the server only.
 const (
 	TypeChatMessage   = "chat.message"
 	TypeChatDelivery  = "chat.delivery"
@@ -71,7 +71,7 @@ const (
 
 // Inbound is one decoded client frame.
 type Inbound struct {
-	Type  string // one of the four client types
+	Type  string // one of the five client types
 	Room  string // "" when the client omitted it (or sent null or "")
 	Text  string // chat.message only; never empty there
 	Token string // auth.refresh only; never empty there

@@ -43,6 +43,7 @@ type Limits struct {
 	Rate          float64 // frames per second on average
 	Burst         int
 	RateWarnings  int // rate_limited answers per minute before 1008
+	TokenLeeway   time.Duration
 }
 
 func newConn(ws *websocket.Conn, entry presence.Entry, l Limits, s *stats) *Conn {
@@ -51,6 +52,7 @@ func newConn(ws *websocket.Conn, entry presence.Entry, l Limits, s *stats) *Conn
 		entry:   entry,
 		limits:  l,
 		stats:   s,
+		token:   tokenClock{leeway: l.TokenLeeway},
 		out:     make(chan []byte, l.SendQueue),
 		closing: make(chan struct{}),
 	}

@@ -66,12 +66,12 @@ func (h *Handler) presenceList(c *Conn) {
 	c.Send(protocol.PresenceState(c.entry.Room, users))
 }
 
-// refresh moves the connection's expiry to the new token's, if it verifies
-// and names the same user; otherwise nothing changes.
+// refresh moves the connection's expiry to the new token's, if it verifies,
+// names the same user and still allows this room; otherwise nothing changes.
 func (h *Handler) refresh(c *Conn, token string) {
 	claims, err := h.verifier.Verify(token)
-	if err != nil || claims.Subject != c.entry.User {
-		c.Send(protocol.ErrorFrame(protocol.CodeTokenInvalid, "token does not verify or names another user"))
+	if err != nil || claims.Subject != c.entry.User || !claims.MayJoin(c.entry.Room) {
+		c.Send(protocol.ErrorFrame(protocol.CodeTokenInvalid, "token does not verify, names another user or does not allow this room"))
 		return
 	}
 	c.token.set(claims.ExpiresAt, c)

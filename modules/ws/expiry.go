@@ -8,10 +8,13 @@ import (
 )
 
 // tokenClock closes a connection with 4001 when its token expires, unless an
-// auth.refresh has moved the deadline first.
+// auth.refresh has moved the deadline first. It allows the same leeway as
+// the handshake (JWT_LEEWAY), so a token accepted within the leeway is not
+// closed the moment it is.
 type tokenClock struct {
-	mu    sync.Mutex
-	timer *time.Timer
+	leeway time.Duration
+	mu     sync.Mutex
+	timer  *time.Timer
 }
 
 // set replaces the deadline; a zero exp (a token without exp) removes it.
@@ -25,7 +28,7 @@ func (t *tokenClock) set(exp time.Time, c *Conn) {
 	if exp.IsZero() {
 		return
 	}
-	t.timer = time.AfterFunc(time.Until(exp), func() {
+	t.timer = time.AfterFunc(time.Until(exp.Add(t.leeway)), func() {
 		c.Close(protocol.CloseTokenExpired, "token expired")
 	})
 }

@@ -5,6 +5,7 @@ package ws
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"time"
 
@@ -33,11 +34,24 @@ type Handler struct {
 
 // Register mounts the route: checks first, upgrade only if they pass.
 func (h *Handler) Register(app *fiber.App) {
-	app.Get("/ws/*", h.stats.handshake, h.handshake.Check, h.admit, websocket.New(h.serve, websocket.Config{
+	app.Get("/ws/*", h.stats.handshake, h.handshake.Check, h.admit, upgrade(websocket.New(h.serve, websocket.Config{
 		ReadBufferSize:  4096,
 		WriteBufferSize: 4096,
 		RecoverHandler:  recoverConn,
-	}))
+	})))
+}
+
+// upgrade gives the upgrader's own refusal (a request that passed the checks
+// but is not a valid WebSocket handshake, e.g. no Sec-WebSocket-Key) a code
+// like every other refusal instead of the library's plain "Upgrade Required".
+func upgrade(next fiber.Handler) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		err := next(c)
+		if errors.Is(err, fiber.ErrUpgradeRequired) {
+			return fiber.NewError(fiber.StatusUpgradeRequired, "bad_upgrade")
+		}
+		return err
+	}
 }
 
 // serve runs for the whole life of one socket; it must not return before

@@ -80,8 +80,6 @@ func (s *stats) handshake(c *fiber.Ctx) error {
 	outcome, reason := "rejected", "internal"
 	var fe *fiber.Error
 	switch {
-	case errors.Is(err, fiber.ErrUpgradeRequired): // the upgrader refused the request
-		reason = "bad_upgrade"
 	case errors.As(err, &fe):
 		reason = fe.Message
 	case err == nil && c.Response().StatusCode() == fiber.StatusSwitchingProtocols:

@@ -43,5 +43,6 @@ func LimitsFrom(cfg config.Config) Limits {
 		Rate:          cfg.RateLimit,
 		Burst:         cfg.RateBurst,
 		RateWarnings:  cfg.RateWarnings,
+		TokenLeeway:   cfg.JWTLeeway,
 	}
 }

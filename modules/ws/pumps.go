@@ -42,6 +42,7 @@ func (c *Conn) readLoop(handle func(*Conn, []byte)) {
 		case expel:
 			c.stats.frame(frameRateLimited)
 			c.Close(protocol.ClosePolicy, "rate limit exceeded repeatedly")
+			c.discardUntilClosed()
 			return
 		}
 		if kind != websocket.TextMessage {
@@ -52,9 +53,24 @@ func (c *Conn) readLoop(handle func(*Conn, []byte)) {
 		if !utf8.Valid(data) { // RFC 6455 §8.1: invalid text fails the connection
 			c.stats.frame(frameInvalid)
 			c.Close(protocol.CloseInvalidPayload, "text frame is not valid UTF-8")
+			c.discardUntilClosed()
 			return
 		}
 		handle(c, data)
+	}
+}
+
+// discardUntilClosed reads and drops frames after the server decided to
+// close, until the client answers the close or the close deadline passes.
+// Closing the TCP connection while the client's frames are still arriving
+// would reset it, and a reset can destroy the close frame in the client's
+// buffers, leaving it a bare 1006 (RFC 6455 §7.1.1: the server closes the
+// connection after the close handshake).
+func (c *Conn) discardUntilClosed() {
+	for {
+		if _, _, err := c.ws.ReadMessage(); err != nil {
+			return
+		}
 	}
 }
 
