@@ -43,6 +43,11 @@ func serverEnv(port int, redisURL string) []string {
 		"SEND_QUEUE": "256", "HEARTBEAT_INTERVAL": "25", "IDLE_TIMEOUT": "70",
 		"PRESENCE_TTL": "60", "MAX_FRAME_BYTES": "65536", "MAX_TEXT_BYTES": "4096",
 		"WRITE_TIMEOUT": "10s",
+		// One sender per room sends -rate messages a second, above the
+		// default per-client limit of 20/s: this measures the fan-out, not
+		// the flood guard.
+		"RATE_LIMIT": "1000", "RATE_BURST": "1000", "RATE_WARNINGS": "10",
+		"MAX_CONNS_PER_USER": "16", "MAX_CONNS": "0", "DEMO_PAGE": "false",
 	}
 	env := os.Environ()
 	for k, v := range pinned {
