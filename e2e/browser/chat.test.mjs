@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -295,5 +295,43 @@ describe('chat page in a real browser', { timeout: 300_000 }, () => {
     assert.deepEqual(await states(bob), ['disconnected', 'connecting', 'connected'], 'bob never reconnected');
     assert.equal(bob.sockets, 1);
     noProblems(bob);
+  });
+
+  test('g. the client in docs/PROTOCOL.md, pasted into a console, chats, tracks presence and answers pings', T, async () => {
+    const md = await readFile(path.join(root, 'docs/PROTOCOL.md'), 'utf8');
+    const client = md.match(/```js\n(\/\/ rtConnect[\s\S]*?)```/)?.[1];
+    assert.ok(client, 'docs/PROTOCOL.md has the rtConnect client in a js block');
+    const page = await newPage(site); // any page of an allowed origin
+    const logs = [];
+    page.on('console', (m) => logs.push(m.text()));
+    // What a reader pastes: the client, then a call. (Like a console, evaluate ignores the page's CSP.)
+    await page.evaluate(`${client}\nwindow.chat = rtConnect("docs", ${JSON.stringify(token('dave'))});`);
+    const dave = () => logs.join('\n');
+    const seen = async (what, re) => {
+      for (const end = Date.now() + WAIT; Date.now() < end; await sleep(50)) if (re.test(dave())) return;
+      throw new Error(`${what}: not in the console within ${WAIT} ms:\n${dave()}`);
+    };
+    await seen('connected', /\[rt\] connected to docs/);
+
+    const erin = await newPage(site);
+    await connect(erin, 'erin', 'docs');
+    await waitPresence(erin, ['dave', 'erin']);
+    await seen('presence with erin', /\[rt\] present: .*erin/);
+    await say(erin, 'hello console');
+    await seen('the delivery', /\[rt\] .*erin: hello console/);
+    assert.equal(await page.evaluate('window.chat.send("hello page")'), true);
+    await waitMessage(erin, 'dave', 'hello page');
+
+    // Silent apart from its pongs for longer than IDLE_TIMEOUT: still the same socket.
+    await sleep(IDLE_TIMEOUT * 1000 + 500);
+    assert.doesNotMatch(dave(), /\[rt\] closed/, 'the client answered every system.ping');
+    assert.deepEqual(await page.evaluate('[...window.chat.users].sort()'), ['dave', 'erin']);
+    await page.evaluate('window.chat.close()');
+    await waitPresence(erin, ['erin']);
+    await sleep(1000);
+    assert.doesNotMatch(dave(), /reconnecting/, 'no reconnect after close()');
+    assert.equal(page.sockets, 1);
+    await page.context().close();
+    await erin.context().close();
   });
 });
