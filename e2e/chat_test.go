@@ -112,6 +112,9 @@ func TestIdleTimeoutClosesWith4000(t *testing.T) {
 	if code := silent.closeCode(); code != 4000 {
 		t.Fatalf("close code %d, want 4000", code)
 	}
+	eventually(t, "the idle close counted", func() bool {
+		return n.scrape(t).Value("rt_connections_closed_total", "code", "4000", "reason", "idle") == 1
+	})
 }
 
 func TestActivityKeepsConnectionOpen(t *testing.T) {

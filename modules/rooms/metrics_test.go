@@ -8,7 +8,7 @@ import (
 	"rt/modules/protocol"
 )
 
-// refusing is a member whose queue is full: it is never sent anything.
+// refusing is a member whose queue is full: Send queues nothing.
 type refusing struct{}
 
 func (refusing) Send([]byte) bool { return false }
