@@ -1,25 +1,35 @@
 package auth
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/golang-jwt/jwt/v5"
 )
 
 // FuzzVerify feeds arbitrary strings to JWT.Verify: it never panics, only
 // ever returns one of the three Err values, and accepts a token only when an
-// independent check finds it genuinely valid (HS256 header, HMAC matching
-// the secret, non-empty string sub, exp in the future).
+// independent check finds it genuinely valid (HS256 header without crit,
+// HMAC matching the secret, UTF-8 segments, claims read by exact name: sub
+// a short printable string, times JSON numbers with exp in the future, rooms
+// absent or a list of strings). The seeds in testdata/fuzz/FuzzVerify are
+// hand-signed tokens with odd JSON: duplicate and case-variant names, null
+// rooms, string times, control characters in sub.
 func FuzzVerify(f *testing.F) {
 	f.Add(hs256(f, jwt.MapClaims{"sub": "u1", "exp": at(24 * time.Hour)}))
 	f.Add(hs256(f, jwt.MapClaims{"sub": "u1", "exp": at(-time.Hour)}))
+	f.Add(forge(hsHeader, fmt.Sprintf(`{"sub":"u1","exp":%d,"EXP":%d}`, at(-time.Hour), at(time.Hour))))
+	f.Add(forge(hsHeader, fmt.Sprintf(`{"sub":"u1","exp":%d,"exp":%d}`, at(-time.Hour), at(time.Hour))))
+	f.Add(forge(hsHeader, fmt.Sprintf(`{"sub":"u1","exp":"%d"}`, at(time.Hour))))
 	f.Add("eyJhbGciOiJub25lIn0.e30.")
 	f.Add("garbage")
 	v := verifier("HS256")
@@ -27,7 +37,7 @@ func FuzzVerify(f *testing.F) {
 		c, err := v.Verify(token)
 		switch err {
 		case nil:
-			if !genuinelyValid(token, c.Subject) {
+			if !genuinelyValid(token, c) {
 				t.Fatalf("accepted %q as %+v, but it is not a valid HS256 token for the secret", token, c)
 			}
 		case ErrTokenMissing:
@@ -47,17 +57,14 @@ func FuzzVerify(f *testing.F) {
 	})
 }
 
-func genuinelyValid(token, subject string) bool {
+func genuinelyValid(token string, c Claims) bool {
 	parts := strings.Split(token, ".")
 	if len(parts) != 3 {
 		return false
 	}
-	var header struct{ Alg string }
-	var payload struct {
-		Sub any
-		Exp *float64
-	}
-	if !decodeJSON(parts[0], &header) || header.Alg != "HS256" || !decodeJSON(parts[1], &payload) {
+	var header, payload map[string]any // maps: names match exactly
+	if !decodeJSON(parts[0], &header) || header["alg"] != "HS256" || header["crit"] != nil ||
+		!decodeJSON(parts[1], &payload) {
 		return false
 	}
 	sig, err := base64.RawURLEncoding.DecodeString(parts[2])
@@ -66,14 +73,91 @@ func genuinelyValid(token, subject string) bool {
 	if err != nil || !hmac.Equal(sig, mac.Sum(nil)) {
 		return false
 	}
-	sub, ok := payload.Sub.(string)
-	return ok && sub != "" && sub == subject &&
-		(payload.Exp == nil || time.Unix(int64(*payload.Exp), 0).After(time.Now()))
+	sub, ok := payload["sub"].(string)
+	return ok && printableSubject(sub) && sub == c.Subject &&
+		timesAreNumbers(payload) && roomsMatch(payload, c.Rooms) &&
+		(payload["exp"] == nil || time.Unix(int64(payload["exp"].(float64)), 0).After(time.Now()))
 }
 
+// decodeJSON also needs valid UTF-8 and unique names, which encoding/json
+// alone would not check.
 func decodeJSON(seg string, into any) bool {
 	b, err := base64.RawURLEncoding.DecodeString(seg)
-	return err == nil && json.Unmarshal(b, into) == nil
+	return err == nil && utf8.Valid(b) && uniqueNames(json.NewDecoder(bytes.NewReader(b))) &&
+		json.Unmarshal(b, into) == nil
+}
+
+// uniqueNames reads one JSON value and reports whether no object in it
+// names a member twice.
+func uniqueNames(dec *json.Decoder) bool {
+	tok, err := dec.Token()
+	if err != nil {
+		return false
+	}
+	switch tok {
+	case json.Delim('{'):
+		seen := map[string]bool{}
+		for dec.More() {
+			name, err := dec.Token()
+			if err != nil || seen[name.(string)] {
+				return false
+			}
+			seen[name.(string)] = true
+			if !uniqueNames(dec) {
+				return false
+			}
+		}
+	case json.Delim('['):
+		for dec.More() {
+			if !uniqueNames(dec) {
+				return false
+			}
+		}
+	default:
+		return true
+	}
+	_, err = dec.Token() // the closing delimiter
+	return err == nil
+}
+
+func printableSubject(sub string) bool {
+	if sub == "" || len(sub) > 256 {
+		return false
+	}
+	for _, r := range sub {
+		if r < 0x20 || r >= 0x7f && r < 0xa0 {
+			return false
+		}
+	}
+	return true
+}
+
+func timesAreNumbers(payload map[string]any) bool {
+	for _, name := range []string{"exp", "nbf", "iat"} {
+		if v, ok := payload[name]; ok {
+			if _, ok := v.(float64); !ok {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func roomsMatch(payload map[string]any, got []string) bool {
+	v, ok := payload["rooms"]
+	if !ok {
+		return got == nil
+	}
+	list, ok := v.([]any)
+	if !ok || len(list) != len(got) {
+		return false
+	}
+	for i, item := range list {
+		if item != got[i] {
+			return false
+		}
+	}
+	return true
 }
 
 func TestTokenFrom(t *testing.T) {

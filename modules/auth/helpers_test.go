@@ -1,8 +1,11 @@
 package auth
 
 import (
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
 	"sync"
 	"testing"
 	"time"
@@ -37,6 +40,19 @@ func sign(t testing.TB, method jwt.SigningMethod, key any, claims jwt.MapClaims)
 func hs256(t testing.TB, claims jwt.MapClaims) string {
 	return sign(t, jwt.SigningMethodHS256, []byte(secret), claims)
 }
+
+// forge HMAC-signs header and payload exactly as written, so a test can send
+// JSON that no encoder would produce: duplicate names, odd case, bad UTF-8.
+func forge(header, payload string) string {
+	enc := base64.RawURLEncoding.EncodeToString
+	signed := enc([]byte(header)) + "." + enc([]byte(payload))
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte(signed))
+	return signed + "." + enc(mac.Sum(nil))
+}
+
+// hsHeader is the header jwt writes for HS256.
+const hsHeader = `{"alg":"HS256","typ":"JWT"}`
 
 func at(d time.Duration) int64 { return time.Now().Add(d).Unix() }
 

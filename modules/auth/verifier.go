@@ -44,12 +44,6 @@ func (c Claims) MayJoin(room string) bool {
 	return false
 }
 
-// tokenClaims is what rt reads from a token's payload.
-type tokenClaims struct {
-	jwt.RegisteredClaims
-	Rooms []string `json:"rooms"`
-}
-
 // Verifier checks a token and returns its claims, or one of the Err values.
 type Verifier interface {
 	Verify(token string) (Claims, error)
@@ -111,17 +105,18 @@ func verificationKey(cfg config.Config) (any, error) {
 	return key, nil
 }
 
-// Verify checks signature, alg, exp, nbf, iat and a non-empty string sub.
+// Verify checks signature, alg, the header, exp, nbf, iat and the claims rt
+// reads, all parsed strictly (see tokenClaims and checkHeader).
 func (v *JWT) Verify(token string) (Claims, error) {
 	if token == "" {
 		return Claims{}, ErrTokenMissing
 	}
 	var rc tokenClaims
-	_, err := v.parser.ParseWithClaims(token, &rc, func(*jwt.Token) (any, error) { return v.key, nil })
+	_, err := v.parser.ParseWithClaims(token, &rc, v.keyFor)
 	switch {
 	case errors.Is(err, jwt.ErrTokenExpired):
 		return Claims{}, ErrTokenExpired
-	case err != nil, rc.Subject == "":
+	case err != nil, rc.Subject == "": // a null payload never reaches UnmarshalJSON and leaves rc zero
 		return Claims{}, ErrTokenInvalid
 	}
 	c := Claims{Subject: rc.Subject, Rooms: rc.Rooms}
@@ -129,4 +124,13 @@ func (v *JWT) Verify(token string) (Claims, error) {
 		c.ExpiresAt = rc.ExpiresAt.Time
 	}
 	return c, nil
+}
+
+// keyFor hands jwt the key only for a header rt accepts; jwt has already
+// checked alg against the configured one.
+func (v *JWT) keyFor(t *jwt.Token) (any, error) {
+	if err := checkHeader(v.parser, t.Raw); err != nil {
+		return nil, err
+	}
+	return v.key, nil
 }

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"encoding/base64"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -125,6 +126,138 @@ func TestVerifyRequireExp(t *testing.T) {
 	for _, tt := range tests {
 		if _, err := v.Verify(tt.token); err != tt.want {
 			t.Errorf("%s: %v, want %v", tt.name, err, tt.want)
+		}
+	}
+}
+
+// TestVerifyStrictClaims sends hand-signed tokens whose JSON no encoder
+// would write. Claim names match exactly, no name appears twice, times are
+// JSON numbers, rooms is absent or a list of strings, and sub is a short,
+// printable UTF-8 string; anything else is token_invalid.
+func TestVerifyStrictClaims(t *testing.T) {
+	v := verifier("HS256")
+	future, past := at(time.Hour), at(-time.Hour)
+	n := func(format string, a ...any) string { return fmt.Sprintf(format, a...) }
+	tests := []struct {
+		name    string
+		header  string // "" for hsHeader
+		payload string
+		want    error
+		sub     string
+		rooms   []string // nil: any room
+	}{
+		{"hand-signed control", "", `{"sub":"u1"}`, nil, "u1", nil},
+		{"header with kid", `{"alg":"HS256","typ":"JWT","kid":"k1"}`, `{"sub":"u1"}`, nil, "u1", nil},
+
+		{"rooms absent means any room", "", `{"sub":"u1","exp":` + n("%d", future) + `}`, nil, "u1", nil},
+		{"rooms empty means none", "", `{"sub":"u1","rooms":[]}`, nil, "u1", []string{}},
+		{"rooms list", "", `{"sub":"u1","rooms":["lobby","team:*"]}`, nil, "u1", []string{"lobby", "team:*"}},
+		{"rooms null", "", `{"sub":"u1","rooms":null}`, ErrTokenInvalid, "", nil},
+		{"rooms [null]", "", `{"sub":"u1","rooms":[null]}`, ErrTokenInvalid, "", nil},
+		{"rooms with a null among strings", "", `{"sub":"u1","rooms":["lobby",null]}`, ErrTokenInvalid, "", nil},
+		{"rooms [1]", "", `{"sub":"u1","rooms":[1]}`, ErrTokenInvalid, "", nil},
+		{"rooms nested list", "", `{"sub":"u1","rooms":[["lobby"]]}`, ErrTokenInvalid, "", nil},
+		{"rooms a string", "", `{"sub":"u1","rooms":"lobby"}`, ErrTokenInvalid, "", nil},
+		{"rooms an object", "", `{"sub":"u1","rooms":{}}`, ErrTokenInvalid, "", nil},
+		{"rooms true", "", `{"sub":"u1","rooms":true}`, ErrTokenInvalid, "", nil},
+
+		{"SUB is not sub", "", `{"SUB":"admin"}`, ErrTokenInvalid, "", nil},
+		{"Sub beside sub is another claim", "", `{"sub":"u1","Sub":"admin"}`, nil, "u1", nil},
+		{"ROOMS does not widen rooms", "", `{"sub":"u1","rooms":["other"],"ROOMS":["*"]}`, nil, "u1", []string{"other"}},
+		{"EXP does not replace exp", "", n(`{"sub":"u1","exp":%d,"EXP":%d}`, past, future), ErrTokenExpired, "", nil},
+		{"EXP alone is no exp", "", n(`{"sub":"u1","EXP":%d}`, past), nil, "u1", nil},
+
+		{"sub twice", "", `{"sub":"u1","sub":"admin"}`, ErrTokenInvalid, "", nil},
+		{"sub twice, same value", "", `{"sub":"u1","sub":"u1"}`, ErrTokenInvalid, "", nil},
+		{"rooms twice", "", `{"sub":"u1","rooms":["other"],"rooms":["*"]}`, ErrTokenInvalid, "", nil},
+		{"exp twice", "", n(`{"sub":"u1","exp":%d,"exp":%d}`, past, future), ErrTokenInvalid, "", nil},
+		{"unknown claim twice", "", `{"sub":"u1","role":"user","role":"admin"}`, ErrTokenInvalid, "", nil},
+		{"name twice in a nested object", "", `{"sub":"u1","ctx":{"a":1,"a":2}}`, ErrTokenInvalid, "", nil},
+		{"alg twice", `{"alg":"none","alg":"HS256"}`, `{"sub":"u1"}`, ErrTokenInvalid, "", nil},
+		{"alg twice, same value", `{"alg":"HS256","alg":"HS256"}`, `{"sub":"u1"}`, ErrTokenInvalid, "", nil},
+		{"typ twice", `{"alg":"HS256","typ":"JWT","typ":"JWT"}`, `{"sub":"u1"}`, ErrTokenInvalid, "", nil},
+		{"crit header", `{"alg":"HS256","crit":["exp"],"exp":1}`, `{"sub":"u1"}`, ErrTokenInvalid, "", nil},
+		{"crit header, empty", `{"alg":"HS256","crit":[]}`, `{"sub":"u1"}`, ErrTokenInvalid, "", nil},
+		{"header with invalid UTF-8", `{"alg":"HS256","kid":"` + "\xff" + `"}`, `{"sub":"u1"}`, ErrTokenInvalid, "", nil},
+		{"header not an object", `["HS256"]`, `{"sub":"u1"}`, ErrTokenInvalid, "", nil},
+
+		{"exp a number with a fraction", "", n(`{"sub":"u1","exp":%d.5}`, future), nil, "u1", nil},
+		{"exp past, a number", "", n(`{"sub":"u1","exp":%d}`, past), ErrTokenExpired, "", nil},
+		{"exp a numeric string", "", n(`{"sub":"u1","exp":"%d"}`, future), ErrTokenInvalid, "", nil},
+		{"exp a numeric string, past", "", n(`{"sub":"u1","exp":"%d"}`, past), ErrTokenInvalid, "", nil},
+		{"nbf a numeric string", "", n(`{"sub":"u1","nbf":"%d"}`, past), ErrTokenInvalid, "", nil},
+		{"iat a numeric string", "", n(`{"sub":"u1","iat":"%d"}`, past), ErrTokenInvalid, "", nil},
+		{"exp null", "", `{"sub":"u1","exp":null}`, ErrTokenInvalid, "", nil},
+		{"exp true", "", `{"sub":"u1","exp":true}`, ErrTokenInvalid, "", nil},
+		{"nbf and iat numbers", "", n(`{"sub":"u1","nbf":%d,"iat":%d}`, past, past), nil, "u1", nil},
+
+		{"sub unicode", "", `{"sub":"łukasz-日本-👋"}`, nil, "łukasz-日本-👋", nil},
+		{"sub unicode escaped", "", `{"sub":"\u0142"}`, nil, "ł", nil},
+		{"sub of 256 bytes", "", `{"sub":"` + strings.Repeat("a", 256) + `"}`, nil, strings.Repeat("a", 256), nil},
+		{"sub of 256 bytes in 128 runes", "", `{"sub":"` + strings.Repeat("é", 128) + `"}`, nil, strings.Repeat("é", 128), nil},
+		{"sub of 257 bytes", "", `{"sub":"` + strings.Repeat("a", 257) + `"}`, ErrTokenInvalid, "", nil},
+		{"sub of 257 bytes in 129 runes", "", `{"sub":"` + strings.Repeat("é", 128) + `a"}`, ErrTokenInvalid, "", nil},
+		{"sub with invalid UTF-8", "", `{"sub":"u` + "\xff" + `"}`, ErrTokenInvalid, "", nil},
+		{"sub with a lone surrogate", "", `{"sub":"u\ud800"}`, ErrTokenInvalid, "", nil},
+		{"sub with ESC", "", `{"sub":"u\u001b[31m"}`, ErrTokenInvalid, "", nil},
+		{"sub with a newline", "", `{"sub":"u1\nu2"}`, ErrTokenInvalid, "", nil},
+		{"sub with NUL", "", `{"sub":"u1\u0000"}`, ErrTokenInvalid, "", nil},
+		{"sub with DEL", "", `{"sub":"u1` + "\x7f" + `"}`, ErrTokenInvalid, "", nil},
+		{"sub with C1 NEL", "", `{"sub":"u1\u0085"}`, ErrTokenInvalid, "", nil},
+		{"sub with C1 CSI", "", `{"sub":"u1` + "\u009b" + `"}`, ErrTokenInvalid, "", nil},
+		{"sub a list", "", `{"sub":["u1"]}`, ErrTokenInvalid, "", nil},
+		{"sub an object", "", `{"sub":{}}`, ErrTokenInvalid, "", nil},
+		{"invalid UTF-8 in another claim", "", `{"sub":"u1","name":"` + "\xc3" + `"}`, ErrTokenInvalid, "", nil},
+
+		{"payload null", "", `null`, ErrTokenInvalid, "", nil},
+		{"payload a list", "", `[{"sub":"u1"}]`, ErrTokenInvalid, "", nil},
+		{"payload a string", "", `"u1"`, ErrTokenInvalid, "", nil},
+		{"payload with trailing data", "", `{"sub":"u1"}{"sub":"admin"}`, ErrTokenInvalid, "", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			header := tt.header
+			if header == "" {
+				header = hsHeader
+			}
+			c, err := v.Verify(forge(header, tt.payload))
+			if err != tt.want {
+				t.Fatalf("Verify(%s) = %+v, %v; want error %v", tt.payload, c, err, tt.want)
+			}
+			want := Claims{}
+			if err == nil {
+				want = Claims{Subject: tt.sub, ExpiresAt: c.ExpiresAt, Rooms: tt.rooms}
+			}
+			if !reflect.DeepEqual(c, want) {
+				t.Errorf("claims %#v, want %#v", c, want)
+			}
+		})
+	}
+}
+
+// TestVerifyStrictClaimsOptions: the claims jwt checks against the
+// configuration are the ones read exactly, so a case variant neither
+// satisfies nor overrides them.
+func TestVerifyStrictClaimsOptions(t *testing.T) {
+	v := mustJWT(config.Config{JWTSecret: secret, JWTAlg: "HS256", JWTIssuer: "auth.example",
+		JWTAudience: "rt", JWTRequireExp: true})
+	exp := at(time.Hour)
+	tests := []struct {
+		name    string
+		payload string
+		want    error
+	}{
+		{"control", fmt.Sprintf(`{"sub":"u1","iss":"auth.example","aud":"rt","exp":%d}`, exp), nil},
+		{"Exp is no exp", fmt.Sprintf(`{"sub":"u1","iss":"auth.example","aud":"rt","Exp":%d}`, exp), ErrTokenInvalid},
+		{"ISS does not replace iss", fmt.Sprintf(`{"sub":"u1","iss":"evil","ISS":"auth.example","aud":"rt","exp":%d}`, exp), ErrTokenInvalid},
+		{"Aud is no aud", fmt.Sprintf(`{"sub":"u1","iss":"auth.example","Aud":"rt","exp":%d}`, exp), ErrTokenInvalid},
+		{"aud twice", fmt.Sprintf(`{"sub":"u1","iss":"auth.example","aud":"x","aud":"rt","exp":%d}`, exp), ErrTokenInvalid},
+		{"aud list with a null", fmt.Sprintf(`{"sub":"u1","iss":"auth.example","aud":["rt",null],"exp":%d}`, exp), ErrTokenInvalid},
+		{"exp a numeric string", fmt.Sprintf(`{"sub":"u1","iss":"auth.example","aud":"rt","exp":"%d"}`, exp), ErrTokenInvalid},
+	}
+	for _, tt := range tests {
+		if c, err := v.Verify(forge(hsHeader, tt.payload)); err != tt.want {
+			t.Errorf("%s: %+v, %v; want %v", tt.name, c, err, tt.want)
 		}
 	}
 }

@@ -1,0 +1,185 @@
+package auth
+
+import (
+	"errors"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// maxSubjectBytes bounds sub, which ends up in Redis keys, presence lists,
+// every delivery and the logs.
+const maxSubjectBytes = 256
+
+// Why a payload or header is refused; all of them are token_invalid.
+var (
+	errNotObject  = errors.New("not a JSON object")
+	errBadSubject = errors.New("sub is empty, too long, not UTF-8 or holds a control character")
+	errBadRooms   = errors.New("rooms must be a list of strings")
+	errNotNumber  = errors.New("exp, nbf and iat must be JSON numbers")
+	errCritHeader = errors.New("crit header: no extension is understood")
+	errNotJWS     = errors.New("not a compact JWS")
+)
+
+// tokenClaims is what rt reads from a token's payload. jwt validates exp,
+// nbf, iat, iss and aud through the embedded RegisteredClaims, and jwt fills
+// it through UnmarshalJSON below, so the claims jwt checks are exactly the
+// claims rt uses.
+type tokenClaims struct {
+	jwt.RegisteredClaims
+	Rooms []string
+}
+
+// UnmarshalJSON replaces encoding/json's lenient decoding, which matches
+// names case-insensitively ("SUB" fills sub), lets the last of two equal
+// names win, turns invalid UTF-8 into U+FFFD and takes "123" for a time.
+func (c *tokenClaims) UnmarshalJSON(b []byte) error {
+	parsed, err := parseClaims(b)
+	if err != nil {
+		return err
+	}
+	*c = parsed
+	return nil
+}
+
+// payload names the claims rt reads, matched exactly. Other claims are
+// ignored, but the whole payload must still be valid UTF-8 with no name
+// twice in any object: json.Unmarshal checks all of it.
+type payload struct {
+	Subject   string         `json:"sub"`
+	Issuer    string         `json:"iss"`
+	Audience  jsontext.Value `json:"aud"`
+	ExpiresAt jsontext.Value `json:"exp"`
+	NotBefore jsontext.Value `json:"nbf"`
+	IssuedAt  jsontext.Value `json:"iat"`
+	Rooms     jsontext.Value `json:"rooms"`
+}
+
+// parseClaims decodes a payload strictly and applies rt's rules to it.
+func parseClaims(b []byte) (tokenClaims, error) {
+	var p payload
+	if err := unmarshalObject(b, &p); err != nil {
+		return tokenClaims{}, err
+	}
+	if err := checkSubject(p.Subject); err != nil {
+		return tokenClaims{}, err
+	}
+	rooms, err := parseRooms(p.Rooms)
+	if err != nil {
+		return tokenClaims{}, err
+	}
+	rc, err := registered(p)
+	if err != nil {
+		return tokenClaims{}, err
+	}
+	return tokenClaims{RegisteredClaims: rc, Rooms: rooms}, nil
+}
+
+// unmarshalObject decodes a JSON object with json/v2's defaults: names
+// matched case-sensitively, duplicate names and invalid UTF-8 refused.
+// A top-level null would otherwise decode to the zero value without error.
+func unmarshalObject(b []byte, into any) error {
+	if jsontext.Value(b).Kind() != '{' {
+		return errNotObject
+	}
+	return json.Unmarshal(b, into)
+}
+
+// checkSubject: sub is the user's identity everywhere downstream, so it must
+// be text that cannot forge a log line, a terminal sequence or a key. A
+// JSON null reads as "" and is refused with the empty string.
+func checkSubject(sub string) error {
+	if sub == "" || len(sub) > maxSubjectBytes || !utf8.ValidString(sub) ||
+		strings.ContainsFunc(sub, isCc) {
+		return errBadSubject
+	}
+	return nil
+}
+
+// isCc reports Unicode category Cc: C0 (NUL, ESC, newline...), DEL and C1.
+func isCc(r rune) bool { return unicode.Is(unicode.Cc, r) }
+
+// parseRooms: an absent rooms claim is nil, meaning any room; otherwise it
+// must be a list of strings (an empty list allows no room). null is refused
+// rather than read as absent, as it would lift a restriction the issuer may
+// have meant to set.
+func parseRooms(raw jsontext.Value) ([]string, error) {
+	if raw == nil {
+		return nil, nil
+	}
+	var items []*string // a null item stays nil instead of becoming ""
+	if raw.Kind() != '[' || json.Unmarshal(raw, &items) != nil {
+		return nil, errBadRooms
+	}
+	rooms := make([]string, len(items))
+	for i, item := range items {
+		if item == nil {
+			return nil, errBadRooms
+		}
+		rooms[i] = *item
+	}
+	return rooms, nil
+}
+
+// registered builds the claims jwt validates from the strictly read ones.
+func registered(p payload) (jwt.RegisteredClaims, error) {
+	rc := jwt.RegisteredClaims{Subject: p.Subject, Issuer: p.Issuer}
+	var err error
+	if rc.ExpiresAt, err = numericDate(p.ExpiresAt); err != nil {
+		return rc, err
+	}
+	if rc.NotBefore, err = numericDate(p.NotBefore); err != nil {
+		return rc, err
+	}
+	if rc.IssuedAt, err = numericDate(p.IssuedAt); err != nil {
+		return rc, err
+	}
+	if p.Audience != nil {
+		err = rc.Audience.UnmarshalJSON(p.Audience) // a string or a list of strings, as jwt reads it
+	}
+	return rc, err
+}
+
+// numericDate reads an optional time claim. It must be a JSON number: jwt
+// alone would also take a numeric string, and null would read as absent.
+// The conversion itself is jwt's, fractions and all.
+func numericDate(raw jsontext.Value) (*jwt.NumericDate, error) {
+	if raw == nil {
+		return nil, nil
+	}
+	if raw.Kind() != '0' {
+		return nil, errNotNumber
+	}
+	d := new(jwt.NumericDate)
+	if err := d.UnmarshalJSON(raw); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// checkHeader reads the header segment again, strictly: jwt decodes it into
+// a map where the last of two "alg" members wins, and it ignores crit. rt
+// implements no JWS extension, so any crit header is refused (RFC 7515
+// §4.1.11); unknown parameters such as kid or typ are fine.
+func checkHeader(parser *jwt.Parser, token string) error {
+	seg, _, ok := strings.Cut(token, ".")
+	if !ok {
+		return errNotJWS
+	}
+	b, err := parser.DecodeSegment(seg)
+	if err != nil {
+		return err
+	}
+	var header map[string]jsontext.Value
+	if err := unmarshalObject(b, &header); err != nil {
+		return err
+	}
+	if _, ok := header["crit"]; ok {
+		return errCritHeader
+	}
+	return nil
+}
