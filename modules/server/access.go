@@ -29,15 +29,23 @@ func accessLog(c *fiber.Ctx) error {
 	} else if err != nil {
 		status, reason = fiber.StatusInternalServerError, "internal"
 	}
-	attrs := []any{"method", c.Method(), "path", c.Path(), "status", status, "duration", time.Since(start)}
+	var more []any
+	for _, key := range []string{LocalRoom, LocalUser} {
+		if v, ok := c.Locals(key).(string); ok {
+			more = append(more, key[len("rt."):], v)
+		}
+	}
+	logAccess(c.Method(), c.Path(), status, reason, time.Since(start), more...)
+	return err
+}
+
+// logAccess writes the access line, the same for a routed request and for
+// one refused before routing: method, path, status, duration, then the
+// reason when there is one and any further pairs.
+func logAccess(method, path string, status int, reason string, took time.Duration, more ...any) {
+	attrs := []any{"method", method, "path", path, "status", status, "duration", took}
 	if reason != "" {
 		attrs = append(attrs, "reason", reason)
 	}
-	for _, key := range []string{LocalRoom, LocalUser} {
-		if v, ok := c.Locals(key).(string); ok {
-			attrs = append(attrs, key[len("rt."):], v)
-		}
-	}
-	slog.Info("access", attrs...)
-	return err
+	slog.Info("access", append(attrs, more...)...)
 }

@@ -13,14 +13,44 @@ import (
 // (the upgrader's own HandshakeTimeout does nothing on fasthttp).
 const handshakeTimeout = 10 * time.Second
 
-func newApp(cfg config.Config) *fiber.App {
-	return fiber.New(fiber.Config{
+// Request size limits. fasthttp reads a request's body before any handler
+// runs, on every method and path (GET /ws/... included): as soon as it has
+// the headers it allocates the whole announced Content-Length, up to the body
+// limit, and holds it while it waits, up to handshakeTimeout, for a body that
+// may never come. A declared length over the limit is refused (413) before
+// anything is allocated; a chunked body is checked chunk by chunk before
+// each chunk is read, and an Expect: 100-continue request is checked the same
+// way once fasthttp has answered 100. Fiber's default limit, 4 MiB, let
+// every connection pin 4 MiB with one line of headers.
+const (
+	// maxBodyBytes: no route reads a body (POST /demo/origin sends none), so
+	// a few KiB is plenty; a route that needs more must raise it.
+	maxBodyBytes = 4 << 10
+	// maxHeaderBytes is the read buffer every connection gets, and so the
+	// largest request line plus headers (431 beyond it): room for a token in
+	// ?token= and a browser's usual headers.
+	maxHeaderBytes = 4 << 10
+)
+
+func newApp(cfg config.Config, refused *Refusals) *fiber.App {
+	app := fiber.New(fiber.Config{
 		DisableStartupMessage: true,
 		ReadTimeout:           handshakeTimeout,
 		WriteTimeout:          cfg.WriteTimeout,
 		IdleTimeout:           time.Minute,
 		ErrorHandler:          jsonError,
+		BodyLimit:             maxBodyBytes,
+		ReadBufferSize:        maxHeaderBytes,
+		// No route reads a form: fasthttp would otherwise parse a multipart
+		// body while reading it, before any route is chosen.
+		DisablePreParseMultipartForm: true,
 	})
+	// fasthttp calls its ErrorHandler only for requests it could not read,
+	// before routing. Fiber's own there neither logs nor counts, and answers
+	// a malformed request with fasthttp's error text, which quotes the raw
+	// request (?token= included).
+	app.Server().ErrorHandler = refuser{app: app, refused: refused}.refuse
+	return app
 }
 
 // jsonError answers every error as {"error":"<code>"}: a *fiber.Error's

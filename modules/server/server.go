@@ -27,9 +27,10 @@ func AsRoute(f any) any {
 	return fx.Annotate(f, fx.As(new(Route)), fx.ResultTags(`group:"routes"`))
 }
 
-// Module serves HTTP on HOST:PORT.
+// Module serves HTTP on HOST:PORT, and offers its refusal counter to the
+// metrics module when that module is there.
 var Module = fx.Module("server",
-	fx.Provide(fx.Annotate(New, fx.ParamTags(``, ``, `group:"routes"`))),
+	fx.Provide(newRefusals, refusalCollectors, fx.Annotate(New, fx.ParamTags(``, ``, `group:"routes"`))),
 	fx.Invoke(func(*Server) {}),
 )
 
@@ -39,9 +40,10 @@ type Server struct {
 	ln  net.Listener
 }
 
-// New builds the app, mounts the routes and hooks listening into the lifecycle.
-func New(lc fx.Lifecycle, cfg config.Config, routes []Route) *Server {
-	s := &Server{app: newApp(cfg)}
+// New builds the app, mounts the routes and hooks listening into the
+// lifecycle; requests refused before routing are counted in refused.
+func New(lc fx.Lifecycle, cfg config.Config, routes []Route, refused *Refusals) *Server {
+	s := &Server{app: newApp(cfg, refused)}
 	s.app.Use(accessLog)
 	for _, r := range routes {
 		r.Register(s.app)
