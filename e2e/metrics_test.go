@@ -103,10 +103,10 @@ func TestMetricsAfterAScriptedSession(t *testing.T) {
 		{"rt_presence_refresh_failures_total", nil, 0},
 	})
 
-	alice.ws.Close() // gone without a close frame: still a normal close for the server
+	alice.ws.Close() // gone without a close frame: the connection was lost, no code was sent
 	bob.expect("presence.leave")
 	eventually(t, "alice's close counted", func() bool {
-		return n.scrape(t).Value("rt_connections_closed_total", "code", "1000", "reason", "normal") == 1
+		return n.scrape(t).Value("rt_connections_closed_total", "code", "none", "reason", "connection_lost") == 1
 	})
 	checkMetrics(t, n.scrape(t), []want{
 		{"rt_connections", nil, 1},

@@ -1,7 +1,6 @@
 package ws
 
 import (
-	"errors"
 	"net"
 	"sync"
 	"time"
@@ -13,11 +12,12 @@ import (
 )
 
 // closeGrace is how long a closing connection waits for the peer's close
-// reply after sending its own close frame.
+// reply after its own close frame has been written.
 const closeGrace = time.Second
 
 // Conn is one accepted WebSocket. Exactly one goroutine (writeLoop) writes
-// to the socket; everything else queues frames with Send, which never blocks.
+// data frames to the socket; everything else queues frames with Send, which
+// never blocks.
 type Conn struct {
 	ws       *websocket.Conn
 	entry    presence.Entry // Room, User (the token's sub) and this conn's id
@@ -26,10 +26,19 @@ type Conn struct {
 	out      chan []byte
 	closing  chan struct{} // closed once a close has been decided
 	once     sync.Once
-	code     int // close code, set once before closing is closed
-	reason   string
+	end      ending     // how the connection ends; set once before closing is closed
 	deadline sync.Mutex // orders read-deadline changes with the close decision
 	token    tokenClock // closes with 4001 when the token expires
+	requests requests   // publishes and presence reads, off the reader
+
+	// Reader-only state: the reader goroutine and the control-frame
+	// handlers it calls are the only users.
+	guard       *floodGuard
+	discardLeft int64 // bytes still read and dropped while closing
+
+	// unsent is set by the writer when a close the server decided could not
+	// be written (the peer is gone or stuck); read after the writer stopped.
+	unsent string
 }
 
 // Limits are the per-connection settings taken from config.
@@ -47,15 +56,19 @@ type Limits struct {
 }
 
 func newConn(ws *websocket.Conn, entry presence.Entry, l Limits, s *stats) *Conn {
-	return &Conn{
-		ws:      ws,
-		entry:   entry,
-		limits:  l,
-		stats:   s,
-		token:   tokenClock{leeway: l.TokenLeeway},
-		out:     make(chan []byte, l.SendQueue),
-		closing: make(chan struct{}),
+	c := &Conn{
+		ws:          ws,
+		entry:       entry,
+		limits:      l,
+		stats:       s,
+		token:       tokenClock{leeway: l.TokenLeeway},
+		out:         make(chan []byte, l.SendQueue),
+		closing:     make(chan struct{}),
+		guard:       newFloodGuard(l),
+		discardLeft: discardBudget,
 	}
+	c.requests.init(c)
+	return c
 }
 
 // Send queues frame for this client and reports whether it did. A full
@@ -77,16 +90,33 @@ func (c *Conn) Send(frame []byte) bool {
 }
 
 // Close decides to close with code; the writer sends the close frame and
-// the reader stops after the peer answers or closeGrace passes. Only the
-// first call counts.
+// the reader stops after the peer answers or the close deadline passes.
+// Only the first decision counts.
 func (c *Conn) Close(code int, reason string) {
+	c.decide(ending{code: code, text: reason, why: closeReasons[code]})
+}
+
+// decide records how the connection ends. The reader gets long enough for
+// the writer to write the close frame (WRITE_TIMEOUT) and then to read the
+// peer's close reply (closeGrace); closeWritten shortens that once the close
+// frame is out, and a failed write ends the reader at once.
+func (c *Conn) decide(e ending) {
 	c.once.Do(func() {
 		c.deadline.Lock()
 		defer c.deadline.Unlock()
-		c.code, c.reason = code, reason
+		c.end = e
 		close(c.closing)
-		_ = c.ws.NetConn().SetReadDeadline(time.Now().Add(closeGrace + c.limits.WriteTimeout))
+		_ = c.ws.NetConn().SetReadDeadline(time.Now().Add(c.limits.WriteTimeout + closeGrace))
 	})
+}
+
+func (c *Conn) isClosing() bool {
+	select {
+	case <-c.closing:
+		return true
+	default:
+		return false
+	}
 }
 
 // extendIdle pushes the idle deadline forward: any frame from the client,
@@ -94,22 +124,27 @@ func (c *Conn) Close(code int, reason string) {
 func (c *Conn) extendIdle() {
 	c.deadline.Lock()
 	defer c.deadline.Unlock()
-	select {
-	case <-c.closing:
-	default:
+	if !c.isClosing() {
 		_ = c.ws.NetConn().SetReadDeadline(time.Now().Add(c.limits.Idle))
 	}
 }
 
-// closeCodeFor maps a read error to the close the server sends, if any.
-func closeCodeFor(err error) (int, string) {
-	var ne net.Error
-	switch {
-	case errors.Is(err, errReadLimit):
-		return protocol.CloseTooLarge, "frame too large"
-	case errors.As(err, &ne) && ne.Timeout():
-		return protocol.CloseIdle, "idle timeout"
-	default:
-		return protocol.CloseNormal, ""
+// closeWritten gives the peer closeGrace to answer the close frame just written.
+func (c *Conn) closeWritten() {
+	c.deadline.Lock()
+	defer c.deadline.Unlock()
+	_ = c.ws.NetConn().SetReadDeadline(time.Now().Add(closeGrace))
+}
+
+// abort ends the connection at once, for a peer that is gone or does not
+// read: the reader wakes now instead of at its deadline. The socket fasthttp
+// hands over after a hijack ignores Close (fasthttp closes it only once the
+// handler returns), so the TCP connection underneath is closed directly.
+func (c *Conn) abort() {
+	nc := c.ws.NetConn()
+	_ = nc.SetReadDeadline(time.Now())
+	if u, ok := nc.(interface{ UnsafeConn() net.Conn }); ok {
+		nc = u.UnsafeConn()
 	}
+	_ = nc.Close()
 }

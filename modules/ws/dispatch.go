@@ -13,9 +13,11 @@ import (
 func (h *Handler) dispatch(c *Conn, data []byte) {
 	in, err := protocol.Decode(data)
 	if err != nil {
-		var perr *protocol.Error
-		errors.As(err, &perr)
 		h.stats.frame(frameInvalid)
+		var perr *protocol.Error
+		if !errors.As(err, &perr) {
+			perr = &protocol.Error{Code: protocol.CodeBadJSON, Message: "frame could not be read"}
+		}
 		c.Send(protocol.ErrorFrame(perr.Code, perr.Message))
 		return
 	}
@@ -44,26 +46,34 @@ func (h *Handler) chat(c *Conn, in protocol.Inbound) {
 		return
 	}
 	frame := protocol.Delivery(c.entry.Room, c.entry.User, in.Text, protocol.NewID(), protocol.Now())
-	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
-	defer cancel()
-	if err := h.rooms.Publish(ctx, c.entry.Room, frame); err != nil {
-		slog.Warn("publish failed", "room", c.entry.Room, "err", err)
-		c.Send(protocol.ErrorFrame(protocol.CodeUnavailable, "message not delivered; try again"))
-		return
-	}
-	h.stats.published.Inc()
+	h.request(c, "message not delivered; try again", func(ctx context.Context) {
+		if err := h.rooms.Publish(ctx, c.entry.Room, frame); err != nil {
+			slog.Warn("publish failed", "room", c.entry.Room, "err", err)
+			c.Send(protocol.ErrorFrame(protocol.CodeUnavailable, "message not delivered; try again"))
+			return
+		}
+		h.stats.published.Inc()
+	})
 }
 
 func (h *Handler) presenceList(c *Conn) {
-	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
-	defer cancel()
-	users, err := h.presence.Users(ctx, c.entry.Room)
-	if err != nil {
-		slog.Warn("presence list failed", "room", c.entry.Room, "err", err)
-		c.Send(protocol.ErrorFrame(protocol.CodeUnavailable, "presence is unavailable; try again"))
-		return
+	h.request(c, "presence is unavailable; try again", func(ctx context.Context) {
+		users, err := h.presence.Users(ctx, c.entry.Room)
+		if err != nil {
+			slog.Warn("presence list failed", "room", c.entry.Room, "err", err)
+			c.Send(protocol.ErrorFrame(protocol.CodeUnavailable, "presence is unavailable; try again"))
+			return
+		}
+		c.Send(protocol.PresenceState(c.entry.Room, users))
+	})
+}
+
+// request hands f to c's request runner, or answers unavailable at once
+// when too many of c's requests are already waiting on the backend.
+func (h *Handler) request(c *Conn, unavailable string, f func(context.Context)) {
+	if !c.requests.submit(f) {
+		c.Send(protocol.ErrorFrame(protocol.CodeUnavailable, unavailable))
 	}
-	c.Send(protocol.PresenceState(c.entry.Room, users))
 }
 
 // refresh moves the connection's expiry to the new token's, if it verifies,

@@ -82,6 +82,7 @@ func (h *Handler) serve(ws *websocket.Conn) {
 		return
 	}
 	defer h.leave(c)
+	defer c.requests.finish() // before the leave: the client's last messages go out first
 	c.token.set(ws.Locals(auth.LocalClaims).(auth.Claims).ExpiresAt, c)
 	defer c.token.stop()
 	c.readLoop(h.dispatch)

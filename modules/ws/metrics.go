@@ -10,26 +10,14 @@ import (
 	"rt/modules/protocol"
 )
 
-// closeReasons names every close code the server decides, for the
-// rt_connections_closed_total reason label.
-var closeReasons = map[int]string{
-	protocol.CloseNormal:         "normal",
-	protocol.CloseGoingAway:      "going_away",
-	protocol.CloseInvalidPayload: "invalid_payload",
-	protocol.ClosePolicy:         "policy",
-	protocol.CloseTooLarge:       "too_large",
-	protocol.CloseInternal:       "internal",
-	protocol.CloseIdle:           "idle",
-	protocol.CloseTokenExpired:   "token_expired",
-	protocol.CloseTooSlow:        "too_slow",
-}
-
 // Labels of rt_frames_received_total besides the client frame types: every
 // label value comes from this fixed set, never from what a client sent.
 const (
 	frameInvalid     = "invalid"      // not decodable, or a type clients may not send
 	frameBinary      = "binary"       // binary frames are refused
 	frameRateLimited = "rate_limited" // dropped before decoding
+	frameControlPing = "control_ping" // a WebSocket ping frame (answered with a pong frame)
+	frameControlPong = "control_pong" // a WebSocket pong frame
 )
 
 // stats are the socket side's metrics.
@@ -59,16 +47,20 @@ func newStats() *stats {
 		}),
 		closed: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "rt_connections_closed_total",
-			Help: "Connections closed, by the close code the server decided (4000 idle, 4002 too slow, ...).",
+			Help: "Connections closed, by the close code the server sent (code none: the client closed, the connection was lost or a write timed out) and reason.",
 		}, []string{"code", "reason"}),
 	}
 	s.frameCounters = map[string]prometheus.Counter{}
 	for _, t := range []string{protocol.TypeChatMessage, protocol.TypePing, protocol.TypePong,
-		protocol.TypePresenceList, protocol.TypeAuthRefresh, frameInvalid, frameBinary, frameRateLimited} {
+		protocol.TypePresenceList, protocol.TypeAuthRefresh, frameInvalid, frameBinary, frameRateLimited,
+		frameControlPing, frameControlPong} {
 		s.frameCounters[t] = s.frames.WithLabelValues(t)
 	}
 	for code, reason := range closeReasons {
 		s.closed.WithLabelValues(strconv.Itoa(code), reason)
+	}
+	for _, why := range []string{whyClientClosed, whyConnLost, whyWriteTimeout} {
+		s.closed.WithLabelValues(noCode, why)
 	}
 	s.handshakes.WithLabelValues("accepted", "ok")
 	return s
@@ -101,9 +93,21 @@ func (s *stats) handshake(c *fiber.Ctx) error {
 	return err
 }
 
-// connClosed counts c's close; call it once the close has been decided.
+// noCode is the code label of ends the server chose no close code for, or
+// whose close frame it could not write.
+const noCode = "none"
+
+// connClosed counts how c ended; call it once the writer has stopped. The
+// code is the one actually sent.
 func (s *stats) connClosed(c *Conn) {
-	s.closed.WithLabelValues(strconv.Itoa(c.code), closeReasons[c.code]).Inc()
+	code, why := strconv.Itoa(c.end.code), c.end.why
+	switch {
+	case c.unsent != "":
+		code, why = noCode, c.unsent
+	case c.end.code == 0:
+		code = noCode
+	}
+	s.closed.WithLabelValues(code, why).Inc()
 }
 
 func collectors(s *stats, r *Registry) []prometheus.Collector {

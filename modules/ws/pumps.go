@@ -11,37 +11,40 @@ import (
 	"rt/modules/protocol"
 )
 
+// discardBudget bounds what the reader still reads and drops once a close
+// is decided, and frameCost is the least one frame counts against it, so a
+// client flooding tiny frames cannot keep the reader busy either.
+const (
+	discardBudget = 1 << 20
+	frameCost     = 256
+)
+
+// errDiscarded ends a read once the discard budget is spent.
+var errDiscarded = errors.New("discard budget spent")
+
 // readLoop hands every text frame to handle until the socket fails, the
 // client closes, or the idle deadline passes; it then decides the close.
 func (c *Conn) readLoop(handle func(*Conn, []byte)) {
 	c.ws.SetReadLimit(int64(c.limits.MaxFrameBytes))
-	c.ws.SetPongHandler(func(string) error { c.extendIdle(); return nil })
-	c.ws.SetPingHandler(func(data string) error {
-		c.extendIdle()
-		return c.ws.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(c.limits.WriteTimeout))
-	})
-	guard := newFloodGuard(c.limits)
+	c.ws.SetPongHandler(func(data string) error { return c.control(frameControlPong, data) })
+	c.ws.SetPingHandler(func(data string) error { return c.control(frameControlPing, data) })
 	for {
 		c.extendIdle()
 		kind, data, err := c.ws.ReadMessage()
 		if err != nil {
-			c.Close(closeCodeFor(err))
-			if errors.Is(err, errReadLimit) {
-				// Swallow the rest of the oversized frame (bounded by the
-				// close deadline) so the client can finish writing and read
-				// the 1009 instead of meeting a connection reset.
-				_, _ = io.Copy(io.Discard, c.ws.NetConn())
-			}
+			c.readFailed(err)
 			return
 		}
-		switch guard.check(time.Now()) {
+		if c.isClosing() { // decided elsewhere (4002, 4001, shutdown): serve nothing more
+			c.discardUntilClosed()
+			return
+		}
+		switch c.guard.check(time.Now()) {
 		case warn:
-			c.stats.frame(frameRateLimited)
-			c.Send(protocol.ErrorFrame(protocol.CodeRateLimited, "too many frames; slow down"))
+			c.rateLimited()
 			continue
 		case expel:
-			c.stats.frame(frameRateLimited)
-			c.Close(protocol.ClosePolicy, "rate limit exceeded repeatedly")
+			c.expel()
 			c.discardUntilClosed()
 			return
 		}
@@ -60,21 +63,85 @@ func (c *Conn) readLoop(handle func(*Conn, []byte)) {
 	}
 }
 
+// readFailed decides the close for the error that ended a read.
+func (c *Conn) readFailed(err error) {
+	c.decide(endingFor(err))
+	if errors.Is(err, errReadLimit) {
+		// Swallow the rest of the oversized frame (bounded by the close
+		// deadline and the discard budget) so the client can finish writing
+		// and read the 1009 instead of meeting a connection reset.
+		_, _ = io.Copy(io.Discard, io.LimitReader(c.ws.NetConn(), c.discardLeft))
+	}
+}
+
+// rateLimited drops a frame over the rate limit with a warning.
+func (c *Conn) rateLimited() {
+	c.stats.frame(frameRateLimited)
+	c.Send(protocol.ErrorFrame(protocol.CodeRateLimited, "too many frames; slow down"))
+}
+
+// expel closes a client that kept flooding after its warnings.
+func (c *Conn) expel() {
+	c.stats.frame(frameRateLimited)
+	c.Close(protocol.ClosePolicy, "rate limit exceeded repeatedly")
+}
+
+// control serves a ping or pong frame; the library calls it from inside
+// ReadMessage, on the reader's goroutine. Control frames count as activity
+// and against their own rate budget; a ping within it is answered.
+func (c *Conn) control(kind, data string) error {
+	c.extendIdle()
+	if c.isClosing() {
+		return c.discard(len(data))
+	}
+	switch c.guard.checkControl(time.Now()) {
+	case warn:
+		c.rateLimited()
+		return nil
+	case expel: // the frames that follow are charged to the discard budget
+		c.expel()
+		return nil
+	}
+	c.stats.frame(kind)
+	if kind != frameControlPing {
+		return nil
+	}
+	if err := c.ws.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(c.limits.WriteTimeout)); err != nil {
+		return pongError{err}
+	}
+	return nil
+}
+
+// discard charges n bytes (and one frame) against the discard budget.
+func (c *Conn) discard(n int) error {
+	c.discardLeft -= int64(n) + frameCost
+	if c.discardLeft <= 0 {
+		return errDiscarded
+	}
+	return nil
+}
+
 // discardUntilClosed reads and drops frames after the server decided to
-// close, until the client answers the close or the close deadline passes.
-// Closing the TCP connection while the client's frames are still arriving
-// would reset it, and a reset can destroy the close frame in the client's
-// buffers, leaving it a bare 1006 (RFC 6455 §7.1.1: the server closes the
-// connection after the close handshake).
+// close, until the client answers the close, the close deadline passes or
+// the discard budget is spent. Closing the TCP connection while the
+// client's frames are still arriving would reset it, and a reset can
+// destroy the close frame in the client's buffers, leaving it a bare 1006
+// (RFC 6455 §7.1.1: the server closes the connection after the close
+// handshake).
 func (c *Conn) discardUntilClosed() {
-	for {
-		if _, _, err := c.ws.ReadMessage(); err != nil {
+	for c.discardLeft > 0 {
+		_, r, err := c.ws.NextReader()
+		if err != nil {
+			return
+		}
+		n, _ := io.Copy(io.Discard, io.LimitReader(r, c.discardLeft))
+		if c.discard(int(n)) != nil {
 			return
 		}
 	}
 }
 
-// writeLoop is the only writer of the socket: queued frames, the heartbeat
+// writeLoop is the only writer of data frames: queued frames, the heartbeat
 // and, at the end, the close frame.
 func (c *Conn) writeLoop(done chan<- struct{}) {
 	defer close(done)
@@ -105,11 +172,23 @@ func (c *Conn) writeLoop(done chan<- struct{}) {
 func (c *Conn) writeFrame(frame []byte) bool {
 	_ = c.ws.SetWriteDeadline(time.Now().Add(c.limits.WriteTimeout))
 	if err := c.ws.WriteMessage(websocket.TextMessage, frame); err != nil {
-		c.Close(protocol.CloseInternal, "write failed")
-		_ = c.ws.NetConn().Close() // the peer is gone or stuck: stop the reader now
+		c.writeFailed(err)
 		return false
 	}
 	return true
+}
+
+// writeFailed ends a connection whose peer is gone or has stopped reading:
+// at once, not at the reader's deadline, so a stuck client is released
+// WRITE_TIMEOUT after the write that could not finish. A close the server
+// had decided was not sent, and is counted as the write failure instead.
+func (c *Conn) writeFailed(err error) {
+	why := transportWhy(err)
+	c.decide(ending{why: why})
+	if c.end.code != 0 {
+		c.unsent = why
+	}
+	c.abort()
 }
 
 // flushAndClose writes what is already queued (answers such as the last
@@ -117,7 +196,7 @@ func (c *Conn) writeFrame(frame []byte) bool {
 // A client closed for being too slow gets the close frame straight away:
 // its queue is what it could not keep up with.
 func (c *Conn) flushAndClose() {
-	if c.code != protocol.CloseTooSlow {
+	if c.end.code != protocol.CloseTooSlow {
 		for len(c.out) > 0 { // only this goroutine receives, so this never blocks
 			if !c.writeFrame(<-c.out) {
 				return
@@ -127,12 +206,20 @@ func (c *Conn) flushAndClose() {
 	c.writeClose()
 }
 
-// writeClose sends the decided close frame. If the peer closed first the
-// library has already answered and this write fails harmlessly.
+// writeClose sends the decided close frame, if the server chose a code. If
+// the library has already sent one (after 1002 or 1009, or answering the
+// peer's close) the write fails harmlessly with errCloseSent.
 func (c *Conn) writeClose() {
-	_ = c.ws.SetWriteDeadline(time.Now().Add(closeGrace))
-	msg := websocket.FormatCloseMessage(c.code, c.reason)
-	if err := c.ws.WriteMessage(websocket.CloseMessage, msg); err != nil && !errors.Is(err, errCloseSent) {
-		_ = c.ws.NetConn().Close()
+	if c.end.code == 0 {
+		return
+	}
+	_ = c.ws.SetWriteDeadline(time.Now().Add(c.limits.WriteTimeout))
+	msg := websocket.FormatCloseMessage(c.end.code, c.end.text)
+	err := c.ws.WriteMessage(websocket.CloseMessage, msg)
+	switch {
+	case err == nil:
+		c.closeWritten()
+	case !errors.Is(err, errCloseSent):
+		c.writeFailed(err)
 	}
 }

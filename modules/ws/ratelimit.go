@@ -10,17 +10,25 @@ import (
 // toward closing a connection with 1008.
 const warningWindow = time.Minute
 
-// floodGuard is one connection's token bucket plus its count of recent
-// warnings. Only the connection's reader uses it, so it needs no lock.
+// floodGuard is one connection's token buckets plus its count of recent
+// warnings. Data frames and control frames (ping, pong) have a bucket each,
+// so a client's pings never eat into its message budget, and both kinds of
+// excess count toward the same warnings. Only the connection's reader uses
+// it, so it needs no lock.
 type floodGuard struct {
-	bucket      *rate.Limiter
+	frames      *rate.Limiter
+	control     *rate.Limiter
 	maxWarnings int
 	warnings    int
 	windowStart time.Time
 }
 
 func newFloodGuard(l Limits) *floodGuard {
-	return &floodGuard{bucket: rate.NewLimiter(rate.Limit(l.Rate), l.Burst), maxWarnings: l.RateWarnings}
+	return &floodGuard{
+		frames:      rate.NewLimiter(rate.Limit(l.Rate), l.Burst),
+		control:     rate.NewLimiter(rate.Limit(l.Rate), l.Burst),
+		maxWarnings: l.RateWarnings,
+	}
 }
 
 // verdict says what to do with the frame that just arrived.
@@ -32,8 +40,14 @@ const (
 	expel         // too many warnings: close with 1008
 )
 
-func (g *floodGuard) check(now time.Time) verdict {
-	if g.bucket.AllowN(now, 1) {
+// check judges a data frame arriving at now.
+func (g *floodGuard) check(now time.Time) verdict { return g.judge(g.frames, now) }
+
+// checkControl judges a ping or pong frame arriving at now.
+func (g *floodGuard) checkControl(now time.Time) verdict { return g.judge(g.control, now) }
+
+func (g *floodGuard) judge(bucket *rate.Limiter, now time.Time) verdict {
+	if bucket.AllowN(now, 1) {
 		return allow
 	}
 	if now.Sub(g.windowStart) > warningWindow {

@@ -40,3 +40,26 @@ func TestFloodGuardForgetsOldWarnings(t *testing.T) {
 		}
 	}
 }
+
+// Control frames have a bucket of their own, but their excess counts toward
+// the same warnings as data frames.
+func TestFloodGuardControlBudget(t *testing.T) {
+	g := newFloodGuard(Limits{Rate: 1, Burst: 1, RateWarnings: 1})
+	now := time.Unix(1000, 0)
+	for i, s := range []struct {
+		control bool
+		want    verdict
+	}{
+		{true, allow}, {false, allow}, // one of each: the buckets are separate
+		{true, warn},   // control over its budget
+		{false, expel}, // data over its budget: the second warning
+	} {
+		check := g.check
+		if s.control {
+			check = g.checkControl
+		}
+		if got := check(now); got != s.want {
+			t.Fatalf("step %d: %v, want %v", i, got, s.want)
+		}
+	}
+}
