@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fasthttp/websocket"
 	"go.uber.org/goleak"
@@ -15,7 +16,9 @@ import (
 // reader in a busy room has its own test, which needs a tiny send queue.)
 func TestAbuseSuite(t *testing.T) {
 	before := goleak.IgnoreCurrent()
-	n, err := tryStartNode(testConfig())
+	cfg := testConfig()
+	cfg.RateLimit, cfg.RateBurst = 20, 40 // the defaults: floods must meet the real limits
+	n, err := tryStartNode(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,6 +59,38 @@ func TestAbuseSuite(t *testing.T) {
 		_ = c.ws.WriteMessage(websocket.TextMessage, []byte(big))
 		if code := c.closeCode(); code != 1009 {
 			t.Fatalf("close code %d, want 1009", code)
+		}
+	})
+	t.Run("announced 4 MiB body", func(t *testing.T) {
+		for _, req := range []string{
+			"POST /demo/origin HTTP/1.1\r\nHost: x\r\nContent-Length: 4194304\r\n\r\n",
+			"GET /ws/abuse HTTP/1.1\r\nHost: x\r\nContent-Length: 4194304\r\n\r\n",
+		} {
+			if status, body := ampExchange(t, n.addr, req); status != 413 || body != `{"error":"body_too_large"}` {
+				t.Fatalf("%q: %d %s", req, status, body)
+			}
+		}
+	})
+	t.Run("ping flood", func(t *testing.T) {
+		c := dial(t, n, "abuse", "pinger")
+		c.ready()
+		for i := 0; i < 1000; i++ { // far past the burst and the warnings
+			if c.ws.WriteControl(websocket.PingMessage, make([]byte, 125), time.Now().Add(time.Second)) != nil {
+				break // closed by the server
+			}
+		}
+		if code := c.closeCode(); code != 1008 {
+			t.Fatalf("close code %d, want 1008", code)
+		}
+	})
+	t.Run("reserved opcode", func(t *testing.T) {
+		c := dial(t, n, "abuse", "mallory")
+		c.ready()
+		if _, err := c.ws.UnderlyingConn().Write(maskedFrame(0x83, nil)); err != nil {
+			t.Fatal(err)
+		}
+		if code := c.closeCode(); code != 1002 {
+			t.Fatalf("close code %d, want 1002", code)
 		}
 	})
 	t.Run("a normal client is still served", func(t *testing.T) {
