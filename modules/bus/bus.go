@@ -27,12 +27,14 @@ type Bus interface {
 var Module = fx.Module("bus", fx.Provide(New))
 
 // New returns the memory bus in embedded mode and the Redis bus otherwise;
-// the Redis bus starts its subscriber in OnStart, after Redis has opened.
-func New(lc fx.Lifecycle, cfg config.Config, rc *redis.Client, stats *redis.Stats) Bus {
+// the Redis bus starts its subscriber in OnStart, after Redis has opened,
+// and tells rec after each reconnect.
+func New(lc fx.Lifecycle, cfg config.Config, rc *redis.Client, stats *redis.Stats, rec *redis.Reconnects) Bus {
 	if cfg.Mode() != config.ModeRedis {
 		return NewMemory()
 	}
 	b := NewRedis(rc.Get, stats)
+	b.reconnects = rec
 	lc.Append(fx.StartStopHook(b.Start, b.Stop))
 	return b
 }

@@ -31,6 +31,9 @@ type Redis struct {
 	client func() rueidis.Client
 	stats  *redis.Stats
 	subs   subscribers
+	// reconnects is told after every reconnect (nil: nobody listens), so
+	// presence can rewrite what a restarted Redis lost; set before Start.
+	reconnects *redis.Reconnects
 
 	// syncMu serialises every change to what Redis has subscribed, so a
 	// SUBSCRIBE and an UNSUBSCRIBE of one room can never arrive reversed:

@@ -30,6 +30,7 @@ func (r *Redis) run() {
 		if err == nil {
 			if connectedBefore {
 				r.stats.Reconnected()
+				r.reconnects.Reconnected()
 			}
 			connectedBefore, backoff = true, minBackoff
 			select {

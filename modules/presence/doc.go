@@ -4,7 +4,12 @@
 // any node, is. Each connection is one Entry; it lives until PRESENCE_TTL
 // after its last refresh, so the users of a node that dies without saying
 // goodbye disappear by themselves. The Tracker owns this node's entries: it
-// refreshes them all every TTL/3 in one batch and removes them on stop.
+// refreshes them all every TTL/3 in one batch and removes them on stop. It
+// also refreshes at once when Redis reconnects, since a restarted Redis has
+// lost them, and retries a failed refresh after a second (doubling to 5 s)
+// rather than a whole TTL/3 later. While presence writes fail (the last
+// join, refresh or write check did, e.g. Redis out of memory) the
+// "presence" readiness check fails.
 //
 // Two stores keep the entries: Memory in embedded mode and Redis in redis
 // mode. Both report the first join and the last leave of a user, which the
@@ -32,6 +37,9 @@
 //
 // (members whose score is in the past are leftovers of a dead node, removed
 // on the next join to the room). Join, Leave and Refresh each run as one Lua
-// script, so concurrent nodes never see half an update. Redis 6.2 or newer is
-// needed (ZADD GT, ZRANGE BYSCORE).
+// script, so concurrent nodes never see half an update. The scripts declare
+// Redis 7 flags (scripts.go), so a Redis at maxmemory refuses the writing
+// ones up front instead of letting them write past the limit, while the
+// read and the leave still run. Redis 7.0 or newer is needed; an older one
+// fails the start.
 package presence

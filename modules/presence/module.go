@@ -6,26 +6,30 @@ import (
 	"go.uber.org/fx"
 
 	"rt/config"
+	"rt/modules/health"
 	"rt/modules/metrics"
 	"rt/modules/redis"
 )
 
 // Module provides the Store for the configured mode and the node's Tracker,
-// which starts refreshing on start and removes its entries on stop.
+// which starts refreshing on start and removes its entries on stop, and a
+// readiness check that fails while presence writes fail.
 var Module = fx.Module("presence",
-	fx.Provide(newStore, newTracker, metrics.AsCollectors((*Tracker).Collectors)),
+	fx.Provide(newStore, newTracker, health.AsCheck(readiness), metrics.AsCollectors((*Tracker).Collectors)),
 )
 
 type storeParams struct {
 	fx.In
-	Config config.Config
+	Lifecycle fx.Lifecycle
+	Config    config.Config
 	// Redis is optional so embedded mode works without the redis module.
 	Redis *redis.Client `optional:"true"`
 	Stats *redis.Stats  `optional:"true"`
 }
 
 // newStore picks Memory or Redis by mode. The Redis client is fetched at
-// use time: it only exists once the redis module's OnStart has run.
+// use time: it only exists once the redis module's OnStart has run, which
+// is also why the script check is a start hook appended after the client's.
 func newStore(p storeParams) (Store, error) {
 	if p.Config.Mode() != config.ModeRedis {
 		return NewMemory(p.Config.PresenceTTL), nil
@@ -33,14 +37,36 @@ func newStore(p storeParams) (Store, error) {
 	if p.Redis == nil {
 		return nil, errors.New("presence: redis mode needs the redis module")
 	}
-	return NewRedis(p.Redis.Get, p.Config.PresenceTTL, p.Stats), nil
+	s := NewRedis(p.Redis.Get, p.Config.PresenceTTL, p.Stats)
+	p.Lifecycle.Append(fx.StartHook(s.checkScripts))
+	return s, nil
+}
+
+type trackerParams struct {
+	fx.In
+	Lifecycle fx.Lifecycle
+	Store     Store
+	Config    config.Config
+	// Reconnects is optional so embedded mode works without the redis module.
+	Reconnects *redis.Reconnects `optional:"true"`
 }
 
 // newTracker hooks the tracker into the lifecycle. Its OnStop runs before
 // the redis module's (fx stops in reverse order and the store depends on
-// the client), so the final leaves still reach Redis.
-func newTracker(lc fx.Lifecycle, s Store, cfg config.Config) *Tracker {
-	t := NewTracker(s, cfg.PresenceTTL)
-	lc.Append(fx.StartStopHook(t.Start, t.Stop))
+// the client), so the final leaves still reach Redis. Each Redis reconnect
+// refreshes at once: a restarted Redis has lost this node's entries.
+func newTracker(p trackerParams) *Tracker {
+	t := NewTracker(p.Store, p.Config.PresenceTTL)
+	p.Lifecycle.Append(fx.StartStopHook(t.Start, t.Stop))
+	if p.Reconnects != nil {
+		p.Lifecycle.Append(fx.StopHook(p.Reconnects.Subscribe(t.RefreshNow)))
+	}
 	return t
+}
+
+// readiness is the "presence" check of /readyz: a node whose joins Redis
+// refuses (e.g. out of memory) should get no new sockets. The Memory store
+// never refuses one, so in embedded mode it always passes.
+func readiness(t *Tracker) health.Check {
+	return health.Check{Name: "presence", Probe: t.Ready}
 }

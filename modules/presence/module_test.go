@@ -1,8 +1,11 @@
 package presence
 
 import (
+	"context"
 	"fmt"
+	"strings"
 	"testing"
+	"time"
 
 	"go.uber.org/fx"
 	"go.uber.org/fx/fxtest"
@@ -51,4 +54,27 @@ func TestModuleWithoutRedis(t *testing.T) {
 	app.RequireStart()
 	wantJoin(t, tr, Entry{"solo", "u1", "c1"}, true)
 	app.RequireStop()
+}
+
+// A Redis that refuses the scripts' flags (older than 7.0, or, as here, an
+// ACL without scripting) stops the start with an error saying so, rather
+// than a node that starts and then fails every join.
+func TestModuleRedisRefusingScripts(t *testing.T) {
+	srv := redistest.Start(t)
+	admin := newRedisStore(t, srv, longTTL).client()
+	presenceDo(t, admin, admin.B().AclSetuser().Username("noscripts").
+		Rule("on", ">pw", "~*", "&*", "+@all", "-@scripting").Build())
+	cfg := config.Config{PresenceTTL: longTTL, RedisURL: "redis://noscripts:pw@" + srv.Addr()}
+	var store Store
+	app := fx.New(fx.NopLogger, fx.Supply(cfg), redis.Module, Module, fx.Populate(&store))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := app.Start(ctx)
+	if err == nil {
+		app.Stop(ctx)
+		t.Fatal("start succeeded with a Redis that refuses scripts")
+	}
+	if !strings.Contains(err.Error(), "Redis 7.0 or newer is needed") {
+		t.Fatalf("start error %q should say what presence needs from Redis", err)
+	}
 }

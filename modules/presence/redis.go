@@ -88,6 +88,32 @@ func (r *Redis) Users(ctx context.Context, room string) ([]string, error) {
 	return users, nil
 }
 
+// CheckWrite reports whether Redis would run a presence write now (it is
+// not out of memory, nor a read-only replica) without writing anything, so
+// a node with no entries to refresh can tell when writes work again.
+func (r *Redis) CheckWrite(ctx context.Context) error {
+	c := r.client()
+	if c == nil {
+		return errNotStarted
+	}
+	return r.wrap("write check", writeProbeScript.Exec(ctx, c, []string{probeKey}, nil).Error())
+}
+
+// checkScripts fails on a Redis that refuses flagged scripts (older than
+// 7.0, it cannot compile the shebang line; or an ACL without EVAL): better
+// a clear error at start than every join failing later.
+func (r *Redis) checkScripts(ctx context.Context) error {
+	c := r.client()
+	if c == nil {
+		return errNotStarted
+	}
+	err := flagsProbeScript.Exec(ctx, c, []string{probeKey}, nil).Error()
+	if _, refused := rueidis.IsRedisErr(err); refused {
+		return fmt.Errorf("presence: Redis refused a Lua script with flags (Redis 7.0 or newer is needed, with EVAL and EVALSHA allowed): %w", err)
+	}
+	return err
+}
+
 func (r *Redis) exec(ctx context.Context, s *script, e Entry) (int64, error) {
 	c := r.client()
 	if c == nil {
@@ -116,7 +142,9 @@ func (r *Redis) wrap(op string, err error) error {
 	return fmt.Errorf("presence %s: %w", op, err)
 }
 
-func newScript(src string) *script {
+// newScript puts the shebang, which must be the first line, before body.
+func newScript(shebang, body string) *script {
+	src := shebang + body
 	sum := sha1.Sum([]byte(src))
 	return &script{Lua: rueidis.NewLuaScript(src), src: src, sha: hex.EncodeToString(sum[:])}
 }

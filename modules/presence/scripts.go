@@ -12,11 +12,24 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 `
 
+// Script flags (Redis 7.0+; checkScripts fails the start on older ones).
+// Without a shebang Redis judges a script command by command, and refuses a
+// command that may grow memory only before the script's first write: the
+// touch script's first write is ZREMRANGEBYSCORE, which may not grow it, so
+// its ZADDs went past maxmemory under noeviction. With a shebang Redis
+// judges the script by its flags before running it, and refuses one that
+// has neither no-writes nor allow-oom with an OOM error while over the limit.
+const (
+	writes   = "#!lua\n"                 // refused while Redis is out of memory
+	readOnly = "#!lua flags=no-writes\n" // runs out of memory and on replicas; Redis refuses writes in it
+	frees    = "#!lua flags=allow-oom\n" // runs out of memory: it only removes members or rewrites a score
+)
+
 // touchScript adds or refreshes one connection and returns 1 when the user
 // had no live connection before. Join and Refresh share it: a refresh of an
 // entry Redis lost (a restart) recreates it, which is what a refresh means.
 // Expired members are purged first so they do not count as present.
-var touchScript = newScript(nowLua + `
+var touchScript = newScript(writes, nowLua+`
 local exp = string.format('%d', now + tonumber(ARGV[3]))
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
@@ -34,7 +47,9 @@ return 0
 // (so a repeated leave returns 0). Otherwise the user's score drops to their
 // longest-lived remaining connection, so a dead node's tab is not kept alive
 // by one that already left. XX: never create a key here, it would lack a TTL.
-var leaveScript = newScript(nowLua + `
+// It may run while Redis is out of memory: leaving frees memory, and a user
+// who left must not stay listed until the TTL.
+var leaveScript = newScript(frees, nowLua+`
 redis.call('ZREM', KEYS[2], ARGV[2])
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
 local top = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
@@ -48,9 +63,21 @@ return 0
 
 // usersScript lists the live members of KEYS[1]; a script only because the
 // cut-off must be Redis's own now.
-var usersScript = newScript(nowLua + `
+var usersScript = newScript(readOnly, nowLua+`
 return redis.call('ZRANGE', KEYS[1], '(' .. string.format('%d', now), '+inf', 'BYSCORE')
 `)
+
+// writeProbeScript writes nothing, but carries the flags of a writing
+// script, so Redis refuses it exactly when it would refuse touchScript
+// (out of memory, a read-only replica). It is given probeKey, which it
+// never touches, as some hosted Redis services refuse scripts without keys.
+var writeProbeScript = newScript(writes, `return 1`)
+
+const probeKey = "rt:presence:probe"
+
+// flagsProbeScript runs on any Redis that understands script flags
+// (7.0+), whatever its memory.
+var flagsProbeScript = newScript(readOnly, `return 1`)
 
 // script pairs a rueidis script (EVALSHA with EVAL fallback for single
 // calls) with its source and SHA-1 for hand-built pipelines.

@@ -16,6 +16,14 @@ import (
 // batch instead of stopping refreshes for good.
 const refreshTimeout = 5 * time.Second
 
+// After a failed refresh the loop retries after retryMin, doubling while it
+// keeps failing up to retryMax, never later than the regular period: a
+// Redis that is back must not wait a whole PRESENCE_TTL/3 for its entries.
+const (
+	retryMin = time.Second
+	retryMax = 5 * time.Second
+)
+
 // stopWorkers bounds how many leaves Stop runs at once; the Redis client
 // pipelines concurrent calls, so a node with many entries stops quickly.
 const stopWorkers = 32
@@ -25,7 +33,8 @@ const stopWorkers = 32
 var ErrStopped = errors.New("presence: tracker stopped")
 
 // Tracker remembers this node's live entries, refreshes them all every
-// ttl/3 in one batch, and on Stop removes them all.
+// ttl/3 in one batch (at once when asked, soon after a failure), tells
+// readiness whether presence writes work, and on Stop removes them all.
 type Tracker struct {
 	store Store
 	every time.Duration
@@ -37,12 +46,24 @@ type Tracker struct {
 	// exclusively by a refresh, so a refresh never re-adds an entry that a
 	// concurrent Leave has just removed, nor makes a Join miss its first.
 	batch   sync.RWMutex
-	mu      sync.Mutex // guards entries and stopped
+	mu      sync.Mutex // guards entries, stopped and writeErr
 	entries map[Entry]struct{}
 	stopped bool
+	// writeErr is the outcome of the last write to the store (a join, a
+	// refresh or a write check); readiness fails while it is an error.
+	writeErr error
+
+	now  chan struct{} // refresh at once (Redis is back); holds one request
+	soon chan struct{} // a join failed: start retrying; holds one request
 
 	cancel context.CancelFunc // ends the refresh loop; nil until Start
 	done   chan struct{}      // closed when the refresh loop has returned
+}
+
+// writeChecker is a Store that can tell whether it would accept a write
+// without writing (Redis). A Store without it is taken to accept writes.
+type writeChecker interface {
+	CheckWrite(ctx context.Context) error
 }
 
 // NewTracker returns a tracker over store; entries live ttl after a refresh.
@@ -52,6 +73,7 @@ func NewTracker(store Store, ttl time.Duration) *Tracker {
 		every = time.Second
 	}
 	return &Tracker{store: store, every: every, log: slog.Default(), entries: make(map[Entry]struct{}),
+		now: make(chan struct{}, 1), soon: make(chan struct{}, 1),
 		refreshFailures: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "rt_presence_refresh_failures_total",
 			Help: "Presence refresh batches that failed; entries expire after PRESENCE_TTL without a refresh.",
@@ -68,12 +90,26 @@ func (t *Tracker) Join(ctx context.Context, e Entry) (bool, error) {
 	}
 	first, err := t.store.Join(ctx, e)
 	if err != nil {
+		t.joinFailed(err)
 		return false, err
 	}
 	t.mu.Lock()
 	t.entries[e] = struct{}{}
+	t.writeErr = nil
 	t.mu.Unlock()
 	return first, nil
+}
+
+// joinFailed marks presence writes as failing, unless the error says
+// nothing about the store (a bad room, a caller that gave up), and has the
+// loop retry soon: with no entry to refresh it checks writes instead, so
+// readiness recovers without waiting for a join that would not come.
+func (t *Tracker) joinFailed(err error) {
+	if errors.Is(err, ErrBadRoom) || errors.Is(err, context.Canceled) {
+		return
+	}
+	t.setWriteErr(err)
+	signal(t.soon)
 }
 
 // Leave stops tracking e and removes it from the store. On error the entry
@@ -85,6 +121,23 @@ func (t *Tracker) Leave(ctx context.Context, e Entry) (bool, error) {
 	delete(t.entries, e)
 	t.mu.Unlock()
 	return t.store.Leave(ctx, e)
+}
+
+// RefreshNow has the loop refresh every entry at once instead of at the
+// next tick: Redis is back after a loss and may have restarted empty. It
+// never blocks; requests made while one is pending are merged.
+func (t *Tracker) RefreshNow() { signal(t.now) }
+
+// Ready fails while presence writes fail: the last join, refresh or write
+// check was refused (e.g. Redis out of memory). It asks the store nothing;
+// the loop retries until a write goes through.
+func (t *Tracker) Ready(context.Context) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.writeErr != nil {
+		return fmt.Errorf("presence writes failing: %w", t.writeErr)
+	}
+	return nil
 }
 
 // Users lists the room's live users on every node.
@@ -116,37 +169,103 @@ func (t *Tracker) Stop(ctx context.Context) error {
 	return t.leaveAll(ctx, left)
 }
 
+// loop refreshes every period, at once on RefreshNow, and after a failure
+// (its own or a join's) on the retry schedule until a write goes through.
 func (t *Tracker) loop(ctx context.Context) {
 	defer close(t.done)
-	tick := time.NewTicker(t.every)
-	defer tick.Stop()
+	timer := time.NewTimer(t.every)
+	defer timer.Stop()
+	var retry time.Duration // the current retry delay; 0 while writes work
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-tick.C:
-			t.refresh(ctx)
+		case <-t.soon:
+			if retry == 0 { // a join failed: retry soon rather than at the period's end
+				retry = t.nextRetry(false, 0)
+				timer.Reset(retry)
+			}
+			continue
+		case <-timer.C:
+		case <-t.now:
 		}
+		retry = t.nextRetry(t.refresh(ctx), retry)
+		timer.Reset(cmp.Or(retry, t.every))
 	}
 }
 
-// refresh pushes every tracked entry's expiry in one batch; a failure is
-// logged and the next tick tries again.
-func (t *Tracker) refresh(ctx context.Context) {
+// nextRetry is the delay before the next attempt: none (the regular period)
+// after a success, else retryMin doubling up to retryMax, within the period.
+func (t *Tracker) nextRetry(ok bool, prev time.Duration) time.Duration {
+	switch {
+	case ok:
+		return 0
+	case prev == 0:
+		return min(retryMin, t.every)
+	default:
+		return min(2*prev, retryMax, t.every)
+	}
+}
+
+// refresh pushes every tracked entry's expiry in one batch or, with none
+// tracked while writes are failing, only checks whether they work again.
+// It reports whether the store accepted the write.
+func (t *Tracker) refresh(ctx context.Context) bool {
 	t.batch.Lock()
 	defer t.batch.Unlock()
 	t.mu.Lock()
-	entries := t.snapshot()
+	entries, failing := t.snapshot(), t.writeErr != nil
 	t.mu.Unlock()
-	if len(entries) == 0 {
-		return
+	if len(entries) == 0 && !failing {
+		return true
 	}
 	ctx, cancel := context.WithTimeout(ctx, refreshTimeout)
 	defer cancel()
-	err := t.store.Refresh(ctx, entries)
-	if err != nil && !errors.Is(ctx.Err(), context.Canceled) { // Canceled: Stop, not a failure
+	err := t.write(ctx, entries)
+	if errors.Is(ctx.Err(), context.Canceled) {
+		return true // Stop, not a failure
+	}
+	t.recordRefresh(len(entries), failing, err)
+	return err == nil
+}
+
+func (t *Tracker) write(ctx context.Context, entries []Entry) error {
+	if len(entries) > 0 {
+		return t.store.Refresh(ctx, entries)
+	}
+	if wc, ok := t.store.(writeChecker); ok {
+		return wc.CheckWrite(ctx)
+	}
+	return nil
+}
+
+// recordRefresh keeps the outcome for readiness, then counts and logs a
+// failed batch (a failed write check is counted by the store alone) or
+// logs the recovery, once.
+func (t *Tracker) recordRefresh(entries int, wasFailing bool, err error) {
+	t.setWriteErr(err)
+	switch {
+	case err != nil && entries > 0:
 		t.refreshFailures.Inc()
-		t.log.Warn("presence refresh failed; retrying next tick", "entries", len(entries), "err", err)
+		t.log.Warn("presence refresh failed; retrying soon", "entries", entries, "err", err)
+	case err != nil:
+		t.log.Warn("presence writes still failing; retrying soon", "err", err)
+	case wasFailing:
+		t.log.Info("presence writes work again", "entries", entries)
+	}
+}
+
+func (t *Tracker) setWriteErr(err error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.writeErr = err
+}
+
+// signal leaves a request in ch unless one is already waiting.
+func signal(ch chan struct{}) {
+	select {
+	case ch <- struct{}{}:
+	default:
 	}
 }
 

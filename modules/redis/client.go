@@ -20,9 +20,10 @@ import (
 	"rt/modules/metrics"
 )
 
-// Module provides *Client, its *Stats and a readiness check.
+// Module provides *Client, its *Stats, the *Reconnects notifier and a
+// readiness check.
 var Module = fx.Module("redis",
-	fx.Provide(New, NewStats, health.AsCheck(readiness), metrics.AsCollectors((*Stats).Collectors)),
+	fx.Provide(New, NewStats, NewReconnects, health.AsCheck(readiness), metrics.AsCollectors((*Stats).Collectors)),
 )
 
 // dialTimeout bounds connecting and the first PING at start.
