@@ -35,10 +35,10 @@ func TestRedisStallKeepsTheSocketReading(t *testing.T) {
 			srv.Resume(t)
 		}
 	}()
-	const sent = 24 // 6 a second for 4 s: 24 frames, more than the burst and the backlog
+	const sent = 30 // 10 a second (half the limit) for 3 s: more than the burst and the backlog
 	for i := 0; i < sent; i++ {
 		c.chat("hello")
-		time.Sleep(time.Second / 6)
+		time.Sleep(time.Second / 10)
 	}
 	c.send(map[string]string{"type": "system.ping"})
 	unavailable := 0
@@ -51,6 +51,8 @@ func TestRedisStallKeepsTheSocketReading(t *testing.T) {
 	srv.Resume(t)
 	paused = false
 
+	// A publish that waited past its timeout is answered unavailable, yet
+	// Redis may still run it once it resumes: count answers, not messages.
 	delivered := 0
 	for delivered+unavailable < sent {
 		f := c.next()
@@ -67,8 +69,7 @@ func TestRedisStallKeepsTheSocketReading(t *testing.T) {
 		t.Fatalf("%d delivered, %d unavailable: want the backlog published and the rest refused", delivered, unavailable)
 	}
 	c.chat("still here")
-	if f := c.expect("chat.delivery"); f.str("text") != "still here" {
-		t.Fatalf("after the stall: %v", f)
+	for f := c.expect("chat.delivery", "system.error"); f.str("text") != "still here"; f = c.expect("chat.delivery", "system.error") {
 	}
 }
 
@@ -137,6 +138,7 @@ func TestFlooderIsNotReadForever(t *testing.T) {
 func TestStuckClientIsReleasedAtWriteTimeout(t *testing.T) {
 	cfg := testConfig()
 	cfg.WriteTimeout = 5 * time.Second
+	cfg.MaxTextBytes = 60 << 10 // large messages fill the socket buffers in a few rounds
 	n := startNode(t, cfg)
 	stuck, _, err := stuckDialer().Dial(n.wsURL("busy")+"?token="+token(t, "stuck"), http.Header{"Origin": {origin}})
 	if err != nil {
@@ -147,7 +149,7 @@ func TestStuckClientIsReleasedAtWriteTimeout(t *testing.T) {
 	sender.expect("presence.join")
 
 	start := time.Now()
-	text := strings.Repeat("x", 4000)
+	text := strings.Repeat("x", cfg.MaxTextBytes)
 	for time.Since(start) < readWait {
 		for i := 0; i < 4; i++ {
 			sender.chat(text)
