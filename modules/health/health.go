@@ -9,19 +9,9 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"go.uber.org/fx"
 
+	"rt/modules/health/check"
 	"rt/modules/server"
 )
-
-// Check is one readiness condition, such as "Redis answers a PING".
-type Check struct {
-	Name  string
-	Probe func(ctx context.Context) error
-}
-
-// AsCheck annotates a constructor of Check so it joins the readiness group.
-func AsCheck(f any) any {
-	return fx.Annotate(f, fx.ResultTags(`group:"readiness"`))
-}
 
 // Module serves the health endpoints.
 var Module = fx.Module("health",
@@ -31,14 +21,9 @@ var Module = fx.Module("health",
 // probeTimeout bounds /readyz so a hung dependency reads as "not ready", not a hung probe.
 const probeTimeout = 2 * time.Second
 
-type routes struct{ checks []Check }
+type routes struct{ checks []check.Check }
 
-type checksIn struct {
-	fx.In
-	Checks []Check `group:"readiness"`
-}
-
-func newRoutes(in checksIn) server.Route { return routes{checks: in.Checks} }
+func newRoutes(in check.All) server.Route { return routes{checks: in.Checks} }
 
 func (r routes) Register(app *fiber.App) {
 	app.Get("/healthz", func(c *fiber.Ctx) error {

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.uber.org/fx"
 
+	"rt/modules/metrics/collect"
 	"rt/modules/server"
 )
 
@@ -23,20 +24,9 @@ var Module = fx.Module("metrics",
 	fx.Provide(NewRegistry, server.AsRoute(newRoute)),
 )
 
-// AsCollectors annotates a constructor returning []prometheus.Collector so
-// its collectors join the registry.
-func AsCollectors(f any) any {
-	return fx.Annotate(f, fx.ResultTags(`group:"metrics,flatten"`))
-}
-
-type collectorsIn struct {
-	fx.In
-	Collectors []prometheus.Collector `group:"metrics"`
-}
-
 // NewRegistry registers the Go runtime and process collectors and every
 // module's collectors; a name registered twice is an error at start.
-func NewRegistry(in collectorsIn) (*prometheus.Registry, error) {
+func NewRegistry(in collect.All) (*prometheus.Registry, error) {
 	reg := prometheus.NewRegistry()
 	all := append([]prometheus.Collector{
 		collectors.NewGoCollector(),

@@ -6,8 +6,8 @@ import (
 	"go.uber.org/fx"
 
 	"rt/config"
-	"rt/modules/health"
-	"rt/modules/metrics"
+	"rt/modules/health/check"
+	"rt/modules/metrics/collect"
 	"rt/modules/redis"
 )
 
@@ -15,7 +15,7 @@ import (
 // which starts refreshing on start and removes its entries on stop, and a
 // readiness check that fails while presence writes fail.
 var Module = fx.Module("presence",
-	fx.Provide(newStore, newTracker, health.AsCheck(readiness), metrics.AsCollectors((*Tracker).Collectors)),
+	fx.Provide(newStore, newTracker, check.As(readiness), collect.As((*Tracker).Collectors)),
 )
 
 type storeParams struct {
@@ -67,6 +67,6 @@ func newTracker(p trackerParams) *Tracker {
 // readiness is the "presence" check of /readyz: a node whose joins Redis
 // refuses (e.g. out of memory) should get no new sockets. The Memory store
 // never refuses one, so in embedded mode it always passes.
-func readiness(t *Tracker) health.Check {
-	return health.Check{Name: "presence", Probe: t.Ready}
+func readiness(t *Tracker) check.Check {
+	return check.Check{Name: "presence", Probe: t.Ready}
 }

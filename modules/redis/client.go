@@ -16,14 +16,14 @@ import (
 	"go.uber.org/fx"
 
 	"rt/config"
-	"rt/modules/health"
-	"rt/modules/metrics"
+	"rt/modules/health/check"
+	"rt/modules/metrics/collect"
 )
 
 // Module provides *Client, its *Stats, the *Reconnects notifier and a
 // readiness check.
 var Module = fx.Module("redis",
-	fx.Provide(New, NewStats, NewReconnects, health.AsCheck(readiness), metrics.AsCollectors((*Stats).Collectors)),
+	fx.Provide(New, NewStats, NewReconnects, check.As(readiness), collect.As((*Stats).Collectors)),
 )
 
 // dialTimeout bounds connecting and the first PING at start.
@@ -80,8 +80,8 @@ func (c *Client) close(context.Context) error {
 	return nil
 }
 
-func readiness(c *Client) health.Check {
-	return health.Check{Name: "redis", Probe: func(ctx context.Context) error {
+func readiness(c *Client) check.Check {
+	return check.Check{Name: "redis", Probe: func(ctx context.Context) error {
 		if c.url == "" {
 			return nil
 		}

@@ -15,7 +15,7 @@ import (
 	"go.uber.org/fx"
 
 	"rt/modules/bus"
-	"rt/modules/metrics"
+	"rt/modules/metrics/collect"
 )
 
 // Member is one local connection as a room sees it.
@@ -28,7 +28,7 @@ type Member interface {
 
 // Module provides *Manager.
 var Module = fx.Module("rooms",
-	fx.Provide(New, metrics.AsCollectors((*Manager).Collectors)),
+	fx.Provide(New, collect.As((*Manager).Collectors)),
 )
 
 // Manager is the set of rooms with local members.

@@ -65,7 +65,7 @@ func (r *Refusals) counter(why refusal) prometheus.Counter {
 }
 
 // refusalCollectors offers the counter to the metrics module's registry.
-// The tag is the one metrics.AsCollectors writes: server cannot import
+// The tag is the one collect.As writes: server cannot import
 // metrics (metrics imports server), and without that module nothing asks.
 var refusalCollectors = fx.Annotate(
 	func(r *Refusals) []prometheus.Collector { return []prometheus.Collector{r.total} },

@@ -5,7 +5,7 @@ import (
 
 	"rt/config"
 	"rt/modules/auth"
-	"rt/modules/metrics"
+	"rt/modules/metrics/collect"
 	"rt/modules/presence"
 	"rt/modules/rooms"
 	"rt/modules/server"
@@ -13,7 +13,7 @@ import (
 
 // Module serves /ws/:room and drains every socket on stop.
 var Module = fx.Module("ws",
-	fx.Provide(newRegistry, newStats, server.AsRoute(newHandler), metrics.AsCollectors(collectors)),
+	fx.Provide(newRegistry, newStats, server.AsRoute(newHandler), collect.As(collectors)),
 )
 
 // newRegistry orders shutdown through its dependencies: fx runs stop hooks
