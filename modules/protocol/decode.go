@@ -2,9 +2,32 @@ package protocol
 
 import (
 	"bytes"
-	"encoding/json"
+	"errors"
+	"io"
+	"sync"
 	"unicode/utf8"
+
+	"github.com/go-json-experiment/json/jsontext"
 )
+
+// decodeOptions relax two jsontext defaults to keep the frame rules:
+// names may repeat (frame.read refuses a known one given twice; unknown
+// ones, nested objects included, are not looked at), and an escaped lone
+// surrogate reads as U+FFFD, as in encoding/json. Raw invalid UTF-8 is
+// refused by Decode before the decoder sees it.
+var decodeOptions = []jsontext.Options{
+	jsontext.AllowDuplicateNames(true),
+	jsontext.AllowInvalidUTF8(true),
+}
+
+// decoders holds reusable decoders, so that a frame costs no allocation
+// beyond the strings it returns. A decoder reads a copy of the frame.
+var decoders = sync.Pool{New: func() any { return new(decoder) }}
+
+type decoder struct {
+	src bytes.Reader
+	dec jsontext.Decoder
+}
 
 // Decode parses one client frame. When the error is not nil it is always a
 // *Error whose Code belongs in a system.error frame. The returned strings
@@ -12,12 +35,21 @@ import (
 //
 // Room match and text length are not checked here.
 func Decode(data []byte) (Inbound, error) {
-	if e := checkObject(data); e != nil {
-		return Inbound{}, e
+	if jsontext.Value(data).Kind() != '{' {
+		return Inbound{}, fail(CodeBadJSON, "frame must be a JSON object")
 	}
-	f, e := scanFields(data)
-	if e != nil {
-		return Inbound{}, e
+	if !utf8.Valid(data) {
+		return Inbound{}, fail(CodeBadJSON, "frame is not valid UTF-8")
+	}
+	d := decoders.Get().(*decoder)
+	d.src.Reset(data)
+	d.dec.Reset(&d.src, decodeOptions...)
+	var f frame
+	err := f.read(&d.dec)
+	d.src.Reset(nil) // the pool keeps no reference to data
+	decoders.Put(d)
+	if err != nil {
+		return Inbound{}, fail(CodeBadJSON, "frame is not valid JSON")
 	}
 	in, e := f.inbound()
 	if e != nil {
@@ -26,100 +58,133 @@ func Decode(data []byte) (Inbound, error) {
 	return in, nil
 }
 
-// checkObject accepts exactly one valid JSON object in valid UTF-8.
-func checkObject(data []byte) *Error {
-	i := skipSpace(data, 0)
-	if i == len(data) || data[i] != '{' {
-		return fail(CodeBadJSON, "frame must be a JSON object")
+// frame holds the known keys of a client frame as read, before the rules.
+type frame struct {
+	typ, room, text, token field
+	dup                    string // the first known key given twice
+}
+
+// field is one known key's value: kind is 0 when absent, else the
+// jsontext.Kind of the value ('"' for a string, whose content is s).
+type field struct {
+	kind jsontext.Kind
+	s    string
+}
+
+// errTrailing: the object is followed by more than whitespace.
+var errTrailing = errors.New("data after the object")
+
+// read reads the top-level object, which Decode has checked starts with
+// '{', and checks that nothing follows it. It reads on past a duplicate so
+// that invalid JSON later in the frame is still reported first, as
+// bad_json.
+func (f *frame) read(dec *jsontext.Decoder) error {
+	if _, err := dec.ReadToken(); err != nil { // '{'
+		return err
 	}
-	if !utf8.Valid(data) {
-		return fail(CodeBadJSON, "frame is not valid UTF-8")
+	for dec.PeekKind() == '"' {
+		name, err := dec.ReadValue()
+		if err != nil {
+			return err
+		}
+		dst, key := f.known(unquote(name))
+		if dst == nil {
+			if err := dec.SkipValue(); err != nil {
+				return err
+			}
+			continue
+		}
+		if dst.kind != 0 && f.dup == "" {
+			f.dup = key
+		}
+		if err := dst.read(dec, dst == &f.typ); err != nil {
+			return err
+		}
 	}
-	if !json.Valid(data) {
-		return fail(CodeBadJSON, "frame is not valid JSON")
+	if _, err := dec.ReadToken(); err != nil { // '}', or the error that ended the loop
+		return err
+	}
+	if _, err := dec.ReadToken(); err != io.EOF {
+		return errTrailing
 	}
 	return nil
 }
 
-// fields holds the raw JSON values of the known keys; nil means absent.
-type fields struct{ typ, room, text, token []byte }
-
-// scanFields walks the top-level object of data, which checkObject has
-// already validated, so the walk needs no error handling of its own.
-func scanFields(b []byte) (fields, *Error) {
-	var f fields
-	i := skipSpace(b, 0) + 1 // past '{'
-	for {
-		i = skipSpace(b, i)
-		switch b[i] {
-		case '}':
-			return f, nil
-		case ',':
-			i = skipSpace(b, i+1)
-		}
-		end := skipString(b, i)
-		key := b[i:end]
-		i = skipSpace(b, skipSpace(b, end)+1) // past ':'
-		end = skipValue(b, i)
-		if e := f.set(key, b[i:end]); e != nil {
-			return f, e
-		}
-		i = end
-	}
-}
-
-// set records the value of a known key; unknown keys are ignored.
-func (f *fields) set(key, val []byte) *Error {
-	name, _ := unquote(key)
-	var dst *[]byte
+// known returns where the value of the key name goes and its name, or nil
+// for a key that is not one of the four known ones (matched exactly).
+func (f *frame) known(name []byte) (*field, string) {
 	switch string(name) {
 	case "type":
-		dst = &f.typ
+		return &f.typ, "type"
 	case "room":
-		dst = &f.room
+		return &f.room, "room"
 	case "text":
-		dst = &f.text
+		return &f.text, "text"
 	case "token":
-		dst = &f.token
-	default:
-		return nil
+		return &f.token, "token"
 	}
-	if *dst != nil {
-		return fail(CodeBadMessage, "duplicate field "+string(name))
+	return nil, ""
+}
+
+// read stores the next value. A string is kept (for the type, only as one
+// of the client type constants, so no copy is made); any other value is
+// skipped and only its kind recorded.
+func (v *field) read(dec *jsontext.Decoder, isType bool) error {
+	v.kind = dec.PeekKind()
+	if v.kind != '"' {
+		return dec.SkipValue()
 	}
-	*dst = val
+	raw, err := dec.ReadValue()
+	if err != nil {
+		return err
+	}
+	if isType {
+		v.s = clientType(unquote(raw))
+	} else {
+		v.s = string(unquote(raw))
+	}
 	return nil
 }
 
-func (f fields) inbound() (Inbound, *Error) {
-	name, ok := unquote(f.typ)
-	if !ok {
+// unquote returns the content of a JSON string the decoder has read. Data
+// is valid UTF-8, so without escapes the content is a sub-slice of raw.
+func unquote(raw jsontext.Value) []byte {
+	if bytes.IndexByte(raw, '\\') < 0 {
+		return raw[1 : len(raw)-1]
+	}
+	b, _ := jsontext.AppendUnquote(nil, raw) // only a lone surrogate errs: U+FFFD
+	return b
+}
+
+func (f *frame) inbound() (Inbound, *Error) {
+	if f.dup != "" {
+		return Inbound{}, fail(CodeBadMessage, "duplicate field "+f.dup)
+	}
+	if f.typ.kind != '"' {
 		return Inbound{}, fail(CodeBadMessage, "type must be a string")
 	}
-	in := Inbound{Type: clientType(name)}
+	in := Inbound{Type: f.typ.s}
 	if in.Type == "" {
 		return Inbound{}, fail(CodeUnknownType, "unknown frame type")
 	}
-	if f.room != nil && string(f.room) != "null" {
-		room, ok := unquote(f.room)
-		if !ok {
-			return Inbound{}, fail(CodeBadMessage, "room must be a string")
-		}
-		in.Room = string(room)
+	switch f.room.kind {
+	case 0, 'n':
+	case '"':
+		in.Room = f.room.s
+	default:
+		return Inbound{}, fail(CodeBadMessage, "room must be a string")
 	}
 	if in.Type == TypeChatMessage {
-		text, ok := unquote(f.text)
-		if !ok || len(text) == 0 {
+		if f.text.kind != '"' || f.text.s == "" {
 			return Inbound{}, fail(CodeBadMessage, "text must be a non-empty string")
 		}
-		in.Text = string(text)
+		in.Text = f.text.s
 	}
 	if in.Type == TypeAuthRefresh {
-		token, ok := unquote(f.token)
-		if !ok || len(token) == 0 {
+		if f.token.kind != '"' || f.token.s == "" {
 			return Inbound{}, fail(CodeBadMessage, "token must be a non-empty string")
 		}
-		in.Token = string(token)
+		in.Token = f.token.s
 	}
 	return in, nil
 }
@@ -139,22 +204,4 @@ func clientType(name []byte) string {
 		return TypeAuthRefresh
 	}
 	return ""
-}
-
-// unquote returns the content of a raw JSON string value; ok is false
-// when raw is absent or not a string. Without escapes it returns a
-// sub-slice of raw (no allocation).
-func unquote(raw []byte) ([]byte, bool) {
-	if len(raw) < 2 || raw[0] != '"' {
-		return nil, false
-	}
-	inner := raw[1 : len(raw)-1]
-	if bytes.IndexByte(inner, '\\') < 0 {
-		return inner, true
-	}
-	var s string
-	if json.Unmarshal(raw, &s) != nil {
-		return nil, false // unreachable for validated input
-	}
-	return []byte(s), true
 }

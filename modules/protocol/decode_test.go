@@ -2,7 +2,9 @@ package protocol
 
 import (
 	"errors"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -139,4 +141,69 @@ func TestDecodeErrorIsNilInterface(t *testing.T) {
 	if _, err := Decode([]byte(`{"type":"system.ping"}`)); err != nil {
 		t.Fatalf("err = %#v, want untyped nil", err)
 	}
+}
+
+// The exact messages of the contract (docs/PROTOCOL.md), and the cases
+// where the frame rules differ from json/v2's defaults: a duplicate name
+// that is not a known field is accepted, at any depth; an escaped lone
+// surrogate reads as U+FFFD; nesting stops at 10000 levels, as in
+// encoding/json.
+func TestDecodeMessages(t *testing.T) {
+	nest := func(depth int) string { // a frame nested depth levels deep in all
+		return `{"type":"system.ping","x":` + strings.Repeat("[", depth-1) + strings.Repeat("]", depth-1) + `}`
+	}
+	tests := []struct{ in, err string }{
+		{`{"type":"system.ping","x":1,"x":2}`, ""},
+		{`{"type":"system.ping","x":{"a":1,"a":2}}`, ""},
+		{`{"type":"system.ping","Type":1,"Type":2}`, ""},
+		{`{"type":"chat.message","text":"\ud800\u0041\udc00"}`, ""},
+		{nest(10000), ""},
+		{nest(10001), "bad_json: frame is not valid JSON"},
+		{` [`, "bad_json: frame must be a JSON object"},
+		{"[\xff", "bad_json: frame must be a JSON object"},
+		{"{\"type\":1\xff", "bad_json: frame is not valid UTF-8"},
+		{`{"type":"system.ping"}{}`, "bad_json: frame is not valid JSON"},
+		{`{"type":"system.ping","type":"system.ping",`, "bad_json: frame is not valid JSON"},
+		{`{"room":1,"type":1,"room":2,"type":2}`, "bad_message: duplicate field room"},
+		{`{"type":"nope","token":1,"token":2}`, "bad_message: duplicate field token"},
+		{`{"type":null}`, "bad_message: type must be a string"},
+		{`{"type":"nope","room":1}`, "unknown_type: unknown frame type"},
+		{`{"type":"system.pong","room":[]}`, "bad_message: room must be a string"},
+		{`{"type":"chat.message","room":1}`, "bad_message: room must be a string"},
+		{`{"type":"chat.message","text":null}`, "bad_message: text must be a non-empty string"},
+		{`{"type":"auth.refresh","token":{}}`, "bad_message: token must be a non-empty string"},
+	}
+	for _, tt := range tests {
+		in, err := Decode([]byte(tt.in))
+		if got := fmt.Sprint(err); tt.err == "" && err != nil || tt.err != "" && got != tt.err {
+			t.Errorf("Decode(%.80q) = %+v, %v; want %q", tt.in, in, err, tt.err)
+		}
+	}
+	in, _ := Decode([]byte(`{"type":"chat.message","text":"\ud800\u0041\udc00"}`))
+	if in.Text != "\uFFFDA\uFFFD" {
+		t.Errorf("lone surrogates: text %q", in.Text)
+	}
+}
+
+// Decode reuses pooled decoders; concurrent calls must not see each other's
+// frames (run with -race).
+func TestDecodeConcurrent(t *testing.T) {
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 500 {
+				text := fmt.Sprintf("g%d-%d", g, i)
+				in, err := Decode([]byte(`{"type":"chat.message","room":"r","text":"` + text + `"}`))
+				if err != nil || in.Text != text || in.Room != "r" {
+					t.Errorf("got %+v, %v; want text %q", in, err, text)
+					return
+				}
+				if _, err := Decode([]byte(`{"type":"chat.message","text":"x"}]`)); err == nil {
+					t.Error("trailing data accepted")
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }

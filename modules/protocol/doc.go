@@ -26,8 +26,9 @@
 // Checked in this order; the first failure is returned as *Error:
 //
 //   - bad_json: not valid UTF-8, not valid JSON, not an object (array,
-//     number, string, null), trailing data, nesting deeper than
-//     encoding/json allows.
+//     number, string, null), trailing data, nesting deeper than 10000
+//     levels (the limit of encoding/json and of json/v2's jsontext, which
+//     reads the frames).
 //   - bad_message: a known field ("type", "room", "text", "token") appears twice;
 //     "type" missing or not a string.
 //   - unknown_type: "type" is not one of the five client types. Server-only
@@ -37,7 +38,8 @@
 //     auth.refresh, "token" missing, not a string, or "".
 //
 // Keys match exactly (case-sensitive, JSON escapes in keys are decoded).
-// Unknown fields, such as a forged "user", are ignored and dropped. A room
+// Unknown fields, such as a forged "user", are ignored and dropped, even
+// when given twice. An escaped lone surrogate (\ud800) reads as U+FFFD. A room
 // of null or "" counts as omitted. Room match (room_mismatch), text length
 // (text_too_long) and rate limits (rate_limited) are the caller's checks;
 // their codes are defined here so that all codes live in one place.
