@@ -1,40 +1,33 @@
-// Package bus carries encoded frames to every process that has members in a
-// room: in memory when rt runs alone, through Redis Pub/Sub otherwise.
+// Package bus carries a room's messages to every process that has members
+// in the room: in memory when rt runs alone (MemoryModule), through Redis
+// Pub/Sub otherwise (RedisModule). The app picks one when it is assembled.
 package bus
 
-import (
-	"context"
+import "context"
 
-	"go.uber.org/fx"
-
-	"rt/config"
-	"rt/modules/redis"
-)
-
-// Bus publishes a room's frames and hands them to this node's subscribers.
-type Bus interface {
-	// Publish sends frame to every subscriber of room on every node,
-	// this one included. frame must not be changed afterwards.
-	Publish(ctx context.Context, room string, frame []byte) error
-	// Subscribe calls deliver with every frame published to room until
-	// cancel is called. deliver runs on the bus's own goroutine: it must
-	// not block and must not call back into the bus; the frame it gets is
-	// shared and read-only. Subscribe returns once the node is receiving.
-	Subscribe(ctx context.Context, room string, deliver func(frame []byte)) (cancel func(), err error)
+// Message is one room frame on its way to the room's members: the encoded
+// frame every member receives as it is, plus what the hub needs to know
+// about it without reading the frame again.
+type Message struct {
+	Room string
+	// ID is the chat message's id; empty for presence announcements.
+	ID string
+	// At is when the message was published, in Unix milliseconds.
+	At int64
+	// Frame is the encoded frame; it must not be changed once published.
+	Frame []byte
 }
 
-// Module provides the Bus for the configured mode.
-var Module = fx.Module("bus", fx.Provide(New))
-
-// New returns the memory bus in embedded mode and the Redis bus otherwise;
-// the Redis bus starts its subscriber in OnStart, after Redis has opened,
-// and tells rec after each reconnect.
-func New(lc fx.Lifecycle, cfg config.Config, rc *redis.Client, stats *redis.Stats, rec *redis.Reconnects) Bus {
-	if cfg.Mode() != config.ModeRedis {
-		return NewMemory()
-	}
-	b := NewRedis(rc.Get, stats)
-	b.reconnects = rec
-	lc.Append(fx.StartStopHook(b.Start, b.Stop))
-	return b
+// Bus publishes a room's messages and hands them to this node's subscribers.
+type Bus interface {
+	// Publish sends m to every subscriber of m.Room on every node, this
+	// one included.
+	Publish(ctx context.Context, m Message) error
+	// Subscribe calls deliver with every message published to room until
+	// cancel is called. deliver runs on the bus's own goroutine: it must
+	// not block and must not call back into the bus; the message it gets
+	// is shared and read-only. Subscribe returns once the node is
+	// receiving, or, while the bus cannot reach its backend, once the room
+	// is registered to be subscribed when the backend is back.
+	Subscribe(ctx context.Context, room string, deliver func(Message)) (cancel func())
 }

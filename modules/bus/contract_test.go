@@ -1,6 +1,7 @@
 package bus
 
 import (
+	"bytes"
 	"slices"
 	"sync"
 	"testing"
@@ -10,18 +11,18 @@ import (
 // waitLimit bounds every wait for a frame; it guards against hangs only.
 const waitLimit = 15 * time.Second
 
-// recorder is a deliver func that keeps every frame it gets.
+// recorder is a deliver func that keeps every message it gets.
 type recorder struct {
-	mu     sync.Mutex
-	frames []string
-	got    chan struct{} // poked after each frame
+	mu   sync.Mutex
+	msgs []Message
+	got  chan struct{} // poked after each message
 }
 
 func newRecorder() *recorder { return &recorder{got: make(chan struct{}, 1)} }
 
-func (r *recorder) deliver(frame []byte) {
+func (r *recorder) deliver(m Message) {
 	r.mu.Lock()
-	r.frames = append(r.frames, string(frame))
+	r.msgs = append(r.msgs, m)
 	r.mu.Unlock()
 	select {
 	case r.got <- struct{}{}:
@@ -29,10 +30,21 @@ func (r *recorder) deliver(frame []byte) {
 	}
 }
 
-func (r *recorder) all() []string {
+// messages returns every message delivered so far.
+func (r *recorder) messages() []Message {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return slices.Clone(r.frames)
+	return slices.Clone(r.msgs)
+}
+
+// all returns the frames delivered so far, as strings.
+func (r *recorder) all() []string {
+	msgs := r.messages()
+	frames := make([]string, len(msgs))
+	for i, m := range msgs {
+		frames[i] = string(m.Frame)
+	}
+	return frames
 }
 
 func (r *recorder) has(frame string) bool { return slices.Contains(r.all(), frame) }
@@ -59,19 +71,28 @@ func (r *recorder) want(t *testing.T, name string, want ...string) {
 
 func subscribe(t *testing.T, b Bus, room string, r *recorder) func() {
 	t.Helper()
-	cancel, err := b.Subscribe(t.Context(), room, r.deliver)
-	if err != nil {
-		t.Fatalf("Subscribe(%q): %v", room, err)
-	}
+	cancel := b.Subscribe(t.Context(), room, r.deliver)
 	t.Cleanup(cancel)
 	return cancel
 }
 
+// publish publishes frame to room with no ID and At 0, as the tests about
+// delivery itself need nothing else.
 func publish(t *testing.T, b Bus, room, frame string) {
 	t.Helper()
-	if err := b.Publish(t.Context(), room, []byte(frame)); err != nil {
-		t.Fatalf("Publish(%q, %q): %v", room, frame, err)
+	publishMessage(t, b, Message{Room: room, Frame: []byte(frame)})
+}
+
+func publishMessage(t *testing.T, b Bus, m Message) {
+	t.Helper()
+	if err := b.Publish(t.Context(), m); err != nil {
+		t.Fatalf("Publish(%q, %q): %v", m.Room, m.Frame, err)
 	}
+}
+
+// sameMessage compares every field; a nil and an empty Frame are the same.
+func sameMessage(a, b Message) bool {
+	return a.Room == b.Room && a.ID == b.ID && a.At == b.At && bytes.Equal(a.Frame, b.Frame)
 }
 
 // testBus is the contract every Bus keeps. Frames of one room published in
@@ -150,8 +171,34 @@ func testBus(t *testing.T, newBus func(t *testing.T) Bus) {
 
 	t.Run("publish without subscribers", func(t *testing.T) {
 		b := newBus(t)
-		if err := b.Publish(t.Context(), "empty-room", []byte("x")); err != nil {
+		if err := b.Publish(t.Context(), Message{Room: "empty-room", Frame: []byte("x")}); err != nil {
 			t.Fatalf("Publish to a room without subscribers: %v", err)
+		}
+	})
+
+	t.Run("room, ID, At and frame arrive unchanged", func(t *testing.T) {
+		b := newBus(t)
+		r := newRecorder()
+		subscribe(t, b, "fields", r)
+		sent := []Message{
+			{Room: "fields", ID: "01J9ZK7Q3XG4V2M8N5P6R7S8T9", At: 1_700_000_000_123, Frame: []byte(`{"type":"message"}`)},
+			{Room: "fields", At: 1_700_000_000_124, Frame: []byte(`{"type":"presence.join"}`)}, // no ID
+			{Room: "fields", ID: "id with spaces", At: 0, Frame: []byte("two\nlines and 1 2\n")},
+			{Room: "fields", ID: "last", At: 1<<63 - 1}, // empty frame
+		}
+		for _, m := range sent {
+			publishMessage(t, b, m)
+		}
+		deadline := time.After(waitLimit)
+		for len(r.messages()) < len(sent) {
+			select {
+			case <-r.got:
+			case <-deadline:
+				t.Fatalf("got %d of %d messages within %v", len(r.messages()), len(sent), waitLimit)
+			}
+		}
+		if got := r.messages(); !slices.EqualFunc(got, sent, sameMessage) {
+			t.Errorf("got %+v,\nwant %+v", got, sent)
 		}
 	})
 }

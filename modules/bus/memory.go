@@ -10,14 +10,15 @@ var _ Bus = (*Memory)(nil)
 // NewMemory returns an empty in-process bus.
 func NewMemory() *Memory { return &Memory{subs: newSubscribers()} }
 
-// Publish hands frame to every subscriber of room before it returns.
-func (m *Memory) Publish(_ context.Context, room string, frame []byte) error {
-	m.subs.deliver(room, frame)
+// Publish hands m, as it is, to every subscriber of m.Room before it
+// returns.
+func (b *Memory) Publish(_ context.Context, m Message) error {
+	b.subs.deliver(m)
 	return nil
 }
 
 // Subscribe registers deliver for room.
-func (m *Memory) Subscribe(_ context.Context, room string, deliver func([]byte)) (func(), error) {
-	sub, _ := m.subs.add(room, deliver)
-	return cancelOnce(func() { m.subs.remove(room, sub) }), nil
+func (b *Memory) Subscribe(_ context.Context, room string, deliver func(Message)) func() {
+	sub, _ := b.subs.add(room, deliver)
+	return cancelOnce(func() { b.subs.remove(room, sub) })
 }

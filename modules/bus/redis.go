@@ -30,6 +30,7 @@ var errDisconnected = errors.New("bus: not connected to Redis; the room will be 
 type Redis struct {
 	client func() rueidis.Client
 	stats  *redis.Stats
+	log    *slog.Logger
 	subs   subscribers
 	// reconnects is told after every reconnect (nil: nobody listens), so
 	// presence can rewrite what a restarted Redis lost; set before Start.
@@ -50,9 +51,10 @@ type Redis struct {
 var _ Bus = (*Redis)(nil)
 
 // NewRedis returns a bus that uses the client returned by client once
-// started, and counts its failures and reconnects in stats.
-func NewRedis(client func() rueidis.Client, stats *redis.Stats) *Redis {
-	return &Redis{client: client, stats: stats, subs: newSubscribers(), active: map[string]bool{}}
+// started, counts its failures and reconnects in stats and logs what it
+// recovers from to log.
+func NewRedis(client func() rueidis.Client, stats *redis.Stats, log *slog.Logger) *Redis {
+	return &Redis{client: client, stats: stats, log: log, subs: newSubscribers(), active: map[string]bool{}}
 }
 
 // Start runs the subscriber connection in the background and waits for its
@@ -77,12 +79,18 @@ func (r *Redis) Stop() {
 	<-r.done
 }
 
-// Publish sends frame to the room's channel.
-func (r *Redis) Publish(ctx context.Context, room string, frame []byte) error {
+// Publish sends m to its room's channel in an envelope (envelope.go). A
+// message the envelope cannot carry (negative At, newline in ID) is refused
+// before Redis is asked, rather than arriving changed or dropped elsewhere.
+func (r *Redis) Publish(ctx context.Context, m Message) error {
+	if err := checkEnvelope(m); err != nil {
+		return err
+	}
 	ctx, cancel := context.WithTimeout(ctx, commandTimeout)
 	defer cancel()
 	c := r.client()
-	cmd := c.B().Publish().Channel(ChannelPrefix + room).Message(rueidis.BinaryString(frame)).Build()
+	payload := rueidis.BinaryString(encodeEnvelope(m))
+	cmd := c.B().Publish().Channel(ChannelPrefix + m.Room).Message(payload).Build()
 	err := c.Do(ctx, cmd).Error()
 	if err != nil {
 		r.stats.Failed(redis.OpPublish)
@@ -91,14 +99,15 @@ func (r *Redis) Publish(ctx context.Context, room string, frame []byte) error {
 }
 
 // Subscribe registers deliver and, for the room's first subscriber, waits
-// for Redis to confirm the SUBSCRIBE. While Redis is away it still succeeds:
-// the room is subscribed as soon as the connection is back.
-func (r *Redis) Subscribe(ctx context.Context, room string, deliver func([]byte)) (func(), error) {
+// for Redis to confirm the SUBSCRIBE. It cannot fail: while Redis is away,
+// or when the SUBSCRIBE fails (which drops the connection), the room is
+// subscribed as soon as the connection is back.
+func (r *Redis) Subscribe(ctx context.Context, room string, deliver func(Message)) func() {
 	sub, _ := r.subs.add(room, deliver)
 	// Every caller reconciles, not only the first: a second subscriber must
 	// also wait until a SUBSCRIBE in flight for the room is confirmed.
 	if err := r.reconcile(ctx, room); err != nil && !errors.Is(err, errDisconnected) {
-		slog.Warn("bus: subscribe failed; retrying on reconnect", "room", room, "err", err)
+		r.log.Warn("bus: subscribe failed; retrying on reconnect", "room", room, "err", err)
 	}
 	return cancelOnce(func() {
 		if r.subs.remove(room, sub) {
@@ -106,7 +115,7 @@ func (r *Redis) Subscribe(ctx context.Context, room string, deliver func([]byte)
 			defer cancel()
 			_ = r.reconcile(ctx, room)
 		}
-	}), nil
+	})
 }
 
 // reconcile makes Redis's subscription of room match whether it has local
@@ -142,10 +151,20 @@ func (r *Redis) reconcile(ctx context.Context, room string) error {
 	return nil
 }
 
-func (r *Redis) dispatch(m rueidis.PubSubMessage) {
-	room, ok := strings.CutPrefix(m.Channel, ChannelPrefix)
+// dispatch hands a message from a room channel to the room's subscribers.
+// A payload that is not an envelope (published by something other than an
+// rt bus) is dropped: its ID and At are unknown, and the frame in it cannot
+// be trusted to be one. The payload is not logged; anyone can publish it.
+func (r *Redis) dispatch(p rueidis.PubSubMessage) {
+	room, ok := strings.CutPrefix(p.Channel, ChannelPrefix)
 	if !ok {
 		return
 	}
-	r.subs.deliver(room, []byte(m.Message))
+	m, err := decodeEnvelope(room, []byte(p.Message))
+	if err != nil {
+		r.stats.Failed(redis.OpPubSub)
+		r.log.Warn("bus: dropped a malformed message on a room channel", "room", room, "err", err)
+		return
+	}
+	r.subs.deliver(m)
 }

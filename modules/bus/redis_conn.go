@@ -2,7 +2,6 @@ package bus
 
 import (
 	"context"
-	"log/slog"
 	"time"
 
 	"github.com/redis/rueidis"
@@ -36,14 +35,14 @@ func (r *Redis) run() {
 			select {
 			case err = <-lost:
 				r.stats.Failed(redis.OpPubSub)
-				slog.Warn("bus: Redis Pub/Sub connection lost; reconnecting", "err", err)
+				r.log.Warn("bus: Redis Pub/Sub connection lost; reconnecting", "err", err)
 			case <-r.stop:
 				r.disconnect()
 				return
 			}
 		} else {
 			r.stats.Failed(redis.OpPubSub)
-			slog.Warn("bus: Redis Pub/Sub connect failed; retrying", "err", err, "in", backoff)
+			r.log.Warn("bus: Redis Pub/Sub connect failed; retrying", "err", err, "in", backoff)
 		}
 		r.disconnect()
 		select {

@@ -25,7 +25,7 @@ func TestRedisReconnectNotifies(t *testing.T) {
 		default:
 		}
 	})
-	b := NewRedis(func() rueidis.Client { return c }, redis.NewStats())
+	b := NewRedis(func() rueidis.Client { return c }, redis.NewStats(), discardLogger())
 	b.reconnects = rec
 	if err := b.Start(context.Background()); err != nil {
 		t.Fatal(err)

@@ -3,6 +3,7 @@ package bus
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"sync"
 	"testing"
 	"time"
@@ -20,6 +21,9 @@ type redisEnv struct {
 	srv *redistest.Server
 	obs rueidis.Client
 }
+
+// discardLogger is the bus's logger where a test does not read the log.
+func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 func newClient(t *testing.T, addr string) rueidis.Client {
 	t.Helper()
@@ -48,10 +52,16 @@ func startRedisBus(t *testing.T) (*Redis, *redisEnv) {
 // startRedisBusCold returns a bus right after Start.
 func startRedisBusCold(t *testing.T) (*Redis, *redisEnv) {
 	t.Helper()
+	return startRedisBusLogging(t, discardLogger())
+}
+
+// startRedisBusLogging returns a bus logging to log, right after Start.
+func startRedisBusLogging(t *testing.T, log *slog.Logger) (*Redis, *redisEnv) {
+	t.Helper()
 	srv := redistest.Start(t)
 	c := newClient(t, srv.Addr())
 	env := &redisEnv{srv: srv, obs: newClient(t, srv.Addr())}
-	b := NewRedis(func() rueidis.Client { return c }, redis.NewStats())
+	b := NewRedis(func() rueidis.Client { return c }, redis.NewStats(), log)
 	if err := b.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +106,7 @@ func publishUntil(t *testing.T, b Bus, room, frame string, r *recorder) {
 		if time.Now().After(deadline) {
 			t.Fatalf("frame %q never delivered to %q", frame, room)
 		}
-		_ = b.Publish(t.Context(), room, []byte(frame))
+		_ = b.Publish(t.Context(), Message{Room: room, Frame: []byte(frame)})
 		select {
 		case <-r.got:
 		case <-time.After(50 * time.Millisecond):
@@ -137,11 +147,7 @@ func TestRedisSubscribeStorm(t *testing.T) {
 			<-start
 			for i := range 50 {
 				room := rooms[(g+i)%len(rooms)]
-				cancel, err := b.Subscribe(t.Context(), room, func([]byte) {})
-				if err != nil {
-					t.Errorf("Subscribe(%q): %v", room, err)
-					return
-				}
+				cancel := b.Subscribe(t.Context(), room, func(Message) {})
 				if i%7 == 0 {
 					cancel() // cancel twice now and then, concurrently with others
 				}
@@ -200,18 +206,14 @@ func TestRedisRestoresAfterRestart(t *testing.T) {
 func TestRedisSubscribeWhileDown(t *testing.T) {
 	b, env := startRedisBus(t)
 	env.srv.Stop()
-	if err := b.Publish(t.Context(), "patient", []byte("lost")); err == nil {
+	if err := b.Publish(t.Context(), Message{Room: "patient", Frame: []byte("lost")}); err == nil {
 		t.Fatal("Publish with Redis down: no error")
 	}
 	if got := metricstest.Gather(t, b.stats.Collectors()...).Value("rt_redis_errors_total", "op", redis.OpPublish); got != 1 {
 		t.Errorf("publish errors = %v, want 1", got)
 	}
 	r := newRecorder()
-	cancel, err := b.Subscribe(t.Context(), "patient", r.deliver)
-	if err != nil {
-		t.Fatalf("Subscribe while Redis is down: %v", err)
-	}
-	t.Cleanup(cancel)
+	subscribe(t, b, "patient", r) // cannot fail: the room waits for Redis
 
 	env.restart(t)
 	publishUntil(t, b, "patient", "back", r)

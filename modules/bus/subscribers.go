@@ -10,13 +10,13 @@ type subscribers struct {
 	rooms map[string]map[*subscriber]struct{}
 }
 
-type subscriber struct{ deliver func([]byte) }
+type subscriber struct{ deliver func(Message) }
 
 func newSubscribers() subscribers {
 	return subscribers{rooms: make(map[string]map[*subscriber]struct{})}
 }
 
-func (s *subscribers) add(room string, deliver func([]byte)) (sub *subscriber, first bool) {
+func (s *subscribers) add(room string, deliver func(Message)) (sub *subscriber, first bool) {
 	sub = &subscriber{deliver: deliver}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -44,11 +44,12 @@ func (s *subscribers) remove(room string, sub *subscriber) (last bool) {
 	return true
 }
 
-func (s *subscribers) deliver(room string, frame []byte) {
+// deliver hands m to every subscriber of m.Room.
+func (s *subscribers) deliver(m Message) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	for sub := range s.rooms[room] {
-		sub.deliver(frame)
+	for sub := range s.rooms[m.Room] {
+		sub.deliver(m)
 	}
 }
 
