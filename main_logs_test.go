@@ -52,3 +52,39 @@ func TestEveryLogLineHasTheConfiguredFormat(t *testing.T) {
 		t.Error("the default-secret warning was not logged before listening")
 	}
 }
+
+// With LOG_LEVEL=debug fx's own events (modules provided, hooks run) come
+// through the configured logger, before the server listens.
+func TestFxEventsGoThroughTheLogger(t *testing.T) {
+	cmd := exec.Command(os.Args[0], "-test.run=^TestMainProcess$")
+	cmd.Env = append(os.Environ(), "RT_TEST_RUN_MAIN=1", "LOG_FORMAT=json", "LOG_LEVEL=debug", "PORT="+freePort(t), "REDIS_URL=")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Signal(syscall.SIGTERM); _ = cmd.Wait() }()
+	deadline := time.AfterFunc(30*time.Second, func() { _ = cmd.Process.Kill() })
+	defer deadline.Stop()
+	events := map[string]bool{}
+	for lines := bufio.NewScanner(stderr); lines.Scan(); {
+		var entry map[string]any
+		if err := json.Unmarshal(lines.Bytes(), &entry); err != nil {
+			t.Fatalf("not a JSON log line: %q", lines.Text())
+		}
+		msg, _ := entry["msg"].(string)
+		if entry["level"] == "DEBUG" {
+			events[msg] = true
+		}
+		if msg == "listening" {
+			break
+		}
+	}
+	for _, want := range []string{"provided", "invoking", "OnStart hook executed"} {
+		if !events[want] {
+			t.Errorf("no fx %q event in the debug log; got %v", want, events)
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 
 	"go.uber.org/fx"
 
+	"rt/modules/app"
 	"rt/modules/server"
 )
 
@@ -17,7 +18,7 @@ import (
 func TestGraphIsComplete(t *testing.T) {
 	for _, redisURL := range []string{"", "redis://127.0.0.1:6379"} {
 		t.Setenv("REDIS_URL", redisURL)
-		if err := fx.ValidateApp(modules()); err != nil {
+		if err := fx.ValidateApp(app.FromEnv()); err != nil {
 			t.Errorf("REDIS_URL=%q: %v", redisURL, err)
 		}
 	}
@@ -29,13 +30,13 @@ func TestMainModulesServe(t *testing.T) {
 	t.Setenv("REDIS_URL", "")
 	t.Setenv("PORT", freePort(t))
 	var srv *server.Server
-	app := fx.New(modules(), fx.Populate(&srv))
+	rt := fx.New(app.FromEnv(), fx.Populate(&srv))
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := app.Start(ctx); err != nil {
+	if err := rt.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	defer app.Stop(ctx)
+	defer rt.Stop(ctx)
 	resp, err := http.Get("http://" + srv.Addr().String() + "/readyz")
 	if err != nil {
 		t.Fatal(err)

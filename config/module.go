@@ -6,17 +6,17 @@ import (
 	"go.uber.org/fx"
 )
 
-// Module provides Config read from the process environment. A bad value makes
-// fx fail at start with Load's one-line-per-variable error.
+// Module logs the warnings of the Config the app was assembled with (the
+// app supplies the Config itself, read once from the environment before the
+// backend is chosen).
 var Module = fx.Module("config",
-	fx.Provide(FromOS),
 	fx.Invoke(logWarnings),
 )
 
 // logWarnings runs at start so an unsafe setting is visible in the first lines
 // of the log, not discovered later.
-func logWarnings(c Config) {
+func logWarnings(c Config, log *slog.Logger) {
 	for _, w := range c.Warnings() {
-		slog.Warn(w)
+		log.Warn(w)
 	}
 }

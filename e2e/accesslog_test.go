@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/golang-jwt/jwt/v5"
+	"go.uber.org/fx"
 )
 
 // lockedBuffer collects log output written from many goroutines.
@@ -29,14 +31,16 @@ func (b *lockedBuffer) String() string {
 	return b.buf.String()
 }
 
+// logTo has the node log to w instead of stderr.
+func logTo(w io.Writer) fx.Option {
+	return fx.Decorate(func(*slog.Logger) *slog.Logger { return slog.New(slog.NewTextHandler(w, nil)) })
+}
+
 // TestAccessLogNeverHoldsTokens handshakes with valid and invalid tokens in
 // the query and in the Authorization header, then reads the captured log.
 func TestAccessLogNeverHoldsTokens(t *testing.T) {
 	logs := &lockedBuffer{}
-	prev := slog.Default()
-	slog.SetDefault(slog.New(slog.NewTextHandler(logs, nil)))
-	t.Cleanup(func() { slog.SetDefault(prev) })
-	n := startNode(t, testConfig())
+	n := startNode(t, testConfig(), logTo(logs))
 
 	valid := token(t, "alice")
 	forged := signWith(t, jwt.SigningMethodHS256, []byte("wrong"), jwt.MapClaims{"sub": "eve"})

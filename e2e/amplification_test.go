@@ -3,7 +3,6 @@ package e2e
 import (
 	"bufio"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
@@ -29,10 +28,7 @@ type ampRefusal struct {
 // request (fasthttp's own error text quotes it, ?token= included).
 func TestRefusalsBeforeRoutingAreLoggedAndCounted(t *testing.T) {
 	logs := &lockedBuffer{}
-	prev := slog.Default()
-	slog.SetDefault(slog.New(slog.NewTextHandler(logs, nil)))
-	t.Cleanup(func() { slog.SetDefault(prev) })
-	n := startNode(t, testConfig())
+	n := startNode(t, testConfig(), logTo(logs))
 
 	tok := token(t, "mallory")
 	for _, r := range []ampRefusal{{

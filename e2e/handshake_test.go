@@ -36,6 +36,11 @@ func TestHandshakeRejections(t *testing.T) {
 }
 
 // checkBadHandshakes runs every SPEC §3 refusal, and more, against n.
+// oneWrite sends each request in a single write: a server that refuses
+// oversized headers answers and closes after reading its limit, and a
+// request written in several pieces could meet that close mid-write.
+var oneWrite = &http.Client{Transport: &http.Transport{WriteBufferSize: 64 << 10}}
+
 func checkBadHandshakes(t *testing.T, n *node) {
 	t.Helper()
 	now := time.Now().Unix()
@@ -95,7 +100,7 @@ func checkBadHandshakes(t *testing.T, n *node) {
 			if tt.headers != nil {
 				tt.headers(req.Header)
 			}
-			resp, err := http.DefaultClient.Do(req)
+			resp, err := oneWrite.Do(req)
 			if err != nil {
 				t.Fatal(err)
 			}

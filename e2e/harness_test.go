@@ -11,16 +11,9 @@ import (
 	"go.uber.org/fx"
 
 	"rt/config"
-	"rt/modules/auth"
-	"rt/modules/bus"
-	"rt/modules/demo"
-	"rt/modules/health"
-	"rt/modules/metrics"
-	"rt/modules/presence"
+	"rt/modules/app"
 	"rt/modules/redis"
-	"rt/modules/rooms"
 	"rt/modules/server"
-	"rt/modules/ws"
 )
 
 const (
@@ -66,21 +59,23 @@ func startNode(t *testing.T, cfg config.Config, extra ...fx.Option) *node {
 	return n
 }
 
+// tryStartNode starts what main starts, with cfg and extra options.
 func tryStartNode(cfg config.Config, extra ...fx.Option) (*node, error) {
-	return launch(cfg, fx.Options(metrics.Module, demo.Module), extra...)
+	return launch(cfg, fx.Options(app.Backend(cfg), app.Extras), extra...)
 }
 
-// launch starts the modules every node needs, plus optional ones (main's
-// modules that may be left out) and extra options.
-func launch(cfg config.Config, optional fx.Option, extra ...fx.Option) (*node, error) {
+// launch starts app.Core with cfg, plus the given parts (a backend and the
+// extras, or a variant of them) and extra options.
+func launch(cfg config.Config, parts fx.Option, extra ...fx.Option) (*node, error) {
 	n := &node{}
 	var srv *server.Server
 	opts := []fx.Option{
+		fx.Supply(cfg), app.Core, parts,
 		fx.NopLogger,
-		fx.Supply(cfg),
-		redis.Module, bus.Module, presence.Module, rooms.Module,
-		auth.Module, ws.Module, health.Module, server.Module, optional,
-		fx.Populate(&srv, &n.rc),
+		fx.Populate(&srv),
+	}
+	if cfg.Mode() == config.ModeRedis {
+		opts = append(opts, fx.Populate(&n.rc))
 	}
 	n.app = fx.New(append(opts, extra...)...)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"log/slog"
 	"strings"
 	"testing"
 
@@ -23,10 +22,7 @@ func (p panickyVerifier) Verify(token string) (auth.Claims, error) {
 
 func TestPanicClosesOnlyThatConnectionWith1011(t *testing.T) {
 	logs := &lockedBuffer{}
-	prev := slog.Default()
-	slog.SetDefault(slog.New(slog.NewTextHandler(logs, nil)))
-	t.Cleanup(func() { slog.SetDefault(prev) })
-	n := startNode(t, testConfig(), fx.Decorate(func(v auth.Verifier) auth.Verifier { return panickyVerifier{v} }))
+	n := startNode(t, testConfig(), logTo(logs), fx.Decorate(func(v auth.Verifier) auth.Verifier { return panickyVerifier{v} }))
 
 	bystander := dial(t, n, "test", "bob")
 	bystander.ready()

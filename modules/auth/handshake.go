@@ -1,7 +1,6 @@
 package auth
 
 import (
-	"regexp"
 	"strings"
 
 	"github.com/gofiber/contrib/websocket"
@@ -10,6 +9,8 @@ import (
 	"go.uber.org/fx"
 
 	"rt/modules/server"
+
+	"rt/modules/protocol"
 )
 
 // Module provides the Verifier, the Origins and the Handshake middleware.
@@ -25,8 +26,6 @@ const (
 	LocalRoom   = server.LocalRoom
 	LocalClaims = "rt.claims"
 )
-
-var roomPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$`)
 
 // Handshake is the pre-upgrade check of /ws/:room.
 type Handshake struct {
@@ -46,7 +45,7 @@ func (h *Handshake) Check(c *fiber.Ctx) error {
 		return fiber.NewError(fiber.StatusUpgradeRequired, "upgrade_required")
 	}
 	room := c.Params("*") // the whole rest of the path, so "a/b" is a bad room, not a 404
-	if !roomPattern.MatchString(room) {
+	if !protocol.ValidRoom(room) {
 		return fiber.NewError(fiber.StatusBadRequest, "bad_room")
 	}
 	c.Locals(LocalRoom, utils.CopyString(room))

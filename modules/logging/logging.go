@@ -1,4 +1,4 @@
-// Package logging sets up the process's structured logger (log/slog) and
+// Package logging provides the process's structured logger (log/slog) and
 // routes fx's own events through it: lifecycle chatter at debug level, and a
 // failed start or stop as its root cause alone, one line per problem, so an
 // operator reads "PORT=\"abc\": must be ..." rather than a dependency graph.
@@ -18,27 +18,26 @@ import (
 	"rt/config"
 )
 
-// Module makes slog the logger of the app and of fx itself. The default
-// slog logger is configured first thing, so every later log line (config
-// warnings included) has the configured level and format. The invoke sits in
-// a module of its own because fx runs modules' invokes before the root's,
-// in the order the modules are listed; the fx logger must stay at the root.
+// Module provides the app's *slog.Logger, built from LOG_LEVEL and
+// LOG_FORMAT, and makes it fx's event logger too. Every module logs through
+// the one it is given; nothing uses slog's package-level default.
 var Module = fx.Options(
-	fx.WithLogger(func() fxevent.Logger { return NewFxLogger(os.Stderr) }),
+	fx.WithLogger(func(log *slog.Logger) fxevent.Logger { return NewFxLogger(os.Stderr, log) }),
 	fx.Module("logging",
-		fx.Invoke(func(cfg config.Config) { slog.SetDefault(NewLogger(cfg, os.Stderr)) }),
+		fx.Provide(func(cfg config.Config) *slog.Logger { return NewLogger(cfg, os.Stderr) }),
 	),
 )
 
-// FxLogger reports fx's events: failures to out, the rest at debug level.
+// FxLogger reports fx's events: failures to out, every event to log at
+// debug level.
 type FxLogger struct {
 	out   io.Writer
 	debug *fxevent.SlogLogger
 }
 
-// NewFxLogger writes start and stop failures to out.
-func NewFxLogger(out io.Writer) *FxLogger {
-	l := &fxevent.SlogLogger{Logger: slog.Default()}
+// NewFxLogger writes start and stop failures to out and every event to log.
+func NewFxLogger(out io.Writer, log *slog.Logger) *FxLogger {
+	l := &fxevent.SlogLogger{Logger: log}
 	l.UseLogLevel(slog.LevelDebug)
 	l.UseErrorLevel(slog.LevelDebug)
 	return &FxLogger{out: out, debug: l}

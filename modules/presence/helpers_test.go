@@ -3,6 +3,7 @@ package presence
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"slices"
 	"sync"
 	"testing"
@@ -66,3 +67,6 @@ func wantUsers(t *testing.T, s members, room string, want ...string) {
 		t.Fatalf("Users(%q) = %#v, %v; want %q", room, got, err, want)
 	}
 }
+
+// discardLog is the logger of trackers whose log a test does not read.
+var discardLog = slog.New(slog.DiscardHandler)

@@ -1,7 +1,7 @@
 package presence
 
 import (
-	"errors"
+	"log/slog"
 
 	"go.uber.org/fx"
 
@@ -11,56 +11,46 @@ import (
 	"rt/modules/redis"
 )
 
-// Module provides the Store for the configured mode and the node's Tracker,
-// which starts refreshing on start and removes its entries on stop, and a
-// readiness check that fails while presence writes fail.
+// Module provides the node's Tracker over whichever Store the app was
+// assembled with (MemoryModule or RedisModule): it refreshes on start,
+// removes its entries on stop, and offers a readiness check that fails while
+// presence writes fail.
 var Module = fx.Module("presence",
-	fx.Provide(newStore, newTracker, check.As(readiness), collect.As((*Tracker).Collectors)),
+	fx.Provide(newTracker, check.As(readiness), collect.As((*Tracker).Collectors)),
 )
 
-type storeParams struct {
-	fx.In
-	Lifecycle fx.Lifecycle
-	Config    config.Config
-	// Redis is optional so embedded mode works without the redis module.
-	Redis *redis.Client `optional:"true"`
-	Stats *redis.Stats  `optional:"true"`
+// MemoryModule keeps presence in this process (embedded mode).
+var MemoryModule = fx.Module("presence.memory",
+	fx.Provide(func(cfg config.Config) Store { return NewMemory(cfg.PresenceTTL) }),
+)
+
+// RedisModule keeps presence in Redis (redis mode). It needs redis.Module.
+// Each Redis reconnect has the tracker refresh at once: a restarted Redis
+// has lost this node's entries.
+var RedisModule = fx.Module("presence.redis",
+	fx.Provide(provideRedisStore),
+	fx.Invoke(refreshOnReconnect),
+)
+
+// provideRedisStore uses the client once the redis module's OnStart has opened
+// it, which is also why the script check is a start hook appended after the
+// client's.
+func provideRedisStore(lc fx.Lifecycle, cfg config.Config, rc *redis.Client, stats *redis.Stats) Store {
+	s := NewRedis(rc.Get, cfg.PresenceTTL, stats)
+	lc.Append(fx.StartHook(s.checkScripts))
+	return s
 }
 
-// newStore picks Memory or Redis by mode. The Redis client is fetched at
-// use time: it only exists once the redis module's OnStart has run, which
-// is also why the script check is a start hook appended after the client's.
-func newStore(p storeParams) (Store, error) {
-	if p.Config.Mode() != config.ModeRedis {
-		return NewMemory(p.Config.PresenceTTL), nil
-	}
-	if p.Redis == nil {
-		return nil, errors.New("presence: redis mode needs the redis module")
-	}
-	s := NewRedis(p.Redis.Get, p.Config.PresenceTTL, p.Stats)
-	p.Lifecycle.Append(fx.StartHook(s.checkScripts))
-	return s, nil
-}
-
-type trackerParams struct {
-	fx.In
-	Lifecycle fx.Lifecycle
-	Store     Store
-	Config    config.Config
-	// Reconnects is optional so embedded mode works without the redis module.
-	Reconnects *redis.Reconnects `optional:"true"`
+func refreshOnReconnect(lc fx.Lifecycle, t *Tracker, rec *redis.Reconnects) {
+	lc.Append(fx.StopHook(rec.Subscribe(t.RefreshNow)))
 }
 
 // newTracker hooks the tracker into the lifecycle. Its OnStop runs before
 // the redis module's (fx stops in reverse order and the store depends on
-// the client), so the final leaves still reach Redis. Each Redis reconnect
-// refreshes at once: a restarted Redis has lost this node's entries.
-func newTracker(p trackerParams) *Tracker {
-	t := NewTracker(p.Store, p.Config.PresenceTTL)
-	p.Lifecycle.Append(fx.StartStopHook(t.Start, t.Stop))
-	if p.Reconnects != nil {
-		p.Lifecycle.Append(fx.StopHook(p.Reconnects.Subscribe(t.RefreshNow)))
-	}
+// the client), so the final leaves still reach Redis.
+func newTracker(lc fx.Lifecycle, store Store, cfg config.Config, log *slog.Logger) *Tracker {
+	t := NewTracker(store, cfg.PresenceTTL, log)
+	lc.Append(fx.StartStopHook(t.Start, t.Stop))
 	return t
 }
 

@@ -16,12 +16,12 @@ import (
 )
 
 func TestModuleEmbedded(t *testing.T) {
-	testModule(t, config.Config{PresenceTTL: longTTL}, &Memory{})
+	testModule(t, config.Config{PresenceTTL: longTTL}, MemoryModule, &Memory{})
 }
 
 func TestModuleRedis(t *testing.T) {
 	srv := redistest.Start(t)
-	testModule(t, config.Config{PresenceTTL: longTTL, RedisURL: srv.URL()}, &Redis{})
+	testModule(t, config.Config{PresenceTTL: longTTL, RedisURL: srv.URL()}, fx.Options(redis.Module, RedisModule), &Redis{})
 	// The tracker stopped before the redis module closed its client, so its
 	// leave reached Redis.
 	wantUsers(t, newRedisStore(t, srv, longTTL), "fx")
@@ -29,12 +29,12 @@ func TestModuleRedis(t *testing.T) {
 
 // testModule starts the app, joins through the Tracker, and checks that
 // stopping the app removes the entry before Redis closes.
-func testModule(t *testing.T, cfg config.Config, wantStore Store) {
+func testModule(t *testing.T, cfg config.Config, backend fx.Option, wantStore Store) {
 	var (
 		tr    *Tracker
 		store Store
 	)
-	app := fxtest.New(t, fx.Supply(cfg), redis.Module, Module, fx.Populate(&tr, &store))
+	app := fxtest.New(t, fx.Supply(cfg, discardLog), backend, Module, fx.Populate(&tr, &store))
 	app.RequireStart()
 	if got, want := fmt.Sprintf("%T", store), fmt.Sprintf("%T", wantStore); got != want {
 		t.Fatalf("store = %s, want %s for mode %s", got, want, cfg.Mode())
@@ -50,7 +50,7 @@ func testModule(t *testing.T, cfg config.Config, wantStore Store) {
 // Embedded mode needs no redis module at all.
 func TestModuleWithoutRedis(t *testing.T) {
 	var tr *Tracker
-	app := fxtest.New(t, fx.Supply(config.Config{PresenceTTL: longTTL}), Module, fx.Populate(&tr))
+	app := fxtest.New(t, fx.Supply(config.Config{PresenceTTL: longTTL}, discardLog), MemoryModule, Module, fx.Populate(&tr))
 	app.RequireStart()
 	wantJoin(t, tr, Entry{"solo", "u1", "c1"}, true)
 	app.RequireStop()
@@ -66,7 +66,7 @@ func TestModuleRedisRefusingScripts(t *testing.T) {
 		Rule("on", ">pw", "~*", "&*", "+@all", "-@scripting").Build())
 	cfg := config.Config{PresenceTTL: longTTL, RedisURL: "redis://noscripts:pw@" + srv.Addr()}
 	var store Store
-	app := fx.New(fx.NopLogger, fx.Supply(cfg), redis.Module, Module, fx.Populate(&store))
+	app := fx.New(fx.NopLogger, fx.Supply(cfg, discardLog), redis.Module, RedisModule, Module, fx.Populate(&store))
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	err := app.Start(ctx)

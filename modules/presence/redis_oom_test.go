@@ -65,7 +65,7 @@ func TestTrackerOutOfMemory(t *testing.T) {
 			srv := redistest.Start(t)
 			s := newRedisStore(t, srv, longTTL)
 			c := s.client()
-			tr := NewTracker(s, longTTL) // periodic refresh in 20 s: only retries explain what follows
+			tr := NewTracker(s, longTTL, discardLog) // periodic refresh in 20 s: only retries explain what follows
 			tr.Start()
 			defer tr.Stop(context.Background())
 			e := Entry{"oom", "u1", "c1"}

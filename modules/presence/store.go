@@ -4,8 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"time"
+
+	"rt/modules/protocol"
 )
 
 // Entry is one connection of one user in one room.
@@ -37,10 +38,8 @@ var (
 // key layout relies on that rule, and both stores check it so they agree.
 var ErrBadRoom = errors.New("presence: bad room name")
 
-var roomRule = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$`)
-
 func checkRoom(room string) error {
-	if !roomRule.MatchString(room) {
+	if !protocol.ValidRoom(room) {
 		return fmt.Errorf("%w: %q", ErrBadRoom, room)
 	}
 	return nil

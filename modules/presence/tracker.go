@@ -66,13 +66,14 @@ type writeChecker interface {
 	CheckWrite(ctx context.Context) error
 }
 
-// NewTracker returns a tracker over store; entries live ttl after a refresh.
-func NewTracker(store Store, ttl time.Duration) *Tracker {
+// NewTracker returns a tracker over store; entries live ttl after a
+// refresh. log gets the refreshes that fail and recover.
+func NewTracker(store Store, ttl time.Duration, log *slog.Logger) *Tracker {
 	every := ttl / 3 // two refreshes may fail before an entry expires
 	if every <= 0 {
 		every = time.Second
 	}
-	return &Tracker{store: store, every: every, log: slog.Default(), entries: make(map[Entry]struct{}),
+	return &Tracker{store: store, every: every, log: log, entries: make(map[Entry]struct{}),
 		now: make(chan struct{}, 1), soon: make(chan struct{}, 1),
 		refreshFailures: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "rt_presence_refresh_failures_total",

@@ -15,7 +15,7 @@ import (
 func TestTrackerRetriesFailedRefreshSoon(t *testing.T) {
 	const ttl = 9 * time.Second // period 3 s, three retryMin
 	fs := &fakeStore{Store: NewMemory(ttl), refreshErr: errors.New("down")}
-	tr := NewTracker(fs, ttl)
+	tr := NewTracker(fs, ttl, discardLog)
 	tr.Start()
 	defer tr.Stop(context.Background())
 	wantJoin(t, tr, Entry{"r", "u", "c"}, true)
@@ -32,7 +32,7 @@ func TestTrackerRetriesFailedRefreshSoon(t *testing.T) {
 func TestTrackerRefreshNowAfterRestart(t *testing.T) {
 	srv := redistest.Start(t)
 	s := newRedisStore(t, srv, longTTL)
-	tr := NewTracker(s, longTTL) // periodic refresh in 20 s
+	tr := NewTracker(s, longTTL, discardLog) // periodic refresh in 20 s
 	tr.Start()
 	defer tr.Stop(context.Background())
 	wantJoin(t, tr, Entry{"back", "u1", "c1"}, true)
@@ -53,7 +53,7 @@ func TestTrackerRefreshNowAfterRestart(t *testing.T) {
 // RefreshNow never blocks, before Start and after Stop included, and
 // requests made while one is pending are merged.
 func TestTrackerRefreshNowNeverBlocks(t *testing.T) {
-	tr := NewTracker(NewMemory(longTTL), longTTL)
+	tr := NewTracker(NewMemory(longTTL), longTTL, discardLog)
 	for range 3 {
 		tr.RefreshNow()
 	}

@@ -23,7 +23,7 @@ func TestTrackerRedis(t *testing.T) {
 // testTracker: entries outlive the ttl while the tracker refreshes them, and
 // Stop takes them all away (TestMain checks the loop has ended too).
 func testTracker(t *testing.T, s Store) {
-	tr := NewTracker(s, shortTTL)
+	tr := NewTracker(s, shortTTL, discardLog)
 	tr.Start()
 	tabs := []Entry{{"t1", "u1", "c1"}, {"t1", "u1", "c2"}, {"t2", "u1", "c3"}, {"t2", "u2", "c4"}}
 	for i, e := range tabs {
@@ -51,7 +51,7 @@ func testTracker(t *testing.T, s Store) {
 func TestTrackerRefreshFailureIsLoggedAndCounted(t *testing.T) {
 	fs := &fakeStore{Store: NewMemory(longTTL), refreshErr: errors.New("boom")}
 	var logs syncBuffer
-	tr := NewTracker(fs, 30*time.Millisecond)
+	tr := NewTracker(fs, 30*time.Millisecond, discardLog)
 	tr.log = slog.New(slog.NewTextHandler(&logs, nil))
 	tr.Start()
 	defer tr.Stop(t.Context())
@@ -76,7 +76,7 @@ func TestTrackerRefreshFailureIsLoggedAndCounted(t *testing.T) {
 // leave it, so a caller that drops the connection leaks nothing.
 func TestTrackerJoinErrorNotTracked(t *testing.T) {
 	fs := &fakeStore{Store: NewMemory(longTTL), joinErr: errors.New("down")}
-	tr := NewTracker(fs, longTTL)
+	tr := NewTracker(fs, longTTL, discardLog)
 	if _, err := tr.Join(t.Context(), Entry{"r", "u", "c"}); err == nil {
 		t.Fatal("Join: want the store's error")
 	}
@@ -92,7 +92,7 @@ func TestTrackerJoinErrorNotTracked(t *testing.T) {
 // entry after the Leave removed it.
 func TestTrackerLeaveWaitsForRefresh(t *testing.T) {
 	fs := &fakeStore{Store: NewMemory(longTTL), started: make(chan struct{}), release: make(chan struct{})}
-	tr := NewTracker(fs, 30*time.Millisecond)
+	tr := NewTracker(fs, 30*time.Millisecond, discardLog)
 	e := Entry{"r", "u", "c"}
 	wantJoin(t, tr, e, true)
 	tr.Start()

@@ -43,16 +43,9 @@ func benchDecode(b *testing.B, frame string) {
 }
 
 func BenchmarkDelivery(b *testing.B) {
-	id := NewID()
+	const id = "01ARZ3NDEKTSV4RRFFQ69G5FAV"
 	b.ReportAllocs()
 	for b.Loop() {
 		_ = Delivery("lobby", "user-42", "hello there, how is everyone doing today?", id, 1735689600123)
-	}
-}
-
-func BenchmarkNewID(b *testing.B) {
-	b.ReportAllocs()
-	for b.Loop() {
-		_ = NewID()
 	}
 }

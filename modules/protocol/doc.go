@@ -3,7 +3,7 @@
 // no framework imports, safe for concurrent use.
 //
 // Every frame is a compact JSON object with a "type". Timestamps "ts" are
-// Unix milliseconds (Now); message ids are ULIDs (NewID).
+// Unix milliseconds (Now); message ids are ULIDs made by the hub.
 //
 // Client to server (Decode accepts only these):
 //

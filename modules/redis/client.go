@@ -1,9 +1,9 @@
 // Package redis owns this process's connection to Redis (redis mode only).
 //
-// The connection opens in OnStart with a PING, so an unreachable Redis stops
-// the start with an error naming REDIS_URL, and closes in OnStop, after every
-// module that uses it has stopped. In embedded mode it does nothing and Get
-// returns nil.
+// The app assembles this module in redis mode only. The connection opens in
+// OnStart with a PING, so an unreachable Redis stops the start with an error
+// naming REDIS_URL, and closes in OnStop, after every module that uses it has
+// stopped.
 package redis
 
 import (
@@ -38,14 +38,12 @@ type Client struct {
 // New registers the open/close hooks; it dials nothing itself.
 func New(lc fx.Lifecycle, cfg config.Config) *Client {
 	c := &Client{url: cfg.RedisURL}
-	if cfg.Mode() != config.ModeRedis {
-		return c
-	}
 	lc.Append(fx.Hook{OnStart: c.open, OnStop: c.close})
 	return c
 }
 
-// Get returns the client; nil in embedded mode or before start.
+// Get returns the client; nil before OnStart has opened it, which runs
+// before any other module's start hook that uses Redis.
 func (c *Client) Get() rueidis.Client { return c.client }
 
 func (c *Client) open(ctx context.Context) error {
@@ -82,9 +80,6 @@ func (c *Client) close(context.Context) error {
 
 func readiness(c *Client) check.Check {
 	return check.Check{Name: "redis", Probe: func(ctx context.Context) error {
-		if c.url == "" {
-			return nil
-		}
 		if c.client == nil {
 			return errors.New("redis not started")
 		}

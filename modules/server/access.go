@@ -15,11 +15,14 @@ const (
 	LocalUser = "rt.user"
 )
 
-// accessLog writes one line per request: method, path, status, reason code,
-// room and user when known, and duration. It logs the path only, never the
-// query string or headers, so a token in ?token= or Authorization never
+// access writes the access log to the app's logger.
+type access struct{ log *slog.Logger }
+
+// middleware writes one line per request: method, path, status, reason
+// code, room and user when known, and duration. It logs the path only, never
+// the query string or headers, so a token in ?token= or Authorization never
 // reaches the log.
-func accessLog(c *fiber.Ctx) error {
+func (a access) middleware(c *fiber.Ctx) error {
 	start := time.Now()
 	err := c.Next()
 	status, reason := c.Response().StatusCode(), ""
@@ -35,17 +38,17 @@ func accessLog(c *fiber.Ctx) error {
 			more = append(more, key[len("rt."):], v)
 		}
 	}
-	logAccess(c.Method(), c.Path(), status, reason, time.Since(start), more...)
+	a.line(c.Method(), c.Path(), status, reason, time.Since(start), more...)
 	return err
 }
 
-// logAccess writes the access line, the same for a routed request and for
+// line writes the access line, the same for a routed request and for
 // one refused before routing: method, path, status, duration, then the
 // reason when there is one and any further pairs.
-func logAccess(method, path string, status int, reason string, took time.Duration, more ...any) {
+func (a access) line(method, path string, status int, reason string, took time.Duration, more ...any) {
 	attrs := []any{"method", method, "path", path, "status", status, "duration", took}
 	if reason != "" {
 		attrs = append(attrs, "reason", reason)
 	}
-	slog.Info("access", append(attrs, more...)...)
+	a.log.Info("access", append(attrs, more...)...)
 }

@@ -32,7 +32,7 @@ const (
 	maxHeaderBytes = 4 << 10
 )
 
-func newApp(cfg config.Config, refused *Refusals) *fiber.App {
+func newApp(cfg config.Config, refused *Refusals, acc access) *fiber.App {
 	app := fiber.New(fiber.Config{
 		DisableStartupMessage: true,
 		ReadTimeout:           handshakeTimeout,
@@ -49,7 +49,7 @@ func newApp(cfg config.Config, refused *Refusals) *fiber.App {
 	// before routing. Fiber's own there neither logs nor counts, and answers
 	// a malformed request with fasthttp's error text, which quotes the raw
 	// request (?token= included).
-	app.Server().ErrorHandler = refuser{app: app, refused: refused}.refuse
+	app.Server().ErrorHandler = refuser{app: app, refused: refused, access: acc}.refuse
 	return app
 }
 

@@ -9,7 +9,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/valyala/fasthttp"
-	"go.uber.org/fx"
 )
 
 // refusal is why a request was refused before routing: the status and
@@ -64,19 +63,16 @@ func (r *Refusals) counter(why refusal) prometheus.Counter {
 	return r.total.WithLabelValues(strconv.Itoa(why.status), why.reason)
 }
 
-// refusalCollectors offers the counter to the metrics module's registry.
-// The tag is the one collect.As writes: server cannot import
-// metrics (metrics imports server), and without that module nothing asks.
-var refusalCollectors = fx.Annotate(
-	func(r *Refusals) []prometheus.Collector { return []prometheus.Collector{r.total} },
-	fx.ResultTags(`group:"metrics,flatten"`),
-)
+// collectors offers the counter to the metrics module's registry; without
+// that module nothing asks.
+func (r *Refusals) collectors() []prometheus.Collector { return []prometheus.Collector{r.total} }
 
 // refuser answers the requests fasthttp could not read (its ErrorHandler
 // sees nothing else): the project's JSON error, one access line, one count.
 type refuser struct {
 	app     *fiber.App
 	refused *Refusals
+	access  access
 }
 
 func (r refuser) refuse(fctx *fasthttp.RequestCtx, err error) {
@@ -93,6 +89,6 @@ func (r refuser) refuse(fctx *fasthttp.RequestCtx, err error) {
 	}
 	// fasthttp keeps no start time for a request it refuses: the connection's
 	// is exact for a connection's first request, an upper bound otherwise.
-	logAccess(method, path, why.status, why.reason, time.Since(fctx.ConnTime()))
+	r.access.line(method, path, why.status, why.reason, time.Since(fctx.ConnTime()))
 	_ = jsonError(c, fiber.NewError(why.status, why.reason)) // fasthttp writes the response and closes
 }

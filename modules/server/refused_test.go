@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -53,7 +54,7 @@ func TestModuleRefusesWithoutTheMetricsModule(t *testing.T) {
 	for _, withMetrics := range []bool{false, true} {
 		var srv *Server
 		var got collected
-		opts := []fx.Option{fx.NopLogger, fx.Supply(config.Config{Host: "127.0.0.1", WriteTimeout: 5 * time.Second}), Module, fx.Populate(&srv)}
+		opts := []fx.Option{fx.NopLogger, fx.Supply(config.Config{Host: "127.0.0.1", WriteTimeout: 5 * time.Second}, slog.New(slog.DiscardHandler)), Module, fx.Populate(&srv)}
 		if withMetrics {
 			opts = append(opts, fx.Populate(&got))
 		}
@@ -83,7 +84,7 @@ func TestModuleRefusesWithoutTheMetricsModule(t *testing.T) {
 // A body within the limit is still read and served.
 func TestBodyWithinTheLimitIsServed(t *testing.T) {
 	var srv *Server
-	app := fx.New(fx.NopLogger, fx.Supply(config.Config{Host: "127.0.0.1", WriteTimeout: 5 * time.Second}), Module, fx.Populate(&srv))
+	app := fx.New(fx.NopLogger, fx.Supply(config.Config{Host: "127.0.0.1", WriteTimeout: 5 * time.Second}, slog.New(slog.DiscardHandler)), Module, fx.Populate(&srv))
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := app.Start(ctx); err != nil {

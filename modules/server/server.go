@@ -15,6 +15,7 @@ import (
 	"go.uber.org/fx"
 
 	"rt/config"
+	"rt/modules/metrics/collect"
 )
 
 // Route is something that mounts handlers on the app.
@@ -30,27 +31,39 @@ func AsRoute(f any) any {
 // Module serves HTTP on HOST:PORT, and offers its refusal counter to the
 // metrics module when that module is there.
 var Module = fx.Module("server",
-	fx.Provide(newRefusals, refusalCollectors, fx.Annotate(New, fx.ParamTags(``, ``, `group:"routes"`))),
+	fx.Provide(newRefusals, collect.As((*Refusals).collectors), New),
 	fx.Invoke(func(*Server) {}),
 )
+
+// Params are what the server is built from: every module's Route included.
+type Params struct {
+	fx.In
+	Lifecycle fx.Lifecycle
+	Config    config.Config
+	Routes    []Route `group:"routes"`
+	Refused   *Refusals
+	Log       *slog.Logger
+}
 
 // Server is the listening HTTP server.
 type Server struct {
 	app *fiber.App
 	ln  net.Listener
+	log *slog.Logger
 }
 
 // New builds the app, mounts the routes and hooks listening into the
 // lifecycle; requests refused before routing are counted in refused.
-func New(lc fx.Lifecycle, cfg config.Config, routes []Route, refused *Refusals) *Server {
-	s := &Server{app: newApp(cfg, refused)}
-	s.app.Use(accessLog)
-	for _, r := range routes {
+func New(p Params) *Server {
+	acc := access{log: p.Log}
+	s := &Server{app: newApp(p.Config, p.Refused, acc), log: p.Log}
+	s.app.Use(acc.middleware)
+	for _, r := range p.Routes {
 		r.Register(s.app)
 	}
 	s.app.Use(func(c *fiber.Ctx) error { return c.Status(fiber.StatusNotFound).JSON(fiber.Map{"error": "not_found"}) })
-	lc.Append(fx.Hook{
-		OnStart: func(context.Context) error { return s.listen(cfg.Addr()) },
+	p.Lifecycle.Append(fx.Hook{
+		OnStart: func(context.Context) error { return s.listen(p.Config.Addr()) },
 		OnStop:  func(ctx context.Context) error { return s.app.ShutdownWithContext(ctx) },
 	})
 	return s
@@ -65,10 +78,10 @@ func (s *Server) listen(addr string) error {
 		return err
 	}
 	s.ln = ln
-	slog.Info("listening", "addr", ln.Addr().String())
+	s.log.Info("listening", "addr", ln.Addr().String())
 	go func() {
 		if err := s.app.Listener(ln); err != nil && !errors.Is(err, net.ErrClosed) {
-			slog.Error("http server stopped", "err", err)
+			s.log.Error("http server stopped", "err", err)
 		}
 	}()
 	return nil

@@ -1,13 +1,14 @@
 package ws
 
 import (
+	"log/slog"
 	"net"
 	"sync"
 	"time"
 
 	"github.com/gofiber/contrib/websocket"
 
-	"rt/modules/presence"
+	"rt/modules/hub"
 	"rt/modules/protocol"
 )
 
@@ -20,7 +21,8 @@ const closeGrace = time.Second
 // never blocks.
 type Conn struct {
 	ws       *websocket.Conn
-	entry    presence.Entry // Room, User (the token's sub) and this conn's id
+	client   hub.Client // Room, User (the token's sub) and this Conn as the member
+	log      *slog.Logger
 	limits   Limits
 	stats    *stats
 	out      chan []byte
@@ -44,7 +46,6 @@ type Conn struct {
 // Limits are the per-connection settings taken from config.
 type Limits struct {
 	MaxFrameBytes int
-	MaxTextBytes  int
 	SendQueue     int
 	Heartbeat     time.Duration
 	Idle          time.Duration
@@ -55,10 +56,10 @@ type Limits struct {
 	TokenLeeway   time.Duration
 }
 
-func newConn(ws *websocket.Conn, entry presence.Entry, l Limits, s *stats) *Conn {
+func newConn(ws *websocket.Conn, room, user string, l Limits, s *stats, log *slog.Logger) *Conn {
 	c := &Conn{
 		ws:          ws,
-		entry:       entry,
+		log:         log,
 		limits:      l,
 		stats:       s,
 		token:       tokenClock{leeway: l.TokenLeeway},
@@ -67,6 +68,7 @@ func newConn(ws *websocket.Conn, entry presence.Entry, l Limits, s *stats) *Conn
 		guard:       newFloodGuard(l),
 		discardLeft: discardBudget,
 	}
+	c.client = hub.Client{Room: room, User: user, Member: c}
 	c.requests.init(c)
 	return c
 }

@@ -3,7 +3,6 @@ package ws
 import (
 	"context"
 	"errors"
-	"log/slog"
 
 	"rt/modules/protocol"
 )
@@ -24,7 +23,7 @@ func (h *Handler) dispatch(c *Conn, data []byte) {
 	h.stats.frame(in.Type) // Decode admits only the client types
 	switch in.Type {
 	case protocol.TypeChatMessage:
-		h.chat(c, in)
+		h.say(c, in)
 	case protocol.TypePing:
 		c.Send(protocol.Pong(protocol.Now()))
 	case protocol.TypePresenceList:
@@ -36,36 +35,45 @@ func (h *Handler) dispatch(c *Conn, data []byte) {
 	}
 }
 
-func (h *Handler) chat(c *Conn, in protocol.Inbound) {
-	if in.Room != "" && in.Room != c.entry.Room {
-		c.Send(protocol.ErrorFrame(protocol.CodeRoomMismatch, "room must be this connection's room"))
-		return
-	}
-	if len(in.Text) > h.limits.MaxTextBytes {
-		c.Send(protocol.ErrorFrame(protocol.CodeTextTooLong, "text is longer than the limit"))
-		return
-	}
-	frame := protocol.Delivery(c.entry.Room, c.entry.User, in.Text, protocol.NewID(), protocol.Now())
-	h.request(c, "message not delivered; try again", func(ctx context.Context) {
-		if err := h.rooms.Publish(ctx, c.entry.Room, frame); err != nil {
-			slog.Warn("publish failed", "room", c.entry.Room, "err", err)
-			c.Send(protocol.ErrorFrame(protocol.CodeUnavailable, "message not delivered; try again"))
-			return
+func (h *Handler) say(c *Conn, in protocol.Inbound) {
+	const notSent = "message not delivered; try again"
+	h.request(c, notSent, func(ctx context.Context) {
+		if err := h.hub.Say(ctx, c.client, in.Room, in.Text); err != nil {
+			h.refused(c, "publish failed", err, notSent)
 		}
-		h.stats.published.Inc()
 	})
 }
 
 func (h *Handler) presenceList(c *Conn) {
-	h.request(c, "presence is unavailable; try again", func(ctx context.Context) {
-		users, err := h.presence.Users(ctx, c.entry.Room)
+	const unavailable = "presence is unavailable; try again"
+	h.request(c, unavailable, func(ctx context.Context) {
+		users, err := h.hub.Presence(ctx, c.client.Room)
 		if err != nil {
-			slog.Warn("presence list failed", "room", c.entry.Room, "err", err)
-			c.Send(protocol.ErrorFrame(protocol.CodeUnavailable, "presence is unavailable; try again"))
+			h.refused(c, "presence list failed", err, unavailable)
 			return
 		}
-		c.Send(protocol.PresenceState(c.entry.Room, users))
+		c.Send(protocol.PresenceState(c.client.Room, users))
 	})
+}
+
+// refused answers a request the hub could not serve: the hub's own refusal
+// as it is, anything else (the bus or presence is away) as unavailable.
+func (h *Handler) refused(c *Conn, what string, err error, unavailable string) {
+	var perr *protocol.Error
+	if !errors.As(err, &perr) {
+		h.log.Warn(what, "room", c.client.Room, "err", err)
+	}
+	c.Send(errorFrame(err, unavailable))
+}
+
+// errorFrame is the system.error for err: its own code when it is a
+// *protocol.Error, unavailable with the message given otherwise.
+func errorFrame(err error, unavailable string) []byte {
+	var perr *protocol.Error
+	if errors.As(err, &perr) {
+		return protocol.ErrorFrame(perr.Code, perr.Message)
+	}
+	return protocol.ErrorFrame(protocol.CodeUnavailable, unavailable)
 }
 
 // request hands f to c's request runner, or answers unavailable at once
@@ -80,7 +88,7 @@ func (h *Handler) request(c *Conn, unavailable string, f func(context.Context)) 
 // names the same user and still allows this room; otherwise nothing changes.
 func (h *Handler) refresh(c *Conn, token string) {
 	claims, err := h.verifier.Verify(token)
-	if err != nil || claims.Subject != c.entry.User || !claims.MayJoin(c.entry.Room) {
+	if err != nil || claims.Subject != c.client.User || !claims.MayJoin(c.client.Room) {
 		c.Send(protocol.ErrorFrame(protocol.CodeTokenInvalid, "token does not verify, names another user or does not allow this room"))
 		return
 	}

@@ -27,7 +27,6 @@ type stats struct {
 	// frameCounters are frames' children, resolved once: a frame costs a
 	// read-only map lookup instead of the vector's lock and label hashing.
 	frameCounters map[string]prometheus.Counter
-	published     prometheus.Counter
 	closed        *prometheus.CounterVec
 }
 
@@ -41,10 +40,6 @@ func newStats() *stats {
 			Name: "rt_frames_received_total",
 			Help: "Frames received from clients by type (invalid, binary and rate_limited for frames not served).",
 		}, []string{"type"}),
-		published: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "rt_messages_published_total",
-			Help: "Chat messages from this node's clients published to their room.",
-		}),
 		closed: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "rt_connections_closed_total",
 			Help: "Connections closed, by the close code the server sent (code none: the client closed, the connection was lost or a write timed out) and reason.",
@@ -110,10 +105,10 @@ func (s *stats) connClosed(c *Conn) {
 	s.closed.WithLabelValues(code, why).Inc()
 }
 
-func collectors(s *stats, r *Registry) []prometheus.Collector {
+func collectors(s *stats, h *Handler) []prometheus.Collector {
 	conns := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "rt_connections",
 		Help: "Open WebSocket connections on this node.",
-	}, func() float64 { return float64(r.Len()) })
-	return []prometheus.Collector{conns, s.handshakes, s.frames, s.published, s.closed}
+	}, func() float64 { return float64(h.registry.Len()) })
+	return []prometheus.Collector{conns, s.handshakes, s.frames, s.closed}
 }

@@ -1,41 +1,57 @@
 package ws
 
 import (
+	"log/slog"
+
 	"go.uber.org/fx"
 
 	"rt/config"
 	"rt/modules/auth"
+	"rt/modules/hub"
 	"rt/modules/metrics/collect"
-	"rt/modules/presence"
-	"rt/modules/rooms"
 	"rt/modules/server"
 )
 
 // Module serves /ws/:room and drains every socket on stop.
 var Module = fx.Module("ws",
-	fx.Provide(newRegistry, newStats, server.AsRoute(newHandler), collect.As(collectors)),
+	fx.Provide(newStats, newHandler, fx.Private),
+	fx.Provide(server.AsRoute(route), collect.As(collectors)),
 )
 
-// newRegistry orders shutdown through its dependencies: fx runs stop hooks
-// in reverse order of construction, and the registry is built after presence,
-// rooms and bus (its parameters) and before the server (which needs this
-// module's route). So the listener stops first, then every socket is drained,
-// and only then do presence, the bus and Redis stop.
-func newRegistry(lc fx.Lifecycle, cfg config.Config, _ *presence.Tracker, _ *rooms.Manager) *Registry {
-	r := NewRegistry(Caps{MaxConnsPerUser: cfg.MaxConnsPerUser, MaxConns: cfg.MaxConns})
-	lc.Append(fx.StopHook(r.Drain))
-	return r
+type handlerParams struct {
+	fx.In
+	Lifecycle fx.Lifecycle
+	Config    config.Config
+	Handshake *auth.Handshake
+	Verifier  auth.Verifier
+	Hub       *hub.Hub
+	Stats     *stats
+	Log       *slog.Logger
 }
 
-func newHandler(cfg config.Config, hs *auth.Handshake, v auth.Verifier, rm *rooms.Manager, pt *presence.Tracker, reg *Registry, s *stats) *Handler {
-	return &Handler{handshake: hs, verifier: v, rooms: rm, presence: pt, registry: reg, stats: s, limits: LimitsFrom(cfg)}
+// newHandler hooks the draining of every socket into the lifecycle. fx runs
+// stop hooks in reverse order of construction, and the handler is built
+// after the hub (and so after presence, the bus and Redis) and before the
+// server, which mounts it: on stop the listener closes first, then every
+// socket is drained (its presence removed), and only then do presence, the
+// bus and Redis stop.
+func newHandler(p handlerParams) *Handler {
+	caps := Caps{MaxConnsPerUser: p.Config.MaxConnsPerUser, MaxConns: p.Config.MaxConns}
+	h := &Handler{
+		handshake: p.Handshake, verifier: p.Verifier, hub: p.Hub, registry: NewRegistry(caps),
+		stats: p.Stats, limits: LimitsFrom(p.Config), log: p.Log,
+	}
+	p.Lifecycle.Append(fx.StopHook(h.registry.Drain))
+	return h
 }
+
+// route offers the handler to the server.
+func route(h *Handler) *Handler { return h }
 
 // LimitsFrom takes the per-connection settings from cfg.
 func LimitsFrom(cfg config.Config) Limits {
 	return Limits{
 		MaxFrameBytes: cfg.MaxFrameBytes,
-		MaxTextBytes:  cfg.MaxTextBytes,
 		SendQueue:     cfg.SendQueue,
 		Heartbeat:     cfg.HeartbeatInterval,
 		Idle:          cfg.IdleTimeout,

@@ -65,11 +65,11 @@ func (r *Registry) admitLocked(user string) admission {
 func (r *Registry) add(c *Conn) admission {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if a := r.admitLocked(c.entry.User); a != admitted {
+	if a := r.admitLocked(c.client.User); a != admitted {
 		return a
 	}
 	r.conns[c] = struct{}{}
-	r.perUser[c.entry.User]++
+	r.perUser[c.client.User]++
 	r.wg.Add(1)
 	return admitted
 }
@@ -84,8 +84,8 @@ func (r *Registry) Len() int {
 func (r *Registry) remove(c *Conn) {
 	r.mu.Lock()
 	delete(r.conns, c)
-	if r.perUser[c.entry.User]--; r.perUser[c.entry.User] <= 0 {
-		delete(r.perUser, c.entry.User)
+	if r.perUser[c.client.User]--; r.perUser[c.client.User] <= 0 {
+		delete(r.perUser, c.client.User)
 	}
 	r.mu.Unlock()
 	r.wg.Done()

@@ -2,7 +2,6 @@ package ws
 
 import (
 	"context"
-	"log/slog"
 	"sync"
 	"time"
 
@@ -73,7 +72,7 @@ func (r *requests) run() {
 func (r *requests) serve(f func(context.Context)) {
 	defer func() {
 		if p := recover(); p != nil {
-			slog.Error("panic serving a websocket request", "panic", p, "room", r.conn.entry.Room)
+			r.conn.log.Error("panic serving a websocket request", "panic", p, "room", r.conn.client.Room)
 			r.conn.Close(protocol.CloseInternal, "internal error")
 		}
 	}()

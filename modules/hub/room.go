@@ -1,4 +1,4 @@
-package rooms
+package hub
 
 import (
 	"context"
@@ -29,24 +29,19 @@ func newRoom(name string, s stats) *room {
 }
 
 // join reports false when the room has already finished.
-func (r *room) join(ctx context.Context, b bus.Bus, m Member) (bool, error) {
+func (r *room) join(ctx context.Context, b bus.Bus, m Member) bool {
 	r.lifeMu.Lock()
 	defer r.lifeMu.Unlock()
 	if r.done {
-		return false, nil
+		return false
 	}
 	if r.cancel == nil {
-		cancel, err := b.Subscribe(ctx, r.name, r.deliver)
-		if err != nil {
-			r.done = r.size() == 0
-			return false, err
-		}
-		r.cancel = cancel
+		r.cancel = b.Subscribe(ctx, r.name, r.deliver)
 	}
 	r.membersMu.Lock()
 	r.members[m] = struct{}{}
 	r.membersMu.Unlock()
-	return true, nil
+	return true
 }
 
 // leave reports whether m was the last member.
@@ -68,16 +63,16 @@ func (r *room) leave(m Member) bool {
 	return true
 }
 
-func (r *room) deliver(frame []byte) {
+func (r *room) deliver(msg bus.Message) {
 	r.membersMu.RLock()
 	defer r.membersMu.RUnlock()
 	queued := 0
 	for m := range r.members {
-		if m.Send(frame) {
+		if m.Send(msg.Frame) {
 			queued++
 		}
 	}
-	r.stats.observe(frame, queued)
+	r.stats.observe(msg, queued)
 }
 
 func (r *room) size() int {

@@ -1,4 +1,4 @@
-package protocol
+package hub
 
 import (
 	"sort"
@@ -9,12 +9,13 @@ import (
 	"github.com/oklog/ulid/v2"
 )
 
-func TestNewIDUniqueSorted(t *testing.T) {
+func TestULIDsUniqueSorted(t *testing.T) {
 	const n = 10000
+	g := NewULIDs()
 	ids := make([]string, n)
 	seen := make(map[string]bool, n)
 	for i := range ids {
-		ids[i] = NewID()
+		ids[i] = g.Next()
 		if len(ids[i]) != ulid.EncodedSize {
 			t.Fatalf("len(%q) = %d", ids[i], len(ids[i]))
 		}
@@ -34,8 +35,9 @@ func TestNewIDUniqueSorted(t *testing.T) {
 	}
 }
 
-func TestNewIDConcurrent(t *testing.T) {
+func TestULIDsConcurrent(t *testing.T) {
 	const workers, per = 8, 2000
+	g := NewULIDs()
 	var mu sync.Mutex
 	all := map[string]bool{}
 	var wg sync.WaitGroup
@@ -46,7 +48,7 @@ func TestNewIDConcurrent(t *testing.T) {
 			prev := ""
 			local := make([]string, 0, per)
 			for range per {
-				id := NewID()
+				id := g.Next()
 				if id <= prev {
 					t.Errorf("not sorted within goroutine: %q after %q", id, prev)
 					return
@@ -68,12 +70,10 @@ func TestNewIDConcurrent(t *testing.T) {
 }
 
 // An id from a clock that went back still sorts after the last one.
-func TestNewIDClockBack(t *testing.T) {
+func TestULIDsClockBack(t *testing.T) {
 	future := ulid.MustNew(ulid.Timestamp(time.Now().Add(time.Hour)), nil) // entropy 0
-	idMu.Lock()
-	lastID = future
-	idMu.Unlock()
-	a, b := NewID(), NewID()
+	g := &ULIDs{last: future}
+	a, b := g.Next(), g.Next()
 	if a <= future.String() || b <= a {
 		t.Fatalf("%q, %q not after %q", a, b, future)
 	}
@@ -87,13 +87,5 @@ func TestIncrementCarry(t *testing.T) {
 	next := increment(id)
 	if next.Time() != 1 || next.Compare(id) <= 0 || next[15] != 0 {
 		t.Fatalf("increment(%v) = %v", id, next)
-	}
-}
-
-func TestNow(t *testing.T) {
-	before := time.Now().UnixMilli()
-	n := Now()
-	if n < before || n > time.Now().UnixMilli() {
-		t.Fatalf("Now() = %d, not in Unix ms", n)
 	}
 }

@@ -1,4 +1,4 @@
-package rooms
+package hub
 
 import (
 	"testing"
@@ -21,11 +21,17 @@ func TestMetricsCountQueuedDeliveriesAndChatLatency(t *testing.T) {
 	lone := &member{}
 	join(t, mgr, "r2", lone)
 
-	publish(t, mgr, "r1", protocol.Delivery("r1", "u", "one", "id1", protocol.Now()))
-	publish(t, mgr, "r1", protocol.Delivery("r1", "u", "two", "id2", protocol.Now()))
-	publish(t, mgr, "r1", protocol.PresenceJoin("r1", "u", protocol.Now()))
+	for _, msg := range []bus.Message{
+		{Room: "r1", ID: "id1", At: protocol.Now(), Frame: protocol.Delivery("r1", "u", "one", "id1", protocol.Now())},
+		{Room: "r1", ID: "id2", At: protocol.Now(), Frame: protocol.Delivery("r1", "u", "two", "id2", protocol.Now())},
+		{Room: "r1", At: protocol.Now(), Frame: protocol.PresenceJoin("r1", "u", protocol.Now())},
+	} {
+		if err := mgr.hub.bus.Publish(t.Context(), msg); err != nil {
+			t.Fatal(err)
+		}
+	}
 
-	m := metricstest.Gather(t, mgr.Collectors()...)
+	m := metricstest.Gather(t, mgr.hub.Collectors()...)
 	if got := m.Value("rt_deliveries_total"); got != 6 {
 		t.Errorf("rt_deliveries_total = %v, want 6 (3 frames x 2 members that queued them)", got)
 	}
@@ -36,7 +42,7 @@ func TestMetricsCountQueuedDeliveriesAndChatLatency(t *testing.T) {
 		t.Errorf("rt_rooms = %v, want 2", got)
 	}
 	mgr.Leave("r2", lone)
-	if got := metricstest.Gather(t, mgr.Collectors()...).Value("rt_rooms"); got != 1 {
+	if got := metricstest.Gather(t, mgr.hub.Collectors()...).Value("rt_rooms"); got != 1 {
 		t.Errorf("rt_rooms after r2's last member left = %v, want 1", got)
 	}
 }

@@ -1,13 +1,16 @@
-package rooms
+package hub
 
 import (
 	"context"
+	"log/slog"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"rt/modules/bus"
+	"rt/modules/presence"
 )
 
 // member records every frame it is sent.
@@ -52,22 +55,18 @@ func newCountingBus() *countingBus {
 	return &countingBus{Bus: bus.NewMemory(), active: map[string]int{}, max: map[string]int{}}
 }
 
-func (c *countingBus) Subscribe(ctx context.Context, room string, deliver func([]byte)) (func(), error) {
+func (c *countingBus) Subscribe(ctx context.Context, room string, deliver func(bus.Message)) func() {
 	c.subscribe.Add(1)
 	c.mu.Lock()
 	c.active[room]++
 	c.max[room] = max(c.max[room], c.active[room])
 	c.mu.Unlock()
-	cancel, err := c.Bus.Subscribe(ctx, room, deliver)
-	if err != nil {
-		c.release(room)
-		return nil, err
-	}
+	cancel := c.Bus.Subscribe(ctx, room, deliver)
 	var once sync.Once
 	return func() {
 		cancel()
 		once.Do(func() { c.release(room) })
-	}, nil
+	}
 }
 
 func (c *countingBus) release(room string) {
@@ -99,6 +98,36 @@ func (c *countingBus) totalActive() int {
 	}
 	return n
 }
+
+// Manager drives a hub's rooms directly, for tests of fan-out and
+// subscriptions without presence or encoding.
+type Manager struct{ hub *Hub }
+
+func New(b bus.Bus) *Manager {
+	tracker := presence.NewTracker(presence.NewMemory(time.Minute), time.Minute, discard)
+	return &Manager{hub: newHubForTest(b, tracker)}
+}
+
+func newHubForTest(b bus.Bus, tracker *presence.Tracker) *Hub {
+	return newHub(b, tracker, NewULIDs(), Limits{MaxTextBytes: 4096}, discard)
+}
+
+var discard = slog.New(slog.DiscardHandler)
+
+func (m *Manager) Join(ctx context.Context, room string, mb Member) error {
+	m.hub.rooms.join(ctx, room, mb)
+	return nil
+}
+
+func (m *Manager) Leave(room string, mb Member) { m.hub.rooms.leave(room, mb) }
+
+func (m *Manager) Publish(ctx context.Context, room string, frame []byte) error {
+	return m.hub.bus.Publish(ctx, bus.Message{Room: room, Frame: frame})
+}
+
+func (m *Manager) Count() int { return m.hub.rooms.count() }
+
+func (m *Manager) Members(room string) int { return m.hub.rooms.members(room) }
 
 func join(t *testing.T, mgr *Manager, room string, m Member) {
 	t.Helper()

@@ -1,4 +1,4 @@
-package rooms
+package hub
 
 import (
 	"fmt"
@@ -63,5 +63,13 @@ func TestFanoutAllocationsDoNotGrowWithMembers(t *testing.T) {
 	small, large := allocs(10), allocs(1000)
 	if large > small {
 		t.Errorf("allocations per Publish: %v with 1000 members, %v with 10; want no per-member allocation", large, small)
+	}
+}
+
+func BenchmarkULIDs(b *testing.B) {
+	g := NewULIDs()
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = g.Next()
 	}
 }

@@ -1,0 +1,89 @@
+// Package app assembles rt: one list of modules, with the backend chosen
+// once, here, from the configuration. Embedded mode assembles the memory
+// bus and presence and constructs no Redis code at all; redis mode
+// assembles the redis module with the Redis bus and presence.
+//
+// main runs FromEnv; tests and programs that embed rt assemble the same
+// parts with a Config of their own, and leave out or swap modules with fx
+// options (README, "Toggling and swapping modules").
+package app
+
+import (
+	"log/slog"
+	"os"
+
+	"go.uber.org/fx"
+	"go.uber.org/fx/fxevent"
+
+	"rt/config"
+	"rt/modules/auth"
+	"rt/modules/bus"
+	"rt/modules/demo"
+	"rt/modules/health"
+	"rt/modules/hub"
+	"rt/modules/logging"
+	"rt/modules/metrics"
+	"rt/modules/presence"
+	"rt/modules/redis"
+	"rt/modules/server"
+	"rt/modules/ws"
+)
+
+// Core is what every node runs, whatever its backend.
+var Core = fx.Options(
+	logging.Module,
+	config.Module,
+	presence.Module,
+	hub.Module,
+	auth.Module,
+	ws.Module,
+	server.Module,
+)
+
+// Extras are the modules a node can do without, each on its own.
+var Extras = fx.Options(
+	health.Module,
+	metrics.Module,
+	demo.Module,
+)
+
+// Embedded keeps rooms and presence in this process.
+var Embedded = fx.Options(
+	bus.MemoryModule,
+	presence.MemoryModule,
+)
+
+// Redis shares rooms and presence between nodes through Redis.
+var Redis = fx.Options(
+	redis.Module,
+	bus.RedisModule,
+	presence.RedisModule,
+)
+
+// Backend is Redis when REDIS_URL is set, Embedded otherwise.
+func Backend(cfg config.Config) fx.Option {
+	if cfg.Mode() == config.ModeRedis {
+		return Redis
+	}
+	return Embedded
+}
+
+// Modules is the whole server for cfg.
+func Modules(cfg config.Config) fx.Option {
+	return fx.Options(fx.Supply(cfg), Core, Backend(cfg), Extras)
+}
+
+// FromEnv is the whole server, configured from the process environment. A
+// bad variable fails the start with one line per problem, like any other
+// start failure.
+func FromEnv() fx.Option {
+	cfg, err := config.FromOS()
+	if err != nil {
+		quiet := slog.New(slog.DiscardHandler)
+		return fx.Options(
+			fx.WithLogger(func() fxevent.Logger { return logging.NewFxLogger(os.Stderr, quiet) }),
+			fx.Error(err),
+		)
+	}
+	return Modules(cfg)
+}

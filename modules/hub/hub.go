@@ -1,0 +1,104 @@
+// Package hub is the one service that owns rooms: who is a member of which
+// room on this node, presence across nodes, the announcements of joins and
+// leaves, message ids and the encoding of room frames. The transport (ws)
+// only reads, decodes, calls the hub and writes; the bus only carries.
+//
+// A chat message goes ws → hub (Say: check, id, encode, publish) → bus →
+// hub (fan-out to local members) → ws (each member's send queue).
+package hub
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"rt/modules/bus"
+	"rt/modules/presence"
+	"rt/modules/protocol"
+)
+
+// leaveTimeout bounds the presence write and the announcement of a leave,
+// which run after the connection is gone and so have no caller's deadline.
+const leaveTimeout = 5 * time.Second
+
+// Member is one local connection as the hub sees it: where its room frames
+// go.
+type Member interface {
+	// Send queues frame without blocking and reports whether it did. It
+	// must not call back into the hub or the bus; a member that cannot keep
+	// up closes itself.
+	Send(frame []byte) bool
+}
+
+// Client is a connection of User in Room, as the token and the URL say.
+type Client struct {
+	Room   string
+	User   string
+	Member Member
+}
+
+// Hub is the rooms of this node and their way to the other nodes.
+type Hub struct {
+	bus      bus.Bus
+	presence *presence.Tracker
+	ids      IDs
+	log      *slog.Logger
+	limits   Limits
+	stats    stats
+	rooms    rooms
+}
+
+// Limits are the hub's checks on what clients say.
+type Limits struct {
+	MaxTextBytes int
+}
+
+// newHub returns a hub that carries room messages on b and keeps presence in p.
+func newHub(b bus.Bus, p *presence.Tracker, ids IDs, l Limits, log *slog.Logger) *Hub {
+	h := &Hub{bus: b, presence: p, ids: ids, log: log, limits: l, stats: newStats()}
+	h.rooms = newRooms(b, h.stats)
+	return h
+}
+
+// Join makes c a member of its room: it receives every room frame published
+// from now on, and its user is present in the room on every node. The
+// joiner sees its own presence.join like everyone else, because it is
+// subscribed before the join is announced. leave undoes it all; call it
+// once, when the connection ends.
+func (h *Hub) Join(ctx context.Context, c Client) (leave func(), err error) {
+	h.rooms.join(ctx, c.Room, c.Member)
+	e := presence.Entry{Room: c.Room, User: c.User, Conn: h.ids.Next()}
+	first, err := h.presence.Join(ctx, e)
+	if err != nil {
+		h.rooms.leave(c.Room, c.Member)
+		return nil, err
+	}
+	if first {
+		h.announce(ctx, c.Room, protocol.PresenceJoin(c.Room, c.User, protocol.Now()))
+	}
+	return func() { h.leave(e, c.Member) }, nil
+}
+
+func (h *Hub) leave(e presence.Entry, m Member) {
+	ctx, cancel := context.WithTimeout(context.Background(), leaveTimeout)
+	defer cancel()
+	last, err := h.presence.Leave(ctx, e)
+	if err != nil {
+		h.log.Warn("presence leave failed; the entry will expire", "room", e.Room, "err", err)
+	}
+	h.rooms.leave(e.Room, m)
+	if last {
+		h.announce(ctx, e.Room, protocol.PresenceLeave(e.Room, e.User, protocol.Now()))
+	}
+}
+
+func (h *Hub) announce(ctx context.Context, room string, frame []byte) {
+	if err := h.bus.Publish(ctx, bus.Message{Room: room, At: protocol.Now(), Frame: frame}); err != nil {
+		h.log.Warn("presence announce failed", "room", room, "err", err)
+	}
+}
+
+// Presence lists the room's users on every node, sorted, each once.
+func (h *Hub) Presence(ctx context.Context, room string) ([]string, error) {
+	return h.presence.Users(ctx, room)
+}

@@ -1,0 +1,109 @@
+package hub
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"rt/modules/bus"
+	"rt/modules/presence"
+	"rt/modules/protocol"
+)
+
+// fixedIDs hands out the ids it was given, in order.
+type fixedIDs struct{ next []string }
+
+func (f *fixedIDs) Next() string { id := f.next[0]; f.next = f.next[1:]; return id }
+
+// failingBus refuses every publish, as a bus whose backend is away.
+type failingBus struct{ bus.Bus }
+
+func (failingBus) Publish(context.Context, bus.Message) error { return errors.New("backend away") }
+
+func newTestHub(t *testing.T, b bus.Bus, ids IDs) *Hub {
+	t.Helper()
+	tracker := presence.NewTracker(presence.NewMemory(time.Minute), time.Minute, discard)
+	h := newHub(b, tracker, ids, Limits{MaxTextBytes: 8}, discard)
+	return h
+}
+
+func frames(m *member) []string { return m.strings() }
+
+func TestJoinSayLeave(t *testing.T) {
+	h := newTestHub(t, bus.NewMemory(), &fixedIDs{next: []string{"c1", "m1", "c2"}})
+	alice, bob := &member{}, &member{}
+	leaveAlice, err := h.Join(t.Context(), Client{Room: "r", User: "alice", Member: alice})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Say(t.Context(), Client{Room: "r", User: "alice", Member: alice}, "", "hi"); err != nil {
+		t.Fatal(err)
+	}
+	leaveBob, err := h.Join(t.Context(), Client{Room: "r", User: "bob", Member: bob})
+	if err != nil {
+		t.Fatal(err)
+	}
+	users, err := h.Presence(t.Context(), "r")
+	if err != nil || !slices.Equal(users, []string{"alice", "bob"}) {
+		t.Fatalf("Presence = %v, %v", users, err)
+	}
+	leaveBob()
+	leaveAlice()
+
+	got := frames(alice)
+	want := []string{`"type":"presence.join","room":"r","user":"alice"`, `"type":"chat.delivery","room":"r","user":"alice","text":"hi","id":"m1"`,
+		`"type":"presence.join","room":"r","user":"bob"`, `"type":"presence.leave","room":"r","user":"bob"`}
+	if len(got) != len(want) {
+		t.Fatalf("alice got %q", got)
+	}
+	for i := range want {
+		if !strings.Contains(got[i], want[i]) {
+			t.Errorf("frame %d = %s, want it to contain %s", i, got[i], want[i])
+		}
+	}
+	if got := frames(bob); len(got) != 1 || !strings.Contains(got[0], `"user":"bob"`) {
+		t.Errorf("bob got %q, want only his own join", got)
+	}
+	if n := h.rooms.count(); n != 0 {
+		t.Errorf("%d rooms left after everyone left", n)
+	}
+}
+
+func TestSayRefusals(t *testing.T) {
+	h := newTestHub(t, bus.NewMemory(), NewULIDs())
+	c := Client{Room: "r", User: "u", Member: &member{}}
+	for _, tc := range []struct {
+		name, room, text string
+		want             error
+	}{
+		{"another room", "elsewhere", "hi", ErrRoomMismatch},
+		{"over the limit", "", "123456789", ErrTextTooLong},
+		{"this room named", "r", "12345678", nil},
+	} {
+		if err := h.Say(t.Context(), c, tc.room, tc.text); !errors.Is(err, tc.want) {
+			t.Errorf("%s: %v, want %v", tc.name, err, tc.want)
+		}
+	}
+	var perr *protocol.Error
+	if err := newTestHub(t, failingBus{bus.NewMemory()}, NewULIDs()).Say(t.Context(), c, "", "hi"); err == nil || errors.As(err, &perr) {
+		t.Errorf("a failed publish gives %v; want an error that is not the client's fault", err)
+	}
+}
+
+// A join whose presence write fails leaves no membership behind.
+func TestJoinFailureLeavesNothing(t *testing.T) {
+	tracker := presence.NewTracker(presence.NewMemory(time.Minute), time.Minute, discard)
+	if err := tracker.Stop(t.Context()); err != nil { // a stopped tracker refuses joins
+		t.Fatal(err)
+	}
+	h := newHub(bus.NewMemory(), tracker, NewULIDs(), Limits{MaxTextBytes: 8}, discard)
+	if _, err := h.Join(t.Context(), Client{Room: "r", User: "u", Member: &member{}}); err == nil {
+		t.Fatal("join succeeded with presence refusing it")
+	}
+	if n := h.rooms.count(); n != 0 {
+		t.Fatalf("%d rooms after a failed join", n)
+	}
+}

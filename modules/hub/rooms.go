@@ -1,0 +1,85 @@
+package hub
+
+import (
+	"context"
+	"sync"
+
+	"rt/modules/bus"
+)
+
+// rooms is the set of rooms with local members. A room holds exactly one
+// bus subscription while it has local members: taken when the first member
+// joins, cancelled when the last one leaves. Each message arrives from the
+// bus once per node, already encoded, and the same bytes are queued to every
+// member; queuing never blocks, so one slow socket cannot hold up a room.
+type rooms struct {
+	bus    bus.Bus
+	stats  stats
+	mu     sync.Mutex
+	byName map[string]*room
+}
+
+func newRooms(b bus.Bus, s stats) rooms {
+	return rooms{bus: b, stats: s, byName: make(map[string]*room)}
+}
+
+// join adds m to the room, subscribing the room on the bus if m is the
+// first local member. Messages published after join returns reach m.
+func (rs *rooms) join(ctx context.Context, name string, m Member) {
+	for {
+		r := rs.room(name)
+		if r.join(ctx, rs.bus, m) {
+			return
+		}
+		// r emptied and closed between lookup and join; take the new one.
+		rs.forget(name, r)
+	}
+}
+
+// leave removes m; the last member's leave cancels the room's subscription.
+func (rs *rooms) leave(name string, m Member) {
+	rs.mu.Lock()
+	r := rs.byName[name]
+	rs.mu.Unlock()
+	if r != nil && r.leave(m) {
+		rs.forget(name, r)
+	}
+}
+
+// count reports how many rooms have local members.
+func (rs *rooms) count() int {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	return len(rs.byName)
+}
+
+// members reports how many local members the room has.
+func (rs *rooms) members(name string) int {
+	rs.mu.Lock()
+	r := rs.byName[name]
+	rs.mu.Unlock()
+	if r == nil {
+		return 0
+	}
+	return r.size()
+}
+
+func (rs *rooms) room(name string) *room {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	r := rs.byName[name]
+	if r == nil {
+		r = newRoom(name, rs.stats)
+		rs.byName[name] = r
+	}
+	return r
+}
+
+// forget drops r from the map if it is still the entry for name and empty.
+func (rs *rooms) forget(name string, r *room) {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if rs.byName[name] == r && r.closed() {
+		delete(rs.byName, name)
+	}
+}
