@@ -3,8 +3,8 @@ package redis
 import "github.com/prometheus/client_golang/prometheus"
 
 // Stats count what went wrong talking to Redis, for every module that does:
-// failed operations by op and Pub/Sub reconnects. They exist in embedded mode
-// too, and stay at zero there.
+// failed operations by op and Pub/Sub reconnects. Like the rest of the redis
+// module they exist in redis mode only.
 type Stats struct {
 	errors     *prometheus.CounterVec
 	reconnects prometheus.Counter
@@ -14,7 +14,7 @@ type Stats struct {
 const (
 	OpPublish   = "publish"   // PUBLISH of a room frame
 	OpSubscribe = "subscribe" // SUBSCRIBE or UNSUBSCRIBE of a room
-	OpPubSub    = "pubsub"    // the Pub/Sub connection failed or was lost
+	OpPubSub    = "pubsub"    // the Pub/Sub connection failed or was lost, or a room payload was malformed
 	OpPresence  = "presence"  // a presence read or write
 )
 
