@@ -20,11 +20,13 @@ func TestMainProcess(t *testing.T) {
 	main()
 }
 
-// With LOG_FORMAT=json every line from the first one on is JSON, the
-// start-up warnings included.
-func TestEveryLogLineHasTheConfiguredFormat(t *testing.T) {
+// startMain runs main in embedded mode on a free port with env added, and
+// returns its log lines; it is stopped (SIGTERM, or killed after 30 s) when
+// the test ends.
+func startMain(t *testing.T, env ...string) *bufio.Scanner {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestMainProcess$")
-	cmd.Env = append(os.Environ(), "RT_TEST_RUN_MAIN=1", "LOG_FORMAT=json", "PORT="+freePort(t), "REDIS_URL=", "JWT_SECRET=change-me")
+	cmd.Env = append(append(os.Environ(), "RT_TEST_RUN_MAIN=1", "PORT="+freePort(t), "REDIS_URL="), env...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -32,11 +34,16 @@ func TestEveryLogLineHasTheConfiguredFormat(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer func() { _ = cmd.Process.Signal(syscall.SIGTERM); _ = cmd.Wait() }()
-	lines := bufio.NewScanner(stderr)
-	sawWarning := false
 	deadline := time.AfterFunc(30*time.Second, func() { _ = cmd.Process.Kill() })
-	defer deadline.Stop()
+	t.Cleanup(func() { deadline.Stop(); _ = cmd.Process.Signal(syscall.SIGTERM); _ = cmd.Wait() })
+	return bufio.NewScanner(stderr)
+}
+
+// With LOG_FORMAT=json every line from the first one on is JSON, the
+// start-up warnings included.
+func TestEveryLogLineHasTheConfiguredFormat(t *testing.T) {
+	lines := startMain(t, "LOG_FORMAT=json", "JWT_SECRET=change-me")
+	sawWarning := false
 	for lines.Scan() {
 		var entry map[string]any
 		if err := json.Unmarshal(lines.Bytes(), &entry); err != nil {
@@ -56,20 +63,9 @@ func TestEveryLogLineHasTheConfiguredFormat(t *testing.T) {
 // With LOG_LEVEL=debug fx's own events (modules provided, hooks run) come
 // through the configured logger, before the server listens.
 func TestFxEventsGoThroughTheLogger(t *testing.T) {
-	cmd := exec.Command(os.Args[0], "-test.run=^TestMainProcess$")
-	cmd.Env = append(os.Environ(), "RT_TEST_RUN_MAIN=1", "LOG_FORMAT=json", "LOG_LEVEL=debug", "PORT="+freePort(t), "REDIS_URL=")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = cmd.Process.Signal(syscall.SIGTERM); _ = cmd.Wait() }()
-	deadline := time.AfterFunc(30*time.Second, func() { _ = cmd.Process.Kill() })
-	defer deadline.Stop()
+	lines := startMain(t, "LOG_FORMAT=json", "LOG_LEVEL=debug")
 	events := map[string]bool{}
-	for lines := bufio.NewScanner(stderr); lines.Scan(); {
+	for lines.Scan() {
 		var entry map[string]any
 		if err := json.Unmarshal(lines.Bytes(), &entry); err != nil {
 			t.Fatalf("not a JSON log line: %q", lines.Text())

@@ -7,7 +7,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/redis/rueidis"
 	"go.uber.org/fx"
 
 	"rt/modules/app"
@@ -144,11 +143,7 @@ func TestRedisAppWithABusOfItsOwn(t *testing.T) {
 // presenceInRedis reports whether the room's presence key exists in srv.
 func presenceInRedis(t *testing.T, srv *redistest.Server, room string) bool {
 	t.Helper()
-	c, err := rueidis.NewClient(rueidis.ClientOption{InitAddress: []string{srv.Addr()}, DisableCache: true, ForceSingleClient: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := observer(t, srv)
 	n, err := c.Do(t.Context(), c.B().Exists().Key("rt:presence:users:{"+room+"}").Build()).AsInt64()
 	if err != nil {
 		t.Fatal(err)

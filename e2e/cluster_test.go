@@ -20,14 +20,21 @@ func twoNodes(t *testing.T) (*redistest.Server, *node, *node) {
 	return srv, startNode(t, cfg), startNode(t, cfg)
 }
 
-// numsub reports how many connections subscribe to the room's channel.
-func numsub(t *testing.T, srv *redistest.Server, room string) int64 {
+// observer is a Redis client of the test's own, closed when the test ends.
+func observer(t *testing.T, srv *redistest.Server) rueidis.Client {
 	t.Helper()
 	c, err := rueidis.NewClient(rueidis.ClientOption{InitAddress: []string{srv.Addr()}, DisableCache: true, ForceSingleClient: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
+	t.Cleanup(c.Close)
+	return c
+}
+
+// numsub reports how many connections subscribe to the room's channel.
+func numsub(t *testing.T, srv *redistest.Server, room string) int64 {
+	t.Helper()
+	c := observer(t, srv)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	m, err := c.Do(ctx, c.B().PubsubNumsub().Channel("rt:room:"+room).Build()).AsIntMap()
