@@ -31,7 +31,8 @@ func AsRoute(f any) any {
 // Module serves HTTP on HOST:PORT, and offers its refusal counter to the
 // metrics module when that module is there.
 var Module = fx.Module("server",
-	fx.Provide(newRefusals, collect.As((*Refusals).collectors), New),
+	fx.Provide(newRefusals, fx.Private),
+	fx.Provide(collect.As((*Refusals).collectors), New),
 	fx.Invoke(func(*Server) {}),
 )
 
