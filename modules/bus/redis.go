@@ -40,8 +40,20 @@ type Redis struct {
 	// SUBSCRIBE and an UNSUBSCRIBE of one room can never arrive reversed:
 	// each change reconciles Redis with the wanted state read under it.
 	syncMu sync.Mutex
-	conn   rueidis.DedicatedClient // nil while disconnected
-	active map[string]bool         // rooms subscribed on conn
+	// conn is the Pub/Sub connection in use, nil while there is none. It is
+	// cleared under syncMu the moment a command on it shows it broken, or
+	// the run loop sees it lost, and never used again: closing a dedicated
+	// client hands it back to rueidis, which then refuses every command on
+	// it ("dedicated client should not be used after recycled").
+	conn *dedicated
+	// active holds the rooms Redis confirmed subscribed on conn. unsure
+	// holds the rooms whose last SUBSCRIBE or UNSUBSCRIBE on conn went
+	// unanswered, so Redis may have applied it or not: their command is
+	// sent again. Both are emptied with conn.
+	active map[string]bool
+	unsure map[string]bool
+	// resync tells the run loop that a room became unsure.
+	resync chan struct{}
 
 	stop         chan struct{}
 	done         chan struct{}
@@ -54,7 +66,10 @@ var _ Bus = (*Redis)(nil)
 // started, counts its failures and reconnects in stats and logs what it
 // recovers from to log.
 func NewRedis(client func() rueidis.Client, stats *redis.Stats, log *slog.Logger) *Redis {
-	return &Redis{client: client, stats: stats, log: log, subs: newSubscribers(), active: map[string]bool{}}
+	return &Redis{
+		client: client, stats: stats, log: log, subs: newSubscribers(),
+		active: map[string]bool{}, unsure: map[string]bool{}, resync: make(chan struct{}, 1),
+	}
 }
 
 // Start runs the subscriber connection in the background and waits for its
@@ -100,55 +115,137 @@ func (r *Redis) Publish(ctx context.Context, m Message) error {
 
 // Subscribe registers deliver and, for the room's first subscriber, waits
 // for Redis to confirm the SUBSCRIBE. It cannot fail: while Redis is away,
-// or when the SUBSCRIBE fails (which drops the connection), the room is
-// subscribed as soon as the connection is back.
+// when the connection breaks under it, or when the SUBSCRIBE is not
+// confirmed before ctx ends, the room is subscribed as soon as Redis
+// answers (send).
 func (r *Redis) Subscribe(ctx context.Context, room string, deliver func(Message)) func() {
 	sub, _ := r.subs.add(room, deliver)
 	// Every caller reconciles, not only the first: a second subscriber must
 	// also wait until a SUBSCRIBE in flight for the room is confirmed.
-	if err := r.reconcile(ctx, room); err != nil && !errors.Is(err, errDisconnected) {
-		r.log.Warn("bus: subscribe failed; retrying on reconnect", "room", room, "err", err)
+	if err := r.reconcile(ctx, room); err != nil {
+		r.logFailure(ctx, "bus: subscribe failed; retrying", room, err)
 	}
 	return cancelOnce(func() {
 		if r.subs.remove(room, sub) {
-			ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
-			defer cancel()
-			_ = r.reconcile(ctx, room)
+			if err := r.reconcile(context.Background(), room); err != nil {
+				r.logFailure(context.Background(), "bus: unsubscribe failed; retrying", room, err)
+			}
 		}
 	})
 }
 
+// logFailure logs a failed reconcile of room, unless the bus is merely
+// waiting for Redis or the caller itself gave up: the room is retried in
+// every case.
+func (r *Redis) logFailure(ctx context.Context, msg, room string, err error) {
+	if errors.Is(err, errDisconnected) || ctx.Err() != nil {
+		return
+	}
+	r.log.Warn(msg, "room", room, "err", err)
+}
+
 // reconcile makes Redis's subscription of room match whether it has local
-// subscribers now. A failed command drops the connection, so the run loop
-// reconnects and restores every wanted room.
+// subscribers now.
 func (r *Redis) reconcile(ctx context.Context, room string) error {
 	r.syncMu.Lock()
 	defer r.syncMu.Unlock()
-	if r.conn == nil {
+	c := r.conn
+	if c == nil {
 		return errDisconnected
 	}
 	want := r.subs.has(room)
-	if want == r.active[room] {
+	if !r.unsure[room] && want == r.active[room] {
 		return nil
 	}
-	b := r.conn.B()
-	cmd := b.Unsubscribe().Channel(ChannelPrefix + room).Build()
-	if want {
-		cmd = b.Subscribe().Channel(ChannelPrefix + room).Build()
+	return r.send(ctx, c, want, room)
+}
+
+// send sends SUBSCRIBE (want) or UNSUBSCRIBE for rooms on c, the conn in
+// use, and records the outcome; syncMu must be held. Redis applies one
+// connection's commands in order, and both commands are idempotent, so a
+// room whose command went unanswered is safely sent its command again.
+//
+// What a failure means depends on what failed:
+//
+//   - ctx ended (commandTimeout under load, or the caller gave up): the
+//     command may still be applied and the connection is as good as it
+//     was; rueidis matches the late reply to the abandoned call. The rooms
+//     become unsure and the run loop sends them again. Dropping the
+//     connection instead would turn one slow reply into a SUBSCRIBE of
+//     every room, against a Redis that is already slow, and lose the
+//     frames published meanwhile. A connection that is really dead is
+//     found by rueidis's own keep-alive PING and reported on lost.
+//   - Redis refused the command (a RedisError, such as an ACL denial): the
+//     connection is fine; the rooms become unsure likewise, retried with
+//     backoff.
+//   - anything else is the connection failing (closed, reset, killed): c
+//     is cleared and closed here, under syncMu, so no later command can
+//     reach its recycled client, and the run loop, seeing lost, reconnects
+//     and subscribes every wanted room again.
+func (r *Redis) send(ctx context.Context, c *dedicated, want bool, rooms ...string) error {
+	if len(rooms) == 0 {
+		return nil // an UNSUBSCRIBE without channels would drop every room
 	}
-	ctx, cancel := context.WithTimeout(ctx, commandTimeout)
+	channels := make([]string, len(rooms))
+	for i, room := range rooms {
+		channels[i] = ChannelPrefix + room
+	}
+	cmd := c.B().Unsubscribe().Channel(channels...).Build()
+	if want {
+		cmd = c.B().Subscribe().Channel(channels...).Build()
+	}
+	cctx, cancel := context.WithTimeout(ctx, commandTimeout)
 	defer cancel()
-	if err := r.conn.Do(ctx, cmd).Error(); err != nil {
+	err := c.Do(cctx, cmd).Error()
+	if err == nil {
+		for _, room := range rooms {
+			delete(r.unsure, room)
+			if want {
+				r.active[room] = true
+			} else {
+				delete(r.active, room)
+			}
+		}
+		return nil
+	}
+	if ctx.Err() == nil { // the caller giving up is no failure of Redis
 		r.stats.Failed(redis.OpSubscribe)
-		r.conn.Close()
+	}
+	if connectionFailed(err) {
+		r.drop(c)
 		return err
 	}
-	if want {
-		r.active[room] = true
-	} else {
+	for _, room := range rooms {
+		r.unsure[room] = true
 		delete(r.active, room)
 	}
-	return nil
+	select {
+	case r.resync <- struct{}{}:
+	default:
+	}
+	return err
+}
+
+// connectionFailed says whether err, from a command on the Pub/Sub
+// connection, is the connection's own failure rather than a timeout or a
+// reply from Redis (send).
+func connectionFailed(err error) bool {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	_, isReply := rueidis.IsRedisErr(err)
+	return !isReply
+}
+
+// drop forgets c and closes it, so the run loop's lost fires; syncMu must
+// be held. A c the run loop has already replaced is only closed (again).
+func (r *Redis) drop(c *dedicated) {
+	if r.conn == c {
+		r.conn = nil
+		clear(r.active)
+		clear(r.unsure)
+	}
+	c.Close()
 }
 
 // dispatch hands a message from a room channel to the room's subscribers.

@@ -2,6 +2,8 @@ package bus
 
 import (
 	"context"
+	"errors"
+	"sync"
 	"time"
 
 	"github.com/redis/rueidis"
@@ -9,11 +11,16 @@ import (
 	"rt/modules/redis"
 )
 
-// Reconnect backoff: doubles from minBackoff to maxBackoff while Redis is away.
+// Reconnect backoff: doubles from minBackoff to maxBackoff while Redis is
+// away. Unsure rooms (send) are sent again on the same schedule.
 const (
 	minBackoff = 100 * time.Millisecond
 	maxBackoff = 5 * time.Second
 )
+
+// errClosed stands for a lost channel closed without an error: rueidis
+// closes it so when the dedicated client is closed or handed back.
+var errClosed = errors.New("bus: Redis Pub/Sub connection closed")
 
 // run keeps one dedicated Pub/Sub connection alive until Stop.
 func (r *Redis) run() {
@@ -21,7 +28,7 @@ func (r *Redis) run() {
 	backoff := minBackoff
 	signalled, connectedBefore := false, false
 	for {
-		lost, err := r.connect()
+		c, lost, err := r.connect()
 		if !signalled {
 			close(r.firstConnect)
 			signalled = true
@@ -32,19 +39,18 @@ func (r *Redis) run() {
 				r.reconnects.Reconnected()
 			}
 			connectedBefore, backoff = true, minBackoff
-			select {
-			case err = <-lost:
-				r.stats.Failed(redis.OpPubSub)
-				r.log.Warn("bus: Redis Pub/Sub connection lost; reconnecting", "err", err)
-			case <-r.stop:
-				r.disconnect()
+			var stopped bool
+			if err, stopped = r.serve(lost); stopped {
+				r.disconnect(c)
 				return
 			}
+			r.disconnect(c)
+			r.stats.Failed(redis.OpPubSub)
+			r.log.Warn("bus: Redis Pub/Sub connection lost; reconnecting", "err", err)
 		} else {
 			r.stats.Failed(redis.OpPubSub)
 			r.log.Warn("bus: Redis Pub/Sub connect failed; retrying", "err", err, "in", backoff)
 		}
-		r.disconnect()
 		select {
 		case <-time.After(backoff):
 			backoff = min(backoff*2, maxBackoff)
@@ -54,56 +60,120 @@ func (r *Redis) run() {
 	}
 }
 
+// serve waits until the connection is lost, returning why, or the bus
+// stops. Meanwhile it sends again the command of every unsure room, backing
+// off while that keeps failing.
+func (r *Redis) serve(lost <-chan error) (err error, stopped bool) {
+	delay := minBackoff
+	var retry <-chan time.Time
+	for {
+		select {
+		case err = <-lost:
+			if err == nil {
+				err = errClosed
+			}
+			return err, false
+		case <-r.stop:
+			return nil, true
+		case <-r.resync:
+			if retry == nil {
+				retry = time.After(delay)
+			}
+		case <-retry:
+			retry = nil
+			if r.resend() {
+				delay = minBackoff
+			} else {
+				delay = min(delay*2, maxBackoff)
+			}
+		}
+	}
+}
+
 // connect dedicates a connection, installs the hooks and subscribes every
-// room that has local subscribers.
-func (r *Redis) connect() (<-chan error, error) {
-	conn, release := r.client().Dedicate()
-	lost := conn.SetPubSubHooks(rueidis.PubSubHooks{OnMessage: r.dispatch})
+// room that has local subscribers. It fails only when the connection does:
+// rooms whose SUBSCRIBE is not confirmed in time are left unsure (send).
+func (r *Redis) connect() (*dedicated, <-chan error, error) {
+	dc, release := r.client().Dedicate()
+	c := &dedicated{DedicatedClient: dc, release: release}
+	lost := dc.SetPubSubHooks(rueidis.PubSubHooks{OnMessage: r.dispatch})
+	select {
+	case err := <-lost:
+		// The dial failed: rueidis hands out a dead connection and reports
+		// it at once. Without this check a bus with no rooms would take it
+		// for a connection and count a reconnect every backoff.
+		c.Close()
+		if err == nil {
+			err = errClosed
+		}
+		return nil, nil, err
+	default:
+	}
 	r.syncMu.Lock()
 	defer r.syncMu.Unlock()
-	r.conn = &dedicated{DedicatedClient: conn, release: release}
-	r.active = map[string]bool{}
-	rooms := r.subs.names()
-	if len(rooms) == 0 {
-		return lost, nil
+	r.conn = c
+	clear(r.active)
+	clear(r.unsure)
+	if err := r.send(context.Background(), c, true, r.subs.names()...); err != nil {
+		if r.conn != c { // the connection failed; send closed it
+			return nil, nil, err
+		}
+		r.log.Warn("bus: subscribing the rooms again was not confirmed; retrying", "err", err)
 	}
-	channels := make([]string, len(rooms))
-	for i, room := range rooms {
-		channels[i] = ChannelPrefix + room
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
-	defer cancel()
-	if err := conn.Do(ctx, conn.B().Subscribe().Channel(channels...).Build()).Error(); err != nil {
-		return nil, err
-	}
-	for _, room := range rooms {
-		r.active[room] = true
-	}
-	return lost, nil
+	return c, lost, nil
 }
 
-func (r *Redis) disconnect() {
+// resend sends again the command of every unsure room and says whether
+// every one was confirmed.
+func (r *Redis) resend() bool {
 	r.syncMu.Lock()
 	defer r.syncMu.Unlock()
-	if r.conn != nil {
-		r.conn.Close()
+	c := r.conn
+	if c == nil || len(r.unsure) == 0 {
+		return true
+	}
+	var sub, unsub []string
+	for room := range r.unsure {
+		if r.subs.has(room) {
+			sub = append(sub, room)
+		} else {
+			unsub = append(unsub, room)
+		}
+	}
+	err := r.send(context.Background(), c, true, sub...)
+	if err == nil {
+		err = r.send(context.Background(), c, false, unsub...)
+	}
+	if err != nil {
+		r.log.Warn("bus: subscribing or unsubscribing rooms again failed; retrying", "rooms", len(sub)+len(unsub), "err", err)
+		return false
+	}
+	return true
+}
+
+// disconnect forgets c, unless a failed command already did, and closes it.
+func (r *Redis) disconnect(c *dedicated) {
+	r.syncMu.Lock()
+	if r.conn == c {
 		r.conn = nil
+		clear(r.active)
+		clear(r.unsure)
 	}
-	r.active = map[string]bool{}
+	r.syncMu.Unlock()
+	c.Close()
 }
 
-// dedicated returns its connection to the client's pool exactly when closed.
+// dedicated returns its connection to the client's pool exactly once, when
+// first closed: by a failed command (send) or by the run loop.
 type dedicated struct {
 	rueidis.DedicatedClient
 	release func()
-	closed  bool
+	once    sync.Once
 }
 
 func (d *dedicated) Close() {
-	if d.closed {
-		return
-	}
-	d.closed = true
-	d.DedicatedClient.Close()
-	d.release()
+	d.once.Do(func() {
+		d.DedicatedClient.Close()
+		d.release()
+	})
 }

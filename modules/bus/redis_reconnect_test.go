@@ -7,6 +7,7 @@ import (
 
 	"github.com/redis/rueidis"
 
+	"rt/modules/metrics/metricstest"
 	"rt/modules/redis"
 	"rt/modules/redis/redistest"
 )
@@ -42,5 +43,29 @@ func TestRedisReconnectNotifies(t *testing.T) {
 	case <-fired:
 	case <-time.After(waitLimit):
 		t.Fatalf("no Reconnected within %s of a Redis restart", waitLimit)
+	}
+}
+
+// While Redis is down the bus keeps trying, but only a connection that
+// works counts as a reconnect, rooms or not: presence rewrites its keys on
+// each one.
+func TestRedisDownIsNotReconnected(t *testing.T) {
+	b, env := startRedisBus(t) // no rooms once warmed up
+	env.srv.Stop()
+	time.Sleep(1500 * time.Millisecond) // several connect attempts
+	if got := metricstest.Gather(t, b.stats.Collectors()...).Value("rt_redis_reconnects_total"); got != 0 {
+		t.Fatalf("reconnects while Redis is down = %v, want 0", got)
+	}
+	env.restart(t)
+	deadline := time.Now().Add(waitLimit)
+	for metricstest.Gather(t, b.stats.Collectors()...).Value("rt_redis_reconnects_total") < 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("no reconnect within %s of Redis coming back", waitLimit)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(500 * time.Millisecond)
+	if got := metricstest.Gather(t, b.stats.Collectors()...).Value("rt_redis_reconnects_total"); got != 1 {
+		t.Errorf("reconnects after one outage = %v, want 1", got)
 	}
 }
