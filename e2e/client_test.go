@@ -82,7 +82,7 @@ func (c *client) sendRaw(s string) {
 func (c *client) ready() {
 	c.t.Helper()
 	c.send(map[string]string{"type": "system.ping"})
-	c.expect("system.pong", "presence.join", "presence.leave")
+	c.expect("system.pong", "presence.join", "presence.leave", "presence.diff")
 }
 
 func (c *client) chat(text string) {

@@ -26,6 +26,8 @@ func (m *member) Send(frame []byte) bool {
 	return true
 }
 
+func (m *member) SendState(frame []byte) bool { return m.Send(frame) }
+
 func (m *member) got() [][]byte {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -14,20 +14,22 @@ import (
 
 	"rt/modules/bus"
 	"rt/modules/presence"
-	"rt/modules/protocol"
 )
 
-// leaveTimeout bounds the presence write and the announcement of a leave,
-// which run after the connection is gone and so have no caller's deadline.
+// leaveTimeout bounds the presence write of a leave, which runs after the
+// connection is gone and so has no caller's deadline.
 const leaveTimeout = 5 * time.Second
 
 // Member is one local connection as the hub sees it: where its room frames
-// go.
+// go. Neither method may block or call back into the hub or the bus.
 type Member interface {
-	// Send queues frame without blocking and reports whether it did. It
-	// must not call back into the hub or the bus; a member that cannot keep
-	// up closes itself.
+	// Send queues a chat frame and reports whether it did; a member that
+	// cannot keep up closes itself.
 	Send(frame []byte) bool
+	// SendState queues a presence frame and reports whether it did. A
+	// member that cannot take it must not close for it: presence is state,
+	// and it catches up with a fresh presence.state once it can.
+	SendState(frame []byte) bool
 }
 
 // Client is a connection of User in Room, as the token and the URL say.
@@ -46,6 +48,7 @@ type Hub struct {
 	limits   Limits
 	stats    stats
 	rooms    rooms
+	announce *announcer
 }
 
 // Limits are the hub's checks on what clients say.
@@ -57,6 +60,9 @@ type Limits struct {
 func newHub(b bus.Bus, p *presence.Tracker, ids IDs, l Limits, log *slog.Logger) *Hub {
 	h := &Hub{bus: b, presence: p, ids: ids, log: log, limits: l, stats: newStats()}
 	h.rooms = newRooms(b, h.stats)
+	h.announce = newAnnouncer(b.Publish, func(room string, err error) {
+		log.Warn("presence announce failed", "room", room, "err", err)
+	})
 	return h
 }
 
@@ -74,7 +80,7 @@ func (h *Hub) Join(ctx context.Context, c Client) (leave func(), err error) {
 		return nil, err
 	}
 	if first {
-		h.announce(ctx, c.Room, protocol.PresenceJoin(c.Room, c.User, protocol.Now()))
+		h.announce.change(c.Room, c.User, true)
 	}
 	return func() { h.leave(e, c.Member) }, nil
 }
@@ -88,15 +94,12 @@ func (h *Hub) leave(e presence.Entry, m Member) {
 	}
 	h.rooms.leave(e.Room, m)
 	if last {
-		h.announce(ctx, e.Room, protocol.PresenceLeave(e.Room, e.User, protocol.Now()))
+		h.announce.change(e.Room, e.User, false)
 	}
 }
 
-func (h *Hub) announce(ctx context.Context, room string, frame []byte) {
-	if err := h.bus.Publish(ctx, bus.Message{Room: room, At: protocol.Now(), Frame: frame}); err != nil {
-		h.log.Warn("presence announce failed", "room", room, "err", err)
-	}
-}
+// Stop announces the presence changes still pending, before the bus stops.
+func (h *Hub) Stop() { h.announce.stop() }
 
 // Presence lists the room's users on every node, sorted, each once.
 func (h *Hub) Presence(ctx context.Context, room string) ([]string, error) {

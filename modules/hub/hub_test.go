@@ -32,6 +32,16 @@ func newTestHub(t *testing.T, b bus.Bus, ids IDs) *Hub {
 
 func frames(m *member) []string { return m.strings() }
 
+// waitFrames waits until m has n frames; the bound is a hang guard only.
+func waitFrames(t *testing.T, m *member, n int) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); len(m.got()) < n; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d frames, want %d: %q", len(m.got()), n, m.strings())
+		}
+	}
+}
+
 func TestJoinSayLeave(t *testing.T) {
 	h := newTestHub(t, bus.NewMemory(), &fixedIDs{next: []string{"c1", "m1", "c2"}})
 	alice, bob := &member{}, &member{}
@@ -50,8 +60,11 @@ func TestJoinSayLeave(t *testing.T) {
 	if err != nil || !slices.Equal(users, []string{"alice", "bob"}) {
 		t.Fatalf("Presence = %v, %v", users, err)
 	}
+	waitFrames(t, alice, 3) // bob's join comes at the end of alice's announcement window
 	leaveBob()
+	waitFrames(t, alice, 4)
 	leaveAlice()
+	h.Stop()
 
 	got := frames(alice)
 	want := []string{`"type":"presence.join","room":"r","user":"alice"`, `"type":"chat.delivery","room":"r","user":"alice","text":"hi","id":"m1"`,

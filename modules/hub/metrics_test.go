@@ -13,6 +13,8 @@ type refusing struct{}
 
 func (refusing) Send([]byte) bool { return false }
 
+func (refusing) SendState([]byte) bool { return false }
+
 func TestMetricsCountQueuedDeliveriesAndChatLatency(t *testing.T) {
 	mgr := New(bus.NewMemory())
 	join(t, mgr, "r1", &member{})

@@ -22,13 +22,19 @@ var Module = fx.Module("hub",
 
 type hubParams struct {
 	fx.In
-	Config   config.Config
-	Bus      bus.Bus
-	Presence *presence.Tracker
-	IDs      IDs
-	Log      *slog.Logger
+	Lifecycle fx.Lifecycle
+	Config    config.Config
+	Bus       bus.Bus
+	Presence  *presence.Tracker
+	IDs       IDs
+	Log       *slog.Logger
 }
 
+// provideHub hooks the hub's Stop into the lifecycle: fx stops in reverse
+// order of construction, so it runs after every socket has left (ws is built
+// after the hub) and before presence and the bus stop.
 func provideHub(p hubParams) *Hub {
-	return newHub(p.Bus, p.Presence, p.IDs, Limits{MaxTextBytes: p.Config.MaxTextBytes}, p.Log)
+	h := newHub(p.Bus, p.Presence, p.IDs, Limits{MaxTextBytes: p.Config.MaxTextBytes}, p.Log)
+	p.Lifecycle.Append(fx.StopHook(h.Stop))
+	return h
 }

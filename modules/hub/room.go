@@ -66,9 +66,13 @@ func (r *room) leave(m Member) bool {
 func (r *room) deliver(msg bus.Message) {
 	r.membersMu.RLock()
 	defer r.membersMu.RUnlock()
+	send := Member.Send
+	if msg.ID == "" { // only chat messages have ids: this is a presence announcement
+		send = Member.SendState
+	}
 	queued := 0
 	for m := range r.members {
-		if m.Send(msg.Frame) {
+		if send(m, msg.Frame) {
 			queued++
 		}
 	}

@@ -34,20 +34,42 @@ func Pong(ts int64) []byte {
 // PresenceState encodes {"type":"presence.state","room":..,"users":[..]}.
 // A nil users slice encodes as [].
 func PresenceState(room string, users []string) []byte {
-	n := frameSlack + len(room)
-	for _, u := range users {
-		n += len(u) + 3
-	}
-	b := make([]byte, 0, n)
+	b := make([]byte, 0, frameSlack+len(room)+listLen(users))
 	b = append(b, `{"type":"presence.state","room":`...)
-	b = append(appendString(b, room), `,"users":[`...)
-	for i, u := range users {
+	b = appendList(append(appendString(b, room), `,"users":`...), users)
+	return append(b, '}')
+}
+
+// PresenceDiff encodes
+// {"type":"presence.diff","room":..,"joins":[..],"leaves":[..],"ts":..}:
+// several presence changes of one room at once. Nil lists encode as [].
+func PresenceDiff(room string, joins, leaves []string, ts int64) []byte {
+	b := make([]byte, 0, frameSlack+len(room)+listLen(joins)+listLen(leaves))
+	b = append(b, `{"type":"presence.diff","room":`...)
+	b = appendList(append(appendString(b, room), `,"joins":`...), joins)
+	b = appendList(append(b, `,"leaves":`...), leaves)
+	return appendTS(b, ts)
+}
+
+// listLen is about what appendList writes for list.
+func listLen(list []string) int {
+	n := 2
+	for _, s := range list {
+		n += len(s) + 3
+	}
+	return n
+}
+
+// appendList appends list as a JSON array of strings.
+func appendList(b []byte, list []string) []byte {
+	b = append(b, '[')
+	for i, s := range list {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendString(b, u)
+		b = appendString(b, s)
 	}
-	return append(b, ']', '}')
+	return append(b, ']')
 }
 
 // PresenceJoin encodes {"type":"presence.join","room":..,"user":..,"ts":..}.

@@ -95,6 +95,8 @@ func TestEncoders(t *testing.T) {
 			map[string]any{"type": "system.error", "code": "text_too_long", "message": want(s)})
 		checkFrame(t, PresenceState(s, []string{"a", s}), []string{"type", "room", "users"},
 			map[string]any{"type": "presence.state", "room": want(s), "users": []any{"a", want(s)}})
+		checkFrame(t, PresenceDiff(s, []string{s, "b"}, []string{"c" + s}, ts), []string{"type", "room", "joins", "leaves", "ts"},
+			map[string]any{"type": "presence.diff", "room": want(s), "joins": []any{want(s), "b"}, "leaves": []any{want("c" + s)}, "ts": num})
 	}
 	for _, ts := range []int64{0, -1, 1, ts, 1<<63 - 1, -1 << 63} {
 		n := json.Number(strconv.FormatInt(ts, 10))
@@ -115,6 +117,8 @@ func TestEncodersExact(t *testing.T) {
 		{`{"type":"presence.state","room":"r","users":[]}`, PresenceState("r", []string{})},
 		{`{"type":"presence.state","room":"r","users":["u1","u2"]}`, PresenceState("r", []string{"u1", "u2"})},
 		{`{"type":"presence.join","room":"r","user":"u","ts":1}`, PresenceJoin("r", "u", 1)},
+		{`{"type":"presence.diff","room":"r","joins":["a","b"],"leaves":[],"ts":3}`, PresenceDiff("r", []string{"a", "b"}, nil, 3)},
+		{`{"type":"presence.diff","room":"r","joins":[],"leaves":["c"],"ts":3}`, PresenceDiff("r", []string{}, []string{"c"}, 3)},
 		{`{"type":"presence.leave","room":"r","user":"u","ts":1}`, PresenceLeave("r", "u", 1)},
 		{`{"type":"system.error","code":"bad_json","message":"m"}`, ErrorFrame(CodeBadJSON, "m")},
 		{`{"type":"system.error","code":"rate_limited","message":"\u003c/script\u003e"}`, ErrorFrame(CodeRateLimited, "</script>")},

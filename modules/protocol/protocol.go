@@ -12,6 +12,7 @@ const (
 	TypePresenceState = "presence.state"
 	TypePresenceJoin  = "presence.join"
 	TypePresenceLeave = "presence.leave"
+	TypePresenceDiff  = "presence.diff"
 	TypeAuthRefresh   = "auth.refresh"
 	TypeAuthRefreshed = "auth.refreshed"
 )

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gofiber/contrib/websocket"
@@ -41,6 +42,12 @@ type Conn struct {
 	// unsent is set by the writer when a close the server decided could not
 	// be written (the peer is gone or stuck); read after the writer stopped.
 	unsent string
+
+	// stale is set when a presence frame found the queue full and was
+	// dropped; until the writer has caught up and resync has queued a fresh
+	// presence.state, later presence frames are dropped too.
+	stale  atomic.Bool
+	resync func()
 }
 
 // Limits are the per-connection settings taken from config.
@@ -88,6 +95,31 @@ func (c *Conn) Send(frame []byte) bool {
 	default:
 		c.Close(protocol.CloseTooSlow, "too slow to keep up")
 		return false
+	}
+}
+
+// SendState queues a presence frame and reports whether it did. Presence
+// is state, not a stream the client must keep up with: a full queue never
+// closes the client for it. The frame is dropped instead, and once the
+// writer has emptied the queue the client gets a fresh presence.state.
+func (c *Conn) SendState(frame []byte) bool {
+	if c.isClosing() || c.stale.Load() {
+		return false
+	}
+	select {
+	case c.out <- frame:
+		return true
+	default:
+		c.stale.Store(true)
+		return false
+	}
+}
+
+// caughtUp runs on the writer whenever its queue is empty: a client that
+// missed presence frames gets the room's whole picture again.
+func (c *Conn) caughtUp() {
+	if c.stale.CompareAndSwap(true, false) && c.resync != nil {
+		c.resync()
 	}
 }
 

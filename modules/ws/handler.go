@@ -60,6 +60,7 @@ func upgrade(next fiber.Handler) fiber.Handler {
 func (h *Handler) serve(ws *websocket.Conn) {
 	room, user := ws.Locals(auth.LocalRoom).(string), ws.Locals(auth.LocalUser).(string)
 	c := newConn(ws, room, user, h.limits, h.stats, h.log)
+	c.resync = func() { h.presenceList(c) }
 	if a := h.registry.add(c); a != admitted {
 		c.Close(refusalClose(a))
 		c.writeLoop(make(chan struct{}))

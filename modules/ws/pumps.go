@@ -166,6 +166,9 @@ func (c *Conn) writeLoop(done chan<- struct{}) {
 		if !c.writeFrame(frame) {
 			return
 		}
+		if len(c.out) == 0 {
+			c.caughtUp()
+		}
 	}
 }
 
