@@ -97,8 +97,10 @@ func TestControlFrameFloodIsLimited(t *testing.T) {
 	if code := c.closeCode(); code != 1008 {
 		t.Fatalf("close code %d, want 1008", code)
 	}
-	if len(pongs) != 5 {
-		t.Fatalf("%d pongs, want 5 (the burst)", len(pongs))
+	// Pings within the burst are answered; the writer answers only the
+	// latest of those that arrived while it was busy (RFC 6455 §5.5.3).
+	if n := len(pongs); n < 1 || n > 5 {
+		t.Fatalf("%d pongs, want 1 to 5 (the burst)", n)
 	}
 	eventually(t, "the flood counted", func() bool {
 		m := n.scrape(t)
@@ -191,8 +193,8 @@ func stuckDialer() *websocket.Dialer {
 }
 
 // TestCloseMetricsCountWhatHappened: a protocol error is 1002, a client's
-// close is client_closed, a dropped TCP connection is connection_lost, and a
-// pinger that does not read its pongs ends as write_timeout, not idle.
+// close is client_closed, a dropped TCP connection is connection_lost (a
+// client that stops reading is write_timeout: TestStuckClientIsReleasedAtWriteTimeout).
 func TestCloseMetricsCountWhatHappened(t *testing.T) {
 	cfg := testConfig()
 	cfg.WriteTimeout = time.Second
@@ -223,25 +225,6 @@ func TestCloseMetricsCountWhatHappened(t *testing.T) {
 	rude.ready()
 	rude.ws.UnderlyingConn().Close()
 	eventually(t, "dropped connection counted", func() bool { return count("none", "connection_lost") == 1 })
-
-	pinger, _, err := websocket.DefaultDialer.Dial(n.wsURL("m")+"?token="+token(t, "pinger"), http.Header{"Origin": {origin}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pinger.Close()
-	payload := make([]byte, 125)
-	for i := 0; i < 200000; i++ {
-		if err := pinger.WriteControl(websocket.PingMessage, payload, time.Now().Add(readWait)); err != nil {
-			break
-		}
-		if i%1000 == 0 && count("none", "write_timeout") == 1 {
-			break
-		}
-	}
-	eventually(t, "pong write timeout counted", func() bool { return count("none", "write_timeout") == 1 })
-	if idle := count("4000", "idle"); idle != 0 {
-		t.Fatalf("%v idle closes, want 0", idle)
-	}
 }
 
 // maskedFrame builds one client frame (clients must mask) with the given

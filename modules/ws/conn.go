@@ -17,16 +17,16 @@ import (
 // reply after its own close frame has been written.
 const closeGrace = time.Second
 
-// Conn is one accepted WebSocket. Exactly one goroutine (writeLoop) writes
-// data frames to the socket; everything else queues frames with Send, which
-// never blocks.
+// Conn is one accepted WebSocket. Its reader goroutine reads; frames to
+// send are queued with Send (never blocking) and written by a writer
+// goroutine that runs only while something waits (outbox).
 type Conn struct {
 	ws       *websocket.Conn
 	client   hub.Client // Room, User (the token's sub) and this Conn as the member
 	log      *slog.Logger
 	limits   Limits
 	stats    *stats
-	out      chan []byte
+	box      outbox
 	closing  chan struct{} // closed once a close has been decided
 	once     sync.Once
 	end      ending     // how the connection ends; set once before closing is closed
@@ -40,7 +40,7 @@ type Conn struct {
 	discardLeft int64 // bytes still read and dropped while closing
 
 	// unsent is set by the writer when a close the server decided could not
-	// be written (the peer is gone or stuck); read after the writer stopped.
+	// be written (the peer is gone or stuck); read once the box is settled.
 	unsent string
 
 	// stale is set when a presence frame found the queue full and was
@@ -70,11 +70,11 @@ func newConn(ws *websocket.Conn, room, user string, l Limits, s *stats, log *slo
 		limits:      l,
 		stats:       s,
 		token:       tokenClock{leeway: l.TokenLeeway},
-		out:         make(chan []byte, l.SendQueue),
 		closing:     make(chan struct{}),
 		guard:       newFloodGuard(l),
 		discardLeft: discardBudget,
 	}
+	c.box.done = make(chan struct{})
 	c.client = hub.Client{Room: room, User: user, Member: c}
 	c.requests.init(c)
 	return c
@@ -84,18 +84,11 @@ func newConn(ws *websocket.Conn, room, user string, l Limits, s *stats, log *slo
 // queue means the client is not keeping up: it is closed with 4002 and the
 // frame is dropped.
 func (c *Conn) Send(frame []byte) bool {
-	select {
-	case <-c.closing:
-		return false
-	default:
-	}
-	select {
-	case c.out <- frame:
-		return true
-	default:
+	queued, full := c.queue(frame)
+	if full {
 		c.Close(protocol.CloseTooSlow, "too slow to keep up")
-		return false
 	}
+	return queued
 }
 
 // SendState queues a presence frame and reports whether it did. Presence
@@ -103,17 +96,19 @@ func (c *Conn) Send(frame []byte) bool {
 // closes the client for it. The frame is dropped instead, and once the
 // writer has emptied the queue the client gets a fresh presence.state.
 func (c *Conn) SendState(frame []byte) bool {
-	if c.isClosing() || c.stale.Load() {
+	if c.stale.Load() {
 		return false
 	}
-	select {
-	case c.out <- frame:
-		return true
-	default:
+	queued, full := c.queue(frame)
+	if full {
 		c.stale.Store(true)
-		return false
 	}
+	return queued
 }
+
+// ping queues a heartbeat unless the queue is full: a client with that much
+// to read has no need of one.
+func (c *Conn) ping(frame []byte) { c.queue(frame) }
 
 // caughtUp runs on the writer whenever its queue is empty: a client that
 // missed presence frames gets the room's whole picture again.
@@ -137,12 +132,18 @@ func (c *Conn) Close(code int, reason string) {
 func (c *Conn) decide(e ending) {
 	c.once.Do(func() {
 		c.deadline.Lock()
-		defer c.deadline.Unlock()
+		c.box.mu.Lock()
 		c.end = e
 		close(c.closing)
+		c.startWriterLocked() // to flush and write the close
+		c.box.mu.Unlock()
 		_ = c.ws.NetConn().SetReadDeadline(time.Now().Add(c.limits.WriteTimeout + closeGrace))
+		c.deadline.Unlock()
 	})
 }
+
+// closed is closed once the close has been written, or could not be.
+func (c *Conn) closed() <-chan struct{} { return c.box.done }
 
 func (c *Conn) isClosing() bool {
 	select {

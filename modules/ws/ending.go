@@ -47,12 +47,9 @@ var closeReasons = map[int]string{
 func endingFor(err error) ending {
 	var ce *fws.CloseError
 	var ne net.Error
-	var pe pongError
 	switch {
 	case errors.Is(err, errReadLimit): // the library has sent 1009 already
 		return ending{code: protocol.CloseTooLarge, text: "frame too large", why: "too_large"}
-	case errors.As(err, &pe):
-		return ending{why: transportWhy(pe.err)}
 	case errors.As(err, &ce) && ce.Code == fws.CloseAbnormalClosure: // EOF mid-read
 		return ending{why: whyConnLost}
 	case errors.As(err, &ce): // the library has echoed the client's close
@@ -81,10 +78,3 @@ func isTransport(err error) bool {
 	return errors.As(err, &op) || errors.As(err, &errno) ||
 		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed)
 }
-
-// pongError is a failed pong write, returned by the ping handler so the read
-// that delivered the ping ends as a transport failure, not an idle timeout.
-type pongError struct{ err error }
-
-func (e pongError) Error() string { return "pong write failed: " + e.err.Error() }
-func (e pongError) Unwrap() error { return e.err }

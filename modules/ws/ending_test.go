@@ -34,8 +34,6 @@ func TestEndingFor(t *testing.T) {
 		{"connection reset", &net.OpError{Op: "read", Err: os.NewSyscallError("read", syscall.ECONNRESET)}, 0, whyConnLost},
 		{"closed socket", fmt.Errorf("read: %w", net.ErrClosed), 0, whyConnLost},
 		{"plain EOF", io.EOF, 0, whyConnLost},
-		{"pong write timed out", pongError{timeoutErr{}}, 0, whyWriteTimeout},
-		{"pong write reset", pongError{syscall.EPIPE}, 0, whyConnLost},
 		{"protocol error", errors.New("websocket: bad opcode 3"), 1002, whyProtocolError},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/gofiber/contrib/websocket"
@@ -22,6 +23,10 @@ import (
 // opTimeout bounds one hub call made for a client (join, publish, presence).
 const opTimeout = 5 * time.Second
 
+// readBufferBytes is each socket's read buffer, held for its whole life:
+// client frames are small, and a larger one is read in several calls.
+const readBufferBytes = 1024
+
 // Handler is the /ws/:room route.
 type Handler struct {
 	handshake *auth.Handshake
@@ -31,13 +36,17 @@ type Handler struct {
 	stats     *stats
 	limits    Limits
 	log       *slog.Logger
+	// closeBuffers lends the library a write buffer only while it writes a
+	// close frame, instead of one per socket for its whole life.
+	closeBuffers sync.Pool
 }
 
 // Register mounts the route: checks first, upgrade only if they pass.
 func (h *Handler) Register(app *fiber.App) {
 	app.Get("/ws/*", h.stats.handshake, h.handshake.Check, h.admit, upgrade(websocket.New(h.serve, websocket.Config{
-		ReadBufferSize:  4096,
-		WriteBufferSize: 4096,
+		ReadBufferSize:  readBufferBytes,
+		WriteBufferSize: 1024, // the library writes only close frames; frames go out through the outbox
+		WriteBufferPool: &h.closeBuffers,
 		RecoverHandler:  h.recoverUpgrade,
 	})))
 }
@@ -63,15 +72,13 @@ func (h *Handler) serve(ws *websocket.Conn) {
 	c.resync = func() { h.presenceList(c) }
 	if a := h.registry.add(c); a != admitted {
 		c.Close(refusalClose(a))
-		c.writeLoop(make(chan struct{}))
+		<-c.closed()
 		h.stats.connClosed(c)
 		return
 	}
 	defer h.registry.remove(c) // last: shutdown waits for everything below
 	defer h.stats.connClosed(c)
-	writerDone := make(chan struct{})
-	go c.writeLoop(writerDone)
-	defer func() { <-writerDone }()
+	defer func() { <-c.closed() }() // the writer is done with the socket
 	defer c.Close(protocol.CloseNormal, "")
 	defer h.recoverConn(c) // first: a panic closes only this socket, with 1011
 	leave, err := h.join(c)

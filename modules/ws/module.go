@@ -1,6 +1,7 @@
 package ws
 
 import (
+	"context"
 	"log/slog"
 
 	"go.uber.org/fx"
@@ -41,7 +42,17 @@ func newHandler(p handlerParams) *Handler {
 		handshake: p.Handshake, verifier: p.Verifier, hub: p.Hub, registry: NewRegistry(caps),
 		stats: p.Stats, limits: LimitsFrom(p.Config), log: p.Log,
 	}
-	p.Lifecycle.Append(fx.StopHook(h.registry.Drain))
+	var stopHeartbeat func()
+	p.Lifecycle.Append(fx.Hook{
+		OnStart: func(context.Context) error {
+			stopHeartbeat = h.registry.Heartbeat(h.limits.Heartbeat)
+			return nil
+		},
+		OnStop: func(ctx context.Context) error {
+			stopHeartbeat()
+			return h.registry.Drain(ctx)
+		},
+	})
 	return h
 }
 

@@ -88,7 +88,8 @@ func (c *Conn) expel() {
 
 // control serves a ping or pong frame; the library calls it from inside
 // ReadMessage, on the reader's goroutine. Control frames count as activity
-// and against their own rate budget; a ping within it is answered.
+// and against their own rate budget; a ping within it is answered by the
+// writer.
 func (c *Conn) control(kind, data string) error {
 	c.extendIdle()
 	if c.isClosing() {
@@ -103,11 +104,8 @@ func (c *Conn) control(kind, data string) error {
 		return nil
 	}
 	c.stats.frame(kind)
-	if kind != frameControlPing {
-		return nil
-	}
-	if err := c.ws.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(c.limits.WriteTimeout)); err != nil {
-		return pongError{err}
+	if kind == frameControlPing {
+		c.queuePong([]byte(data)) // the writer answers; the reader never waits on a write
 	}
 	return nil
 }
@@ -141,46 +139,6 @@ func (c *Conn) discardUntilClosed() {
 	}
 }
 
-// writeLoop is the only writer of data frames: queued frames, the heartbeat
-// and, at the end, the close frame.
-func (c *Conn) writeLoop(done chan<- struct{}) {
-	defer close(done)
-	heartbeat := time.NewTicker(c.limits.Heartbeat)
-	defer heartbeat.Stop()
-	for {
-		select { // a decided close is served before waiting for more
-		case <-c.closing:
-			c.flushAndClose()
-			return
-		default:
-		}
-		var frame []byte
-		select {
-		case <-c.closing:
-			c.flushAndClose()
-			return
-		case frame = <-c.out:
-		case <-heartbeat.C:
-			frame = protocol.Ping(protocol.Now())
-		}
-		if !c.writeFrame(frame) {
-			return
-		}
-		if len(c.out) == 0 {
-			c.caughtUp()
-		}
-	}
-}
-
-func (c *Conn) writeFrame(frame []byte) bool {
-	_ = c.ws.SetWriteDeadline(time.Now().Add(c.limits.WriteTimeout))
-	if err := c.ws.WriteMessage(websocket.TextMessage, frame); err != nil {
-		c.writeFailed(err)
-		return false
-	}
-	return true
-}
-
 // writeFailed ends a connection whose peer is gone or has stopped reading:
 // at once, not at the reader's deadline, so a stuck client is released
 // WRITE_TIMEOUT after the write that could not finish. A close the server
@@ -194,24 +152,11 @@ func (c *Conn) writeFailed(err error) {
 	c.abort()
 }
 
-// flushAndClose writes what is already queued (answers such as the last
-// rate_limited warning, deliveries before a shutdown), then the close frame.
-// A client closed for being too slow gets the close frame straight away:
-// its queue is what it could not keep up with.
-func (c *Conn) flushAndClose() {
-	if c.end.code != protocol.CloseTooSlow {
-		for len(c.out) > 0 { // only this goroutine receives, so this never blocks
-			if !c.writeFrame(<-c.out) {
-				return
-			}
-		}
-	}
-	c.writeClose()
-}
-
 // writeClose sends the decided close frame, if the server chose a code. If
 // the library has already sent one (after 1002 or 1009, or answering the
-// peer's close) the write fails harmlessly with errCloseSent.
+// peer's close) the write fails harmlessly with errCloseSent. The library
+// writes each frame with one write call, and so does the writer, so frames
+// written by both never interleave.
 func (c *Conn) writeClose() {
 	if c.end.code == 0 {
 		return

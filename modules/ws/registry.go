@@ -3,6 +3,7 @@ package ws
 import (
 	"context"
 	"sync"
+	"time"
 
 	"rt/modules/protocol"
 )
@@ -107,5 +108,38 @@ func (r *Registry) Drain(ctx context.Context) error {
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
+	}
+}
+
+// Heartbeat sends every socket a system.ping every interval until stop is
+// called: one timer for the node instead of one per socket, and one encoded
+// frame per beat shared by every socket.
+func (r *Registry) Heartbeat(every time.Duration) (stop func()) {
+	ticker := time.NewTicker(every)
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		for {
+			select {
+			case <-ticker.C:
+				r.beat(protocol.Ping(protocol.Now()))
+			case <-done:
+				return
+			}
+		}
+	}()
+	return func() {
+		ticker.Stop()
+		close(done)
+		<-finished
+	}
+}
+
+func (r *Registry) beat(frame []byte) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for c := range r.conns {
+		c.ping(frame)
 	}
 }

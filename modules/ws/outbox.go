@@ -1,0 +1,208 @@
+package ws
+
+import (
+	"encoding/binary"
+	"sync"
+	"time"
+
+	"rt/modules/protocol"
+)
+
+// maxBatchBytes bounds one write: a writer that has more queued writes it
+// in several.
+const maxBatchBytes = 256 << 10
+
+// outbox is what waits to be written to one socket. There is no writer
+// goroutine while nothing waits: the first frame queued starts one, and it
+// ends when the queue is empty. So an idle connection holds no goroutine,
+// no timer and no buffer for writing, and a busy one writes everything that
+// has piled up since its last write with one write call (still one
+// WebSocket frame each, so clients see no difference).
+type outbox struct {
+	mu      sync.Mutex
+	frames  [][]byte // text frames to write, in order; grows on demand up to SEND_QUEUE
+	spare   [][]byte // the last batch's slice, reused for the next
+	pong    []byte   // the latest ping's payload, to answer with a pong
+	hasPong bool
+	running bool          // a writer goroutine is running
+	settled bool          // the close has been written, or could not be
+	done    chan struct{} // closed once settled
+}
+
+// batches are pooled: a connection holds a write buffer only while it writes.
+var batches = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
+
+// queue appends frame unless the connection is closing; full reports a
+// queue at SEND_QUEUE, which nothing was added to.
+func (c *Conn) queue(frame []byte) (queued, full bool) {
+	c.box.mu.Lock()
+	defer c.box.mu.Unlock()
+	switch {
+	case c.isClosing():
+		return false, false
+	case len(c.box.frames) >= c.limits.SendQueue:
+		return false, true
+	}
+	c.box.frames = append(c.box.frames, frame)
+	c.startWriterLocked()
+	return true, false
+}
+
+// queuePong has the writer answer a ping; only the latest one needs an
+// answer (RFC 6455 §5.5.3).
+func (c *Conn) queuePong(data []byte) {
+	c.box.mu.Lock()
+	defer c.box.mu.Unlock()
+	if c.isClosing() {
+		return
+	}
+	c.box.pong, c.box.hasPong = append(c.box.pong[:0], data...), true
+	c.startWriterLocked()
+}
+
+// startWriterLocked starts a writer unless one runs; box.mu is held.
+func (c *Conn) startWriterLocked() {
+	if !c.box.running && !c.box.settled {
+		c.box.running = true
+		go c.writer()
+	}
+}
+
+// writer writes what is queued, batch by batch, and once a close has been
+// decided, the close frame; then it ends.
+func (c *Conn) writer() {
+	for {
+		batch, pong, last := c.nextBatch()
+		if batch == nil && pong == nil {
+			if last {
+				c.writeClose()
+				c.settle()
+			}
+			return
+		}
+		if !c.writeBatch(batch, pong) {
+			c.settle()
+			return
+		}
+		c.recycle(batch)
+	}
+}
+
+// nextBatch takes everything queued. With nothing queued it stops the
+// writer, unless a close is decided and not yet written: then last is true
+// and the caller writes it. A client closed for being too slow gets no more
+// frames: its queue is what it could not keep up with.
+func (c *Conn) nextBatch() (batch [][]byte, pong []byte, last bool) {
+	c.box.mu.Lock()
+	defer c.box.mu.Unlock()
+	closing := c.isClosing()
+	if closing && c.end.code == protocol.CloseTooSlow {
+		clear(c.box.frames)
+		c.box.frames, c.box.hasPong = c.box.frames[:0], false
+	}
+	if c.box.hasPong {
+		pong, c.box.hasPong = append([]byte{}, c.box.pong...), false
+	}
+	if len(c.box.frames) > 0 {
+		batch, c.box.frames = c.box.frames, c.box.spare[:0]
+		c.box.spare = nil
+		return batch, pong, false
+	}
+	if pong != nil {
+		return nil, pong, false
+	}
+	if closing && !c.box.settled {
+		return nil, nil, true
+	}
+	c.box.running = false
+	return nil, nil, false
+}
+
+// recycle keeps the batch's slice for the next one and, when the queue is
+// empty again, lets a client that missed presence frames catch up.
+func (c *Conn) recycle(batch [][]byte) {
+	clear(batch)
+	c.box.mu.Lock()
+	if c.box.spare == nil && cap(batch) <= 2*c.limits.SendQueue {
+		c.box.spare = batch[:0]
+	}
+	empty := len(c.box.frames) == 0
+	c.box.mu.Unlock()
+	if empty {
+		c.caughtUp()
+	}
+}
+
+// settle marks the close as handled and stops the writer for good.
+func (c *Conn) settle() {
+	c.box.mu.Lock()
+	defer c.box.mu.Unlock()
+	if !c.box.settled {
+		c.box.settled = true
+		close(c.box.done)
+	}
+	c.box.running = false
+	c.box.frames, c.box.spare, c.box.pong = nil, nil, nil
+}
+
+// writeBatch writes the pong (if any) and the frames with as few write
+// calls as maxBatchBytes allows.
+func (c *Conn) writeBatch(frames [][]byte, pong []byte) bool {
+	bp := batches.Get().(*[]byte)
+	defer func() {
+		if cap(*bp) <= maxBatchBytes {
+			*bp = (*bp)[:0]
+			batches.Put(bp)
+		}
+	}()
+	buf := (*bp)[:0]
+	if pong != nil {
+		buf = appendFrame(buf, opPong, pong)
+	}
+	for _, f := range frames {
+		if len(buf) > 0 && len(buf)+len(f) > maxBatchBytes {
+			if !c.writeBytes(buf) {
+				return false
+			}
+			buf = buf[:0]
+		}
+		buf = appendFrame(buf, opText, f)
+	}
+	*bp = buf
+	return c.writeBytes(buf)
+}
+
+// writeBytes writes encoded frames straight to the socket. Only the writer
+// goroutine writes to it; the one exception is the library's own close
+// after a protocol error (1002), on a connection that is failing anyway.
+func (c *Conn) writeBytes(b []byte) bool {
+	nc := c.ws.NetConn()
+	_ = nc.SetWriteDeadline(time.Now().Add(c.limits.WriteTimeout))
+	if _, err := nc.Write(b); err != nil {
+		c.writeFailed(err)
+		return false
+	}
+	return true
+}
+
+// WebSocket opcodes the writer sends (RFC 6455 §5.2).
+const (
+	opText = 0x1
+	opPong = 0xA
+)
+
+// appendFrame appends one unmasked, unfragmented server frame.
+func appendFrame(b []byte, op byte, payload []byte) []byte {
+	b = append(b, 0x80|op) // FIN
+	switch n := len(payload); {
+	case n < 126:
+		b = append(b, byte(n))
+	case n <= 0xFFFF:
+		b = append(b, 126)
+		b = binary.BigEndian.AppendUint16(b, uint16(n))
+	default:
+		b = append(b, 127)
+		b = binary.BigEndian.AppendUint64(b, uint64(n))
+	}
+	return append(b, payload...)
+}
