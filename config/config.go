@@ -74,6 +74,9 @@ type Config struct {
 	LogLevel string `env:"LOG_LEVEL" envDefault:"info"`
 	// LogFormat is text (human) or json (one object per line).
 	LogFormat string `env:"LOG_FORMAT" envDefault:"text"`
+	// DebugAddr, when set, serves Go's profiler (net/http/pprof) on this
+	// host:port, a listener of its own; keep it on loopback.
+	DebugAddr string `env:"DEBUG_ADDR"`
 }
 
 // Mode reports embedded or redis, from REDIS_URL.

@@ -68,6 +68,7 @@ func TestLoadValid(t *testing.T) {
 		{map[string]string{"JWT_REQUIRE_EXP": "true"}, func(c *Config) { c.JWTRequireExp = true }},
 		{map[string]string{"DEMO_PAGE": "false"}, func(c *Config) { c.DemoPage = false }},
 		{map[string]string{"LOG_LEVEL": "debug", "LOG_FORMAT": "json"}, func(c *Config) { c.LogLevel, c.LogFormat = "debug", "json" }},
+		{map[string]string{"DEBUG_ADDR": "127.0.0.1:6060"}, func(c *Config) { c.DebugAddr = "127.0.0.1:6060" }},
 		{map[string]string{"WRITE_TIMEOUT": "3"}, func(c *Config) { c.WriteTimeout = 3 * time.Second }},
 	}
 	for _, tt := range tests {
@@ -121,6 +122,9 @@ func TestLoadInvalid(t *testing.T) {
 		{"SEND_QUEUE", "-1", `SEND_QUEUE="-1": must be an integer of at least 1`},
 		{"LOG_LEVEL", "verbose", `LOG_LEVEL="verbose": must be debug, info, warn or error`},
 		{"LOG_FORMAT", "xml", `LOG_FORMAT="xml": must be text or json`},
+		{"DEBUG_ADDR", "6060", `DEBUG_ADDR="6060": must be empty or host:port with a port from 1 to 65535`},
+		{"DEBUG_ADDR", "127.0.0.1:0", `DEBUG_ADDR="127.0.0.1:0": must be empty or host:port with a port from 1 to 65535`},
+		{"DEBUG_ADDR", "bad host:6060", `DEBUG_ADDR="bad host:6060": must be empty or host:port with a port from 1 to 65535`},
 		{"MAX_CONNS_PER_USER", "0", `MAX_CONNS_PER_USER="0": must be an integer of at least 1`},
 		{"MAX_CONNS", "-1", `MAX_CONNS="-1": must be an integer of at least 0 (0 means no limit)`},
 		{"RATE_LIMIT", "0", `RATE_LIMIT="0": must be a number of frames per second above 0`},

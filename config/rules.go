@@ -3,10 +3,12 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"net/url"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -60,6 +62,19 @@ var rules = map[string]rule{
 		func(c *Config) bool { return oneOf(c.LogLevel, "debug", "info", "warn", "error") }},
 	"LOG_FORMAT": {"must be text or json",
 		func(c *Config) bool { return oneOf(c.LogFormat, "text", "json") }},
+	"DEBUG_ADDR": {"must be empty or host:port with a port from 1 to 65535",
+		func(c *Config) bool { return c.DebugAddr == "" || validHostPort(c.DebugAddr) }},
+}
+
+// validHostPort accepts host:port with a listenable host and a port from 1
+// to 65535.
+func validHostPort(addr string) bool {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	n, err := strconv.Atoi(port)
+	return err == nil && n >= 1 && n <= 65535 && validListenHost(host)
 }
 
 func oneOf(v string, allowed ...string) bool {
