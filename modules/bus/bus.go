@@ -26,7 +26,8 @@ type Bus interface {
 	// Subscribe calls deliver with every message published to room until
 	// cancel is called. deliver runs on the bus's own goroutine: it must
 	// not block and must not call back into the bus; the message it gets
-	// is shared and read-only. Subscribe returns once the node is
+	// is shared and read-only (the Redis bus hands out the received
+	// payload's own memory as Frame). Subscribe returns once the node is
 	// receiving, or, while the bus cannot reach its backend, once the room
 	// is registered to be subscribed when the backend is back.
 	Subscribe(ctx context.Context, room string, deliver func(Message)) (cancel func())

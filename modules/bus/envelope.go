@@ -1,10 +1,11 @@
 package bus
 
 import (
-	"bytes"
 	"errors"
+	"math"
 	"strconv"
 	"strings"
+	"unsafe"
 )
 
 // The Redis bus publishes a Message as one payload on its room's channel,
@@ -50,15 +51,17 @@ func encodeEnvelope(m Message) []byte {
 	return append(b, m.Frame...)
 }
 
-// decodeEnvelope returns the Message that payload carries for room. Frame
-// shares payload's memory. Only canonical payloads are accepted, so each
-// Message has exactly one encoding.
-func decodeEnvelope(room string, payload []byte) (Message, error) {
-	header, frame, ok := bytes.Cut(payload, []byte{'\n'})
+// decodeEnvelope returns the Message that payload carries for room. ID
+// and Frame share payload's memory rather than copying it: a received
+// message is read-only (Bus), and rueidis allocates each payload for its
+// one message. Only canonical payloads are accepted, so each Message has
+// exactly one encoding.
+func decodeEnvelope(room, payload string) (Message, error) {
+	header, frame, ok := strings.Cut(payload, "\n")
 	if !ok {
 		return Message{}, errNoHeader
 	}
-	at, id, ok := bytes.Cut(header, []byte{' '})
+	at, id, ok := strings.Cut(header, " ")
 	if !ok {
 		return Message{}, errNoIDSep
 	}
@@ -66,23 +69,36 @@ func decodeEnvelope(room string, payload []byte) (Message, error) {
 	if err != nil {
 		return Message{}, err
 	}
-	return Message{Room: room, ID: string(id), At: n, Frame: frame}, nil
+	return Message{Room: room, ID: id, At: n, Frame: readOnlyBytes(frame)}, nil
 }
 
-// parseAt reads a canonical non-negative decimal. strconv alone would also
-// take a sign and leading zeros, which encodeEnvelope never writes.
-func parseAt(b []byte) (int64, error) {
-	if len(b) == 0 || (len(b) > 1 && b[0] == '0') {
+// readOnlyBytes returns s's bytes without copying them; they must never be
+// written.
+func readOnlyBytes(s string) []byte {
+	if s == "" {
+		return nil
+	}
+	return unsafe.Slice(unsafe.StringData(s), len(s))
+}
+
+// parseAt reads a canonical non-negative decimal: digits only, no sign, no
+// leading zero, at most math.MaxInt64. strconv would also take a sign and
+// leading zeros, which encodeEnvelope never writes.
+func parseAt(s string) (int64, error) {
+	// 19 digits hold any int64 and cannot overflow a uint64.
+	if len(s) == 0 || len(s) > 19 || (len(s) > 1 && s[0] == '0') {
 		return 0, errBadAt
 	}
-	for _, c := range b {
-		if c < '0' || c > '9' {
+	var n uint64
+	for i := range len(s) {
+		d := s[i] - '0'
+		if d > 9 {
 			return 0, errBadAt
 		}
+		n = n*10 + uint64(d)
 	}
-	n, err := strconv.ParseInt(string(b), 10, 64)
-	if err != nil { // out of range
+	if n > math.MaxInt64 {
 		return 0, errBadAt
 	}
-	return n, nil
+	return int64(n), nil
 }

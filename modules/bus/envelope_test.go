@@ -34,7 +34,7 @@ func TestEnvelopeRoundTrip(t *testing.T) {
 			if err := checkEnvelope(tc.m); err != nil {
 				t.Fatalf("checkEnvelope: %v", err)
 			}
-			got, err := decodeEnvelope("lobby", encodeEnvelope(tc.m))
+			got, err := decodeEnvelope("lobby", string(encodeEnvelope(tc.m)))
 			if err != nil {
 				t.Fatalf("decodeEnvelope(encodeEnvelope(m)): %v", err)
 			}
@@ -65,7 +65,7 @@ func TestDecodeEnvelopeMalformed(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			m, err := decodeEnvelope("lobby", []byte(tc.payload))
+			m, err := decodeEnvelope("lobby", tc.payload)
 			if !errors.Is(err, tc.want) {
 				t.Errorf("decodeEnvelope(%q) = %+v, %v; want error %v", tc.payload, m, err, tc.want)
 			}
@@ -100,7 +100,7 @@ func TestCheckEnvelope(t *testing.T) {
 // testdata/fuzz/FuzzEnvelope.
 func FuzzEnvelope(f *testing.F) {
 	f.Fuzz(func(t *testing.T, at int64, id string, payload []byte) {
-		if m, err := decodeEnvelope("room", payload); err == nil {
+		if m, err := decodeEnvelope("room", string(payload)); err == nil {
 			if err := checkEnvelope(m); err != nil {
 				t.Fatalf("decodeEnvelope(%q) accepted %+v, which checkEnvelope refuses: %v", payload, m, err)
 			}
@@ -113,7 +113,7 @@ func FuzzEnvelope(f *testing.F) {
 		if checkEnvelope(m) != nil {
 			return
 		}
-		got, err := decodeEnvelope("room", encodeEnvelope(m))
+		got, err := decodeEnvelope("room", string(encodeEnvelope(m)))
 		if err != nil {
 			t.Fatalf("decodeEnvelope(encodeEnvelope(%+v)): %v", m, err)
 		}

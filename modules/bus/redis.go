@@ -257,7 +257,7 @@ func (r *Redis) dispatch(p rueidis.PubSubMessage) {
 	if !ok {
 		return
 	}
-	m, err := decodeEnvelope(room, []byte(p.Message))
+	m, err := decodeEnvelope(room, p.Message)
 	if err != nil {
 		r.stats.Failed(redis.OpPubSub)
 		r.log.Warn("bus: dropped a malformed message on a room channel", "room", room, "err", err)
