@@ -209,8 +209,11 @@ describe('chat page in a real browser', { timeout: 300_000 }, () => {
   test('a. two users in one room both connect and see each other present', T, async () => {
     alice = await newPage(site);
     assert.equal(await alice.isDisabled('#text'), true, 'the send box is disabled before connecting');
+    assert.equal(await alice.isVisible('#hint'), true, 'the empty message area says what to do first');
+    assert.match(await alice.textContent('#hint'), /go tool task token -- -sub alice.*Connect/s);
     await connect(alice, 'alice', 'lobby');
     await waitState(alice, 'connected');
+    assert.equal(await alice.isVisible('#hint'), false, 'the hint is gone once there is a line');
     await waitPresence(alice, ['alice']);
 
     bob = await newPage(site);
@@ -249,7 +252,7 @@ describe('chat page in a real browser', { timeout: 300_000 }, () => {
     await shot(bob, '2-leave-bob.png');
   });
 
-  test('d. a page on an origin not in ALLOWED_ORIGINS is refused and says why', T, async () => {
+  test('d. a page on an origin not in ALLOWED_ORIGINS is refused, says why and where to go instead', T, async () => {
     const origin = `http://127.0.0.1:${server.port}`;
     const page = await newPage(origin);
     await connect(page, 'mallory', 'lobby');
@@ -257,6 +260,7 @@ describe('chat page in a real browser', { timeout: 300_000 }, () => {
     const detail = await page.textContent('#detail');
     assert.ok(detail.includes(origin), `the message names the origin: ${detail}`);
     assert.ok(detail.includes('ALLOWED_ORIGINS'), `the message names ALLOWED_ORIGINS: ${detail}`);
+    assert.ok(detail.includes(`open the page at ${site} instead`), `the message names the origin to use: ${detail}`);
     await waitLine(page, origin);
     await sleep(1500); // longer than the first backoff window: no retry may follow
     const seen = await states(page);

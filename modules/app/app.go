@@ -68,9 +68,11 @@ func Backend(cfg config.Config) fx.Option {
 	return Embedded
 }
 
-// Modules is the whole server for cfg.
+// Modules is the whole server for cfg. SIGINT and SIGTERM stop it cleanly
+// from the moment it is assembled, and it logs "shutting down" when it starts
+// to stop and "stopped" when every module has.
 func Modules(cfg config.Config) fx.Option {
-	return fx.Options(fx.Supply(cfg), Core, Backend(cfg), Extras)
+	return lifecycle(fx.Supply(cfg), Core, Backend(cfg), Extras)
 }
 
 // FromEnv is the whole server, configured from the process environment. A

@@ -2,13 +2,15 @@
 // embedded in the binary, no build step. DEMO_PAGE=false leaves / unserved.
 //
 // Besides the files it answers POST /demo/origin, which tells the page
-// whether the server accepts its Origin. A browser cannot read the status of
-// a refused WebSocket handshake (it only sees close 1006), so the page asks
-// this after a socket closed without ever opening, to explain why.
+// whether the server accepts its Origin, and if not, which allowed origin
+// serves this port. A browser cannot read the status of a refused WebSocket
+// handshake (it only sees close 1006), so the page asks this after a socket
+// closed without ever opening, to explain why and where to go instead.
 package demo
 
 import (
 	"embed"
+	"net"
 
 	"github.com/gofiber/fiber/v2"
 	"go.uber.org/fx"
@@ -28,11 +30,16 @@ var Module = fx.Module("demo", fx.Provide(server.AsRoute(newPage)))
 type Page struct {
 	enabled bool
 	origins *auth.Origins
+	allowed []string // ALLOWED_ORIGINS, to name the one to open instead
 }
 
 func newPage(cfg config.Config, o *auth.Origins) *Page {
-	return &Page{enabled: cfg.DemoPage, origins: o}
+	return &Page{enabled: cfg.DemoPage, origins: o, allowed: cfg.AllowedOrigins}
 }
+
+// ServesPage tells the server the page is on, so that its start-up line
+// names the page's URL (server.Page).
+func (p *Page) ServesPage() bool { return p.enabled }
 
 // files maps each served path to its embedded file and content type.
 var files = map[string]struct{ name, ctype string }{
@@ -71,13 +78,25 @@ func (p *Page) Register(app *fiber.App) {
 type originAnswer struct {
 	Origin  string `json:"origin"`
 	Allowed bool   `json:"allowed"`
+	// Use is, for a refused origin, the allowed origin on the port this
+	// request came in on: the URL to open the page at instead. Empty when
+	// the origin is allowed or no allowed origin is on that port.
+	Use string `json:"use,omitempty"`
 }
 
 // origin answers whether the handshake's Origin check would pass for this
-// request's Origin header. It reveals nothing the caller does not already
-// know: its own origin and a yes or no.
+// request's Origin header, and for a refused one the allowed origin that
+// serves the same port (server.PageURL), if any. It reveals only what the
+// page's own start-up line prints: its own origin, a yes or no, and the
+// address to open the page at.
 func (p *Page) origin(c *fiber.Ctx) error {
 	o := c.Get(fiber.HeaderOrigin)
+	a := originAnswer{Origin: o, Allowed: p.origins.Allowed(o)}
+	if tcp, ok := c.Context().LocalAddr().(*net.TCPAddr); ok && !a.Allowed {
+		if use, ok := server.PageURL(p.allowed, "", tcp.Port); ok {
+			a.Use = use
+		}
+	}
 	c.Set(fiber.HeaderCacheControl, "no-store")
-	return c.JSON(originAnswer{Origin: o, Allowed: p.origins.Allowed(o)})
+	return c.JSON(a)
 }

@@ -118,12 +118,12 @@ func TestOrigin(t *testing.T) {
 		header map[string]string
 		want   originAnswer
 	}{
-		{"allowed", map[string]string{"Origin": allowed}, originAnswer{allowed, true}},
-		{"allowed after normalisation", map[string]string{"Origin": "HTTP://LOCALHOST:8000"}, originAnswer{"HTTP://LOCALHOST:8000", true}},
-		{"other host", map[string]string{"Origin": "http://127.0.0.1:8000"}, originAnswer{"http://127.0.0.1:8000", false}},
-		{"other port", map[string]string{"Origin": "http://localhost:8001"}, originAnswer{"http://localhost:8001", false}},
-		{"null", map[string]string{"Origin": "null"}, originAnswer{"null", false}},
-		{"none", nil, originAnswer{"", false}},
+		{"allowed", map[string]string{"Origin": allowed}, originAnswer{Origin: allowed, Allowed: true}},
+		{"allowed after normalisation", map[string]string{"Origin": "HTTP://LOCALHOST:8000"}, originAnswer{Origin: "HTTP://LOCALHOST:8000", Allowed: true}},
+		{"other host", map[string]string{"Origin": "http://127.0.0.1:8000"}, originAnswer{Origin: "http://127.0.0.1:8000", Allowed: false}},
+		{"other port", map[string]string{"Origin": "http://localhost:8001"}, originAnswer{Origin: "http://localhost:8001", Allowed: false}},
+		{"null", map[string]string{"Origin": "null"}, originAnswer{Origin: "null", Allowed: false}},
+		{"none", nil, originAnswer{Origin: "", Allowed: false}},
 	}
 	a := app(t, true)
 	for _, tt := range tests {

@@ -10,6 +10,9 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"os"
+	"strconv"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 	"go.uber.org/fx"
@@ -48,19 +51,24 @@ type Params struct {
 
 // Server is the listening HTTP server.
 type Server struct {
-	app *fiber.App
-	ln  net.Listener
-	log *slog.Logger
+	app  *fiber.App
+	ln   net.Listener
+	log  *slog.Logger
+	cfg  config.Config
+	page bool // a Page route is mounted and on
 }
 
 // New builds the app, mounts the routes and hooks listening into the
 // lifecycle; requests refused before routing are counted in refused.
 func New(p Params) *Server {
 	acc := access{log: p.Log}
-	s := &Server{app: newApp(p.Config, p.Refused, acc), log: p.Log}
+	s := &Server{app: newApp(p.Config, p.Refused, acc), log: p.Log, cfg: p.Config}
 	s.app.Use(acc.middleware)
 	for _, r := range p.Routes {
 		r.Register(s.app)
+		if pg, ok := r.(Page); ok && pg.ServesPage() {
+			s.page = true
+		}
 	}
 	s.app.Use(func(c *fiber.Ctx) error { return c.Status(fiber.StatusNotFound).JSON(fiber.Map{"error": "not_found"}) })
 	p.Lifecycle.Append(fx.Hook{
@@ -79,11 +87,31 @@ func (s *Server) listen(addr string) error {
 		return err
 	}
 	s.ln = ln
-	s.log.Info("listening", "addr", ln.Addr().String())
+	s.logListening(ln.Addr())
 	go func() {
 		if err := s.app.Listener(ln); err != nil && !errors.Is(err, net.ErrClosed) {
 			s.log.Error("http server stopped", "err", err)
 		}
 	}()
 	return nil
+}
+
+// logListening writes the start-up line: the address, the chat page's URL
+// when the page is on (the URL that works, which is not always the
+// address: a page connects only from an allowed origin), the mode and the
+// process id, which is what to signal to stop this server.
+func (s *Server) logListening(addr net.Addr) {
+	attrs := []any{"addr", addr.String()}
+	tcp, _ := addr.(*net.TCPAddr)
+	if s.page && tcp != nil {
+		page, ok := PageURL(s.cfg.AllowedOrigins, s.cfg.Host, tcp.Port)
+		attrs = append(attrs, "page", page)
+		if !ok {
+			defer s.log.Warn("no origin in ALLOWED_ORIGINS is on port "+strconv.Itoa(tcp.Port)+
+				": the chat page served here will be refused unless it is reached through one of them; add "+
+				page+" to ALLOWED_ORIGINS to open it there", "allowed_origins", strings.Join(s.cfg.AllowedOrigins, ","))
+		}
+	}
+	attrs = append(attrs, "mode", string(s.cfg.Mode()), "pid", os.Getpid())
+	s.log.Info("listening", attrs...)
 }

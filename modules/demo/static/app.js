@@ -16,7 +16,7 @@ const ui = {
   form: $('connection'), room: $('room'), token: $('token'),
   connect: $('connect'), disconnect: $('disconnect'),
   state: $('state'), detail: $('detail'),
-  messages: $('messages'), presence: $('presence'),
+  messages: $('messages'), hint: $('hint'), presence: $('presence'),
   send: $('send'), text: $('text'), sendButton: $('send-button'),
 };
 
@@ -137,7 +137,9 @@ async function closedBeforeOpen(my) {
   if (my !== gen) return;
   if (!answer.allowed) {
     stop('refused', `the server does not accept this page's origin ${answer.origin || '(none)'}: ` +
-      'it is not in ALLOWED_ORIGINS');
+      'it is not in ALLOWED_ORIGINS; ' + (typeof answer.use === 'string' && answer.use
+      ? `open the page at ${answer.use} instead`
+      : `add ${answer.origin || "this page's origin"} to ALLOWED_ORIGINS and restart the server`));
   } else {
     stop('refused', HANDSHAKE_REFUSED);
   }
@@ -229,6 +231,7 @@ function line(li, ts) {
   const t = el('time', 'time', clock(ts));
   if (typeof ts === 'number') t.dateTime = new Date(ts).toISOString();
   li.prepend(t, ' ');
+  ui.hint.hidden = true; // the first line replaces the hint for good
   const list = ui.messages;
   const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
   list.append(li);
