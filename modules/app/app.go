@@ -18,6 +18,7 @@ import (
 	"rt/config"
 	"rt/modules/auth"
 	"rt/modules/bus"
+	"rt/modules/debug"
 	"rt/modules/demo"
 	"rt/modules/health"
 	"rt/modules/hub"
@@ -45,6 +46,7 @@ var Extras = fx.Options(
 	health.Module,
 	metrics.Module,
 	demo.Module,
+	debug.Module,
 )
 
 // Embedded keeps rooms and presence in this process.
