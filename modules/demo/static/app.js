@@ -180,6 +180,12 @@ function send(frame) {
   if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(frame));
 }
 
+// names lists a few users and counts the rest, for a line about a crowd.
+function names(list) {
+  const shown = list.slice(0, 5).map(String).join(', ');
+  return list.length > 5 ? `${shown} and ${list.length - 5} more` : shown;
+}
+
 function receive(data) {
   let f;
   try { f = JSON.parse(data); } catch { return; }
@@ -200,6 +206,14 @@ function receive(data) {
       users.delete(String(f.user));
       renderUsers();
       system(`${f.user} left`, f.ts);
+      break;
+    case 'presence.diff': // several changes at once: leaves first, then joins
+      if (!Array.isArray(f.joins) || !Array.isArray(f.leaves)) break;
+      f.leaves.forEach((u) => users.delete(String(u)));
+      f.joins.forEach((u) => users.add(String(u)));
+      renderUsers();
+      if (f.joins.length) system(`${names(f.joins)} joined`, f.ts);
+      if (f.leaves.length) system(`${names(f.leaves)} left`, f.ts);
       break;
     case 'system.ping':
       send({ type: 'system.pong' });
