@@ -1,44 +1,21 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"fmt"
 	"os"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
 )
 
-// userHZ is the unit of utime and stime in /proc/<pid>/stat. The kernel
-// fixes it at 100 for user space on every architecture Go supports.
-const userHZ = 100
-
 // rssBytes is the resident set size of pid (VmRSS in /proc/<pid>/status):
 // what an operator's top or ps shows for the server.
 func rssBytes(pid int) (uint64, error) {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0, err
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		rest, ok := strings.CutPrefix(sc.Text(), "VmRSS:")
-		if !ok {
-			continue
-		}
-		var kb uint64
-		if _, err := fmt.Sscanf(strings.TrimSpace(rest), "%d kB", &kb); err != nil {
-			return 0, fmt.Errorf("VmRSS %q: %w", rest, err)
-		}
-		return kb * 1024, nil
-	}
-	if err := sc.Err(); err != nil {
-		return 0, err
-	}
-	return 0, fmt.Errorf("no VmRSS in /proc/%d/status", pid)
+	return parseVmRSS(b)
 }
 
 // processCPUTime is the user+system CPU time pid has used so far.
@@ -47,25 +24,7 @@ func processCPUTime(pid int) (time.Duration, error) {
 	if err != nil {
 		return 0, err
 	}
-	// The command name (field 2) may hold spaces and parentheses: the fields
-	// after it start past the last ')'. utime and stime are fields 14 and 15.
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 {
-		return 0, fmt.Errorf("unexpected /proc/%d/stat", pid)
-	}
-	fields := strings.Fields(string(b[i+1:])) // fields[0] is field 3
-	if len(fields) < 13 {
-		return 0, fmt.Errorf("short /proc/%d/stat", pid)
-	}
-	var ticks int64
-	for _, s := range fields[11:13] {
-		n, err := strconv.ParseInt(s, 10, 64)
-		if err != nil {
-			return 0, fmt.Errorf("/proc/%d/stat: %w", pid, err)
-		}
-		ticks += n
-	}
-	return time.Duration(ticks) * time.Second / userHZ, nil
+	return parseStatCPU(b)
 }
 
 // selfCPUTime is this process's user+system CPU time: the load generator

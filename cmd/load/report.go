@@ -4,34 +4,44 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os/exec"
 	"runtime"
+	"slices"
 	"strings"
-	"time"
 )
 
-// results is everything a run measured, with its parameters and machine.
-type results struct {
-	Params  params  `json:"params"`
-	Mode    string  `json:"mode"`
-	Machine machine `json:"machine"`
+// report is everything a run measured, with the machine it ran on.
+type report struct {
+	Machine machine  `json:"machine"`
+	Source  string   `json:"server_source"`
+	Pinning string   `json:"pinning"`
+	Ceiling *ceiling `json:"ceiling,omitempty"`
+	Rows    []*row   `json:"scenarios"`
+}
 
-	Connected    int     `json:"connected"`
-	DialSeconds  float64 `json:"dial_seconds"`
-	RSSIdle      uint64  `json:"server_rss_idle_bytes"`
-	RSSConns     uint64  `json:"server_rss_conns_bytes"`
-	BytesPerConn float64 `json:"server_bytes_per_conn"`
+func (r *report) failed() bool {
+	return slices.ContainsFunc(r.Rows, func(x *row) bool { return x.Error != "" })
+}
 
-	Expected         int64     `json:"deliveries_expected"`
-	Received         int64     `json:"deliveries_received"`
-	Lost             int64     `json:"deliveries_lost"`
-	Dropped          int64     `json:"connections_dropped"`
-	OfferedPerSec    float64   `json:"deliveries_offered_per_second"`
-	PhaseSeconds     float64   `json:"fanout_seconds"`
-	DeliveriesPerSec float64   `json:"deliveries_per_second"`
-	Latency          latencies `json:"latency"`
-	ServerCPUSeconds float64   `json:"server_cpu_seconds"`
-	LoadCPUSeconds   float64   `json:"load_cpu_seconds"`
+// row is one scenario's result: the markdown cells of its table row, the
+// figures behind them, and its details.
+type row struct {
+	Scenario  string   `json:"scenario"`
+	Command   string   `json:"command"`
+	Mode      string   `json:"mode"`
+	Settings  settings `json:"settings"`
+	Setup     string   `json:"setup"`
+	Result    string   `json:"result"`
+	Latency   string   `json:"latency"`
+	VsCeiling string   `json:"vs_ceiling"`
+	ServerCPU string   `json:"server_cpu"`
+	Health    string   `json:"health"`
+	Error     string   `json:"error,omitempty"`
+	Figures   any      `json:"figures,omitempty"`
+
+	rate    float64     // frames/s, compared to the ceiling; 0 = not a frame rate
+	details [][2]string // the figures in words, for the markdown details
 }
 
 // machine is what the README quotes as "machine".
@@ -63,72 +73,131 @@ func goVersion() string {
 	return strings.TrimSpace(string(out))
 }
 
-// fillFanout computes the fan-out figures; the readers must have stopped.
-func (r *results) fillFanout(f *fleet, expected int64, start time.Time) {
-	var all []int64
-	var last int64
-	for _, c := range f.clients {
-		if c != nil {
-			all = append(all, c.lat...)
-			last = max(last, c.last)
-		}
+// sourceVersion is the commit the server was built from, "+ local changes"
+// when the working tree differs from it.
+func sourceVersion() string {
+	root, err := moduleRoot()
+	if err != nil {
+		return "unknown"
 	}
-	r.Expected, r.Received = expected, int64(len(all))
-	r.Lost = max(expected-r.Received, 0)
-	r.Dropped = f.dropped.Load()
-	r.Latency = summarize(all)
-	if last > 0 {
-		// From the first send to the last delivery: the rate the room
-		// sustained, not counting the wait for stragglers that never came.
-		r.PhaseSeconds = time.Duration(last - start.UnixNano()).Seconds()
-		r.DeliveriesPerSec = float64(r.Received) / r.PhaseSeconds
+	out, err := exec.Command("git", "-C", root, "describe", "--always", "--dirty= + local changes").Output()
+	if err != nil {
+		return "unknown (not a git checkout)"
 	}
+	return strings.TrimSpace(string(out))
 }
 
-func printJSON(w io.Writer, r *results) error {
+// printJSON writes the report as JSON; the cells lose their markdown bold.
+func printJSON(w io.Writer, r *report) error {
+	plain := *r
+	plain.Rows = make([]*row, len(r.Rows))
+	for i, x := range r.Rows {
+		y := *x
+		for _, c := range []*string{&y.Setup, &y.Result, &y.Latency, &y.VsCeiling, &y.ServerCPU, &y.Health} {
+			*c = strings.ReplaceAll(*c, "**", "")
+		}
+		plain.Rows[i] = &y
+	}
+	r = &plain
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(r)
 }
 
-func printMarkdown(w io.Writer, r *results) {
-	p := r.Params
-	cpuShare := 0.0
-	if r.PhaseSeconds > 0 {
-		cpuShare = r.ServerCPUSeconds / r.PhaseSeconds * 100
+// printMarkdown writes the summary table (one row per scenario), the
+// ceiling, pinning and machine lines, then each scenario's details.
+func printMarkdown(w io.Writer, r *report) {
+	fmt.Fprintln(w, "| scenario | command | mode | setup | result | latency | ÷ ceiling (1 / 16 frames per write) | server CPU | health |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|")
+	for _, x := range r.Rows {
+		health := x.Health
+		if x.Error != "" {
+			health = "**failed**: " + cell(x.Error)
+		}
+		fmt.Fprintf(w, "| %s | `%s` | %s | %s | %s | %s | %s | %s | %s |\n",
+			x.Scenario, x.Command, x.Mode, dash(x.Setup), dash(x.Result), dash(x.Latency), dash(x.VsCeiling), dash(x.ServerCPU), dash(health))
 	}
-	rows := [][2]string{
-		{"mode", r.Mode},
-		{"connections", fmt.Sprintf("%d of %d connected in %.1f s (%d dialling at a time)", r.Connected, p.Conns, r.DialSeconds, p.Dialers)},
-		{"rooms", fmt.Sprintf("%d (%s members each)", p.Rooms, roomSize(p))},
-		{"messages", fmt.Sprintf("%d per room at %g/s per room, one sender per room", p.Msgs, p.Rate)},
-		{"server RSS, 0 connections", mib(float64(r.RSSIdle))},
-		{fmt.Sprintf("server RSS, %d connections", r.Connected), mib(float64(r.RSSConns))},
-		{"**memory per connection**", "**" + kib(r.BytesPerConn) + "**"},
-		{"offered load", fmt.Sprintf("%.0f deliveries/s (members × rate)", r.OfferedPerSec)},
-		{"deliveries", fmt.Sprintf("%d of %d expected, %d lost, %d connections dropped", r.Received, r.Expected, r.Lost, r.Dropped)},
-		{"**fan-out throughput**", fmt.Sprintf("**%.0f deliveries/s** (over %.2f s, first send to last delivery)", r.DeliveriesPerSec, r.PhaseSeconds)},
-		{"**latency p50 / p90 / p99 / max**", fmt.Sprintf("**%.2f / %.2f / %.2f / %.2f ms**", r.Latency.P50, r.Latency.P90, r.Latency.P99, r.Latency.Max)},
-		{"server CPU in fan-out", fmt.Sprintf("%.2f s (%.0f%% of one core)", r.ServerCPUSeconds, cpuShare)},
-		{"load generator CPU in fan-out", fmt.Sprintf("%.2f s (same machine)", r.LoadCPUSeconds)},
+	fmt.Fprintln(w)
+	if r.Ceiling != nil {
+		fmt.Fprintln(w, r.Ceiling)
+	} else {
+		fmt.Fprintln(w, "ceiling: not measured (-ceiling=false)")
 	}
-	fmt.Fprintln(w, "| | |")
-	fmt.Fprintln(w, "|---|---|")
-	for _, row := range rows {
-		fmt.Fprintf(w, "| %s | %s |\n", row[0], row[1])
-	}
+	fmt.Fprintf(w, "pinning: %s\n", r.Pinning)
 	m := r.Machine
-	fmt.Fprintf(w, "\nmachine: %s %s, nproc %d, %s (load average %s at start)\n", m.GoVersion, m.Platform, m.CPUs, m.CPUModel, m.LoadAvg)
+	fmt.Fprintf(w, "machine: %s %s, nproc %d, %s (load average %s at start); server built from %s\n", m.GoVersion, m.Platform, m.CPUs, m.CPUModel, m.LoadAvg, r.Source)
+	for _, x := range r.Rows {
+		if len(x.details) == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "\n%s (`%s`):\n\n| | |\n|---|---|\n", x.Scenario, x.Command)
+		for _, d := range x.details {
+			fmt.Fprintf(w, "| %s | %s |\n", d[0], cell(d[1]))
+		}
+	}
+}
+
+// cell keeps a value from breaking the table.
+func cell(s string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(s, "|", "\\|"), "\n", " ")
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return cell(s)
 }
 
 func mib(b float64) string { return fmt.Sprintf("%.1f MiB", b/(1<<20)) }
 func kib(b float64) string { return fmt.Sprintf("%.1f KiB", b/(1<<10)) }
 
-// roomSize is "100", or "33–34" when the connections do not divide evenly.
-func roomSize(p params) string {
-	lo := p.Conns / p.Rooms
-	if p.Conns%p.Rooms == 0 {
-		return fmt.Sprint(lo)
+// counts is a map of causes as "4002 ×3, 1006 (no close frame) ×1", most
+// frequent first, or "none".
+func counts(m map[string]int) string {
+	if len(m) == 0 {
+		return "none"
 	}
-	return fmt.Sprintf("%d–%d", lo, lo+1)
+	keys := slices.Collect(maps.Keys(m))
+	slices.SortFunc(keys, func(a, b string) int {
+		if m[a] != m[b] {
+			return m[b] - m[a]
+		}
+		return strings.Compare(a, b)
+	})
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s ×%d", k, m[k])
+	}
+	return strings.Join(parts, ", ")
+}
+
+func sum(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
+
+// cpuCell is "1.23 s (45% of one core)".
+func cpuCell(cpuSeconds, wallSeconds float64) string {
+	if wallSeconds <= 0 {
+		return fmt.Sprintf("%.2f s", cpuSeconds)
+	}
+	return fmt.Sprintf("%.2f s (%.0f%% of one core)", cpuSeconds, cpuSeconds/wallSeconds*100)
+}
+
+// share is "45% of its 1 CPU": cpu seconds used over wall seconds on cpus
+// CPUs. Near 100% for the load generator, a figure is its limit rather
+// than the server's.
+func share(cpu, wall float64, cpus int) string {
+	if wall <= 0 || cpus <= 0 {
+		return "n/a"
+	}
+	unit := "CPUs"
+	if cpus == 1 {
+		unit = "CPU"
+	}
+	return fmt.Sprintf("%.0f%% of its %d %s", cpu/wall/float64(cpus)*100, cpus, unit)
 }

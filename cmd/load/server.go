@@ -4,20 +4,23 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
 
 const (
 	loopback   = "127.0.0.1"
-	jwtSecret  = "load-secret"
+	jwtSecret  = "rt-load-test-secret-of-32-bytes-or-more" // as long as HS256 wants: no warning in the server's log
 	origin     = "http://localhost:8000"
 	buildMax   = 5 * time.Minute  // a cold build cache compiles every dependency
 	readyMax   = 20 * time.Second // bound on waiting for /readyz
@@ -29,43 +32,70 @@ const (
 type server struct {
 	cmd     *exec.Cmd
 	port    int
-	dir     string        // temp dir with the binary and the log
+	dir     string        // temp dir with the log
 	logPath string        // the server's stdout and stderr, shown on failure
 	exited  chan struct{} // closed when the child has been reaped
 }
 
+// serverOpts is how one server of a scenario runs.
+type serverOpts struct {
+	redisURL string
+	env      map[string]string // on top of the pinned settings
+	pin      pinning
+}
+
+// unset are settings of rt left at their defaults: they are removed from
+// the inherited environment rather than given a value.
+var unset = []string{"JWT_LEEWAY", "JWT_PUBLIC_KEY", "JWT_ISSUER", "JWT_AUDIENCE", "JWT_REQUIRE_EXP"}
+
 // serverEnv pins every setting rt reads, so a variable exported in the
-// caller's shell cannot change what is measured.
-func serverEnv(port int, redisURL string) []string {
+// caller's shell cannot change what is measured; extra overrides them.
+func serverEnv(port int, redisURL string, extra map[string]string) []string {
 	pinned := map[string]string{
 		"HOST": loopback, "PORT": strconv.Itoa(port), "REDIS_URL": redisURL,
 		"JWT_SECRET": jwtSecret, "JWT_ALG": "HS256", "ALLOWED_ORIGINS": origin,
 		"SEND_QUEUE": "256", "HEARTBEAT_INTERVAL": "25", "IDLE_TIMEOUT": "70",
 		"PRESENCE_TTL": "60", "MAX_FRAME_BYTES": "65536", "MAX_TEXT_BYTES": "4096",
 		"WRITE_TIMEOUT": "10s",
-		// One sender per room sends -rate messages a second, above the
-		// default per-client limit of 20/s: this measures the fan-out, not
-		// the flood guard.
-		"RATE_LIMIT": "1000", "RATE_BURST": "1000", "RATE_WARNINGS": "10",
+		// The server's defaults; the fan-out scenarios raise them (see
+		// fanoutLimits), since their senders are not the flood this guards.
+		"RATE_LIMIT": "20", "RATE_BURST": "40", "RATE_WARNINGS": "10",
 		"MAX_CONNS_PER_USER": "16", "MAX_CONNS": "0", "DEMO_PAGE": "false",
+		"LOG_LEVEL": "warn", "LOG_FORMAT": "text",
 	}
-	env := os.Environ()
-	for k, v := range pinned {
-		env = append(env, k+"="+v) // exec keeps the last value of a repeated key
+	maps.Copy(pinned, extra)
+	var env []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if _, ok := pinned[k]; !ok && !slices.Contains(unset, k) {
+			env = append(env, kv)
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(pinned)) {
+		env = append(env, k+"="+pinned[k])
 	}
 	return env
 }
 
-// startServer builds rt from the module root and starts it on a free
-// loopback port, returning once /readyz answers 200.
-func startServer(ctx context.Context, redisURL string) (*server, error) {
-	dir, err := os.MkdirTemp("", "rt-load-")
-	if err != nil {
-		return nil, err
-	}
+// fanoutLimits lifts the per-client flood guard for scenarios whose senders
+// publish faster than a person types: they measure the fan-out, not the
+// guard. perSecond is the most one sender is asked to send.
+func fanoutLimits(perSecond float64) map[string]string {
+	n := strconv.Itoa(max(1000, int(perSecond*2)))
+	return map[string]string{"RATE_LIMIT": n, "RATE_BURST": n}
+}
+
+// build compiles rt from the module root into dir.
+func build(ctx context.Context, dir string) (string, error) {
 	bin := filepath.Join(dir, "rt")
-	if err := buildServer(ctx, bin); err != nil {
-		os.RemoveAll(dir)
+	return bin, buildServer(ctx, bin)
+}
+
+// startServer starts the binary bin on a free loopback port, returning
+// once /readyz answers 200.
+func startServer(ctx context.Context, bin string, o serverOpts) (*server, error) {
+	dir, err := os.MkdirTemp("", "rt-load-server-")
+	if err != nil {
 		return nil, err
 	}
 	port, err := freePort()
@@ -80,8 +110,8 @@ func startServer(ctx context.Context, redisURL string) (*server, error) {
 		return nil, err
 	}
 	defer logFile.Close() // the child has its own copy of the descriptor
-	s.cmd = exec.Command(bin)
-	s.cmd.Env = serverEnv(port, redisURL)
+	s.cmd = o.pin.command(bin)
+	s.cmd.Env = append(serverEnv(port, o.redisURL, o.env), o.pin.env()...)
 	s.cmd.Stdout, s.cmd.Stderr = logFile, logFile
 	s.cmd.SysProcAttr = childAttr() // the child dies with us, even on a crash
 	if err := s.cmd.Start(); err != nil {
@@ -89,10 +119,11 @@ func startServer(ctx context.Context, redisURL string) (*server, error) {
 		return nil, err
 	}
 	go func() { _ = s.cmd.Wait(); close(s.exited) }()
-	logf("server: pid %d on %s:%d (%s mode)", s.cmd.Process.Pid, loopback, port, modeName(redisURL))
+	logf("server: pid %d on %s:%d (%s mode)", s.cmd.Process.Pid, loopback, port, modeName(o.redisURL))
 	if err := s.waitReady(ctx); err != nil {
+		tail := s.logTail()
 		s.stop()
-		return nil, fmt.Errorf("%w\nserver log (tail):\n%s", err, s.logTail())
+		return nil, fmt.Errorf("%w; server log (tail): %s", err, tail)
 	}
 	return s, nil
 }
@@ -178,11 +209,15 @@ func (s *server) stop() {
 	_ = s.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-s.exited:
-		logf("server: stopped (%v)", s.cmd.ProcessState)
+		logf("server: pid %d stopped (%v)", s.cmd.Process.Pid, s.cmd.ProcessState)
 	case <-time.After(stopMax):
 		_ = s.cmd.Process.Kill()
 		<-s.exited
-		logf("server: killed after %s without exiting on SIGTERM", stopMax)
+		logf("server: pid %d killed after %s without exiting on SIGTERM", s.cmd.Process.Pid, stopMax)
+	}
+	// It logs at warn level: whatever it wrote is worth a look.
+	if tail := strings.TrimSpace(s.logTail()); tail != "" {
+		logf("server: pid %d logged (tail):\n%s", s.cmd.Process.Pid, tail)
 	}
 }
 

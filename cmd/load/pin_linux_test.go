@@ -1,0 +1,28 @@
+package main
+
+import (
+	"slices"
+	"testing"
+)
+
+func TestCPUMaskRoundTrip(t *testing.T) {
+	for _, cpus := range [][]int{{0}, {1}, {0, 1, 2}, {63, 64, 65}, {5, 1023}} {
+		if got := maskOf(cpus).cpus(); !slices.Equal(got, cpus) {
+			t.Errorf("maskOf(%v).cpus() = %v", cpus, got)
+		}
+	}
+}
+
+func TestPinSelfToWhatIsAllowed(t *testing.T) {
+	cpus, err := allowedCPUs()
+	if err != nil || len(cpus) == 0 {
+		t.Fatalf("allowedCPUs = %v, %v", cpus, err)
+	}
+	// Pinning to every allowed CPU changes nothing but must succeed.
+	if err := pinSelf(cpus); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := allowedCPUs(); !slices.Equal(got, cpus) {
+		t.Errorf("after pinSelf(%v), allowed = %v", cpus, got)
+	}
+}
