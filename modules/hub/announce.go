@@ -14,8 +14,9 @@ import (
 // one room from this node. A change in a quiet room is announced at once;
 // the changes that follow within the window wait for its end and go out
 // together, as one presence.diff. So 1,000 clients joining a room within a
-// second cost the room about 20 frames per member, not 1,000.
-const announceWindow = 50 * time.Millisecond
+// second cost each member about 5 frames, not 1,000: each frame is a write
+// to every member's socket, and under a storm the writes are the cost.
+const announceWindow = 200 * time.Millisecond
 
 // publishTimeout bounds one announcement's publish.
 const publishTimeout = 5 * time.Second

@@ -106,6 +106,15 @@ func (c *Conn) SendState(frame []byte) bool {
 	return queued
 }
 
+// sendPicture queues a presence.state, the whole picture of the room: it
+// is presence too, so a full queue does not close the client for it; it
+// stays stale and gets another picture once the queue has emptied.
+func (c *Conn) sendPicture(frame []byte) {
+	if _, full := c.queue(frame); full {
+		c.stale.Store(true)
+	}
+}
+
 // ping queues a heartbeat unless the queue is full: a client with that much
 // to read has no need of one.
 func (c *Conn) ping(frame []byte) { c.queue(frame) }

@@ -52,7 +52,7 @@ func (h *Handler) presenceList(c *Conn) {
 			h.refused(c, "presence list failed", err, unavailable)
 			return
 		}
-		c.Send(protocol.PresenceState(c.client.Room, users))
+		c.sendPicture(protocol.PresenceState(c.client.Room, users))
 	})
 }
 
