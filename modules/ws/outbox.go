@@ -2,6 +2,7 @@ package ws
 
 import (
 	"encoding/binary"
+	"runtime"
 	"sync"
 	"time"
 
@@ -71,6 +72,10 @@ func (c *Conn) startWriterLocked() {
 // writer writes what is queued, batch by batch, and once a close has been
 // decided, the close frame; then it ends.
 func (c *Conn) writer() {
+	// Let whatever is delivering (a fan-out loop, the bus's receiver with
+	// more messages already read) go on first: the more that has piled up
+	// when the writer takes its batch, the fewer write calls.
+	runtime.Gosched()
 	for {
 		batch, pong, last := c.nextBatch()
 		if batch == nil && pong == nil {
