@@ -240,34 +240,23 @@ func (s settings) describe() string {
 // resolve is the scenario's defaults with the flags given on top.
 func (p params) resolve(sc scenario) settings {
 	s := sc.defaults
-	if _, ok := p.given["conns"]; ok {
-		s.Conns = p.Set.Conns
-	}
-	if _, ok := p.given["rooms"]; ok {
-		s.Rooms = p.Set.Rooms
-	}
-	if _, ok := p.given["msgs"]; ok {
-		s.Msgs = p.Set.Msgs
-	}
-	if _, ok := p.given["rate"]; ok {
-		s.Rate = p.Set.Rate
-	}
-	if _, ok := p.given["window"]; ok {
-		s.Window = p.Set.Window
-	}
-	if _, ok := p.given["senders"]; ok {
-		s.Senders = p.Set.Senders
-	}
-	if _, ok := p.given["dialers"]; ok {
-		s.Dialers = p.Set.Dialers
-	}
-	if _, ok := p.given["read-delay"]; ok {
-		s.ReadDelay = p.Set.ReadDelay
-	}
-	if _, ok := p.given["spread"]; ok {
-		s.Spread = p.Set.Spread
-	}
+	override(p.given, "conns", &s.Conns, p.Set.Conns)
+	override(p.given, "rooms", &s.Rooms, p.Set.Rooms)
+	override(p.given, "msgs", &s.Msgs, p.Set.Msgs)
+	override(p.given, "rate", &s.Rate, p.Set.Rate)
+	override(p.given, "window", &s.Window, p.Set.Window)
+	override(p.given, "senders", &s.Senders, p.Set.Senders)
+	override(p.given, "dialers", &s.Dialers, p.Set.Dialers)
+	override(p.given, "read-delay", &s.ReadDelay, p.Set.ReadDelay)
+	override(p.given, "spread", &s.Spread, p.Set.Spread)
 	return s
+}
+
+// override sets *dst to v when the flag name was given.
+func override[T any, V any](given map[string]V, name string, dst *T, v T) {
+	if _, ok := given[name]; ok {
+		*dst = v
+	}
 }
 
 // validate checks what every scenario needs; runs check the rest.
