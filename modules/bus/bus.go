@@ -32,3 +32,11 @@ type Bus interface {
 	// is registered to be subscribed when the backend is back.
 	Subscribe(ctx context.Context, room string, deliver func(Message)) (cancel func())
 }
+
+// Batcher is a Bus that can publish several messages in one round trip,
+// in order. The hub uses it, when the bus has it, for messages that queued
+// up behind each other.
+type Batcher interface {
+	// PublishAll publishes ms in order and returns one error per message.
+	PublishAll(ctx context.Context, ms []Message) []error
+}

@@ -113,6 +113,38 @@ func (r *Redis) Publish(ctx context.Context, m Message) error {
 	return err
 }
 
+var _ Batcher = (*Redis)(nil)
+
+// PublishAll sends ms with one pipelined round trip (rueidis DoMulti, in
+// order), so a backlog of one client's messages reaches the other nodes
+// together instead of one per round trip.
+func (r *Redis) PublishAll(ctx context.Context, ms []Message) []error {
+	errs := make([]error, len(ms))
+	c := r.client()
+	cmds := make(rueidis.Commands, 0, len(ms))
+	sent := make([]int, 0, len(ms)) // index in ms of each command
+	for i, m := range ms {
+		if errs[i] = checkEnvelope(m); errs[i] != nil {
+			continue
+		}
+		payload := rueidis.BinaryString(encodeEnvelope(m))
+		cmds = append(cmds, c.B().Publish().Channel(ChannelPrefix+m.Room).Message(payload).Build())
+		sent = append(sent, i)
+	}
+	if len(cmds) == 0 {
+		return errs
+	}
+	ctx, cancel := context.WithTimeout(ctx, commandTimeout)
+	defer cancel()
+	for k, res := range c.DoMulti(ctx, cmds...) {
+		if err := res.Error(); err != nil {
+			errs[sent[k]] = err
+			r.stats.Failed(redis.OpPublish)
+		}
+	}
+	return errs
+}
+
 // Subscribe registers deliver and, for the room's first subscriber, waits
 // for Redis to confirm the SUBSCRIBE. It cannot fail: while Redis is away,
 // when the connection breaks under it, or when the SUBSCRIBE is not

@@ -120,3 +120,45 @@ func TestJoinFailureLeavesNothing(t *testing.T) {
 		t.Fatalf("%d rooms after a failed join", n)
 	}
 }
+
+// batchingBus is the memory bus with PublishAll, recording each batch.
+type batchingBus struct {
+	*bus.Memory
+	batches [][]string
+}
+
+func (b *batchingBus) PublishAll(ctx context.Context, ms []bus.Message) []error {
+	var ids []string
+	errs := make([]error, len(ms))
+	for i, m := range ms {
+		ids = append(ids, m.ID)
+		errs[i] = b.Publish(ctx, m)
+	}
+	b.batches = append(b.batches, ids)
+	return errs
+}
+
+// SayAll publishes a client's messages in one batch, in order, and answers
+// each refused one in its place.
+func TestSayAllBatchesInOrder(t *testing.T) {
+	b := &batchingBus{Memory: bus.NewMemory()}
+	h := newTestHub(t, b, &fixedIDs{next: []string{"c1", "m1", "m2", "m3"}})
+	alice := &member{}
+	c := Client{Room: "r", User: "alice", Member: alice}
+	if _, err := h.Join(t.Context(), c); err != nil {
+		t.Fatal(err)
+	}
+	errs := h.SayAll(t.Context(), c, []Said{{Text: "one"}, {Room: "elsewhere", Text: "no"}, {Text: "two"}, {Text: "three"}})
+	if errs[0] != nil || !errors.Is(errs[1], ErrRoomMismatch) || errs[2] != nil || errs[3] != nil {
+		t.Fatalf("errors %v", errs)
+	}
+	if len(b.batches) != 1 || !slices.Equal(b.batches[0], []string{"m1", "m2", "m3"}) {
+		t.Fatalf("batches %v, want one of m1 m2 m3", b.batches)
+	}
+	got := frames(alice)
+	for i, text := range []string{"one", "two", "three"} {
+		if !strings.Contains(got[1+i], `"text":"`+text+`"`) {
+			t.Fatalf("frame %d = %s, want %s", 1+i, got[1+i], text)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 
+	"rt/modules/hub"
 	"rt/modules/protocol"
 )
 
@@ -35,13 +36,23 @@ func (h *Handler) dispatch(c *Conn, data []byte) {
 	}
 }
 
+// notSent is the unavailable answer to a chat message.
+const notSent = "message not delivered; try again"
+
 func (h *Handler) say(c *Conn, in protocol.Inbound) {
-	const notSent = "message not delivered; try again"
-	h.request(c, notSent, func(ctx context.Context) {
-		if err := h.hub.Say(ctx, c.client, in.Room, in.Text); err != nil {
+	if !c.requests.submitSay(hub.Said{Room: in.Room, Text: in.Text}) {
+		c.Send(protocol.ErrorFrame(protocol.CodeUnavailable, notSent))
+	}
+}
+
+// sayAll publishes a client's queued chat messages and answers each one
+// the hub refused or could not publish.
+func (h *Handler) sayAll(ctx context.Context, c *Conn, said []hub.Said) {
+	for _, err := range h.hub.SayAll(ctx, c.client, said) {
+		if err != nil {
 			h.refused(c, "publish failed", err, notSent)
 		}
-	})
+	}
 }
 
 func (h *Handler) presenceList(c *Conn) {

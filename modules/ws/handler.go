@@ -70,6 +70,7 @@ func (h *Handler) serve(ws *websocket.Conn) {
 	room, user := ws.Locals(auth.LocalRoom).(string), ws.Locals(auth.LocalUser).(string)
 	c := newConn(ws, room, user, h.limits, h.stats, h.log)
 	c.resync = func() { h.presenceList(c) }
+	c.requests.sayAll = func(ctx context.Context, said []hub.Said) { h.sayAll(ctx, c, said) }
 	if a := h.registry.add(c); a != admitted {
 		c.Close(refusalClose(a))
 		<-c.closed()

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"rt/modules/hub"
 	"rt/modules/protocol"
 )
 
@@ -21,8 +22,9 @@ const maxPendingRequests = 16
 // that its message could not be sent.
 type requests struct {
 	conn    *Conn
+	sayAll  func(ctx context.Context, said []hub.Said) // publishes chat messages, set by the handler
 	mu      sync.Mutex
-	queue   []func(context.Context)
+	queue   []request
 	running bool
 	idle    sync.Cond // signalled when the queue empties and the runner stops
 	base    context.Context
@@ -35,15 +37,31 @@ func (r *requests) init(c *Conn) {
 	r.base, r.cancel = context.WithCancel(context.Background())
 }
 
+// request is one pending request: a chat message, or anything else as f.
+type request struct {
+	said *hub.Said
+	f    func(context.Context)
+}
+
 // submit queues f and reports whether there was room. f gets a context
 // bounded by opTimeout.
 func (r *requests) submit(f func(context.Context)) bool {
+	return r.add(request{f: f})
+}
+
+// submitSay queues a chat message. Messages that wait next to each other
+// are published together, in order, with one round trip to the bus.
+func (r *requests) submitSay(s hub.Said) bool {
+	return r.add(request{said: &s})
+}
+
+func (r *requests) add(req request) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if len(r.queue) >= maxPendingRequests {
 		return false
 	}
-	r.queue = append(r.queue, f)
+	r.queue = append(r.queue, req)
 	if !r.running {
 		r.running = true
 		go r.run()
@@ -60,12 +78,33 @@ func (r *requests) run() {
 			r.mu.Unlock()
 			return
 		}
-		f := r.queue[0]
-		r.queue[0] = nil
-		r.queue = r.queue[1:]
+		next := r.take()
 		r.mu.Unlock()
-		r.serve(f)
+		r.serve(next)
 	}
+}
+
+// take removes the first request, or, when it is a chat message, every
+// chat message queued right behind it too, as one f; r.mu is held.
+func (r *requests) take() func(context.Context) {
+	n := 1
+	if r.queue[0].said != nil {
+		for n < len(r.queue) && r.queue[n].said != nil {
+			n++
+		}
+	}
+	taken := make([]request, n)
+	copy(taken, r.queue)
+	clear(r.queue[:n])
+	r.queue = r.queue[n:]
+	if taken[0].said == nil {
+		return taken[0].f
+	}
+	said := make([]hub.Said, n)
+	for i, t := range taken {
+		said[i] = *t.said
+	}
+	return func(ctx context.Context) { r.sayAll(ctx, said) }
 }
 
 // serve runs one request; a panic closes only this connection, with 1011.
