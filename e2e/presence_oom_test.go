@@ -53,15 +53,7 @@ func TestPresenceRefusedWhenRedisOutOfMemory(t *testing.T) {
 }
 
 // presenceAdmin is a client of the test's own, for CONFIG and inspection.
-func presenceAdmin(t *testing.T, srv *redistest.Server) rueidis.Client {
-	t.Helper()
-	c, err := rueidis.NewClient(rueidis.ClientOption{InitAddress: []string{srv.Addr()}, DisableCache: true, ForceSingleClient: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
-	return c
-}
+func presenceAdmin(t *testing.T, srv *redistest.Server) rueidis.Client { return observer(t, srv) }
 
 func presenceConfigSet(t *testing.T, c rueidis.Client, key, value string) {
 	t.Helper()
