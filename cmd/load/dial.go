@@ -1,0 +1,165 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/fasthttp/websocket"
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// newDialer dials only loopback. Its read buffer is small where there are
+// many connections and few frames (connect, storm), larger where every
+// client reads a stream (fan-out): one read(2) then takes many frames.
+func newDialer(readBuffer int) *websocket.Dialer {
+	return &websocket.Dialer{
+		NetDialContext:   dialLoopback,
+		HandshakeTimeout: dialMax,
+		ReadBufferSize:   cmp.Or(readBuffer, 2048),
+		WriteBufferSize:  512,
+	}
+}
+
+// token is an HS256 token for sub, signed with the server's secret.
+func token(sub string) (string, error) {
+	claims := jwt.MapClaims{"sub": sub, "iat": time.Now().Unix()}
+	return jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString([]byte(jwtSecret))
+}
+
+// dialAll connects every client, dialers at a time, each with up to
+// attempts tries (a refused TCP dial under a burst is retried; an HTTP
+// refusal is not), then groups the connected ones by room. It returns how
+// many failed; f.fails says why.
+func (f *fleet) dialAll(ctx context.Context, dialers, attempts int) int {
+	jobs := make(chan *client)
+	var wg sync.WaitGroup
+	for range dialers {
+		wg.Go(func() {
+			for c := range jobs {
+				f.dial(ctx, c, attempts)
+			}
+		})
+	}
+	for _, c := range f.clients {
+		if ctx.Err() != nil {
+			break
+		}
+		jobs <- c
+	}
+	close(jobs)
+	wg.Wait()
+	f.groupRooms()
+	return f.cfg.conns - f.connected() // failed, or never tried because ctx ended
+}
+
+// dialSpread starts client i's dial at start + i·spread/conns, each on its
+// own goroutine: a storm of joins at a steady rate, however slow any one
+// handshake is. It returns how many failed.
+func (f *fleet) dialSpread(ctx context.Context, spread time.Duration) int {
+	var wg sync.WaitGroup
+	start := time.Now()
+	for i, c := range f.clients {
+		at := start.Add(spread * time.Duration(i) / time.Duration(len(f.clients)))
+		wg.Go(func() {
+			if sleep(ctx, time.Until(at)) == nil {
+				f.dial(ctx, c, 1)
+			}
+		})
+	}
+	wg.Wait()
+	f.groupRooms()
+	return f.cfg.conns - f.connected()
+}
+
+// dial connects c and starts its reader; false (with the cause counted in
+// f.fails) if it could not.
+func (f *fleet) dial(ctx context.Context, c *client, attempts int) bool {
+	url := fmt.Sprintf("ws://%s:%d/ws/%s?token=%s", loopback, c.port, c.room.name, c.tok)
+	header := http.Header{"Origin": {origin}}
+	for attempt := 1; ; attempt++ {
+		t0 := time.Now()
+		ws, resp, err := f.dialer.DialContext(ctx, url, header)
+		if err == nil {
+			c.upAt = time.Now().UnixNano()
+			c.dialNs = c.upAt - t0.UnixNano()
+			c.ws = ws
+			break
+		}
+		if resp != nil {
+			resp.Body.Close()
+			f.fail("HTTP " + strconv.Itoa(resp.StatusCode)) // a refusal, not a transient error
+			return false
+		}
+		if attempt >= attempts || ctx.Err() != nil {
+			f.fail(dialFailure(err))
+			return false
+		}
+		_ = sleep(ctx, time.Duration(attempt)*100*time.Millisecond)
+	}
+	_ = c.ws.SetReadDeadline(time.Now().Add(readMax))
+	if f.cfg.listFirst {
+		// Before the reader starts: every frame it reads comes after the request.
+		c.listsAsked.Add(1)
+		_ = c.write(presenceList)
+	}
+	f.readers.Add(1)
+	go f.read(c)
+	return true
+}
+
+func (f *fleet) fail(cause string) {
+	f.mu.Lock()
+	f.fails[cause]++
+	f.mu.Unlock()
+}
+
+// dialFailure names the cause of a failed dial without its addresses, so
+// that failures group.
+func dialFailure(err error) string {
+	var ne net.Error
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused"
+	case errors.Is(err, syscall.ECONNRESET):
+		return "connection reset"
+	case errors.Is(err, syscall.EADDRNOTAVAIL):
+		return "no free local port"
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		return "timeout"
+	case errors.Is(err, websocket.ErrBadHandshake):
+		return "bad handshake"
+	}
+	return "other: " + err.Error()
+}
+
+func (f *fleet) groupRooms() {
+	for _, r := range f.rooms {
+		r.members = r.members[:0]
+	}
+	for _, c := range f.clients {
+		if c.ws != nil {
+			c.room.members = append(c.room.members, c)
+		}
+	}
+	for _, r := range f.rooms {
+		r.size.Store(int32(len(r.members)))
+	}
+}
+
+func (f *fleet) connected() int {
+	n := 0
+	for _, c := range f.clients {
+		if c.ws != nil {
+			n++
+		}
+	}
+	return n
+}

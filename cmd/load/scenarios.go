@@ -1,0 +1,138 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// settings are one scenario's parameters: its defaults, overridden by the
+// flags given on the command line.
+type settings struct {
+	Conns     int           `json:"conns"`
+	Rooms     int           `json:"rooms"`
+	Msgs      int           `json:"msgs_per_room,omitempty"`
+	Rate      float64       `json:"rate_per_room,omitempty"`
+	Window    int           `json:"window,omitempty"`
+	Senders   int           `json:"senders_per_room,omitempty"`
+	Dialers   int           `json:"dial_concurrency,omitempty"`
+	ReadDelay time.Duration `json:"read_delay_ns,omitempty"`
+	Spread    time.Duration `json:"dial_spread_ns,omitempty"`
+}
+
+// scenario is one named measurement: run, or else a fan-out over servers
+// servers (1 when 0), measuring memory first when memory is set.
+type scenario struct {
+	name     string
+	about    string
+	defaults settings
+	redis    bool // needs -redis
+	run      func(context.Context, *env, settings) (*row, error)
+	servers  int
+	memory   bool
+}
+
+func (sc scenario) start(ctx context.Context, e *env, s settings) (*row, error) {
+	if sc.run != nil {
+		return sc.run(ctx, e, s)
+	}
+	return runFanout(ctx, e, s, sc.name, max(sc.servers, 1), sc.memory)
+}
+
+var scenarios = []scenario{
+	{name: "default", about: "memory per idle connection, then one sender per room at -rate (the original run)",
+		defaults: settings{Conns: 2000, Rooms: 20, Msgs: 200, Rate: 50, Senders: 1, Dialers: 50},
+		memory:   true},
+	{name: "storm", about: "-conns clients join one room within -spread, each reading a frame per -read-delay",
+		defaults: settings{Conns: 1000, Rooms: 1, ReadDelay: time.Millisecond, Spread: time.Second},
+		run:      runStorm},
+	{name: "connect", about: "-conns handshakes across -rooms rooms, -dialers at a time; memory per idle connection",
+		defaults: settings{Conns: 10000, Rooms: 10000, Dialers: 100},
+		run:      runConnect},
+	{name: "fanout-max", about: "one room, -senders senders as fast as the slowest member allows (-window)",
+		defaults: settings{Conns: 1000, Rooms: 1, Msgs: 2000, Window: 16, Senders: 1, Dialers: 50}},
+	{name: "fanout-rate", about: "one room at -rate messages/s; deliveries per server CPU-second",
+		defaults: settings{Conns: 1000, Rooms: 1, Msgs: 200, Rate: 20, Senders: 1, Dialers: 50}},
+	{name: "rooms", about: "-rooms rooms, one sender each as fast as its slowest member allows",
+		defaults: settings{Conns: 1000, Rooms: 100, Msgs: 1000, Window: 16, Senders: 1, Dialers: 50}},
+	{name: "cross", about: "two servers on one Redis, members alternating between them, senders on both", redis: true,
+		defaults: settings{Conns: 1000, Rooms: 1, Msgs: 2000, Window: 16, Senders: 2, Dialers: 50},
+		servers:  2},
+}
+
+// settingFlags are the flags that set a scenario's settings.
+var settingFlags = []string{"conns", "rooms", "msgs", "rate", "window", "senders", "dialers", "read-delay", "spread"}
+
+// uses reports whether the scenario reads the setting flag name.
+func (sc scenario) uses(name string) bool {
+	switch sc.name {
+	case "storm":
+		return slices.Contains([]string{"conns", "rooms", "read-delay", "spread"}, name)
+	case "connect":
+		return slices.Contains([]string{"conns", "rooms", "dialers"}, name)
+	}
+	return !slices.Contains([]string{"read-delay", "spread"}, name)
+}
+
+func findScenario(name string) (scenario, bool) {
+	i := slices.IndexFunc(scenarios, func(s scenario) bool { return s.name == name })
+	if i < 0 {
+		return scenario{}, false
+	}
+	return scenarios[i], true
+}
+
+// describe lists the settings that matter (non-zero).
+func (s settings) describe() string {
+	var parts []string
+	add := func(name string, v any, ok bool) {
+		if ok {
+			parts = append(parts, fmt.Sprintf("-%s %v", name, v))
+		}
+	}
+	add("conns", s.Conns, s.Conns > 0)
+	add("rooms", s.Rooms, s.Rooms > 0)
+	add("msgs", s.Msgs, s.Msgs > 0)
+	add("rate", s.Rate, s.Rate > 0)
+	add("window", s.Window, s.Window > 0)
+	add("senders", s.Senders, s.Senders > 0)
+	add("dialers", s.Dialers, s.Dialers > 0)
+	add("read-delay", s.ReadDelay, s.ReadDelay > 0)
+	add("spread", s.Spread, s.Spread > 0)
+	return strings.Join(parts, " ")
+}
+
+// validate checks what every scenario needs; runs check the rest.
+func (s settings) validate(name string) error {
+	switch {
+	case s.Conns < 1 || s.Rooms < 1:
+		return fmt.Errorf("%s: -conns and -rooms must be at least 1", name)
+	case s.Rooms > s.Conns:
+		return fmt.Errorf("%s: -rooms (%d) must not exceed -conns (%d)", name, s.Rooms, s.Conns)
+	case s.Conns > 100000:
+		return fmt.Errorf("%s: -conns above 100000 is not supported", name)
+	case s.Msgs < 0 || s.Window < 0 || s.Senders < 0 || s.Dialers < 0 || s.ReadDelay < 0 || s.Spread < 0:
+		return fmt.Errorf("%s: negative settings make no sense", name)
+	case s.Rate < 0 || s.Rate > 100000:
+		return fmt.Errorf("%s: -rate must be in [0, 100000]", name)
+	case s.ReadDelay > time.Second || s.Spread > time.Minute:
+		return fmt.Errorf("%s: -read-delay is at most 1s and -spread at most 1m", name)
+	}
+	return nil
+}
+
+func (s settings) validateFanout(name string) error {
+	switch {
+	case s.Msgs < 1 || s.Msgs > 1000000:
+		return fmt.Errorf("%s: -msgs must be in [1, 1000000]", name)
+	case s.Senders < 1 || s.Senders > s.Conns/s.Rooms:
+		return fmt.Errorf("%s: -senders must be in [1, members per room = %d]", name, s.Conns/s.Rooms)
+	case s.Dialers < 1:
+		return fmt.Errorf("%s: -dialers must be at least 1", name)
+	case s.Rate == 0 && s.Window == 0:
+		return fmt.Errorf("%s: -rate 0 needs a -window, or the senders would only be bounded by TCP", name)
+	}
+	return nil
+}
