@@ -93,26 +93,22 @@ func (c *Conn) Send(frame []byte) bool {
 
 // SendState queues a presence frame and reports whether it did. Presence
 // is state, not a stream the client must keep up with: a full queue never
-// closes the client for it. The frame is dropped instead, and once the
-// writer has emptied the queue the client gets a fresh presence.state.
+// closes the client for it. The frame is dropped instead, so are the ones
+// after it, and once the writer has emptied the queue the client gets a
+// fresh presence.state.
 func (c *Conn) SendState(frame []byte) bool {
-	if c.stale.Load() {
-		return false
-	}
+	return !c.stale.Load() && c.sendPicture(frame)
+}
+
+// sendPicture queues a presence frame whatever came before it (a
+// presence.state is the whole picture of the room): a full queue leaves the
+// client stale, to get another picture once the queue has emptied.
+func (c *Conn) sendPicture(frame []byte) bool {
 	queued, full := c.queue(frame)
 	if full {
 		c.stale.Store(true)
 	}
 	return queued
-}
-
-// sendPicture queues a presence.state, the whole picture of the room: it
-// is presence too, so a full queue does not close the client for it; it
-// stays stale and gets another picture once the queue has emptied.
-func (c *Conn) sendPicture(frame []byte) {
-	if _, full := c.queue(frame); full {
-		c.stale.Store(true)
-	}
 }
 
 // ping queues a heartbeat unless the queue is full: a client with that much
