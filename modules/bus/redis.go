@@ -98,19 +98,27 @@ func (r *Redis) Stop() {
 // message the envelope cannot carry (negative At, newline in ID) is refused
 // before Redis is asked, rather than arriving changed or dropped elsewhere.
 func (r *Redis) Publish(ctx context.Context, m Message) error {
-	if err := checkEnvelope(m); err != nil {
+	c := r.client()
+	cmd, err := publishCmd(c, m)
+	if err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(ctx, commandTimeout)
 	defer cancel()
-	c := r.client()
-	payload := rueidis.BinaryString(encodeEnvelope(m))
-	cmd := c.B().Publish().Channel(ChannelPrefix + m.Room).Message(payload).Build()
-	err := c.Do(ctx, cmd).Error()
-	if err != nil {
+	if err = c.Do(ctx, cmd).Error(); err != nil {
 		r.stats.Failed(redis.OpPublish)
 	}
 	return err
+}
+
+// publishCmd is the PUBLISH of m's envelope to its room's channel, or the
+// reason the envelope cannot carry m.
+func publishCmd(c rueidis.Client, m Message) (rueidis.Completed, error) {
+	if err := checkEnvelope(m); err != nil {
+		return rueidis.Completed{}, err
+	}
+	payload := rueidis.BinaryString(encodeEnvelope(m))
+	return c.B().Publish().Channel(ChannelPrefix + m.Room).Message(payload).Build(), nil
 }
 
 var _ Batcher = (*Redis)(nil)
@@ -124,12 +132,10 @@ func (r *Redis) PublishAll(ctx context.Context, ms []Message) []error {
 	cmds := make(rueidis.Commands, 0, len(ms))
 	sent := make([]int, 0, len(ms)) // index in ms of each command
 	for i, m := range ms {
-		if errs[i] = checkEnvelope(m); errs[i] != nil {
-			continue
+		cmd, err := publishCmd(c, m)
+		if errs[i] = err; err == nil {
+			cmds, sent = append(cmds, cmd), append(sent, i)
 		}
-		payload := rueidis.BinaryString(encodeEnvelope(m))
-		cmds = append(cmds, c.B().Publish().Channel(ChannelPrefix+m.Room).Message(payload).Build())
-		sent = append(sent, i)
 	}
 	if len(cmds) == 0 {
 		return errs
