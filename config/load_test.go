@@ -64,7 +64,7 @@ func TestLoadValid(t *testing.T) {
 		{map[string]string{"MAX_FRAME_BYTES": "1024"}, func(c *Config) { c.MaxFrameBytes = 1024 }},
 		{map[string]string{"MAX_TEXT_BYTES": "1"}, func(c *Config) { c.MaxTextBytes = 1 }},
 		{map[string]string{"SEND_QUEUE": "1", "HISTORY_SIZE": "0"}, func(c *Config) { c.SendQueue, c.HistorySize = 1, 0 }},
-		{map[string]string{"SEND_QUEUE": "500", "HISTORY_SIZE": "500", "HISTORY_TTL": "90"}, func(c *Config) { c.SendQueue, c.HistorySize, c.HistoryTTL = 500, 500, 90 * time.Second }},
+		{map[string]string{"SEND_QUEUE": "500", "HISTORY_SIZE": "500", "HISTORY_TTL": "90"}, func(c *Config) { c.SendQueue, c.HistorySize, c.HistoryTTL = 500, 500, 90*time.Second }},
 		{map[string]string{"RATE_LIMIT": "2.5", "RATE_BURST": "5", "RATE_WARNINGS": "3"}, func(c *Config) { c.RateLimit, c.RateBurst, c.RateWarnings = 2.5, 5, 3 }},
 		{map[string]string{"MAX_CONNS_PER_USER": "2", "MAX_CONNS": "100"}, func(c *Config) { c.MaxConnsPerUser, c.MaxConns = 2, 100 }},
 		{map[string]string{"JWT_REQUIRE_EXP": "true"}, func(c *Config) { c.JWTRequireExp = true }},

@@ -139,4 +139,3 @@ func (r *Redis) wrap(op string, err error) error {
 	r.stats.Failed(redis.OpPresence)
 	return fmt.Errorf("presence %s: %w", op, err)
 }
-
