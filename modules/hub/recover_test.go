@@ -165,7 +165,9 @@ type linkBus struct {
 	subs map[string][]func(bus.Message)
 }
 
-func newLinkBus() *linkBus { return &linkBus{Memory: bus.NewMemory(), subs: map[string][]func(bus.Message){}} }
+func newLinkBus() *linkBus {
+	return &linkBus{Memory: bus.NewMemory(), subs: map[string][]func(bus.Message){}}
+}
 
 func (l *linkBus) Publish(ctx context.Context, m bus.Message) error {
 	if l.down.Load() {
