@@ -264,6 +264,26 @@ async function noErrorLines(page) {
 
 const range = (from, to, prefix) => Array.from({ length: to - from + 1 }, (_, i) => `${prefix} ${from + i}`);
 
+// consoleClient opens a page of origin and runs in it, as a reader would
+// paste them into its console, the rtConnect client of docs/PROTOCOL.md and
+// a call of it for user in room, as window.chat. seen(what, re) waits for a
+// console line matching re.
+async function consoleClient(origin, user, room) {
+  const md = await readFile(path.join(root, 'docs/PROTOCOL.md'), 'utf8');
+  const client = md.match(/```js\n(\/\/ rtConnect[\s\S]*?)```/)?.[1];
+  assert.ok(client, 'docs/PROTOCOL.md has the rtConnect client in a js block');
+  const page = await newPage(origin); // any page of an allowed origin
+  const logs = [];
+  page.on('console', (m) => logs.push(m.text()));
+  // Like a console, evaluate ignores the page's CSP.
+  await page.evaluate(`${client}\nwindow.chat = rtConnect(${JSON.stringify(room)}, ${JSON.stringify(token(user))});`);
+  const seen = async (what, re) => {
+    for (const end = Date.now() + WAIT; Date.now() < end; await sleep(50)) if (logs.some((l) => re.test(l))) return;
+    throw new Error(`${what}: not in the console within ${WAIT} ms:\n${logs.join('\n')}`);
+  };
+  return { page, logs, seen };
+}
+
 const states = (page) => page.evaluate(() => window.__states);
 const shot = (page, name) => page.screenshot({ path: path.join(artifacts, name), fullPage: true });
 
@@ -398,19 +418,8 @@ describe('chat page in a real browser', { timeout: 300_000 }, () => {
   });
 
   test('g. the client in docs/PROTOCOL.md, pasted into a console, chats, tracks presence and answers pings', T, async () => {
-    const md = await readFile(path.join(root, 'docs/PROTOCOL.md'), 'utf8');
-    const client = md.match(/```js\n(\/\/ rtConnect[\s\S]*?)```/)?.[1];
-    assert.ok(client, 'docs/PROTOCOL.md has the rtConnect client in a js block');
-    const page = await newPage(site); // any page of an allowed origin
-    const logs = [];
-    page.on('console', (m) => logs.push(m.text()));
-    // What a reader pastes: the client, then a call. (Like a console, evaluate ignores the page's CSP.)
-    await page.evaluate(`${client}\nwindow.chat = rtConnect("docs", ${JSON.stringify(token('dave'))});`);
+    const { page, logs, seen } = await consoleClient(site, 'dave', 'docs');
     const dave = () => logs.join('\n');
-    const seen = async (what, re) => {
-      for (const end = Date.now() + WAIT; Date.now() < end; await sleep(50)) if (re.test(dave())) return;
-      throw new Error(`${what}: not in the console within ${WAIT} ms:\n${dave()}`);
-    };
     await seen('connected', /\[rt\] connected to docs/);
 
     const erin = await newPage(site);
@@ -468,21 +477,25 @@ describe('chat page in a real browser', { timeout: 300_000 }, () => {
     await waitState(heidi, 'connected');
     const ivan = await newPage(site);
     await connect(ivan, 'ivan', 'recover');
-    await waitPresence(heidi, ['heidi', 'ivan']);
+    // The client of docs/PROTOCOL.md, on the same cuttable path.
+    const judge = await consoleClient(`http://localhost:${proxy.port}`, 'judge', 'recover');
+    await judge.seen('connected', /\[rt\] connected to recover/);
+    await waitPresence(heidi, ['heidi', 'ivan', 'judge']);
     await say(ivan, 'before the cut');
     await waitMessage(heidi, 'ivan', 'before the cut');
+    await judge.seen('the first delivery', /ivan: before the cut/);
     const seen = (await chats(heidi)).at(-1).id;
 
     proxy.cut();
     await waitState(heidi, 'reconnecting');
-    await waitPresence(ivan, ['ivan']); // the server saw heidi's socket go
+    await waitPresence(ivan, ['ivan']); // the server saw heidi's and judge's sockets go
     await sendAll(ivan, range(1, 3, 'missed'));
     await waitMessage(ivan, 'ivan', 'missed 3');
     proxy.restore();
 
     await waitLine(heidi, 'reconnected, 3 missed messages recovered');
     await waitState(heidi, 'connected');
-    await waitPresence(heidi, ['heidi', 'ivan']); // presence listed again after the reconnect
+    await waitPresence(heidi, ['heidi', 'ivan', 'judge']); // presence listed again after the reconnect
     await say(ivan, 'after');
     await waitTexts(heidi, ['before the cut', ...range(1, 3, 'missed'), 'after']);
     await sleep(300); // nothing comes twice later either
@@ -494,6 +507,14 @@ describe('chat page in a real browser', { timeout: 300_000 }, () => {
     assert.equal(new URL(last).searchParams.get('since'), seen, `the reconnect resumes from the last id seen: ${last}`);
     assert.ok(urls.slice(1).every((u) => new URL(u).searchParams.get('since') === seen),
       `every reconnect attempt resumes from it: ${urls}`);
+    await judge.seen('the recovery', /\[rt\] reconnected, 3 missed messages recovered/);
+    await judge.seen('the message after', /ivan: after/);
+    for (const t of ['before the cut', ...range(1, 3, 'missed'), 'after']) {
+      const n = judge.logs.filter((l) => l.endsWith(`ivan: ${t}`)).length;
+      assert.equal(n, 1, `the console client logged "${t}" ${n} times:\n${judge.logs.join('\n')}`);
+    }
+    await judge.page.evaluate('window.chat.close()');
+    await judge.page.context().close();
     await shot(heidi, '6-recovered-heidi.png');
     await noErrorLines(heidi);
     noProblems(heidi);
