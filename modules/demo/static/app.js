@@ -155,8 +155,8 @@ async function closedBeforeOpen(my, since) {
       : `add ${answer.origin || "this page's origin"} to ALLOWED_ORIGINS and restart the server`));
   } else if (since) {
     lastId = '';
-    system('the server refused to resume from the last message; connecting afresh');
-    retry('connecting without resuming');
+    system('the server refused the reconnect; trying once more without resuming from the last message');
+    retry('trying without resuming');
   } else {
     stop('refused', HANDSHAKE_REFUSED);
   }
