@@ -561,4 +561,29 @@ describe('chat page in a real browser', { timeout: 300_000 }, () => {
     await judy.context().close();
     await ken.context().close();
   });
+  test('k. a reconnect refused for its since (an id of an older server version) is tried once without it', T, async () => {
+    const leo = await newPage(`http://localhost:${proxy.port}`);
+    const urls = [];
+    leo.on('websocket', (w) => urls.push(w.url()));
+    await connect(leo, 'leo', 'upgrade');
+    await waitState(leo, 'connected');
+    await say(leo, 'kept');
+    await waitMessage(leo, 'leo', 'kept');
+    const ulid = '01M8AMZA8ZHNCE35NJB15EPSDF'; // what ids looked like before history: bad_since now
+    await leo.evaluate((id) => { lastId = id; }, ulid); // the page's own variable
+
+    proxy.cut();
+    await waitState(leo, 'reconnecting');
+    proxy.restore();
+    await waitLine(leo, 'trying once more without resuming');
+    await waitState(leo, 'connected');
+    await say(leo, 'after');
+    await waitTexts(leo, ['kept', 'after']); // reloaded from history, nothing twice
+    await onceInOrder(leo);
+    assert.ok(urls.some((u) => new URL(u).searchParams.get('since') === ulid), `one attempt resumed: ${urls}`);
+    assert.equal(new URL(urls.at(-1)).searchParams.get('since'), null, `the last one did not: ${urls}`);
+    await noErrorLines(leo);
+    noProblems(leo);
+    await leo.context().close();
+  });
 });
