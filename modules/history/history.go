@@ -38,8 +38,9 @@ type Draft struct {
 type Log interface {
 	// Append gives each draft the next position in its room, writes the id
 	// into its frame, stores it and publishes it on the bus, in order, each
-	// as one step. It returns each draft's id, or the error that kept it
-	// from being both stored and published.
+	// as one step. It returns each draft's id, or an error: then the
+	// message was not stored and published, or, when the error is a
+	// timeout, may still be, once a stalled backend resumes.
 	Append(ctx context.Context, drafts []Draft) (ids []string, errs []error)
 	// After returns the room's messages with ids greater than since, oldest
 	// first: at most the configured size of history, the newest of them.

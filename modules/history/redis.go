@@ -36,8 +36,17 @@ func Key(room string) string { return "rt:history:{" + room + "}" }
 // (bus/envelope.go), so the Redis bus delivers it like any other message.
 // The id is the stream id "<ms>-<seq>" as 12 and 16 hex digits
 // (protocol.FormatID); Lua's %x takes the whole double.
+//
+// A stream that does not exist (never written, expired, flushed) starts one
+// millisecond after Redis's clock, not at it: a FLUSHALL in the millisecond
+// of a message would otherwise number the next one below it.
 var appendScript = redis.NewScript(redis.Writes, `
-local sid = redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[2], ARGV[3], '*', 'f', ARGV[6], 'i', ARGV[7])
+local next = '*'
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  local t = redis.call('TIME')
+  next = string.format('%d', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + 1) .. '-0'
+end
+local sid = redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[2], ARGV[3], next, 'f', ARGV[6], 'i', ARGV[7])
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 local ms, seq = string.match(sid, '^(%d+)-(%d+)$')
 local id = string.format('%012x%016x', tonumber(ms), tonumber(seq))
