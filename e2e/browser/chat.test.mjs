@@ -523,9 +523,12 @@ describe('chat page in a real browser', { timeout: 300_000 }, () => {
     await ivan.context().close();
   });
 
-  test('j. when history no longer holds the last message seen, the page says some could not be recovered', T, async () => {
+  // notRecovered: a page whose last message seen was trimmed from history
+  // while its socket was down says some messages could not be recovered and
+  // shows what history still holds, each message once.
+  async function notRecovered(env, logName, screenshot) {
     const proxyPort = await freePort();
-    const small = await startServer({ env: { HISTORY_SIZE: '5' }, alsoAllow: [proxyPort], logName: 'server-history-5.log' });
+    const small = await startServer({ env, alsoAllow: [proxyPort], logName });
     const cutter = await startProxy(proxyPort, small.port);
     const judy = await newPage(`http://localhost:${proxyPort}`);
     await connect(judy, 'judy', 'trim');
@@ -554,14 +557,30 @@ describe('chat page in a real browser', { timeout: 300_000 }, () => {
     await onceInOrder(judy);
     const lines = await judy.evaluate(() => [...document.querySelectorAll('#messages li.sys')].map((li) => li.textContent));
     assert.ok(!lines.some((l) => l.includes('missed message')), `no complete-recovery notice: ${lines}`);
-    await shot(judy, '7-not-recovered-judy.png');
+    await shot(judy, screenshot);
     await noErrorLines(judy);
     noProblems(judy);
     noProblems(ken);
-    await judy.context().close();
     await ken.context().close();
+    return judy;
+  }
+
+  test('j. when history no longer holds the last message seen, the page says some could not be recovered', T, async () => {
+    const judy = await notRecovered({ HISTORY_SIZE: '5' }, 'server-history-5.log', '7-not-recovered-judy.png');
+    await judy.context().close();
   });
-  test('k. a reconnect refused for its since (an id of an older server version) is tried once without it', T, async () => {
+
+  test('k. a replay that overflows the send queue (4002) is not asked for again: the page starts afresh', T, async () => {
+    // HISTORY_SIZE = SEND_QUEUE: a full replay, history.recovered and a
+    // presence frame do not all fit the queue.
+    const judy = await notRecovered({ HISTORY_SIZE: '5', SEND_QUEUE: '5' }, 'server-queue-5.log', '8-queue-judy.png');
+    const lines = await judy.evaluate(() => [...document.querySelectorAll('#messages li.sys')].map((li) => li.textContent));
+    const overflows = lines.filter((l) => l.includes('4002')).length;
+    assert.ok(overflows <= 1, `at most one 4002, then no replay asked for: ${lines}`);
+    await judy.context().close();
+  });
+
+  test('l. a reconnect refused for its since (an id of an older server version) is tried once without it', T, async () => {
     const leo = await newPage(`http://localhost:${proxy.port}`);
     const urls = [];
     leo.on('websocket', (w) => urls.push(w.url()));

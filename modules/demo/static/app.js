@@ -31,6 +31,8 @@ let attempt = 0;   // reconnects since the last stable connection
 let retryTimer = 0;
 let countdown = 0;
 let lastId = '';   // the greatest chat id received in this room: the next reconnect's since
+let replaying = false; // the socket was opened with since and history.recovered has not come yet
+let refusals = 0;  // handshakes refused in a row (the origin being accepted)
 const users = new Set();
 
 // ---- state -----------------------------------------------------------------
@@ -63,6 +65,7 @@ function connect() {
   target = { room, token, user: subjectOf(token) };
   wanted = true;
   attempt = 0;
+  refusals = 0;
   lastId = '';
   clearLines(); // a fresh view: the room's history fills it
   open();
@@ -73,6 +76,7 @@ function open() {
   const my = ++gen;
   const { room, token } = target;
   const since = lastId; // ask for what was missed since the last message seen
+  replaying = false;
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
   const url = `${scheme}://${location.host}/ws/${encodeURIComponent(room)}?token=${encodeURIComponent(token)}` +
     (since ? `&since=${encodeURIComponent(since)}` : '');
@@ -83,6 +87,8 @@ function open() {
   sock.onopen = () => {
     if (my !== gen) return;
     openedAt = Date.now();
+    replaying = !!since;
+    refusals = 0;
     setState('connected', '', `to room ${room}` + (target.user ? ` as ${target.user}` : ''));
     system(`connected to ${room}`);
     send({ type: 'presence.list' });
@@ -125,15 +131,24 @@ function closedAfterOpen(ev, lived) {
     stop('closed', `${why}; closed for a policy violation, not reconnecting`);
   } else {
     system(why);
+    if (ev.code === 4002 && replaying) {
+      // The replay of what was missed overflowed the send queue; asking
+      // for it again would do the same. Start afresh from the last page.
+      lastId = '';
+      system('some messages could not be recovered', 0, 'warn');
+    }
     retry(why);
   }
 }
 
 // closedBeforeOpen runs when the handshake failed. The browser hides the
 // HTTP status of a refused handshake, so ask the server whether it accepts
-// this page's origin; if it cannot be reached, keep trying. A refused
-// attempt that carried since is tried once more without it, in case the
-// server did not take the id (a server of another version, bad_since).
+// this page's origin; if it cannot be reached, keep trying. With the origin
+// accepted, the handshake was refused, or the network came back between
+// the attempt and the question: so a refusal is believed the second time
+// in a row. A refused attempt that carried since is then tried once more
+// without it, in case the server did not take the id (a server of another
+// version, bad_since).
 async function closedBeforeOpen(my, since) {
   setState('connecting', '', 'the socket closed before opening; asking the server why');
   let answer;
@@ -153,6 +168,8 @@ async function closedBeforeOpen(my, since) {
       'it is not in ALLOWED_ORIGINS; ' + (typeof answer.use === 'string' && answer.use
       ? `open the page at ${answer.use} instead`
       : `add ${answer.origin || "this page's origin"} to ALLOWED_ORIGINS and restart the server`));
+  } else if (++refusals < 2) {
+    retry('the server did not take the connection; trying again');
   } else if (since) {
     lastId = '';
     system('the server refused the reconnect; trying once more without resuming from the last message');
@@ -215,6 +232,7 @@ function receive(data) {
       if (Array.isArray(f.messages)) f.messages.forEach(chat);
       break;
     case 'history.recovered': // the replay after a reconnect with since is over
+      replaying = false;
       if (f.complete === true) {
         const n = Number(f.count) || 0;
         system(`reconnected, ${n} missed message${n === 1 ? '' : 's'} recovered`);
