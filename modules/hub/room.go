@@ -125,13 +125,15 @@ func (r *room) deliver(msg bus.Message) {
 	case r.gap != nil && msg.ID != "":
 		r.gap.hold(msg)
 	default:
-		r.fanOut(msg)
+		r.fanOut(msg, Member.Send)
 	}
 }
 
-// fanOut queues msg to every member; r.mu is held. A chat message at or
-// below lastID was delivered already and is dropped.
-func (r *room) fanOut(msg bus.Message) {
+// fanOut queues msg to every member with send (Member.Send, or
+// Member.Replay for what a gap fill read from history, a burst as long as
+// history that must not count toward the members' queues); r.mu is held. A
+// chat message at or below lastID was delivered already and is dropped.
+func (r *room) fanOut(msg bus.Message, send func(Member, []byte) bool) {
 	if msg.ID == "" { // only chat messages have ids: this is a presence announcement
 		queued := 0
 		for m := range r.members {
@@ -155,7 +157,7 @@ func (r *room) fanOut(msg bus.Message) {
 		if rec != nil {
 			r.members[m] = nil // past what its replay gave: live from here
 		}
-		if m.Send(msg.Frame) {
+		if send(m, msg.Frame) {
 			queued++
 		}
 	}
@@ -253,7 +255,7 @@ func (r *room) filled(g *gap, entries []history.Entry) int {
 	for _, e := range entries {
 		if e.ID > r.lastID {
 			ms, _, _ := protocol.ParseID(e.ID) // when it was published, for the latency
-			r.fanOut(bus.Message{Room: r.name, ID: e.ID, At: int64(ms), Frame: e.Frame})
+			r.fanOut(bus.Message{Room: r.name, ID: e.ID, At: int64(ms), Frame: e.Frame}, Member.Replay)
 			n++
 		}
 	}
@@ -270,7 +272,7 @@ func (r *room) filled(g *gap, entries []history.Entry) int {
 	}
 	r.gap = nil
 	for _, msg := range g.held {
-		r.fanOut(msg)
+		r.fanOut(msg, Member.Send)
 	}
 	return n
 }

@@ -91,10 +91,10 @@ func (c *Conn) Send(frame []byte) bool {
 	return queued
 }
 
-// Replay queues a frame of a recovery's replay beyond the bound of the
-// queue: the replay is at most HISTORY_SIZE messages and history.recovered,
-// and the live frames queued behind it still have SEND_QUEUE to
-// themselves (outbox.replayed).
+// Replay queues a frame read back from history beyond the bound of the
+// queue: a recovery's replay or a gap fill is at most HISTORY_SIZE messages
+// (and history.recovered), and the live frames queued behind it still have
+// SEND_QUEUE to themselves (outbox.replayed).
 func (c *Conn) Replay(frame []byte) bool {
 	return c.queueReplay(frame)
 }
