@@ -1,0 +1,60 @@
+package main
+
+import "time"
+
+// What a client saw, kept as it happened and judged only at the end (see
+// check.go): the checker needs nothing but these records, the rooms'
+// histories and the fault log, which is what makes it testable alone.
+
+// delivery is one chat.delivery a client read, live or replayed.
+type delivery struct {
+	ID      string
+	User    string
+	Text    string
+	TS      int64 // the server's publish time, Unix ms
+	Session int   // index into record.Sessions
+}
+
+// recovery is a history.recovered frame.
+type recovery struct {
+	Count    int  `json:"count"`
+	Complete bool `json:"complete"`
+}
+
+// session is one WebSocket connection of a client.
+type session struct {
+	Node      int       `json:"node"`            // 0-based
+	Since     string    `json:"since,omitempty"` // what the handshake asked to recover from
+	Up        time.Time `json:"up"`              // the 101 arrived
+	Joined    time.Time `json:"joined"`          // the first frame arrived: the server had joined it to the room
+	Recovered *recovery `json:"recovered,omitempty"`
+	Replayed  int       `json:"replayed"`        // deliveries read before history.recovered
+	Ended     string    `json:"ended,omitempty"` // why it ended; "" = still open when the run ended
+}
+
+// record is everything one client did and saw.
+type record struct {
+	Name       string
+	Room       string
+	User       string
+	Sessions   []session
+	Deliveries []delivery
+	Sent       int            // chat.message frames written without an error
+	Errors     map[string]int // system.error codes the server answered
+}
+
+// entry is one message of a room's history, the ground truth.
+type entry struct {
+	ID   string `json:"id"`
+	User string `json:"user"`
+	Text string `json:"text"`
+	TS   int64  `json:"ts"`
+}
+
+// event is one fault as it was carried out, for the log and for naming the
+// faults near a loss.
+type event struct {
+	At   time.Time     `json:"-"`
+	Off  time.Duration `json:"at"` // since the chat started
+	What string        `json:"what"`
+}
