@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -134,9 +135,15 @@ func checkClient(rec *record, t *truth, start time.Time, events []event) clientR
 		if s.Recovered != nil && s.Recovered.Count != s.Replayed {
 			r.Notes = append(r.Notes, fmt.Sprintf("session %d: history.recovered said count %d, %d deliveries came before it", i+1, s.Recovered.Count, s.Replayed))
 		}
+		if s.Ended != "" && s.Ended != "cut" && s.Ended != "closed 1001" {
+			r.Notes = append(r.Notes, fmt.Sprintf("session %d (node %d) ended by itself: %s", i+1, s.Node+1, s.Ended))
+		}
 		if s.Since != "" && s.Recovered == nil && s.Ended != "" {
 			r.Notes = append(r.Notes, fmt.Sprintf("session %d ended (%s) before its history.recovered", i+1, s.Ended))
 		}
+	}
+	for _, code := range slices.Sorted(maps.Keys(rec.Errors)) {
+		r.Notes = append(r.Notes, fmt.Sprintf("the server answered system.error %s ×%d", code, rec.Errors[code]))
 	}
 	if n := len(rec.Sessions); n == 0 || rec.Sessions[n-1].Ended != "" {
 		strict = append(strict, "not connected when the run ended")

@@ -141,13 +141,20 @@ func TestCheckClientCounts(t *testing.T) {
 	h := history(10)
 	ss := reconnected(true)
 	ss[1].Recovered.Count, ss[1].Replayed = 3, 2
-	rec := &record{Name: "r0c1", Room: "r0", User: "u2", Sessions: ss, Sent: 7, Deliveries: reads(h, cat(seq(0, 4), []int{-1}, seq(5, 9))...)}
+	ss[0].Ended = "closed 4002"
+	rec := &record{Name: "r0c1", Room: "r0", User: "u2", Sessions: ss, Sent: 7, Deliveries: reads(h, cat(seq(0, 4), []int{-1}, seq(5, 9))...),
+		Errors: map[string]int{"unavailable": 2}}
 	r := checkClient(rec, newTruth(h, 1000), t0, nil)
 	if r.Verdict != pass || r.Reconnects != 1 || r.Complete != 1 || r.Echoed != 5 || r.EchoLost != 0 || r.Nodes != "1→2" || r.Received != 10 || r.Sent != 7 {
 		t.Errorf("%+v", r)
 	}
-	if len(r.Notes) != 1 || !strings.Contains(r.Notes[0], "count 3, 2 deliveries") {
-		t.Errorf("notes %q, want the count mismatch", r.Notes)
+	want := []string{
+		"session 1 (node 1) ended by itself: closed 4002",
+		"session 2: history.recovered said count 3, 2 deliveries came before it",
+		"the server answered system.error unavailable ×2",
+	}
+	if !slices.Equal(r.Notes, want) {
+		t.Errorf("notes %q\nwant  %q", r.Notes, want)
 	}
 }
 
