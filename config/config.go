@@ -54,6 +54,11 @@ type Config struct {
 	// SendQueue is how many outbound frames a connection may have waiting;
 	// one more closes it with 4002.
 	SendQueue int `env:"SEND_QUEUE" envDefault:"256"`
+	// HistorySize is how many recent chat messages each room keeps for
+	// recovery and scrollback (0 turns history off); HistoryTTL is the
+	// longest a message is kept.
+	HistorySize int           `env:"HISTORY_SIZE" envDefault:"200"`
+	HistoryTTL  time.Duration `env:"HISTORY_TTL" envDefault:"1h"`
 	// WriteTimeout bounds one write to a socket.
 	WriteTimeout time.Duration `env:"WRITE_TIMEOUT" envDefault:"10s"`
 	// RateLimit is how many frames per second a connection may send on

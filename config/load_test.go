@@ -15,6 +15,7 @@ func defaults() Config {
 		AllowedOrigins: []string{"http://localhost:8000"},
 		PresenceTTL:    60 * time.Second, HeartbeatInterval: 25 * time.Second, IdleTimeout: 70 * time.Second,
 		MaxFrameBytes: 65536, MaxTextBytes: 4096, SendQueue: 256, WriteTimeout: 10 * time.Second,
+		HistorySize: 200, HistoryTTL: time.Hour,
 		LogLevel: "info", LogFormat: "text",
 		RateLimit: 20, RateBurst: 40, RateWarnings: 10,
 		MaxConnsPerUser: 16,
@@ -62,7 +63,8 @@ func TestLoadValid(t *testing.T) {
 		{map[string]string{"IDLE_TIMEOUT": "26"}, func(c *Config) { c.IdleTimeout = 26 * time.Second }},
 		{map[string]string{"MAX_FRAME_BYTES": "1024"}, func(c *Config) { c.MaxFrameBytes = 1024 }},
 		{map[string]string{"MAX_TEXT_BYTES": "1"}, func(c *Config) { c.MaxTextBytes = 1 }},
-		{map[string]string{"SEND_QUEUE": "1"}, func(c *Config) { c.SendQueue = 1 }},
+		{map[string]string{"SEND_QUEUE": "1", "HISTORY_SIZE": "0"}, func(c *Config) { c.SendQueue, c.HistorySize = 1, 0 }},
+		{map[string]string{"SEND_QUEUE": "500", "HISTORY_SIZE": "500", "HISTORY_TTL": "90"}, func(c *Config) { c.SendQueue, c.HistorySize, c.HistoryTTL = 500, 500, 90*time.Second }},
 		{map[string]string{"RATE_LIMIT": "2.5", "RATE_BURST": "5", "RATE_WARNINGS": "3"}, func(c *Config) { c.RateLimit, c.RateBurst, c.RateWarnings = 2.5, 5, 3 }},
 		{map[string]string{"MAX_CONNS_PER_USER": "2", "MAX_CONNS": "100"}, func(c *Config) { c.MaxConnsPerUser, c.MaxConns = 2, 100 }},
 		{map[string]string{"JWT_REQUIRE_EXP": "true"}, func(c *Config) { c.JWTRequireExp = true }},
@@ -134,6 +136,10 @@ func TestLoadInvalid(t *testing.T) {
 		{"JWT_REQUIRE_EXP", "maybe", `JWT_REQUIRE_EXP="maybe": must be true or false`},
 		{"DEMO_PAGE", "off", `DEMO_PAGE="off": must be true or false`},
 		{"SEND_QUEUE", "1.5", `SEND_QUEUE="1.5": must be an integer of at least 1`},
+		{"SEND_QUEUE", "100", `HISTORY_SIZE=200 must not exceed SEND_QUEUE=100: a recovery replays up to HISTORY_SIZE messages into the send queue at once`},
+		{"HISTORY_SIZE", "-1", `HISTORY_SIZE="-1": must be an integer from 0 (history off) to 100000`},
+		{"HISTORY_SIZE", "x", `HISTORY_SIZE="x": must be an integer from 0 (history off) to 100000`},
+		{"HISTORY_TTL", "0", `HISTORY_TTL="0"` + dur},
 	}
 	for _, tt := range tests {
 		got, err := Load(map[string]string{tt.name: tt.value})

@@ -44,6 +44,9 @@ var rules = map[string]rule{
 		func(c *Config) bool { return c.MaxTextBytes >= 1 }},
 	"SEND_QUEUE": {"must be an integer of at least 1",
 		func(c *Config) bool { return c.SendQueue >= 1 }},
+	"HISTORY_SIZE": {"must be an integer from 0 (history off) to 100000",
+		func(c *Config) bool { return c.HistorySize >= 0 && c.HistorySize <= 100000 }},
+	"HISTORY_TTL": {durationRule, func(c *Config) bool { return c.HistoryTTL > 0 }},
 	"RATE_LIMIT": {"must be a number of frames per second above 0",
 		func(c *Config) bool { return c.RateLimit > 0 }},
 	"RATE_BURST": {"must be an integer of at least 1",
@@ -100,6 +103,10 @@ func check(c *Config, p *problems) {
 		p.add("REDIS_URL", rule)
 	}
 	checkOrigins(c, p)
+	if !p.has("HISTORY_SIZE") && !p.has("SEND_QUEUE") && c.HistorySize > c.SendQueue {
+		p.addLine("HISTORY_SIZE", fmt.Sprintf("HISTORY_SIZE=%d must not exceed SEND_QUEUE=%d: a recovery replays up to HISTORY_SIZE messages into the send queue at once",
+			c.HistorySize, c.SendQueue))
+	}
 	if !p.has("HEARTBEAT_INTERVAL") && !p.has("IDLE_TIMEOUT") && c.HeartbeatInterval >= c.IdleTimeout {
 		p.addLine("HEARTBEAT_INTERVAL", fmt.Sprintf("HEARTBEAT_INTERVAL=%s must be shorter than IDLE_TIMEOUT=%s",
 			c.HeartbeatInterval, c.IdleTimeout))

@@ -13,6 +13,7 @@ import (
 	"rt/modules/bus"
 	"rt/modules/demo"
 	"rt/modules/health"
+	"rt/modules/history"
 	"rt/modules/hub"
 	"rt/modules/metrics"
 	"rt/modules/presence"
@@ -113,14 +114,17 @@ func (r *recordingBus) count() int {
 
 // A bus of one's own replaces the Redis bus in redis mode: the redis module
 // and Redis presence stay, no Redis bus is built, so no room channel is ever
-// subscribed, and every message goes through the replacement.
+// subscribed, and every message goes through the replacement. History goes
+// with it in memory: the Redis history publishes through Redis itself, in the
+// same step as it stores.
 func TestRedisAppWithABusOfItsOwn(t *testing.T) {
 	srv := redistest.Start(t)
 	cfg := testConfig()
 	cfg.RedisURL = srv.URL()
 	mine := &recordingBus{Memory: bus.NewMemory()}
 	n, err := launch(cfg, fx.Options(
-		redis.Module, presence.RedisModule, // app.Redis without bus.RedisModule
+		redis.Module, presence.RedisModule, // app.Redis without bus.RedisModule and history.RedisModule
+		history.MemoryModule,
 		fx.Provide(func() bus.Bus { return mine }),
 		app.Extras,
 	))
@@ -164,13 +168,18 @@ func (c *countingIDs) Next() string {
 	return fmt.Sprintf("id-%d", c.n)
 }
 
-// The id generator is a value of the app: a test can swap it.
+// The generator of connection ids is a value of the app: a test can swap
+// it, and presence in Redis then lists the connection under the new id.
 func TestIDsCanBeSwapped(t *testing.T) {
-	n := startNode(t, testConfig(), fx.Decorate(func(hub.IDs) hub.IDs { return &countingIDs{} }))
+	srv := redistest.Start(t)
+	cfg := testConfig()
+	cfg.RedisURL = srv.URL()
+	n := startNode(t, cfg, fx.Decorate(func(hub.IDs) hub.IDs { return &countingIDs{} }))
 	a := dial(t, n, "ids", "alice")
 	a.expect("presence.join")
-	a.chat("one")
-	if f := a.expect("chat.delivery"); f.str("id") != "id-2" { // id-1 is the connection's
-		t.Fatalf("delivery %v, want id id-2", f)
+	c := observer(t, srv)
+	conns, err := c.Do(t.Context(), c.B().Zrange().Key("rt:presence:conns:{ids}:alice").Min("0").Max("-1").Build()).AsStrSlice()
+	if err != nil || len(conns) != 1 || conns[0] != "id-1" {
+		t.Fatalf("connections %v, %v; want [id-1]", conns, err)
 	}
 }

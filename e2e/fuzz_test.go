@@ -55,6 +55,8 @@ func FuzzDispatch(f *testing.F) {
 		`{"type":"chat.message","text":"hi"}`, `{"type":"presence.list"}`, `{"type":"system.ping"}`,
 		`{"type":"auth.refresh","token":"x.y.z"}`, `{"type":"chat.message","room":"other","text":"x"}`,
 		`[]`, `{"type":{"a":1}}`, `{"type":"chat.message","text":"x","text":"y"}`, ``, `null`,
+		`{"type":"history.get","limit":5}`, `{"type":"history.get","before":"00000000000000000000000000ff"}`,
+		`{"type":"history.get","limit":-1}`,
 	} {
 		f.Add(seed)
 	}

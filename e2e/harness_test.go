@@ -33,6 +33,8 @@ func testConfig() config.Config {
 		MaxFrameBytes:     64 << 10,
 		MaxTextBytes:      4096,
 		SendQueue:         256,
+		HistorySize:       200,
+		HistoryTTL:        time.Hour,
 		WriteTimeout:      5 * time.Second,
 		RateLimit:         1e6, // tests send fast on purpose; the limit has its own test
 		RateBurst:         1e6,

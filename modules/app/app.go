@@ -21,6 +21,7 @@ import (
 	"rt/modules/debug"
 	"rt/modules/demo"
 	"rt/modules/health"
+	"rt/modules/history"
 	"rt/modules/hub"
 	"rt/modules/logging"
 	"rt/modules/metrics"
@@ -53,6 +54,7 @@ var Extras = fx.Options(
 var Embedded = fx.Options(
 	bus.MemoryModule,
 	presence.MemoryModule,
+	history.MemoryModule,
 )
 
 // Redis shares rooms and presence between nodes through Redis.
@@ -60,6 +62,7 @@ var Redis = fx.Options(
 	redis.Module,
 	bus.RedisModule,
 	presence.RedisModule,
+	history.RedisModule,
 )
 
 // Backend is Redis when REDIS_URL is set, Embedded otherwise.

@@ -25,6 +25,7 @@ const (
 	LocalUser   = server.LocalUser
 	LocalRoom   = server.LocalRoom
 	LocalClaims = "rt.claims"
+	LocalSince  = "rt.since" // the since parameter, "" when absent or empty
 )
 
 // Handshake is the pre-upgrade check of /ws/:room.
@@ -49,6 +50,11 @@ func (h *Handshake) Check(c *fiber.Ctx) error {
 		return fiber.NewError(fiber.StatusBadRequest, "bad_room")
 	}
 	c.Locals(LocalRoom, utils.CopyString(room))
+	since, ok := sinceParam(c)
+	if !ok {
+		return fiber.NewError(fiber.StatusBadRequest, "bad_since")
+	}
+	c.Locals(LocalSince, since)
 	if !h.origins.Allowed(c.Get(fiber.HeaderOrigin)) {
 		return fiber.NewError(fiber.StatusForbidden, "origin_not_allowed")
 	}
@@ -66,6 +72,23 @@ func (h *Handshake) Check(c *fiber.Ctx) error {
 	c.Locals(LocalUser, claims.Subject)
 	c.Locals(LocalClaims, claims)
 	return c.Next()
+}
+
+// sinceParam reads ?since=, the id of the last message a reconnecting
+// client had: absent or empty is no recovery; more than one, or anything
+// but a message id, is refused.
+func sinceParam(c *fiber.Ctx) (string, bool) {
+	values := c.Context().QueryArgs().PeekMulti("since")
+	switch {
+	case len(values) == 0:
+		return "", true
+	case len(values) > 1:
+		return "", false
+	case len(values[0]) == 0:
+		return "", true
+	}
+	since := string(values[0])
+	return since, protocol.ValidID(since)
 }
 
 // token reads ?token= or, failing that, an Authorization: Bearer header.

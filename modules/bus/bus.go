@@ -16,7 +16,28 @@ type Message struct {
 	At int64
 	// Frame is the encoded frame; it must not be changed once published.
 	Frame []byte
+	// Link, set only on a message without a frame that the bus itself
+	// hands to a room's subscribers, tells them about the node's link to
+	// the other nodes (Link).
+	Link Link
 }
+
+// Link is news about the bus's link to the other nodes, for one room.
+// Only a bus that can lose messages (Redis Pub/Sub) sends it; a subscriber
+// that must not miss messages reads them back from history between the
+// two.
+type Link uint8
+
+const (
+	// LinkUp: an ordinary message.
+	LinkUp Link = iota
+	// LinkLost: from now on the room's messages may be missed: the
+	// connection broke, or a SUBSCRIBE was not confirmed.
+	LinkLost
+	// LinkBack: the room is received again; every message published from
+	// now on arrives.
+	LinkBack
+)
 
 // Bus publishes a room's messages and hands them to this node's subscribers.
 type Bus interface {
@@ -31,12 +52,4 @@ type Bus interface {
 	// receiving, or, while the bus cannot reach its backend, once the room
 	// is registered to be subscribed when the backend is back.
 	Subscribe(ctx context.Context, room string, deliver func(Message)) (cancel func())
-}
-
-// Batcher is a Bus that can publish several messages in one round trip,
-// in order. The hub uses it, when the bus has it, for messages that queued
-// up behind each other.
-type Batcher interface {
-	// PublishAll publishes ms in order and returns one error per message.
-	PublishAll(ctx context.Context, ms []Message) []error
 }

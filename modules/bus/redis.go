@@ -121,47 +121,20 @@ func publishCmd(c rueidis.Client, m Message) (rueidis.Completed, error) {
 	return c.B().Publish().Channel(ChannelPrefix + m.Room).Message(payload).Build(), nil
 }
 
-var _ Batcher = (*Redis)(nil)
-
-// PublishAll sends ms with one pipelined round trip (rueidis DoMulti, in
-// order), so a backlog of one client's messages reaches the other nodes
-// together instead of one per round trip.
-func (r *Redis) PublishAll(ctx context.Context, ms []Message) []error {
-	errs := make([]error, len(ms))
-	c := r.client()
-	cmds := make(rueidis.Commands, 0, len(ms))
-	sent := make([]int, 0, len(ms)) // index in ms of each command
-	for i, m := range ms {
-		cmd, err := publishCmd(c, m)
-		if errs[i] = err; err == nil {
-			cmds, sent = append(cmds, cmd), append(sent, i)
-		}
-	}
-	if len(cmds) == 0 {
-		return errs
-	}
-	ctx, cancel := context.WithTimeout(ctx, commandTimeout)
-	defer cancel()
-	for k, res := range c.DoMulti(ctx, cmds...) {
-		if err := res.Error(); err != nil {
-			errs[sent[k]] = err
-			r.stats.Failed(redis.OpPublish)
-		}
-	}
-	return errs
-}
-
 // Subscribe registers deliver and, for the room's first subscriber, waits
 // for Redis to confirm the SUBSCRIBE. It cannot fail: while Redis is away,
 // when the connection breaks under it, or when the SUBSCRIBE is not
-// confirmed before ctx ends, the room is subscribed as soon as Redis
-// answers (send).
+// confirmed before ctx ends, deliver is given LinkLost at once and the room
+// is subscribed as soon as Redis answers (send), followed by LinkBack.
 func (r *Redis) Subscribe(ctx context.Context, room string, deliver func(Message)) func() {
 	sub, _ := r.subs.add(room, deliver)
 	// Every caller reconciles, not only the first: a second subscriber must
 	// also wait until a SUBSCRIBE in flight for the room is confirmed.
 	if err := r.reconcile(ctx, room); err != nil {
 		r.logFailure(ctx, "bus: subscribe failed; retrying", room, err)
+		// Messages published until the SUBSCRIBE goes through are missed;
+		// LinkBack follows once it has.
+		deliver(Message{Room: room, Link: LinkLost})
 	}
 	return cancelOnce(func() {
 		if r.subs.remove(room, sub) {

@@ -45,6 +45,9 @@ func (r *Redis) run() {
 				return
 			}
 			r.disconnect(c)
+			// Whatever is published from now until the rooms are
+			// subscribed again is missed: tell their subscribers.
+			r.subs.signal(LinkLost, r.subs.names())
 			r.stats.Failed(redis.OpPubSub)
 			r.log.Warn("bus: Redis Pub/Sub connection lost; reconnecting", "err", err)
 		} else {
@@ -109,28 +112,50 @@ func (r *Redis) connect() (*dedicated, <-chan error, error) {
 		return nil, nil, err
 	default:
 	}
+	back, err := r.subscribeAll(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	r.subs.signal(LinkBack, back)
+	return c, lost, nil
+}
+
+// subscribeAll makes c the connection in use and subscribes every room
+// with local subscribers on it, returning the rooms Redis confirmed. It
+// fails only when c does; rooms left unsure are retried (resend).
+func (r *Redis) subscribeAll(c *dedicated) ([]string, error) {
 	r.syncMu.Lock()
 	defer r.syncMu.Unlock()
 	r.conn = c
 	clear(r.active)
 	clear(r.unsure)
-	if err := r.send(context.Background(), c, true, r.subs.names()...); err != nil {
+	rooms := r.subs.names()
+	if err := r.send(context.Background(), c, true, rooms...); err != nil {
 		if r.conn != c { // the connection failed; send closed it
-			return nil, nil, err
+			return nil, err
 		}
 		r.log.Warn("bus: subscribing the rooms again was not confirmed; retrying", "err", err)
+		return nil, nil
 	}
-	return c, lost, nil
+	return rooms, nil
 }
 
 // resend sends again the command of every unsure room and says whether
 // every one was confirmed.
 func (r *Redis) resend() bool {
+	back, ok := r.resendLocked()
+	r.subs.signal(LinkBack, back)
+	return ok
+}
+
+// resendLocked is resend under syncMu; it returns the rooms now confirmed
+// subscribed, whose subscribers are told LinkBack outside the lock.
+func (r *Redis) resendLocked() ([]string, bool) {
 	r.syncMu.Lock()
 	defer r.syncMu.Unlock()
 	c := r.conn
 	if c == nil || len(r.unsure) == 0 {
-		return true
+		return nil, true
 	}
 	var sub, unsub []string
 	for room := range r.unsure {
@@ -141,14 +166,16 @@ func (r *Redis) resend() bool {
 		}
 	}
 	err := r.send(context.Background(), c, true, sub...)
+	var back []string
 	if err == nil {
+		back = sub
 		err = r.send(context.Background(), c, false, unsub...)
 	}
 	if err != nil {
 		r.log.Warn("bus: subscribing or unsubscribing rooms again failed; retrying", "rooms", len(sub)+len(unsub), "err", err)
-		return false
+		return back, false
 	}
-	return true
+	return back, true
 }
 
 // disconnect forgets c, unless a failed command already did, and closes it.

@@ -62,6 +62,13 @@ func (s *subscribers) deliver(m Message) {
 	}
 }
 
+// signal hands a Link message to every subscriber of each of rooms.
+func (s *subscribers) signal(link Link, rooms []string) {
+	for _, room := range rooms {
+		s.deliver(Message{Room: room, Link: link})
+	}
+}
+
 func (s *subscribers) has(room string) bool {
 	s.mu.RLock()
 	defer s.mu.RUnlock()

@@ -111,13 +111,13 @@ func New(b bus.Bus) *Manager {
 }
 
 func newHubForTest(b bus.Bus, tracker *presence.Tracker) *Hub {
-	return newHub(b, tracker, NewULIDs(), Limits{MaxTextBytes: 4096}, discard)
+	return newHub(b, memoryHistory(b), tracker, NewULIDs(), Limits{MaxTextBytes: 4096}, discard)
 }
 
 var discard = slog.New(slog.DiscardHandler)
 
 func (m *Manager) Join(ctx context.Context, room string, mb Member) error {
-	m.hub.rooms.join(ctx, room, mb)
+	m.hub.rooms.join(ctx, room, mb, false)
 	return nil
 }
 

@@ -10,9 +10,11 @@ package hub
 import (
 	"context"
 	"log/slog"
+	"strconv"
 	"time"
 
 	"rt/modules/bus"
+	"rt/modules/history"
 	"rt/modules/presence"
 )
 
@@ -37,17 +39,21 @@ type Client struct {
 	Room   string
 	User   string
 	Member Member
+	// Since, when not empty, is the id of the last message the client had:
+	// the join replays what history holds after it (Join).
+	Since string
 }
 
 // Hub is the rooms of this node and their way to the other nodes.
 type Hub struct {
 	bus      bus.Bus
+	history  history.Log
 	presence *presence.Tracker
 	ids      IDs
 	log      *slog.Logger
 	limits   Limits
 	stats    stats
-	rooms    rooms
+	rooms    *rooms
 	announce *announcer
 }
 
@@ -56,10 +62,11 @@ type Limits struct {
 	MaxTextBytes int
 }
 
-// newHub returns a hub that carries room messages on b and keeps presence in p.
-func newHub(b bus.Bus, p *presence.Tracker, ids IDs, l Limits, log *slog.Logger) *Hub {
-	h := &Hub{bus: b, presence: p, ids: ids, log: log, limits: l, stats: newStats()}
-	h.rooms = newRooms(b, h.stats)
+// newHub returns a hub that carries room messages on b, keeps them in hist
+// and presence in p.
+func newHub(b bus.Bus, hist history.Log, p *presence.Tracker, ids IDs, l Limits, log *slog.Logger) *Hub {
+	h := &Hub{bus: b, history: hist, presence: p, ids: ids, log: log, limits: l, stats: newStats()}
+	h.rooms = newRooms(b, hist, h.stats, log)
 	h.announce = newAnnouncer(b.Publish, func(room string, err error) {
 		log.Warn("presence announce failed", "room", room, "err", err)
 	})
@@ -71,8 +78,13 @@ func newHub(b bus.Bus, p *presence.Tracker, ids IDs, l Limits, log *slog.Logger)
 // joiner sees its own presence.join like everyone else, because it is
 // subscribed before the join is announced. leave undoes it all; call it
 // once, when the connection ends.
+//
+// With c.Since the member first gets, from history, every chat message
+// after Since, oldest first, then history.recovered, then the live ones:
+// it is subscribed before history is read and holds its live messages
+// until the replay is queued, so none is missed or given twice.
 func (h *Hub) Join(ctx context.Context, c Client) (leave func(), err error) {
-	h.rooms.join(ctx, c.Room, c.Member)
+	r := h.rooms.join(ctx, c.Room, c.Member, c.Since != "")
 	e := presence.Entry{Room: c.Room, User: c.User, Conn: h.ids.Next()}
 	first, err := h.presence.Join(ctx, e)
 	if err != nil {
@@ -82,7 +94,23 @@ func (h *Hub) Join(ctx context.Context, c Client) (leave func(), err error) {
 	if first {
 		h.announce.change(c.Room, c.User, true)
 	}
+	if c.Since != "" {
+		h.recover(ctx, r, c)
+	}
 	return func() { h.leave(e, c.Member) }, nil
+}
+
+// recover replays to c what history holds after c.Since. History that
+// cannot be read makes an incomplete recovery, not a failed join.
+func (h *Hub) recover(ctx context.Context, r *room, c Client) {
+	entries, complete, err := h.history.After(ctx, c.Room, c.Since)
+	if err != nil {
+		h.stats.historyErrors.WithLabelValues("read").Inc()
+		h.log.Warn("recovery: history unreadable; the client is told it is incomplete", "room", c.Room, "err", err)
+	}
+	n, complete := r.recovered(c.Member, c.Since, entries, complete && err == nil)
+	h.stats.replayed.Add(float64(n))
+	h.stats.recoveries.WithLabelValues(strconv.FormatBool(complete)).Inc()
 }
 
 func (h *Hub) leave(e presence.Entry, m Member) {

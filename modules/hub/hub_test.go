@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"rt/modules/bus"
+	"rt/modules/history"
 	"rt/modules/presence"
 	"rt/modules/protocol"
 )
@@ -26,8 +27,11 @@ func (failingBus) Publish(context.Context, bus.Message) error { return errors.Ne
 func newTestHub(t *testing.T, b bus.Bus, ids IDs) *Hub {
 	t.Helper()
 	tracker := presence.NewTracker(presence.NewMemory(time.Minute), time.Minute, discard)
-	h := newHub(b, tracker, ids, Limits{MaxTextBytes: 8}, discard)
-	return h
+	return newHub(b, memoryHistory(b), tracker, ids, Limits{MaxTextBytes: 8}, discard)
+}
+
+func memoryHistory(b bus.Bus) *history.Memory {
+	return history.NewMemory(b, history.Settings{Size: 200, TTL: time.Hour})
 }
 
 func frames(m *member) []string { return m.strings() }
@@ -43,7 +47,7 @@ func waitFrames(t *testing.T, m *member, n int) {
 }
 
 func TestJoinSayLeave(t *testing.T) {
-	h := newTestHub(t, bus.NewMemory(), &fixedIDs{next: []string{"c1", "m1", "c2"}})
+	h := newTestHub(t, bus.NewMemory(), &fixedIDs{next: []string{"c1", "c2"}})
 	alice, bob := &member{}, &member{}
 	leaveAlice, err := h.Join(t.Context(), Client{Room: "r", User: "alice", Member: alice})
 	if err != nil {
@@ -67,7 +71,7 @@ func TestJoinSayLeave(t *testing.T) {
 	h.Stop()
 
 	got := frames(alice)
-	want := []string{`"type":"presence.join","room":"r","user":"alice"`, `"type":"chat.delivery","room":"r","user":"alice","text":"hi","id":"m1"`,
+	want := []string{`"type":"presence.join","room":"r","user":"alice"`, `"type":"chat.delivery","room":"r","user":"alice","text":"hi","id":"`,
 		`"type":"presence.join","room":"r","user":"bob"`, `"type":"presence.leave","room":"r","user":"bob"`}
 	if len(got) != len(want) {
 		t.Fatalf("alice got %q", got)
@@ -112,7 +116,8 @@ func TestJoinFailureLeavesNothing(t *testing.T) {
 	if err := tracker.Stop(t.Context()); err != nil { // a stopped tracker refuses joins
 		t.Fatal(err)
 	}
-	h := newHub(bus.NewMemory(), tracker, NewULIDs(), Limits{MaxTextBytes: 8}, discard)
+	b := bus.NewMemory()
+	h := newHub(b, memoryHistory(b), tracker, NewULIDs(), Limits{MaxTextBytes: 8}, discard)
 	if _, err := h.Join(t.Context(), Client{Room: "r", User: "u", Member: &member{}}); err == nil {
 		t.Fatal("join succeeded with presence refusing it")
 	}
@@ -121,28 +126,25 @@ func TestJoinFailureLeavesNothing(t *testing.T) {
 	}
 }
 
-// batchingBus is the memory bus with PublishAll, recording each batch.
-type batchingBus struct {
-	*bus.Memory
+// batchingLog is the memory history, recording each batch appended.
+type batchingLog struct {
+	*history.Memory
 	batches [][]string
 }
 
-func (b *batchingBus) PublishAll(ctx context.Context, ms []bus.Message) []error {
-	var ids []string
-	errs := make([]error, len(ms))
-	for i, m := range ms {
-		ids = append(ids, m.ID)
-		errs[i] = b.Publish(ctx, m)
-	}
-	b.batches = append(b.batches, ids)
-	return errs
+func (l *batchingLog) Append(ctx context.Context, drafts []history.Draft) ([]string, []error) {
+	ids, errs := l.Memory.Append(ctx, drafts)
+	l.batches = append(l.batches, ids)
+	return ids, errs
 }
 
-// SayAll publishes a client's messages in one batch, in order, and answers
+// SayAll appends a client's messages in one batch, in order, and answers
 // each refused one in its place.
 func TestSayAllBatchesInOrder(t *testing.T) {
-	b := &batchingBus{Memory: bus.NewMemory()}
-	h := newTestHub(t, b, &fixedIDs{next: []string{"c1", "m1", "m2", "m3"}})
+	b := bus.NewMemory()
+	log := &batchingLog{Memory: memoryHistory(b)}
+	tracker := presence.NewTracker(presence.NewMemory(time.Minute), time.Minute, discard)
+	h := newHub(b, log, tracker, NewULIDs(), Limits{MaxTextBytes: 8}, discard)
 	alice := &member{}
 	c := Client{Room: "r", User: "alice", Member: alice}
 	if _, err := h.Join(t.Context(), c); err != nil {
@@ -152,13 +154,13 @@ func TestSayAllBatchesInOrder(t *testing.T) {
 	if errs[0] != nil || !errors.Is(errs[1], ErrRoomMismatch) || errs[2] != nil || errs[3] != nil {
 		t.Fatalf("errors %v", errs)
 	}
-	if len(b.batches) != 1 || !slices.Equal(b.batches[0], []string{"m1", "m2", "m3"}) {
-		t.Fatalf("batches %v, want one of m1 m2 m3", b.batches)
+	if len(log.batches) != 1 || len(log.batches[0]) != 3 || !slices.IsSorted(log.batches[0]) {
+		t.Fatalf("batches %v, want one of three increasing ids", log.batches)
 	}
 	got := frames(alice)
 	for i, text := range []string{"one", "two", "three"} {
-		if !strings.Contains(got[1+i], `"text":"`+text+`"`) {
-			t.Fatalf("frame %d = %s, want %s", 1+i, got[1+i], text)
+		if !strings.Contains(got[1+i], `"text":"`+text+`","id":"`+log.batches[0][i]+`"`) {
+			t.Fatalf("frame %d = %s, want %s with id %s", 1+i, got[1+i], text, log.batches[0][i])
 		}
 	}
 }

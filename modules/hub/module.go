@@ -7,11 +7,13 @@ import (
 
 	"rt/config"
 	"rt/modules/bus"
+	"rt/modules/history"
 	"rt/modules/metrics/collect"
 	"rt/modules/presence"
 )
 
-// Module provides *Hub and the IDs it makes message and connection ids with.
+// Module provides *Hub and the IDs it makes connection ids with (message
+// ids come from history).
 var Module = fx.Module("hub",
 	fx.Provide(
 		fx.Annotate(NewULIDs, fx.As(new(IDs))),
@@ -25,6 +27,7 @@ type hubParams struct {
 	Lifecycle fx.Lifecycle
 	Config    config.Config
 	Bus       bus.Bus
+	History   history.Log
 	Presence  *presence.Tracker
 	IDs       IDs
 	Log       *slog.Logger
@@ -34,7 +37,7 @@ type hubParams struct {
 // order of construction, so it runs after every socket has left (ws is built
 // after the hub) and before presence and the bus stop.
 func provideHub(p hubParams) *Hub {
-	h := newHub(p.Bus, p.Presence, p.IDs, Limits{MaxTextBytes: p.Config.MaxTextBytes}, p.Log)
+	h := newHub(p.Bus, p.History, p.Presence, p.IDs, Limits{MaxTextBytes: p.Config.MaxTextBytes}, p.Log)
 	p.Lifecycle.Append(fx.StopHook(h.Stop))
 	return h
 }

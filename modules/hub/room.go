@@ -5,12 +5,15 @@ import (
 	"sync"
 
 	"rt/modules/bus"
+	"rt/modules/history"
+	"rt/modules/protocol"
 )
 
 // room is one room's local members and its bus subscription.
 type room struct {
 	name  string
 	stats stats
+	fill  func(g *gap) // reads the history a gap missed and calls filled
 
 	// lifeMu orders subscription changes: join holds it while subscribing,
 	// so a second member never returns before the room is receiving.
@@ -18,29 +21,76 @@ type room struct {
 	cancel func() // set while subscribed
 	done   bool   // the last member left; this room value is finished
 
-	// membersMu guards only the member set, so delivery (which runs on the
-	// bus goroutine) never waits for a subscription round trip.
-	membersMu sync.RWMutex
-	members   map[Member]struct{}
+	// mu guards the members and the delivery state; every delivery holds
+	// it, the bus's, a gap fill's and a recovering member's release, so a
+	// room's chat messages reach each member once and in id order.
+	mu sync.Mutex
+	// members maps each member to its recovery while it catches up from
+	// history (nil once live).
+	members map[Member]*recovery
+	// lastID is the greatest chat id delivered; a message at or below it
+	// is a duplicate (a gap fill and the live stream overlap).
+	lastID string
+	// since is where a gap fill starts when nothing was delivered yet:
+	// just before the room was subscribed.
+	since string
+	// gap is set from LinkLost until the messages missed are delivered.
+	gap *gap
 }
 
-func newRoom(name string, s stats) *room {
-	return &room{name: name, stats: s, members: make(map[Member]struct{})}
+// gap is a stretch of the room's stream this node may have missed.
+type gap struct {
+	from string // the greatest id delivered before it
+	// fromFloor: nothing was delivered before it, so from is the room's
+	// since, not a message history could still hold.
+	fromFloor bool
+	filling   bool          // a history read is on its way
+	held      []bus.Message // live chat messages that arrived meanwhile
+	dropped   int           // live chat messages beyond holdLimit, not held
+	// lostAgain: the link broke again while filling; backAgain: and came
+	// back. The fill then starts over from where it got to.
+	lostAgain, backAgain bool
 }
 
-// join reports false when the room has already finished.
-func (r *room) join(ctx context.Context, b bus.Bus, m Member) bool {
+// recovery is a member that joined with since, catching up from history.
+// Until released it holds its live chat messages; after, it drops those it
+// was already given from history.
+type recovery struct {
+	held     []bus.Message
+	overflow bool   // more than holdLimit arrived: some were dropped
+	released bool   // the replay is queued; now only after applies
+	after    string // released: the greatest id the replay gave
+}
+
+// holdLimit bounds the live messages held for one member while its
+// recovery reads history, or for a room while a gap is filled.
+const holdLimit = 4096
+
+func newRoom(name string, s stats, fill func(*room, *gap)) *room {
+	r := &room{name: name, stats: s, members: make(map[Member]*recovery)}
+	r.since = history.FloorID(protocol.Now() - clockSkew.Milliseconds())
+	r.fill = func(g *gap) { fill(r, g) }
+	return r
+}
+
+// join reports false when the room has already finished. A recovering
+// member holds its chat messages until recovered.
+func (r *room) join(ctx context.Context, b bus.Bus, m Member, recovering bool) bool {
 	r.lifeMu.Lock()
 	defer r.lifeMu.Unlock()
 	if r.done {
 		return false
 	}
+	r.mu.Lock()
+	if recovering {
+		r.members[m] = &recovery{}
+	} else {
+		r.members[m] = nil
+	}
+	r.mu.Unlock()
 	if r.cancel == nil {
 		r.cancel = b.Subscribe(ctx, r.name, r.deliver)
 	}
-	r.membersMu.Lock()
-	r.members[m] = struct{}{}
-	r.membersMu.Unlock()
 	return true
 }
 
@@ -48,10 +98,10 @@ func (r *room) join(ctx context.Context, b bus.Bus, m Member) bool {
 func (r *room) leave(m Member) bool {
 	r.lifeMu.Lock()
 	defer r.lifeMu.Unlock()
-	r.membersMu.Lock()
+	r.mu.Lock()
 	delete(r.members, m)
 	empty := len(r.members) == 0
-	r.membersMu.Unlock()
+	r.mu.Unlock()
 	if !empty || r.done {
 		return false
 	}
@@ -63,25 +113,180 @@ func (r *room) leave(m Member) bool {
 	return true
 }
 
+// deliver takes one message from the bus.
 func (r *room) deliver(msg bus.Message) {
-	r.membersMu.RLock()
-	defer r.membersMu.RUnlock()
-	send := Member.Send
-	if msg.ID == "" { // only chat messages have ids: this is a presence announcement
-		send = Member.SendState
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	switch {
+	case msg.Link == bus.LinkLost:
+		r.lost()
+	case msg.Link == bus.LinkBack:
+		r.back()
+	case r.gap != nil && msg.ID != "":
+		r.gap.hold(msg)
+	default:
+		r.fanOut(msg)
 	}
+}
+
+// fanOut queues msg to every member; r.mu is held. A chat message at or
+// below lastID was delivered already and is dropped.
+func (r *room) fanOut(msg bus.Message) {
+	if msg.ID == "" { // only chat messages have ids: this is a presence announcement
+		queued := 0
+		for m := range r.members {
+			if m.SendState(msg.Frame) {
+				queued++
+			}
+		}
+		r.stats.observe(msg, queued)
+		return
+	}
+	if msg.ID <= r.lastID {
+		r.stats.duplicates.Inc()
+		return
+	}
+	r.lastID = msg.ID
 	queued := 0
-	for m := range r.members {
-		if send(m, msg.Frame) {
+	for m, rec := range r.members {
+		if rec != nil && !rec.take(msg) {
+			continue
+		}
+		if rec != nil {
+			r.members[m] = nil // past what its replay gave: live from here
+		}
+		if m.Send(msg.Frame) {
 			queued++
 		}
 	}
 	r.stats.observe(msg, queued)
 }
 
+// take says whether a recovering member gets msg now: before release it
+// holds it instead; after, it gets only what its replay did not give.
+func (rec *recovery) take(msg bus.Message) bool {
+	if rec.released {
+		return msg.ID > rec.after
+	}
+	if len(rec.held) < holdLimit {
+		rec.held = append(rec.held, msg)
+	} else {
+		rec.overflow = true
+	}
+	return false
+}
+
+// recovered queues m's replay, entries read from history after since, then
+// history.recovered, then the live messages it held; it returns the count
+// replayed and whether the recovery was complete. Held messages the replay
+// gave already are dropped; if since was not held by history it may be
+// anything, so nothing is dropped for being at or below it.
+func (r *room) recovered(m Member, since string, entries []history.Entry, complete bool) (int, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	rec, ok := r.members[m]
+	if !ok || rec == nil {
+		return 0, false // left meanwhile
+	}
+	floor := ""
+	if complete {
+		floor = since
+	}
+	n := 0
+	for _, e := range entries {
+		if e.ID > floor {
+			m.Send(e.Frame)
+			floor = e.ID
+			n++
+		}
+	}
+	complete = complete && !rec.overflow
+	m.Send(protocol.Recovered(r.name, n, complete))
+	for _, msg := range rec.held {
+		if msg.ID > floor {
+			m.Send(msg.Frame)
+			floor = msg.ID
+		}
+	}
+	if floor > r.lastID { // the replay ran ahead of the live stream
+		r.members[m] = &recovery{released: true, after: floor}
+	} else {
+		r.members[m] = nil
+	}
+	return n, complete
+}
+
+// lost starts a gap, or marks the one being filled to start over; r.mu is
+// held.
+func (r *room) lost() {
+	switch {
+	case r.gap == nil:
+		r.gap = &gap{from: r.lastID}
+		if r.lastID == "" {
+			r.gap.from, r.gap.fromFloor = r.since, true
+		}
+	case r.gap.filling:
+		r.gap.lostAgain, r.gap.backAgain = true, false
+	}
+}
+
+// back starts filling the gap, if there is one; r.mu is held.
+func (r *room) back() {
+	switch {
+	case r.gap == nil:
+	case r.gap.filling:
+		if r.gap.lostAgain {
+			r.gap.backAgain = true
+		}
+	default:
+		r.gap.filling = true
+		go r.fill(r.gap)
+	}
+}
+
+// filled delivers what a gap fill read, in order, then the messages held
+// meanwhile, and ends the gap; r.mu is held. If the link broke again while
+// filling, a new gap starts from where this fill got to, keeping what is
+// held.
+func (r *room) filled(g *gap, entries []history.Entry) int {
+	n := 0
+	for _, e := range entries {
+		if e.ID > r.lastID {
+			ms, _, _ := protocol.ParseID(e.ID) // when it was published, for the latency
+			r.fanOut(bus.Message{Room: r.name, ID: e.ID, At: int64(ms), Frame: e.Frame})
+			n++
+		}
+	}
+	if g.lostAgain {
+		r.gap = &gap{from: r.lastID, held: g.held}
+		if r.lastID == "" {
+			r.gap.from, r.gap.fromFloor = g.from, g.fromFloor
+		}
+		if g.backAgain {
+			r.gap.filling = true
+			go r.fill(r.gap)
+		}
+		return n
+	}
+	r.gap = nil
+	for _, msg := range g.held {
+		r.fanOut(msg)
+	}
+	return n
+}
+
+// hold keeps a live chat message until the gap before it is filled.
+func (g *gap) hold(msg bus.Message) {
+	if len(g.held) < holdLimit {
+		g.held = append(g.held, msg)
+	} else {
+		g.dropped++
+	}
+}
+
 func (r *room) size() int {
-	r.membersMu.RLock()
-	defer r.membersMu.RUnlock()
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	return len(r.members)
 }
 

@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"rt/modules/bus"
+	"rt/modules/history"
 	"rt/modules/protocol"
 )
 
@@ -30,48 +30,45 @@ func (h *Hub) Say(ctx context.Context, c Client, room, text string) error {
 }
 
 // SayAll is Say for several messages of one client, in order, with one
-// error per message. On a bus that can (bus.Batcher) they are published in
-// one round trip: a client's backlog reaches the other nodes together.
+// error per message. History stores and publishes them together (in redis
+// mode in one round trip), so a client's backlog reaches the other nodes
+// together.
 func (h *Hub) SayAll(ctx context.Context, c Client, said []Said) []error {
 	errs := make([]error, len(said))
-	ms := make([]bus.Message, 0, len(said))
-	at := make([]int, 0, len(said)) // index in said of each message
+	drafts := make([]history.Draft, 0, len(said))
+	at := make([]int, 0, len(said)) // index in said of each draft
 	for i, s := range said {
-		m, err := h.compose(c, s)
+		d, err := h.compose(c, s)
 		if errs[i] = err; err == nil {
-			ms, at = append(ms, m), append(at, i)
+			drafts, at = append(drafts, d), append(at, i)
 		}
 	}
-	for k, err := range h.publishAll(ctx, ms) {
+	if len(drafts) == 0 {
+		return errs
+	}
+	_, appendErrs := h.history.Append(ctx, drafts)
+	for k, err := range appendErrs {
 		if err != nil {
+			h.stats.historyErrors.WithLabelValues("append").Inc()
 			errs[at[k]] = fmt.Errorf("publish to %s: %w", c.Room, err)
 			continue
 		}
+		h.stats.appends.Inc()
 		h.stats.published.Inc()
 	}
 	return errs
 }
 
-// compose checks one message and encodes its delivery.
-func (h *Hub) compose(c Client, s Said) (bus.Message, error) {
+// compose checks one message and encodes its delivery, with a placeholder
+// for the id history gives it.
+func (h *Hub) compose(c Client, s Said) (history.Draft, error) {
 	if s.Room != "" && s.Room != c.Room {
-		return bus.Message{}, ErrRoomMismatch
+		return history.Draft{}, ErrRoomMismatch
 	}
 	if len(s.Text) > h.limits.MaxTextBytes {
-		return bus.Message{}, ErrTextTooLong
+		return history.Draft{}, ErrTextTooLong
 	}
-	m := bus.Message{Room: c.Room, ID: h.ids.Next(), At: protocol.Now()}
-	m.Frame = protocol.Delivery(c.Room, c.User, s.Text, m.ID, m.At)
-	return m, nil
-}
-
-func (h *Hub) publishAll(ctx context.Context, ms []bus.Message) []error {
-	if b, ok := h.bus.(bus.Batcher); ok && len(ms) > 1 {
-		return b.PublishAll(ctx, ms)
-	}
-	errs := make([]error, len(ms))
-	for i, m := range ms {
-		errs[i] = h.bus.Publish(ctx, m)
-	}
-	return errs
+	d := history.Draft{Room: c.Room, At: protocol.Now()}
+	d.Frame, d.IDAt = protocol.DeliveryDraft(c.Room, c.User, s.Text, d.At)
+	return d, nil
 }

@@ -2,8 +2,6 @@ package presence
 
 import (
 	"context"
-	"crypto/sha1"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -60,7 +58,7 @@ func (r *Redis) Refresh(ctx context.Context, entries []Entry) error {
 	for i, e := range entries {
 		execs[i] = rueidis.LuaExec{Keys: keys(e.Room, e.User), Args: r.args(e)}
 	}
-	for _, res := range touchScript.execMulti(ctx, c, execs) {
+	for _, res := range touchScript.ExecMulti(ctx, c, execs) {
 		if err := res.Error(); err != nil {
 			return r.wrap("refresh", err)
 		}
@@ -114,7 +112,7 @@ func (r *Redis) checkScripts(ctx context.Context) error {
 	return err
 }
 
-func (r *Redis) exec(ctx context.Context, s *script, e Entry) (int64, error) {
+func (r *Redis) exec(ctx context.Context, s *redis.Script, e Entry) (int64, error) {
 	c := r.client()
 	if c == nil {
 		return 0, errNotStarted
@@ -140,41 +138,4 @@ func (r *Redis) wrap(op string, err error) error {
 	}
 	r.stats.Failed(redis.OpPresence)
 	return fmt.Errorf("presence %s: %w", op, err)
-}
-
-// newScript puts the shebang, which must be the first line, before body.
-func newScript(shebang, body string) *script {
-	src := shebang + body
-	sum := sha1.Sum([]byte(src))
-	return &script{Lua: rueidis.NewLuaScript(src), src: src, sha: hex.EncodeToString(sum[:])}
-}
-
-// execMulti pipelines EVALSHA for every exec, one round trip in the usual
-// case, and resends with EVAL only those a node did not know (NOSCRIPT).
-// rueidis's ExecMulti would SCRIPT LOAD on every node each call first.
-// Touching is idempotent, so the commands may be retried on reconnects.
-func (s *script) execMulti(ctx context.Context, c rueidis.Client, execs []rueidis.LuaExec) []rueidis.RedisResult {
-	cmds := make(rueidis.Commands, len(execs))
-	for i, x := range execs {
-		cmds[i] = c.B().Evalsha().Sha1(s.sha).Numkeys(int64(len(x.Keys))).Key(x.Keys...).Arg(x.Args...).Build().ToRetryable()
-	}
-	res := c.DoMulti(ctx, cmds...)
-	var again []int
-	for i, r := range res {
-		if err, ok := rueidis.IsRedisErr(r.Error()); ok && err.IsNoScript() {
-			again = append(again, i)
-		}
-	}
-	if len(again) == 0 {
-		return res
-	}
-	cmds = cmds[:0]
-	for _, i := range again {
-		x := execs[i]
-		cmds = append(cmds, c.B().Eval().Script(s.src).Numkeys(int64(len(x.Keys))).Key(x.Keys...).Arg(x.Args...).Build().ToRetryable())
-	}
-	for j, r := range c.DoMulti(ctx, cmds...) {
-		res[again[j]] = r
-	}
-	return res
 }

@@ -1,6 +1,6 @@
 package presence
 
-import "github.com/redis/rueidis"
+import "rt/modules/redis"
 
 // The scripts take KEYS[1] = rt:presence:users:{room},
 // KEYS[2] = rt:presence:conns:{room}:user and ARGV = user, conn, ttl in ms.
@@ -12,24 +12,16 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 `
 
-// Script flags (Redis 7.0+; checkScripts fails the start on older ones).
-// Without a shebang Redis judges a script command by command, and refuses a
-// command that may grow memory only before the script's first write: the
-// touch script's first write is ZREMRANGEBYSCORE, which may not grow it, so
-// its ZADDs went past maxmemory under noeviction. With a shebang Redis
-// judges the script by its flags before running it, and refuses one that
-// has neither no-writes nor allow-oom with an OOM error while over the limit.
-const (
-	writes   = "#!lua\n"                 // refused while Redis is out of memory
-	readOnly = "#!lua flags=no-writes\n" // runs out of memory and on replicas; Redis refuses writes in it
-	frees    = "#!lua flags=allow-oom\n" // runs out of memory: it only removes members or rewrites a score
-)
+// The scripts carry Redis 7 flags (redis.Writes and so on; checkScripts
+// fails the start on older Redis). Without them Redis judged the touch
+// script command by command: its first write is ZREMRANGEBYSCORE, which
+// may not grow memory, so its ZADDs went past maxmemory under noeviction.
 
 // touchScript adds or refreshes one connection and returns 1 when the user
 // had no live connection before. Join and Refresh share it: a refresh of an
 // entry Redis lost (a restart) recreates it, which is what a refresh means.
 // Expired members are purged first so they do not count as present.
-var touchScript = newScript(writes, nowLua+`
+var touchScript = redis.NewScript(redis.Writes, nowLua+`
 local exp = string.format('%d', now + tonumber(ARGV[3]))
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
@@ -40,7 +32,7 @@ redis.call('PEXPIRE', KEYS[1], ARGV[3])
 redis.call('PEXPIRE', KEYS[2], ARGV[3])
 if first then return 1 end
 return 0
-`)
+`).Idempotent()
 
 // leaveScript removes one connection and returns 1 when that ended the
 // user's presence: no live connection remains and the user was still listed
@@ -49,7 +41,7 @@ return 0
 // by one that already left. XX: never create a key here, it would lack a TTL.
 // It may run while Redis is out of memory: leaving frees memory, and a user
 // who left must not stay listed until the TTL.
-var leaveScript = newScript(frees, nowLua+`
+var leaveScript = redis.NewScript(redis.Frees, nowLua+`
 redis.call('ZREM', KEYS[2], ARGV[2])
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
 local top = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
@@ -63,7 +55,7 @@ return 0
 
 // usersScript lists the live members of KEYS[1]; a script only because the
 // cut-off must be Redis's own now.
-var usersScript = newScript(readOnly, nowLua+`
+var usersScript = redis.NewScript(redis.ReadOnly, nowLua+`
 return redis.call('ZRANGE', KEYS[1], '(' .. string.format('%d', now), '+inf', 'BYSCORE')
 `)
 
@@ -71,17 +63,10 @@ return redis.call('ZRANGE', KEYS[1], '(' .. string.format('%d', now), '+inf', 'B
 // script, so Redis refuses it exactly when it would refuse touchScript
 // (out of memory, a read-only replica). It is given probeKey, which it
 // never touches, as some hosted Redis services refuse scripts without keys.
-var writeProbeScript = newScript(writes, `return 1`)
+var writeProbeScript = redis.NewScript(redis.Writes, `return 1`)
 
 const probeKey = "rt:presence:probe"
 
 // flagsProbeScript runs on any Redis that understands script flags
 // (7.0+), whatever its memory.
-var flagsProbeScript = newScript(readOnly, `return 1`)
-
-// script pairs a rueidis script (EVALSHA with EVAL fallback for single
-// calls) with its source and SHA-1 for hand-built pipelines.
-type script struct {
-	*rueidis.Lua
-	src, sha string
-}
+var flagsProbeScript = redis.NewScript(redis.ReadOnly, `return 1`)

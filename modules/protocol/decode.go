@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"strconv"
 	"sync"
 	"unicode/utf8"
 
@@ -61,6 +62,7 @@ func Decode(data []byte) (Inbound, error) {
 // frame holds the known keys of a client frame as read, before the rules.
 type frame struct {
 	typ, room, text, token field
+	before, limit          field
 	dup                    string // the first known key given twice
 }
 
@@ -111,7 +113,7 @@ func (f *frame) read(dec *jsontext.Decoder) error {
 }
 
 // known returns where the value of the key name goes and its name, or nil
-// for a key that is not one of the four known ones (matched exactly).
+// for a key that is not one of the known ones (matched exactly).
 func (f *frame) known(name []byte) (*field, string) {
 	switch string(name) {
 	case "type":
@@ -122,15 +124,24 @@ func (f *frame) known(name []byte) (*field, string) {
 		return &f.text, "text"
 	case "token":
 		return &f.token, "token"
+	case "before":
+		return &f.before, "before"
+	case "limit":
+		return &f.limit, "limit"
 	}
 	return nil, ""
 }
 
 // read stores the next value. A string is kept (for the type, only as one
-// of the client type constants, so no copy is made); any other value is
-// skipped and only its kind recorded.
+// of the client type constants, so no copy is made), and so is a number's
+// literal; any other value is skipped and only its kind recorded.
 func (v *field) read(dec *jsontext.Decoder, isType bool) error {
 	v.kind = dec.PeekKind()
+	if v.kind == '0' && !isType {
+		raw, err := dec.ReadValue()
+		v.s = string(raw)
+		return err
+	}
 	if v.kind != '"' {
 		return dec.SkipValue()
 	}
@@ -180,6 +191,9 @@ func (f *frame) inbound() (Inbound, *Error) {
 		}
 		in.Text = f.text.s
 	}
+	if in.Type == TypeHistoryGet {
+		return f.historyGet(in)
+	}
 	if in.Type == TypeAuthRefresh {
 		if f.token.kind != '"' || f.token.s == "" {
 			return Inbound{}, fail(CodeBadMessage, "token must be a non-empty string")
@@ -202,6 +216,37 @@ func clientType(name []byte) string {
 		return TypePresenceList
 	case TypeAuthRefresh:
 		return TypeAuthRefresh
+	case TypeHistoryGet:
+		return TypeHistoryGet
 	}
 	return ""
+}
+
+// historyGet reads history.get's before (absent, null or a message id) and
+// limit (absent, null or an integer 1..MaxPageLimit written without a
+// fraction or exponent).
+func (f *frame) historyGet(in Inbound) (Inbound, *Error) {
+	switch f.before.kind {
+	case 0, 'n':
+	case '"':
+		if !ValidID(f.before.s) {
+			return Inbound{}, fail(CodeBadMessage, "before must be a message id")
+		}
+		in.Before = f.before.s
+	default:
+		return Inbound{}, fail(CodeBadMessage, "before must be a message id")
+	}
+	in.Limit = DefaultPageLimit
+	switch f.limit.kind {
+	case 0, 'n':
+	case '0':
+		n, err := strconv.Atoi(f.limit.s)
+		if err != nil || n < 1 || n > MaxPageLimit || f.limit.s[0] == '0' {
+			return Inbound{}, fail(CodeBadMessage, "limit must be an integer from 1 to 100")
+		}
+		in.Limit = n
+	default:
+		return Inbound{}, fail(CodeBadMessage, "limit must be an integer from 1 to 100")
+	}
+	return in, nil
 }

@@ -21,6 +21,60 @@ func Delivery(room, user, text, id string, ts int64) []byte {
 	return appendTS(b, ts)
 }
 
+// DeliveryDraft encodes Delivery with IDLen placeholder bytes where the id
+// goes, and returns where they start: the id is known only once history
+// has given the message its position, and writing it in place (SetID)
+// spares encoding the frame a second time.
+func DeliveryDraft(room, user, text string, ts int64) (frame []byte, idAt int) {
+	b := make([]byte, 0, frameSlack+len(room)+len(user)+len(text)+IDLen)
+	b = append(b, `{"type":"chat.delivery","room":`...)
+	b = appendString(b, room)
+	b = appendString(append(b, `,"user":`...), user)
+	b = appendString(append(b, `,"text":`...), text)
+	b = append(b, `,"id":"`...)
+	idAt = len(b)
+	b = append(b, zeroID...)
+	b = append(b, '"')
+	return appendTS(b, ts), idAt
+}
+
+// zeroID is the placeholder of a draft's id.
+const zeroID = "0000000000000000000000000000"
+
+// SetID writes id into a draft's placeholder at idAt.
+func SetID(frame []byte, idAt int, id string) { copy(frame[idAt:idAt+IDLen], id) }
+
+// Recovered encodes
+// {"type":"history.recovered","room":..,"count":..,"complete":..}.
+func Recovered(room string, count int, complete bool) []byte {
+	b := make([]byte, 0, frameSlack+len(room))
+	b = appendString(append(b, `{"type":"history.recovered","room":`...), room)
+	b = strconv.AppendInt(append(b, `,"count":`...), int64(count), 10)
+	b = strconv.AppendBool(append(b, `,"complete":`...), complete)
+	return append(b, '}')
+}
+
+// HistoryPage encodes
+// {"type":"history.page","room":..,"messages":[..],"more":..}; messages
+// are encoded chat.delivery frames, written into the list as they are.
+func HistoryPage(room string, messages [][]byte, more bool) []byte {
+	n := frameSlack + len(room)
+	for _, m := range messages {
+		n += len(m) + 1
+	}
+	b := make([]byte, 0, n)
+	b = appendString(append(b, `{"type":"history.page","room":`...), room)
+	b = append(b, `,"messages":[`...)
+	for i, m := range messages {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, m...)
+	}
+	b = strconv.AppendBool(append(b, `],"more":`...), more)
+	return append(b, '}')
+}
+
 // Ping encodes {"type":"system.ping","ts":..}.
 func Ping(ts int64) []byte {
 	return appendTS(append(make([]byte, 0, 48), `{"type":"system.ping"`...), ts)

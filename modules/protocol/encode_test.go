@@ -138,3 +138,33 @@ func TestEncodersFresh(t *testing.T) {
 		t.Fatal("encoders share a buffer")
 	}
 }
+
+func TestDeliveryDraftWithIDIsDelivery(t *testing.T) {
+	for _, text := range []string{"hi", `a"b\c`, "héllo 👋", strings.Repeat("x", 5000)} {
+		id := FormatID(1764500000000, 7)
+		frame, at := DeliveryDraft("room", "u1", text, 1764500000123)
+		SetID(frame, at, id)
+		if want := Delivery("room", "u1", text, id, 1764500000123); string(frame) != string(want) {
+			t.Fatalf("draft with id\n%s\nwant\n%s", frame, want)
+		}
+	}
+}
+
+func TestHistoryFrames(t *testing.T) {
+	tests := []struct {
+		got, want string
+	}{
+		{string(Recovered("r", 3, true)), `{"type":"history.recovered","room":"r","count":3,"complete":true}`},
+		{string(Recovered("r", 0, false)), `{"type":"history.recovered","room":"r","count":0,"complete":false}`},
+		{string(HistoryPage("r", nil, false)), `{"type":"history.page","room":"r","messages":[],"more":false}`},
+		{string(HistoryPage("r", [][]byte{[]byte(`{"a":1}`), []byte(`{"b":2}`)}, true)), `{"type":"history.page","room":"r","messages":[{"a":1},{"b":2}],"more":true}`},
+	}
+	for _, tc := range tests {
+		if tc.got != tc.want {
+			t.Errorf("got  %s\nwant %s", tc.got, tc.want)
+		}
+		if !json.Valid([]byte(tc.got)) {
+			t.Errorf("not JSON: %s", tc.got)
+		}
+	}
+}

@@ -10,7 +10,7 @@ import (
 
 var knownCodes = map[ErrorCode]bool{CodeBadJSON: true, CodeBadMessage: true, CodeUnknownType: true}
 
-var clientTypes = map[string]bool{TypeChatMessage: true, TypePing: true, TypePong: true, TypePresenceList: true, TypeAuthRefresh: true}
+var clientTypes = map[string]bool{TypeChatMessage: true, TypePing: true, TypePong: true, TypePresenceList: true, TypeAuthRefresh: true, TypeHistoryGet: true}
 
 func FuzzDecode(f *testing.F) {
 	for _, s := range []string{
@@ -24,6 +24,8 @@ func FuzzDecode(f *testing.F) {
 		`{"type":"system.ping","type":"system.pong"}`, "{\"type\":\"chat.message\",\"text\":\"\xff\"}",
 		`{"type":"chat.delivery"}`, ` { "type" : "system.ping" } `, `{"type":"system.ping"}x`,
 		`{"a":-1.5e+3,"b":true,"c":false,"d":null,"type":"presence.list"}`,
+		`{"type":"history.get"}`, `{"type":"history.get","before":"019ad4c3e2a00000000000000001","limit":100}`,
+		`{"type":"history.get","limit":0}`, `{"type":"history.get","limit":1e2}`, `{"type":"history.get","before":7}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -44,6 +46,9 @@ func FuzzDecode(f *testing.F) {
 		}
 		if (in.Type == TypeChatMessage) != (in.Text != "") {
 			t.Fatalf("text rule broken: %+v", in)
+		}
+		if in.Type == TypeHistoryGet && (in.Limit < 1 || in.Limit > MaxPageLimit || (in.Before != "" && !ValidID(in.Before))) {
+			t.Fatalf("history.get rule broken: %+v", in)
 		}
 		crossCheck(t, data, in)
 	})

@@ -1,7 +1,7 @@
 package protocol
 
 // Frame types. Client frames: chat.message, system.ping, system.pong,
-// presence.list, auth.refresh. Everything else is sent by the server only.
+// presence.list, auth.refresh, history.get. Everything else is sent by the server only.
 const (
 	TypeChatMessage   = "chat.message"
 	TypeChatDelivery  = "chat.delivery"
@@ -15,6 +15,16 @@ const (
 	TypePresenceDiff  = "presence.diff"
 	TypeAuthRefresh   = "auth.refresh"
 	TypeAuthRefreshed = "auth.refreshed"
+	TypeHistoryGet    = "history.get"
+	TypeHistoryPage   = "history.page"
+	TypeRecovered     = "history.recovered"
+)
+
+// History page sizes: history.get's limit is 1..MaxPageLimit, DefaultPageLimit
+// when omitted.
+const (
+	DefaultPageLimit = 50
+	MaxPageLimit     = 100
 )
 
 // ErrorCode is the machine-readable code of a system.error frame.
@@ -72,10 +82,14 @@ const (
 
 // Inbound is one decoded client frame.
 type Inbound struct {
-	Type  string // one of the five client types
+	Type  string // one of the client types
 	Room  string // "" when the client omitted it (or sent null or "")
 	Text  string // chat.message only; never empty there
 	Token string // auth.refresh only; never empty there
+	// history.get only: Before is a message id or "" for the newest; Limit
+	// is 1..MaxPageLimit, DefaultPageLimit when the client omitted it.
+	Before string
+	Limit  int
 }
 
 // Error is a frame the server cannot serve; Code goes to the client in

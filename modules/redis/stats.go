@@ -16,6 +16,7 @@ const (
 	OpSubscribe = "subscribe" // SUBSCRIBE or UNSUBSCRIBE of a room
 	OpPubSub    = "pubsub"    // the Pub/Sub connection failed or was lost, or a room payload was malformed
 	OpPresence  = "presence"  // a presence read or write
+	OpHistory   = "history"   // a history append (with its publish) or read
 )
 
 // NewStats returns zeroed counters with every op label present.
@@ -23,14 +24,14 @@ func NewStats() *Stats {
 	s := &Stats{
 		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "rt_redis_errors_total",
-			Help: "Failed Redis operations by op (publish, subscribe, pubsub, presence).",
+			Help: "Failed Redis operations by op (publish, subscribe, pubsub, presence, history).",
 		}, []string{"op"}),
 		reconnects: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "rt_redis_reconnects_total",
 			Help: "Times the Redis Pub/Sub connection was re-established after a loss.",
 		}),
 	}
-	for _, op := range []string{OpPublish, OpSubscribe, OpPubSub, OpPresence} {
+	for _, op := range []string{OpPublish, OpSubscribe, OpPubSub, OpPresence, OpHistory} {
 		s.errors.WithLabelValues(op)
 	}
 	return s

@@ -29,6 +29,8 @@ func (h *Handler) dispatch(c *Conn, data []byte) {
 		c.Send(protocol.Pong(protocol.Now()))
 	case protocol.TypePresenceList:
 		h.presenceList(c)
+	case protocol.TypeHistoryGet:
+		h.historyPage(c, in)
 	case protocol.TypeAuthRefresh:
 		h.refresh(c, in.Token)
 	case protocol.TypePong:
@@ -64,6 +66,18 @@ func (h *Handler) presenceList(c *Conn) {
 			return
 		}
 		c.sendPicture(protocol.PresenceState(c.client.Room, users))
+	})
+}
+
+func (h *Handler) historyPage(c *Conn, in protocol.Inbound) {
+	const unavailable = "history is unavailable; try again"
+	h.request(c, unavailable, func(ctx context.Context) {
+		page, err := h.hub.Page(ctx, c.client.Room, in.Before, in.Limit)
+		if err != nil {
+			h.refused(c, "history page failed", err, unavailable)
+			return
+		}
+		c.Send(page)
 	})
 }
 

@@ -69,6 +69,7 @@ func upgrade(next fiber.Handler) fiber.Handler {
 func (h *Handler) serve(ws *websocket.Conn) {
 	room, user := ws.Locals(auth.LocalRoom).(string), ws.Locals(auth.LocalUser).(string)
 	c := newConn(ws, room, user, h.limits, h.stats, h.log)
+	c.client.Since, _ = ws.Locals(auth.LocalSince).(string)
 	c.resync = func() { h.presenceList(c) }
 	c.requests.sayAll = func(ctx context.Context, said []hub.Said) { h.sayAll(ctx, c, said) }
 	if a := h.registry.add(c); a != admitted {

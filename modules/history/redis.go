@@ -1,0 +1,241 @@
+package history
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/rueidis"
+
+	"rt/modules/bus"
+	"rt/modules/protocol"
+	"rt/modules/redis"
+)
+
+// commandTimeout bounds one append or read, like the bus's PUBLISH.
+const commandTimeout = 5 * time.Second
+
+// errNotStarted: the Redis client is not open (before start).
+var errNotStarted = errors.New("history: Redis client not started")
+
+// Key is a room's history stream. The room is a hash tag, like the presence
+// keys, so that every key of a room lives in one Redis Cluster slot.
+func Key(room string) string { return "rt:history:{" + room + "}" }
+
+// appendScript appends one message to KEYS[1] and publishes it, as one step.
+// ARGV: channel, trim ("=" exact or "~" approximate), size, ttl ms, At,
+// frame with an id placeholder, the placeholder's offset.
+//
+// The stream stores the frame with its placeholder and the offset (the id is
+// the entry's own id, known only once XADD has run); the published frame has
+// the id written in. The payload is the bus's envelope, "<At> <id>\n<frame>"
+// (bus/envelope.go), so the Redis bus delivers it like any other message.
+// The id is the stream id "<ms>-<seq>" as 12 and 16 hex digits
+// (protocol.FormatID); Lua's %x takes the whole double.
+//
+// A stream that does not exist (never written, expired, flushed) starts one
+// millisecond after Redis's clock, not at it: a FLUSHALL in the millisecond
+// of a message would otherwise number the next one below it.
+var appendScript = redis.NewScript(redis.Writes, `
+local next = '*'
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  local t = redis.call('TIME')
+  next = string.format('%d', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + 1) .. '-0'
+end
+local sid = redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[2], ARGV[3], next, 'f', ARGV[6], 'i', ARGV[7])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+local ms, seq = string.match(sid, '^(%d+)-(%d+)$')
+local id = string.format('%012x%016x', tonumber(ms), tonumber(seq))
+local off = tonumber(ARGV[7])
+local frame = string.sub(ARGV[6], 1, off) .. id .. string.sub(ARGV[6], off + 29)
+redis.call('PUBLISH', ARGV[1], ARGV[5] .. ' ' .. id .. '\n' .. frame)
+return id
+`)
+
+// Redis is the history of redis mode: a Redis Stream per room, trimmed to
+// about Size entries (MAXLEN ~: Redis trims whole nodes of the stream, so a
+// room may hold somewhat more, never fewer) and expiring TTL after its last
+// message.
+type Redis struct {
+	client func() rueidis.Client
+	set    Settings
+	stats  *redis.Stats
+	now    func() time.Time
+}
+
+var _ Log = (*Redis)(nil)
+
+// NewRedis returns the history kept in the Redis that client returns.
+func NewRedis(client func() rueidis.Client, s Settings, stats *redis.Stats) *Redis {
+	return &Redis{client: client, set: s, stats: stats, now: time.Now}
+}
+
+// Append runs the append script for every draft in one pipelined round
+// trip, in order. The scripts are not retried: a script that ran but whose
+// answer was lost would otherwise store and publish a message twice.
+func (h *Redis) Append(ctx context.Context, drafts []Draft) ([]string, []error) {
+	ids := make([]string, len(drafts))
+	errs := make([]error, len(drafts))
+	c := h.client()
+	if c == nil {
+		for i := range errs {
+			errs[i] = errNotStarted
+		}
+		return ids, errs
+	}
+	trim, size := "~", strconv.Itoa(h.set.Size)
+	if h.set.Size == 0 {
+		trim = "=" // keep no entry, though the stream still numbers them
+	}
+	ttl := strconv.FormatInt(h.set.TTL.Milliseconds(), 10)
+	execs := make([]rueidis.LuaExec, len(drafts))
+	for i, d := range drafts {
+		execs[i] = rueidis.LuaExec{
+			Keys: []string{Key(d.Room)},
+			Args: []string{bus.ChannelPrefix + d.Room, trim, size, ttl, strconv.FormatInt(d.At, 10),
+				string(d.Frame), strconv.Itoa(d.IDAt)},
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, commandTimeout)
+	defer cancel()
+	for i, res := range appendScript.ExecMulti(ctx, c, execs) {
+		id, err := res.ToString()
+		if err == nil && !protocol.ValidID(id) {
+			err = fmt.Errorf("history: the append script returned %q, not an id", id)
+		}
+		if err != nil {
+			errs[i] = h.fail("append", err)
+			continue
+		}
+		ids[i] = id
+		protocol.SetID(drafts[i].Frame, drafts[i].IDAt, id)
+	}
+	return ids, errs
+}
+
+// After reads, newest first, the entries from the newest down to since
+// itself, at most Size+1 of them (Log).
+func (h *Redis) After(ctx context.Context, room, since string) ([]Entry, bool, error) {
+	sinceStream, ok := streamID(since)
+	if !ok {
+		return nil, false, fmt.Errorf("history: %q is not a message id", since)
+	}
+	c := h.client()
+	if c == nil {
+		return nil, false, errNotStarted
+	}
+	ctx, cancel := context.WithTimeout(ctx, commandTimeout)
+	defer cancel()
+	cmd := c.B().Xrevrange().Key(Key(room)).End("+").Start(sinceStream).Count(int64(h.set.Size) + 1).Build()
+	entries, err := h.read(ctx, c, cmd)
+	if err != nil {
+		return nil, false, err
+	}
+	held := len(entries) > 0 && entries[len(entries)-1].ID == since
+	if held {
+		entries = entries[:len(entries)-1]
+	}
+	complete := held
+	if len(entries) > h.set.Size {
+		entries, complete = entries[:h.set.Size], false
+	}
+	slices.Reverse(entries)
+	return entries, complete, nil
+}
+
+// Before reads, newest first, up to limit+1 entries below before (Log).
+func (h *Redis) Before(ctx context.Context, room, before string, limit int) ([]Entry, bool, error) {
+	end := "+"
+	if before != "" {
+		s, ok := streamID(before)
+		if !ok {
+			return nil, false, fmt.Errorf("history: %q is not a message id", before)
+		}
+		end = "(" + s
+	}
+	c := h.client()
+	if c == nil {
+		return nil, false, errNotStarted
+	}
+	ctx, cancel := context.WithTimeout(ctx, commandTimeout)
+	defer cancel()
+	cmd := c.B().Xrevrange().Key(Key(room)).End(end).Start("-").Count(int64(limit) + 1).Build()
+	entries, err := h.read(ctx, c, cmd)
+	if err != nil {
+		return nil, false, err
+	}
+	more := len(entries) > limit
+	if more {
+		entries = entries[:limit]
+	}
+	slices.Reverse(entries)
+	return entries, more, nil
+}
+
+// read runs an XREVRANGE and returns its entries with their ids written
+// into their frames, newest first, stopping at the first expired one.
+func (h *Redis) read(ctx context.Context, c rueidis.Client, cmd rueidis.Completed) ([]Entry, error) {
+	raw, err := c.Do(ctx, cmd).AsXRange()
+	if err != nil {
+		return nil, h.fail("read", err)
+	}
+	now := h.now()
+	entries := make([]Entry, 0, len(raw))
+	for _, x := range raw {
+		e, err := entry(x)
+		if err != nil {
+			return nil, h.fail("read", err)
+		}
+		if expired(e.ID, now, h.set.TTL) {
+			break
+		}
+		entries = append(entries, e)
+	}
+	return entries, nil
+}
+
+// entry turns a stream entry into a message: its frame with the id written
+// at the stored offset.
+func entry(x rueidis.XRangeEntry) (Entry, error) {
+	id, ok := messageID(x.ID)
+	frame, at := x.FieldValues["f"], x.FieldValues["i"]
+	n, err := strconv.Atoi(at)
+	if !ok || err != nil || n < 0 || n+protocol.IDLen > len(frame) {
+		return Entry{}, fmt.Errorf("history: malformed stream entry %q", x.ID)
+	}
+	b := []byte(frame)
+	protocol.SetID(b, n, id)
+	return Entry{ID: id, Frame: b}, nil
+}
+
+// streamID is the stream id "<ms>-<seq>" of a message id.
+func streamID(id string) (string, bool) {
+	ms, seq, ok := protocol.ParseID(id)
+	if !ok {
+		return "", false
+	}
+	return strconv.FormatUint(ms, 10) + "-" + strconv.FormatUint(seq, 10), true
+}
+
+// messageID is the message id of a stream id.
+func messageID(s string) (string, bool) {
+	a, b, ok := strings.Cut(s, "-")
+	ms, err1 := strconv.ParseUint(a, 10, 64)
+	seq, err2 := strconv.ParseUint(b, 10, 64)
+	if !ok || err1 != nil || err2 != nil {
+		return "", false
+	}
+	return protocol.FormatID(ms, seq), true
+}
+
+// fail counts a Redis failure and names the operation.
+func (h *Redis) fail(op string, err error) error {
+	if h.stats != nil {
+		h.stats.Failed(redis.OpHistory)
+	}
+	return fmt.Errorf("history %s: %w", op, err)
+}

@@ -1,0 +1,247 @@
+package hub
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"rt/modules/bus"
+	"rt/modules/history"
+	"rt/modules/presence"
+	"rt/modules/protocol"
+)
+
+// chatIDs returns the ids of m's chat.delivery frames, in order, and its
+// history.recovered frames.
+func chatIDs(t *testing.T, m *member) (ids []string, recovered []map[string]any) {
+	t.Helper()
+	for _, f := range m.got() {
+		var v map[string]any
+		if err := json.Unmarshal(f, &v); err != nil {
+			t.Fatalf("frame %s: %v", f, err)
+		}
+		switch v["type"] {
+		case protocol.TypeChatDelivery:
+			ids = append(ids, v["id"].(string))
+		case protocol.TypeRecovered:
+			recovered = append(recovered, v)
+		}
+	}
+	return ids, recovered
+}
+
+// gatedLog is a history whose After waits at gate (when set) after reading,
+// or before reading when readLate, so a test can publish in between.
+type gatedLog struct {
+	*history.Memory
+	readLate bool
+	gate     chan struct{}
+	reading  chan struct{}
+}
+
+func (g *gatedLog) After(ctx context.Context, room, since string) ([]history.Entry, bool, error) {
+	if g.readLate {
+		close(g.reading)
+		<-g.gate
+		return g.Memory.After(ctx, room, since)
+	}
+	entries, complete, err := g.Memory.After(ctx, room, since)
+	close(g.reading)
+	<-g.gate
+	return entries, complete, err
+}
+
+func newHistoryHub(b bus.Bus, log history.Log) *Hub {
+	tracker := presence.NewTracker(presence.NewMemory(time.Minute), time.Minute, discard)
+	return newHub(b, log, tracker, NewULIDs(), Limits{MaxTextBytes: 4096}, discard)
+}
+
+func say(t *testing.T, h *Hub, room string, n int) {
+	t.Helper()
+	c := Client{Room: room, User: "sender", Member: &member{}}
+	for i := 0; i < n; i++ {
+		if err := h.Say(t.Context(), c, "", fmt.Sprint(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// A join with since gets what history holds after it, then
+// history.recovered, then what is published while the replay is read, each
+// once and in order, whether the live messages come before or after the
+// history read.
+func TestRecoveryHoldsLiveMessages(t *testing.T) {
+	for _, readLate := range []bool{false, true} {
+		t.Run(fmt.Sprintf("read late %v", readLate), func(t *testing.T) {
+			b := bus.NewMemory()
+			log := &gatedLog{Memory: memoryHistory(b), readLate: readLate, gate: make(chan struct{}), reading: make(chan struct{})}
+			h := newHistoryHub(b, log)
+			watcher := &member{}
+			if _, err := h.Join(t.Context(), Client{Room: "r", User: "w", Member: watcher}); err != nil {
+				t.Fatal(err)
+			}
+			say(t, h, "r", 5)
+			all, _ := chatIDs(t, watcher)
+			bob := &member{}
+			done := make(chan error)
+			go func() {
+				_, err := h.Join(t.Context(), Client{Room: "r", User: "bob", Member: bob, Since: all[1]})
+				done <- err
+			}()
+			<-log.reading
+			say(t, h, "r", 3) // live while the replay is read: held for bob
+			close(log.gate)
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+			say(t, h, "r", 1)
+			all, _ = chatIDs(t, watcher)
+			got, rec := chatIDs(t, bob)
+			if want := all[2:]; fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Fatalf("bob got %v\nwant     %v", got, want)
+			}
+			if len(rec) != 1 || rec[0]["complete"] != true {
+				t.Fatalf("recovered %v, want one, complete", rec)
+			}
+		})
+	}
+}
+
+// A since history does not hold (trimmed, or never an id of this room)
+// recovers what there is, says incomplete, and never holds back live
+// messages, even when it names the far future.
+func TestRecoveryIncomplete(t *testing.T) {
+	b := bus.NewMemory()
+	log := history.NewMemory(b, history.Settings{Size: 3, TTL: time.Hour})
+	h := newHistoryHub(b, log)
+	watcher := &member{}
+	if _, err := h.Join(t.Context(), Client{Room: "r", User: "w", Member: watcher}); err != nil {
+		t.Fatal(err)
+	}
+	say(t, h, "r", 6)
+	all, _ := chatIDs(t, watcher)
+	for _, tc := range []struct {
+		name, since string
+		want        int // messages replayed: the newest this many
+	}{
+		{"trimmed", all[0], 3},
+		{"future", protocol.FormatID(1<<47, 0), 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			held, _, _ := log.Before(t.Context(), "r", "", 100)
+			var want []string
+			for _, e := range held[len(held)-tc.want:] {
+				want = append(want, e.ID)
+			}
+			m := &member{}
+			leave, err := h.Join(t.Context(), Client{Room: "r", User: tc.name, Member: m, Since: tc.since})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer leave()
+			got, rec := chatIDs(t, m)
+			if fmt.Sprint(got) != fmt.Sprint(want) || len(rec) != 1 || rec[0]["complete"] != false || rec[0]["count"] != float64(len(want)) {
+				t.Fatalf("got %v, %v; want %v, incomplete", got, rec, want)
+			}
+			say(t, h, "r", 1)
+			if got, _ := chatIDs(t, m); len(got) != len(want)+1 {
+				t.Fatalf("the live message after the recovery did not arrive: %v", got)
+			}
+		})
+	}
+}
+
+// linkBus is the memory bus with a link that a test breaks: while it is down
+// messages are stored by history but not delivered, as when a node's Pub/Sub
+// connection is lost, and the subscribers are told LinkLost and LinkBack.
+type linkBus struct {
+	*bus.Memory
+	down atomic.Bool
+	mu   sync.Mutex
+	subs map[string][]func(bus.Message)
+}
+
+func newLinkBus() *linkBus {
+	return &linkBus{Memory: bus.NewMemory(), subs: map[string][]func(bus.Message){}}
+}
+
+func (l *linkBus) Publish(ctx context.Context, m bus.Message) error {
+	if l.down.Load() {
+		return nil // stored, never received: the Pub/Sub link is down
+	}
+	return l.Memory.Publish(ctx, m)
+}
+
+func (l *linkBus) Subscribe(ctx context.Context, room string, deliver func(bus.Message)) func() {
+	l.mu.Lock()
+	l.subs[room] = append(l.subs[room], deliver)
+	l.mu.Unlock()
+	return l.Memory.Subscribe(ctx, room, deliver)
+}
+
+func (l *linkBus) signal(link bus.Link) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for room, subs := range l.subs {
+		for _, deliver := range subs {
+			deliver(bus.Message{Room: room, Link: link})
+		}
+	}
+}
+
+func (l *linkBus) lose() { l.down.Store(true); l.signal(bus.LinkLost) }
+func (l *linkBus) back() { l.down.Store(false); l.signal(bus.LinkBack) }
+
+// waitIDs waits until m has n chat deliveries; the bound is a hang guard.
+func waitIDs(t *testing.T, m *member, n int) []string {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		ids, _ := chatIDs(t, m)
+		if len(ids) >= n || time.Now().After(deadline) {
+			return ids
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// After the link comes back the room delivers, in order, what it missed,
+// then what arrived meanwhile, each once; losing the link again while
+// filling loses nothing either.
+func TestGapFill(t *testing.T) {
+	for _, twice := range []bool{false, true} {
+		t.Run(fmt.Sprintf("lost twice %v", twice), func(t *testing.T) {
+			b := newLinkBus()
+			log := memoryHistory(b)
+			h := newHistoryHub(b, log)
+			m := &member{}
+			if _, err := h.Join(t.Context(), Client{Room: "r", User: "m", Member: m}); err != nil {
+				t.Fatal(err)
+			}
+			say(t, h, "r", 2)
+			b.lose()
+			say(t, h, "r", 3) // missed
+			if twice {
+				b.back()
+				b.lose()
+				say(t, h, "r", 2)
+			}
+			b.back()
+			say(t, h, "r", 2)
+			want, _, _ := log.Before(t.Context(), "r", "", 100)
+			got := waitIDs(t, m, len(want))
+			if len(got) != len(want) {
+				t.Fatalf("got %d ids %v, want %d", len(got), got, len(want))
+			}
+			for i, e := range want {
+				if got[i] != e.ID {
+					t.Fatalf("id %d = %s, want %s (got %v)", i, got[i], e.ID, got)
+				}
+			}
+		})
+	}
+}
