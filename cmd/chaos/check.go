@@ -41,7 +41,8 @@ type clientResult struct {
 	Dup        int      `json:"duplicated"`   // reads of an id already read
 	OutOfOrder int      `json:"out_of_order"` // an id read after a greater one
 	Unknown    int      `json:"not_in_history"`
-	BadIDs     int      `json:"bad_ids"` // ids that are not 28 lowercase hex characters
+	Unsaved    int      `json:"sent_not_in_history"` // written, never read back, not in history
+	BadIDs     int      `json:"bad_ids"`             // ids that are not 28 lowercase hex characters
 	MissingIDs []string `json:"missing_ids,omitempty"`
 	Problems   []string `json:"problems,omitempty"` // what is wrong, in words, with the faults near a loss
 	Notes      []string `json:"notes,omitempty"`    // worth knowing, not a failure
@@ -62,12 +63,15 @@ type roomResult struct {
 type truth struct {
 	entries []entry
 	pos     map[string]int
+	texts   map[string]bool
 	trimmed bool
 }
 
 func newTruth(entries []entry, historySize int) *truth {
-	t := &truth{entries: entries, pos: make(map[string]int, len(entries)), trimmed: len(entries) >= historySize}
+	t := &truth{entries: entries, pos: make(map[string]int, len(entries)), texts: make(map[string]bool, len(entries)),
+		trimmed: len(entries) >= historySize}
 	for i, e := range entries {
+		t.texts[e.Text] = true
 		if _, seen := t.pos[e.ID]; !seen {
 			t.pos[e.ID] = i
 		}
@@ -186,6 +190,40 @@ func checkClient(rec *record, t *truth, start time.Time, events []event) clientR
 	}
 	if r.BadIDs > 0 {
 		strict = append(strict, fmt.Sprintf("%d ids are not 28 lowercase hex characters", r.BadIDs))
+	}
+
+	// What it wrote and never read back. Written on a socket that was cut
+	// soon after, a message may never have reached the server: a note. On a
+	// socket open to the end, the server took it and must have either
+	// published it or answered system.error: a message in neither is lost.
+	echoed := map[string]bool{}
+	for _, d := range rec.Deliveries {
+		if d.User == rec.User {
+			echoed[d.Text] = true
+		}
+	}
+	answered := 0
+	for _, n := range rec.Errors {
+		answered += n
+	}
+	var cutShort, silent []string
+	for _, s := range rec.Sends {
+		if echoed[s.Text] || t.texts[s.Text] || (t.trimmed && len(t.entries) > 0 && s.At.UnixMilli() <= t.entries[0].TS) {
+			continue
+		}
+		r.Unsaved++
+		if s.Session < len(rec.Sessions) && rec.Sessions[s.Session].Ended == "" {
+			silent = append(silent, fmt.Sprintf("%q at %s", s.Text, fmtOff(s.At.Sub(start))))
+		} else {
+			cutShort = append(cutShort, s.Text)
+		}
+	}
+	if len(cutShort) > 0 {
+		r.Notes = append(r.Notes, fmt.Sprintf("%d message(s) written shortly before their socket ended never reached history: %s", len(cutShort), strings.Join(cutShort, ", ")))
+	}
+	if len(silent) > answered {
+		strict = append(strict, fmt.Sprintf("%d message(s) written on a socket open to the end, neither read back nor in history, with %d system.error answer(s) in all: %s",
+			len(silent), answered, strings.Join(silent, ", ")))
 	}
 
 	// What it should have read.

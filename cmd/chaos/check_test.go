@@ -214,3 +214,48 @@ func TestRuns(t *testing.T) {
 		t.Errorf("runs(nil) = %v", got)
 	}
 }
+
+func TestCheckClientSends(t *testing.T) {
+	h := history(10) // u1 wrote the even positions
+	sends := func(texts ...string) []sent {
+		var out []sent
+		for _, x := range texts {
+			out = append(out, sent{Text: x, At: t0.Add(time.Second)})
+		}
+		return out
+	}
+	tests := []struct {
+		name     string
+		sessions []session
+		read     []int
+		sends    []sent
+		errors   map[string]int
+		want     verdict
+		unsaved  int
+		problem  string
+		note     string
+	}{
+		{name: "every send read back", sessions: steady(), read: seq(0, 9), sends: sends("u1#0", "u1#2"), want: pass},
+		{name: "not read back but in history: a missing id", sessions: steady(), read: seq(0, 7), sends: sends("u1#8"), want: failed},
+		{name: "lost on an open socket", sessions: steady(), read: seq(0, 9), sends: sends("u1#0", "u1#99"), want: failed, unsaved: 1,
+			problem: `1 message(s) written on a socket open to the end, neither read back nor in history, with 0 system.error answer(s) in all: "u1#99" at +1.000s`},
+		{name: "answered with an error", sessions: steady(), read: seq(0, 9), sends: sends("u1#99"), errors: map[string]int{"unavailable": 1}, want: pass, unsaved: 1},
+		{name: "written just before a cut", sessions: reconnected(true), read: seq(0, 9), sends: sends("u1#99"), want: pass, unsaved: 1,
+			note: "1 message(s) written shortly before their socket ended never reached history: u1#99"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := &record{Name: "r0c0", Room: "r0", User: "u1", Sessions: tt.sessions, Deliveries: reads(h, tt.read...), Sends: tt.sends, Errors: tt.errors}
+			r := checkClient(rec, newTruth(h, 1000), t0, nil)
+			if r.Verdict != tt.want || r.Unsaved != tt.unsaved {
+				t.Errorf("verdict %s unsaved %d, want %s %d; problems %q", r.Verdict, r.Unsaved, tt.want, tt.unsaved, r.Problems)
+			}
+			if tt.problem != "" && !slices.Contains(r.Problems, tt.problem) {
+				t.Errorf("problems %q\nwant %q", r.Problems, tt.problem)
+			}
+			if tt.note != "" && !slices.Contains(r.Notes, tt.note) {
+				t.Errorf("notes %q\nwant %q", r.Notes, tt.note)
+			}
+		})
+	}
+}

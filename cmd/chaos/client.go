@@ -218,14 +218,16 @@ func (c *chatClient) send(ctx context.Context, rate float64) {
 	defer tick.Stop()
 	for seq := 1; ; {
 		c.mu.Lock()
-		ws := c.ws
+		ws, sess := c.ws, c.sess
 		c.mu.Unlock()
 		if ws != nil {
-			msg, _ := json.Marshal(map[string]string{"type": "chat.message", "text": fmt.Sprintf("%s#%d", c.rec.Name, seq)})
+			text := fmt.Sprintf("%s#%d", c.rec.Name, seq)
+			msg, _ := json.Marshal(map[string]string{"type": "chat.message", "text": text})
 			seq++
 			if c.write(ws, msg) == nil {
 				c.mu.Lock()
 				c.rec.Sent++
+				c.rec.Sends = append(c.rec.Sends, sent{Text: text, At: time.Now(), Session: sess})
 				c.mu.Unlock()
 			}
 		}
@@ -291,6 +293,7 @@ func (c *chatClient) snapshot() *record {
 	r := c.rec
 	r.Sessions = append([]session(nil), c.rec.Sessions...)
 	r.Deliveries = append([]delivery(nil), c.rec.Deliveries...)
+	r.Sends = append([]sent(nil), c.rec.Sends...)
 	r.Errors = make(map[string]int, len(c.rec.Errors))
 	for k, v := range c.rec.Errors {
 		r.Errors[k] = v

@@ -62,10 +62,10 @@ func (f *faultRunner) do(ctx context.Context, ft fault) {
 			if node, since, ok := c.cut(ft.Pause); ok {
 				done = append(done, fmt.Sprintf("%s (node %d, will ask since=%s)", c.rec.Name, node+1, orNone(since)))
 			} else {
-				done = append(done, c.rec.Name+" (not connected: left alone)")
+				done = append(done, c.rec.Name+" (not connected just then: left alone)")
 			}
 		}
-		f.note("cut "+names(f.clients, ft.Clients), "TCP reset of %s; back after %s", strings.Join(done, ", "), ft.Pause)
+		f.note("cut "+names(f.clients, ft.Clients), "%s; back after %s", strings.Join(done, ", "), ft.Pause)
 
 	case nodeStop:
 		stopped := make(chan struct{})

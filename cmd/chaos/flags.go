@@ -17,6 +17,7 @@ type params struct {
 	Seed     int64   // 0 = from the clock (printed, to repeat the run)
 	RedisURL string
 	JSON     bool
+	History  int // HISTORY_SIZE; 0 = enough for the whole run
 }
 
 // flagOutput is where usage and flag errors go.
@@ -32,6 +33,7 @@ func parseFlags(args []string) (params, error) {
 	fs.Float64Var(&p.Rate, "rate", 3, "messages per second each client sends")
 	fs.Int64Var(&p.Seed, "seed", 0, "seed of the fault schedule; 0 picks one from the clock (printed, so a run can be repeated)")
 	fs.StringVar(&p.RedisURL, "redis", "", "a local Redis to use (loopback only, e.g. redis://127.0.0.1:6379) instead of starting redis-server; its Pub/Sub clients are all killed several times, so give it one of its own")
+	fs.IntVar(&p.History, "history", 0, "HISTORY_SIZE of the nodes; 0 = enough for every message of the run. A smaller one shows recoveries told complete:false (reported, not failures) and a trimmed history")
 	fs.BoolVar(&p.JSON, "json", false, "print the report as JSON instead of tables")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: go run ./cmd/chaos [flags]   (or: go tool task chaos -- [flags])\n\nflags:\n")
@@ -57,6 +59,8 @@ func (p params) validate() error {
 		return fmt.Errorf("-clients must be in [2, 100]")
 	case p.Rate <= 0 || p.Rate > 20:
 		return fmt.Errorf("-rate must be in (0, 20]")
+	case p.History < 0 || p.History > 100_000:
+		return fmt.Errorf("-history must be in [1, 100000], or 0 for enough")
 	}
 	return nil
 }
@@ -65,6 +69,9 @@ func (p params) validate() error {
 // room to spare, so that every recovery can be complete and the history
 // read at the end is the whole run.
 func (p params) historySize() int {
+	if p.History > 0 {
+		return p.History
+	}
 	perRoom := float64(p.Clients) * p.Rate * p.Duration.Seconds()
 	return max(200, int(perRoom*1.25)+100)
 }

@@ -21,11 +21,11 @@ func TestParseFlags(t *testing.T) {
 		t.Errorf("defaults: %+v", p)
 	}
 	p, err = parseFlags([]string{"-duration", "8s", "-seed", "7", "-rooms", "2", "-clients", "4", "-json"})
-	if err != nil || p.Duration != 8*time.Second || p.Seed != 7 || p.Rooms != 2 || p.Clients != 4 || !p.JSON {
+	if err != nil || p.Duration != 8*time.Second || p.Seed != 7 || p.Rooms != 2 || p.Clients != 4 || !p.JSON || p.historySize() < 8*4*3 {
 		t.Errorf("given: %+v, %v", p, err)
 	}
 	for _, args := range [][]string{
-		{"-duration", "1s"}, {"-duration", "2h"}, {"-rooms", "0"}, {"-clients", "1"}, {"-rate", "0"}, {"-rate", "50"},
+		{"-duration", "1s"}, {"-duration", "2h"}, {"-rooms", "0"}, {"-clients", "1"}, {"-rate", "0"}, {"-rate", "50"}, {"-history", "-1"},
 		{"stray"}, {"-nope"},
 	} {
 		if _, err := parseFlags(args); err == nil {

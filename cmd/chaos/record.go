@@ -40,7 +40,15 @@ type record struct {
 	Sessions   []session
 	Deliveries []delivery
 	Sent       int            // chat.message frames written without an error
+	Sends      []sent         // … each of them
 	Errors     map[string]int // system.error codes the server answered
+}
+
+// sent is one chat.message the client wrote.
+type sent struct {
+	Text    string
+	At      time.Time
+	Session int
 }
 
 // entry is one message of a room's history, the ground truth.

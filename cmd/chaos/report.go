@@ -47,6 +47,7 @@ type totals struct {
 	Dup        int `json:"duplicated"`
 	OutOfOrder int `json:"out_of_order"`
 	Unknown    int `json:"not_in_history"`
+	Unsaved    int `json:"sent_not_in_history"`
 }
 
 // buildReport checks every room and client and decides the run.
@@ -57,6 +58,9 @@ func buildReport(p params, seed int64, start time.Time, rooms []string, historie
 		HistorySize: p.historySize(), Faults: events, FaultErrors: faultErrs, Crashes: crashes, DialFailures: dialFails,
 		Command: fmt.Sprintf("go tool task chaos -- -seed %d -duration %s -rooms %d -clients %d -rate %g", seed, p.Duration, p.Rooms, p.Clients, p.Rate),
 		Verdict: pass,
+	}
+	if p.History > 0 {
+		r.Command += fmt.Sprintf(" -history %d", p.History)
 	}
 	truths := map[string]*truth{}
 	for _, room := range rooms {
@@ -87,6 +91,7 @@ func buildReport(p params, seed int64, start time.Time, rooms []string, historie
 		t.Dup += cr.Dup
 		t.OutOfOrder += cr.OutOfOrder
 		t.Unknown += cr.Unknown
+		t.Unsaved += cr.Unsaved
 		switch cr.Verdict {
 		case failed:
 			t.Failed++
@@ -131,16 +136,16 @@ func printTables(w io.Writer, r *report) {
 	}
 	fmt.Fprintln(w)
 
-	fmt.Fprintln(w, "| client | room | nodes | reconnects | recovered complete / incomplete | sent | own read back | expected | received | missing | duplicated | out of order | not in history | verdict |")
-	fmt.Fprintln(w, "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+	fmt.Fprintln(w, "| client | room | nodes | reconnects | recovered complete / incomplete | sent | sent, not in history | own read back | expected | received | missing | duplicated | out of order | not in history | verdict |")
+	fmt.Fprintln(w, "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
 	for _, c := range r.Results {
-		fmt.Fprintf(w, "| %s | %s | %s | %d | %d / %d | %d | %d | %d | %d | %d | %d | %d | %d | %s |\n",
-			c.Client, c.Room, c.Nodes, c.Reconnects, c.Complete, c.Incomplete, c.Sent, c.Echoed, c.Expected, c.Received,
+		fmt.Fprintf(w, "| %s | %s | %s | %d | %d / %d | %d | %d | %d | %d | %d | %d | %d | %d | %d | %s |\n",
+			c.Client, c.Room, c.Nodes, c.Reconnects, c.Complete, c.Incomplete, c.Sent, c.Unsaved, c.Echoed, c.Expected, c.Received,
 			c.Missing, c.Dup, c.OutOfOrder, c.Unknown, c.Verdict)
 	}
 	t := r.Total
-	fmt.Fprintf(w, "| **total** | %d clients | | %d | %d / %d | %d | %d | %d | %d | **%d** | **%d** | **%d** | **%d** | %d failed, %d exempt |\n\n",
-		t.Clients, t.Reconnects, t.Complete, t.Incomplete, t.Sent, t.Echoed, t.Expected, t.Received, t.Missing, t.Dup, t.OutOfOrder, t.Unknown, t.Failed, t.Exempt)
+	fmt.Fprintf(w, "| **total** | %d clients | | %d | %d / %d | %d | %d | %d | %d | %d | **%d** | **%d** | **%d** | **%d** | %d failed, %d exempt |\n\n",
+		t.Clients, t.Reconnects, t.Complete, t.Incomplete, t.Sent, t.Unsaved, t.Echoed, t.Expected, t.Received, t.Missing, t.Dup, t.OutOfOrder, t.Unknown, t.Failed, t.Exempt)
 
 	fmt.Fprintln(w, "| room | in history | sent | verdict |")
 	fmt.Fprintln(w, "|---|---:|---:|---|")
