@@ -127,7 +127,8 @@ func (f *faultRunner) do(ctx context.Context, ft fault) {
 // the checker quotes next to a loss, detail the log's explanation.
 func (f *faultRunner) note(what, detail string, args ...any) {
 	now := time.Now()
-	e := event{At: now, Off: now.Sub(f.start), What: what}
+	off := now.Sub(f.start)
+	e := event{At: now, Off: off, Secs: off.Round(time.Millisecond).Seconds(), What: what}
 	f.mu.Lock()
 	f.events = append(f.events, e)
 	f.mu.Unlock()

@@ -63,6 +63,7 @@ type entry struct {
 // faults near a loss.
 type event struct {
 	At   time.Time     `json:"-"`
-	Off  time.Duration `json:"at"` // since the chat started
+	Off  time.Duration `json:"-"`          // since the chat started
+	Secs float64       `json:"at_seconds"` // Off, for JSON readers
 	What string        `json:"what"`
 }

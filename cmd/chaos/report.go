@@ -176,7 +176,7 @@ func printTables(w io.Writer, r *report) {
 		lines = append(lines, "- crash: "+c)
 	}
 	if len(lines) > 0 {
-		fmt.Fprintln(w, "problems:")
+		fmt.Fprintln(w, "details:")
 		fmt.Fprintln(w)
 		for _, l := range lines {
 			fmt.Fprintln(w, l)
