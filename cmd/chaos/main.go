@@ -169,7 +169,10 @@ func run(ctx context.Context, p params) (*report, error) {
 	// The chat, and the faults meanwhile.
 	schedule := plan(seed, p.Duration, len(clients), nodes)
 	start := time.Now()
-	logf("+0.000s chat starts; %d faults planned", len(schedule))
+	logf("+0.000s chat starts; %d faults planned:", len(schedule))
+	for _, ft := range schedule {
+		logf("  planned %s %s", fmtOff(ft.At), ft)
+	}
 	sctx, stopChat := context.WithDeadline(ctx, start.Add(p.Duration))
 	defer stopChat()
 	faults := newFaultRunner(start, cl, ctl, clients)
