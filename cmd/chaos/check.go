@@ -149,11 +149,15 @@ func checkClient(rec *record, t *truth, start time.Time, events []event) clientR
 		if s.Session < len(rec.Sessions) && rec.Sessions[s.Session].Ended == "" {
 			silent = append(silent, fmt.Sprintf("%q at %s", s.Text, fmtOff(s.At.Sub(start))))
 		} else {
-			cutShort = append(cutShort, s.Text)
+			how := "no session"
+			if s.Session < len(rec.Sessions) {
+				how = fmt.Sprintf("session %d, node %d, which ended: %s", s.Session+1, rec.Sessions[s.Session].Node+1, rec.Sessions[s.Session].Ended)
+			}
+			cutShort = append(cutShort, fmt.Sprintf("%q at %s (%s)", s.Text, fmtOff(s.At.Sub(start)), how))
 		}
 	}
 	if len(cutShort) > 0 {
-		r.Notes = append(r.Notes, fmt.Sprintf("%d message(s) written shortly before their socket ended never reached history: %s", len(cutShort), strings.Join(cutShort, ", ")))
+		r.Notes = append(r.Notes, fmt.Sprintf("%d message(s) written on a socket that ended before their echo never reached history: %s", len(cutShort), strings.Join(cutShort, ", ")))
 	}
 	if len(silent) > answered {
 		strict = append(strict, fmt.Sprintf("%d message(s) written on a socket open to the end, neither read back nor in history, with %d system.error answer(s) in all: %s",

@@ -241,7 +241,7 @@ func TestCheckClientSends(t *testing.T) {
 			problem: `1 message(s) written on a socket open to the end, neither read back nor in history, with 0 system.error answer(s) in all: "u1#99" at +1.000s`},
 		{name: "answered with an error", sessions: steady(), read: seq(0, 9), sends: sends("u1#99"), errors: map[string]int{"unavailable": 1}, want: pass, unsaved: 1},
 		{name: "written just before a cut", sessions: reconnected(true), read: seq(0, 9), sends: sends("u1#99"), want: pass, unsaved: 1,
-			note: "1 message(s) written shortly before their socket ended never reached history: u1#99"},
+			note: `1 message(s) written on a socket that ended before their echo never reached history: "u1#99" at +1.000s (session 1, node 1, which ended: cut)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
