@@ -133,8 +133,13 @@ func (r *Redis) Subscribe(ctx context.Context, room string, deliver func(Message
 	if err := r.reconcile(ctx, room); err != nil {
 		r.logFailure(ctx, "bus: subscribe failed; retrying", room, err)
 		// Messages published until the SUBSCRIBE goes through are missed;
-		// LinkBack follows once it has.
+		// LinkBack follows once it has. The run loop may have subscribed
+		// the room, and told LinkBack, since reconcile failed: then this
+		// subscriber hears LinkBack again from here, after its LinkLost.
 		deliver(Message{Room: room, Link: LinkLost})
+		if r.confirmed(room) {
+			deliver(Message{Room: room, Link: LinkBack})
+		}
 	}
 	return cancelOnce(func() {
 		if r.subs.remove(room, sub) {
@@ -143,6 +148,14 @@ func (r *Redis) Subscribe(ctx context.Context, room string, deliver func(Message
 			}
 		}
 	})
+}
+
+// confirmed says whether Redis has confirmed room subscribed on the
+// connection in use.
+func (r *Redis) confirmed(room string) bool {
+	r.syncMu.Lock()
+	defer r.syncMu.Unlock()
+	return r.conn != nil && r.active[room]
 }
 
 // logFailure logs a failed reconcile of room, unless the bus is merely
