@@ -28,7 +28,7 @@ var idPattern = regexp.MustCompile(`^[0-9a-f]{28}$`)
 type clientResult struct {
 	Client     string   `json:"client"`
 	Room       string   `json:"room"`
-	Nodes      string   `json:"nodes"` // the nodes of its sessions, in order: "1→2→1"
+	Nodes      string   `json:"nodes"` // the nodes of its connections, in order: "1→2→1"
 	Reconnects int      `json:"reconnects"`
 	Complete   int      `json:"complete"`   // history.recovered with complete:true
 	Incomplete int      `json:"incomplete"` // … with complete:false
@@ -57,33 +57,33 @@ type clientResult struct {
 // its connection and its node on the way.
 func checkClient(rec *record, t *truth, start time.Time, events []event) clientResult {
 	r := clientResult{Client: rec.Name, Room: rec.Room, Sent: rec.Sent, Received: len(rec.Deliveries)}
-	r.Nodes, r.Reconnects = nodesOf(rec.Sessions), max(len(rec.Sessions)-1, 0)
+	r.Nodes, r.Reconnects = nodesOf(rec.Conns), max(len(rec.Conns)-1, 0)
 	var problems, strict []string // strict: fail the run even for an exempt client
 
 	// Recoveries.
-	for i, s := range rec.Sessions {
+	for i, s := range rec.Conns {
 		switch {
 		case s.Recovered != nil && s.Recovered.Complete:
 			r.Complete++
 		case s.Recovered != nil:
 			r.Incomplete++
 		case s.Since != "" && s.Ended == "":
-			strict = append(strict, fmt.Sprintf("session %d (node %d, since=%s) never got history.recovered", i+1, s.Node+1, s.Since))
+			strict = append(strict, fmt.Sprintf("connection %d (node %d, since=%s) never got history.recovered", i+1, s.Node+1, s.Since))
 		}
 		if s.Recovered != nil && s.Recovered.Count != s.Replayed {
-			r.Notes = append(r.Notes, fmt.Sprintf("session %d: history.recovered said count %d, %d deliveries came before it", i+1, s.Recovered.Count, s.Replayed))
+			r.Notes = append(r.Notes, fmt.Sprintf("connection %d: history.recovered said count %d, %d deliveries came before it", i+1, s.Recovered.Count, s.Replayed))
 		}
 		if s.Ended != "" && s.Ended != "cut" && s.Ended != "closed 1001" {
-			r.Notes = append(r.Notes, fmt.Sprintf("session %d (node %d) ended by itself: %s", i+1, s.Node+1, s.Ended))
+			r.Notes = append(r.Notes, fmt.Sprintf("connection %d (node %d) ended by itself: %s", i+1, s.Node+1, s.Ended))
 		}
 		if s.Since != "" && s.Recovered == nil && s.Ended != "" {
-			r.Notes = append(r.Notes, fmt.Sprintf("session %d ended (%s) before its history.recovered", i+1, s.Ended))
+			r.Notes = append(r.Notes, fmt.Sprintf("connection %d ended (%s) before its history.recovered", i+1, s.Ended))
 		}
 	}
 	for _, code := range slices.Sorted(maps.Keys(rec.Errors)) {
 		r.Notes = append(r.Notes, fmt.Sprintf("the server answered system.error %s ×%d", code, rec.Errors[code]))
 	}
-	if n := len(rec.Sessions); n == 0 || rec.Sessions[n-1].Ended != "" {
+	if n := len(rec.Conns); n == 0 || rec.Conns[n-1].Ended != "" {
 		strict = append(strict, "not connected when the run ended")
 	}
 
@@ -94,7 +94,7 @@ func checkClient(rec *record, t *truth, start time.Time, events []event) clientR
 	for _, d := range rec.Deliveries {
 		if seen[d.ID] {
 			r.Dup++
-			problems = append(problems, fmt.Sprintf("duplicate %s (session %d)", d.ID, d.Session+1))
+			problems = append(problems, fmt.Sprintf("duplicate %s (connection %d)", d.ID, d.Conn+1))
 			continue
 		}
 		seen[d.ID] = true
@@ -103,7 +103,7 @@ func checkClient(rec *record, t *truth, start time.Time, events []event) clientR
 		}
 		if d.ID < top {
 			r.OutOfOrder++
-			problems = append(problems, fmt.Sprintf("out of order: %s read after %s (session %d)", d.ID, top, d.Session+1))
+			problems = append(problems, fmt.Sprintf("out of order: %s read after %s (connection %d)", d.ID, top, d.Conn+1))
 		}
 		top = max(top, d.ID)
 		p, ok := t.pos[d.ID]
@@ -146,12 +146,12 @@ func checkClient(rec *record, t *truth, start time.Time, events []event) clientR
 			continue
 		}
 		r.Unsaved++
-		if s.Session < len(rec.Sessions) && rec.Sessions[s.Session].Ended == "" {
+		if s.Conn < len(rec.Conns) && rec.Conns[s.Conn].Ended == "" {
 			silent = append(silent, fmt.Sprintf("%q at %s", s.Text, fmtOff(s.At.Sub(start))))
 		} else {
-			how := "no session"
-			if s.Session < len(rec.Sessions) {
-				how = fmt.Sprintf("session %d, node %d, which ended: %s", s.Session+1, rec.Sessions[s.Session].Node+1, rec.Sessions[s.Session].Ended)
+			how := "no connection"
+			if s.Conn < len(rec.Conns) {
+				how = fmt.Sprintf("connection %d, node %d, which ended: %s", s.Conn+1, rec.Conns[s.Conn].Node+1, rec.Conns[s.Conn].Ended)
 			}
 			cutShort = append(cutShort, fmt.Sprintf("%q at %s (%s)", s.Text, fmtOff(s.At.Sub(start)), how))
 		}
@@ -207,16 +207,16 @@ func checkClient(rec *record, t *truth, start time.Time, events []event) clientR
 }
 
 // joinedAt is when the client was first in the room: the first frame of its
-// first session (the server sends nothing before the join), or the 101 if
+// first connection (the server sends nothing before the join), or the 101 if
 // no frame came.
 func joinedAt(rec *record) time.Time {
-	if len(rec.Sessions) == 0 {
+	if len(rec.Conns) == 0 {
 		return time.Time{}
 	}
-	if s := rec.Sessions[0]; !s.Joined.IsZero() {
+	if s := rec.Conns[0]; !s.Joined.IsZero() {
 		return s.Joined
 	}
-	return rec.Sessions[0].Up
+	return rec.Conns[0].Up
 }
 
 // runs groups sorted positions into [first, last] runs of consecutive ones.
@@ -253,8 +253,8 @@ func offset(ms int64, start time.Time) string { return fmtOff(time.UnixMilli(ms)
 
 func fmtOff(d time.Duration) string { return fmt.Sprintf("%+.3fs", d.Seconds()) }
 
-// nodesOf is the nodes of a client's sessions, 1-based, a repeat shown once.
-func nodesOf(ss []session) string {
+// nodesOf is the nodes of a client's connections, 1-based, a repeat shown once.
+func nodesOf(ss []connection) string {
 	var out []string
 	for i, s := range ss {
 		if i == 0 || ss[i-1].Node != s.Node {

@@ -92,7 +92,7 @@ type chatClient struct {
 	mu         sync.Mutex // guards everything below
 	rec        record
 	ws         *websocket.Conn // nil while down
-	sess       int             // index of the open session
+	cur        int             // index of the open connection
 	lastID     string
 	pauseUntil time.Time // a cut client stays away until then
 
@@ -132,16 +132,16 @@ func (c *chatClient) run(ctx context.Context) {
 			continue
 		}
 		backoff = 50 * time.Millisecond
-		c.session(ctx, ws, node, since)
+		c.serve(ctx, ws, node, since)
 	}
 }
 
-// session reads one connection until it ends.
-func (c *chatClient) session(ctx context.Context, ws *websocket.Conn, node int, since string) {
+// serve reads one connection until it ends.
+func (c *chatClient) serve(ctx context.Context, ws *websocket.Conn, node int, since string) {
 	c.mu.Lock()
-	c.rec.Sessions = append(c.rec.Sessions, session{Node: node, Since: since, Up: time.Now()})
-	idx := len(c.rec.Sessions) - 1
-	c.ws, c.sess = ws, idx
+	c.rec.Conns = append(c.rec.Conns, connection{Node: node, Since: since, Up: time.Now()})
+	idx := len(c.rec.Conns) - 1
+	c.ws, c.cur = ws, idx
 	c.mu.Unlock()
 	stop := context.AfterFunc(ctx, func() { ws.Close() })
 	defer stop()
@@ -149,7 +149,7 @@ func (c *chatClient) session(ctx context.Context, ws *websocket.Conn, node int, 
 		_, data, err := ws.ReadMessage()
 		if err != nil {
 			c.mu.Lock()
-			if s := &c.rec.Sessions[idx]; s.Ended == "" && ctx.Err() == nil {
+			if s := &c.rec.Conns[idx]; s.Ended == "" && ctx.Err() == nil {
 				s.Ended = endReason(err)
 			}
 			if c.ws == ws {
@@ -173,13 +173,13 @@ func (c *chatClient) handle(ws *websocket.Conn, idx int, data []byte) {
 	}
 	now := time.Now()
 	c.mu.Lock()
-	s := &c.rec.Sessions[idx]
+	s := &c.rec.Conns[idx]
 	if s.Joined.IsZero() {
 		s.Joined = now
 	}
 	switch f.Type {
 	case "chat.delivery":
-		c.rec.Deliveries = append(c.rec.Deliveries, delivery{ID: f.ID, User: f.User, Text: f.Text, TS: f.TS, Session: idx})
+		c.rec.Deliveries = append(c.rec.Deliveries, delivery{ID: f.ID, User: f.User, Text: f.Text, TS: f.TS, Conn: idx})
 		if s.Since != "" && s.Recovered == nil {
 			s.Replayed++
 		}
@@ -218,7 +218,7 @@ func (c *chatClient) send(ctx context.Context, rate float64) {
 	defer tick.Stop()
 	for seq := 1; ; {
 		c.mu.Lock()
-		ws, sess := c.ws, c.sess
+		ws, cur := c.ws, c.cur
 		c.mu.Unlock()
 		if ws != nil {
 			text := fmt.Sprintf("%s#%d", c.rec.Name, seq)
@@ -227,7 +227,7 @@ func (c *chatClient) send(ctx context.Context, rate float64) {
 			if c.write(ws, msg) == nil {
 				c.mu.Lock()
 				c.rec.Sent++
-				c.rec.Sends = append(c.rec.Sends, sent{Text: text, At: time.Now(), Session: sess})
+				c.rec.Sends = append(c.rec.Sends, sent{Text: text, At: time.Now(), Conn: cur})
 				c.mu.Unlock()
 			}
 		}
@@ -252,7 +252,7 @@ func (c *chatClient) cut(pause time.Duration) (node int, since string, ok bool) 
 	}
 	c.ws = nil
 	c.pauseUntil = time.Now().Add(pause)
-	s := &c.rec.Sessions[c.sess]
+	s := &c.rec.Conns[c.cur]
 	s.Ended = "cut"
 	node, since = s.Node, c.lastID
 	c.mu.Unlock()
@@ -267,7 +267,7 @@ func (c *chatClient) cut(pause time.Duration) (node int, since string, ok bool) 
 func (c *chatClient) onNode(i int) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.ws != nil && c.rec.Sessions[c.sess].Node == i
+	return c.ws != nil && c.rec.Conns[c.cur].Node == i
 }
 
 // settled reports whether the client is connected and, if it asked to
@@ -279,7 +279,7 @@ func (c *chatClient) settled() bool {
 	if c.ws == nil {
 		return false
 	}
-	s := c.rec.Sessions[c.sess]
+	s := c.rec.Conns[c.cur]
 	return s.Since == "" || s.Recovered != nil || time.Since(s.Up) > recoverMax
 }
 
@@ -291,7 +291,7 @@ func (c *chatClient) snapshot() *record {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	r := c.rec
-	r.Sessions = append([]session(nil), c.rec.Sessions...)
+	r.Conns = append([]connection(nil), c.rec.Conns...)
 	r.Deliveries = append([]delivery(nil), c.rec.Deliveries...)
 	r.Sends = append([]sent(nil), c.rec.Sends...)
 	r.Errors = make(map[string]int, len(c.rec.Errors))

@@ -8,11 +8,11 @@ import "time"
 
 // delivery is one chat.delivery a client read, live or replayed.
 type delivery struct {
-	ID      string
-	User    string
-	Text    string
-	TS      int64 // the server's publish time, Unix ms
-	Session int   // index into record.Sessions
+	ID   string
+	User string
+	Text string
+	TS   int64 // the server's publish time, Unix ms
+	Conn int   // index into record.Conns
 }
 
 // recovery is a history.recovered frame.
@@ -21,8 +21,8 @@ type recovery struct {
 	Complete bool `json:"complete"`
 }
 
-// session is one WebSocket connection of a client.
-type session struct {
+// connection is one WebSocket connection of a client.
+type connection struct {
 	Node      int       `json:"node"`            // 0-based
 	Since     string    `json:"since,omitempty"` // what the handshake asked to recover from
 	Up        time.Time `json:"up"`              // the 101 arrived
@@ -37,7 +37,7 @@ type record struct {
 	Name       string
 	Room       string
 	User       string
-	Sessions   []session
+	Conns      []connection
 	Deliveries []delivery
 	Sent       int            // chat.message frames written without an error
 	Sends      []sent         // … each of them
@@ -46,9 +46,9 @@ type record struct {
 
 // sent is one chat.message the client wrote.
 type sent struct {
-	Text    string
-	At      time.Time
-	Session int
+	Text string
+	At   time.Time
+	Conn int
 }
 
 // entry is one message of a room's history, the ground truth.

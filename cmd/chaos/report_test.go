@@ -9,9 +9,9 @@ import (
 func TestReport(t *testing.T) {
 	h := history(10)
 	p := params{Duration: 8 * time.Second, Rooms: 1, Clients: 3, Rate: 3}
-	good := &record{Name: "r0c0", Room: "r0", User: "u1", Sessions: steady(), Deliveries: reads(h, seq(0, 9)...)}
-	lossy := &record{Name: "r0c1", Room: "r0", User: "u2", Sessions: reconnected(true), Deliveries: reads(h, cat(seq(0, 4), []int{-1}, seq(7, 9))...)}
-	told := &record{Name: "r0c2", Room: "r0", User: "x", Sessions: reconnected(false), Deliveries: reads(h, cat(seq(0, 4), []int{-1}, seq(7, 9))...)}
+	good := &record{Name: "r0c0", Room: "r0", User: "u1", Conns: steady(), Deliveries: reads(h, seq(0, 9)...)}
+	lossy := &record{Name: "r0c1", Room: "r0", User: "u2", Conns: reconnected(true), Deliveries: reads(h, cat(seq(0, 4), []int{-1}, seq(7, 9))...)}
+	told := &record{Name: "r0c2", Room: "r0", User: "x", Conns: reconnected(false), Deliveries: reads(h, cat(seq(0, 4), []int{-1}, seq(7, 9))...)}
 	events := []event{{At: t0, What: "pubsub-kill"}}
 
 	r := buildReport(p, 5, t0, []string{"r0"}, map[string][]entry{"r0": h}, []*record{good, told}, events, nil, nil, nil)
