@@ -103,10 +103,6 @@ func check(c *Config, p *problems) {
 		p.add("REDIS_URL", rule)
 	}
 	checkOrigins(c, p)
-	if !p.has("HISTORY_SIZE") && !p.has("SEND_QUEUE") && c.HistorySize > c.SendQueue {
-		p.addLine("HISTORY_SIZE", fmt.Sprintf("HISTORY_SIZE=%d must not exceed SEND_QUEUE=%d: a recovery replays up to HISTORY_SIZE messages into the send queue at once",
-			c.HistorySize, c.SendQueue))
-	}
 	if !p.has("HEARTBEAT_INTERVAL") && !p.has("IDLE_TIMEOUT") && c.HeartbeatInterval >= c.IdleTimeout {
 		p.addLine("HEARTBEAT_INTERVAL", fmt.Sprintf("HEARTBEAT_INTERVAL=%s must be shorter than IDLE_TIMEOUT=%s",
 			c.HeartbeatInterval, c.IdleTimeout))

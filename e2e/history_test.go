@@ -667,3 +667,25 @@ func TestHistoryScrollback(t *testing.T) {
 		})
 	}
 }
+
+// A replay longer than SEND_QUEUE does not close the client with 4002: it
+// does not count toward the queue, so a client that missed a lot recovers
+// instead of being closed on every reconnect.
+func TestHistoryReplayLongerThanTheQueue(t *testing.T) {
+	cfg := testConfig()
+	cfg.SendQueue, cfg.HistorySize = 4, 40
+	n := startNode(t, cfg)
+	alice := dial(t, n, "long", "alice")
+	alice.ready()
+	got := ids(sendCounted(alice, "m", 30))
+	bob := histDial(t, n, "long", "bob", got[0])
+	replay, rec := histRecovery(bob)
+	if !sameList(ids(replay), got[1:]) {
+		t.Fatalf("replay %v, want %v", ids(replay), got[1:])
+	}
+	checkRecovered(t, rec, "long", 29, true)
+	alice.chat("live")
+	if f := histChat(bob); f.str("text") != "live" {
+		t.Fatalf("after the replay: %v", f)
+	}
+}

@@ -26,7 +26,10 @@ const T = { timeout: 30_000 }; // per scenario; the build in before() may take a
 const IDLE_TIMEOUT = 4; // seconds; with a 1 s heartbeat a page that ignores system.ping is closed with 4000
 
 const secret = randomBytes(32).toString('hex');
-let server; // {proc, port, dir}
+let bin;    // the rt binary, built once in before()
+let server; // the main server: {proc, port, exited}
+let servers = []; // every server started, stopped in after()
+let proxies = []; // every proxy started, closed in after()
 let browser;
 
 // ---- server -----------------------------------------------------------------
@@ -42,52 +45,100 @@ function freePort() {
   });
 }
 
-async function startServer() {
+async function build() {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'rt-browser-'));
-  const bin = path.join(dir, 'rt');
+  bin = path.join(dir, 'rt');
   await promisify(execFile)('go', ['build', '-o', bin, '.'], { cwd: root });
+}
+
+// startServer runs rt in embedded mode on a free port, with env added to the
+// test's settings; it also allows the origins of the ports in alsoAllow
+// (proxies in front of it). Its log goes to artifacts/<logName>.
+async function startServer({ env: extra = {}, alsoAllow = [], logName = 'server.log' } = {}) {
   const port = await freePort();
   const env = {
     ...process.env,
     HOST: '127.0.0.1',
     PORT: String(port),
     JWT_SECRET: secret,
-    ALLOWED_ORIGINS: `http://localhost:${port}`,
+    ALLOWED_ORIGINS: [port, ...alsoAllow].map((p) => `http://localhost:${p}`).join(','),
     REDIS_URL: '',
     DEMO_PAGE: 'true',
     HEARTBEAT_INTERVAL: '1',
     IDLE_TIMEOUT: String(IDLE_TIMEOUT),
+    ...extra,
   };
-  const proc = spawn(bin, [], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const log = createWriteStream(path.join(artifacts, 'server.log'));
+  const proc = spawn(bin, [], { cwd: path.dirname(bin), env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const log = createWriteStream(path.join(artifacts, logName));
   proc.stdout.pipe(log);
   proc.stderr.pipe(log);
   const exited = new Promise((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })));
-  server = { proc, port, dir, exited };
+  const srv = { proc, port, exited };
+  servers.push(srv);
   process.once('exit', () => proc.kill('SIGKILL')); // in case the runner dies before after()
 
   const deadline = Date.now() + 15_000;
   for (;;) {
-    if (proc.exitCode !== null) throw new Error(`rt exited with ${proc.exitCode}; see ${artifacts}/server.log`);
+    if (proc.exitCode !== null) throw new Error(`rt exited with ${proc.exitCode}; see ${artifacts}/${logName}`);
     try {
       const res = await fetch(`http://127.0.0.1:${port}/readyz`);
-      if (res.status === 200) return;
+      if (res.status === 200) return srv;
     } catch { /* not listening yet */ }
     if (Date.now() > deadline) throw new Error('rt never answered /readyz with 200');
     await sleep(100);
   }
 }
 
-async function stopServer() {
-  if (!server) return;
-  const { proc, exited, dir } = server;
+async function stopServer({ proc, exited }) {
   if (proc.exitCode === null && proc.signalCode === null) {
     proc.kill('SIGTERM');
     const timer = setTimeout(() => proc.kill('SIGKILL'), 5_000);
     await exited;
     clearTimeout(timer);
   }
-  await rm(dir, { recursive: true, force: true });
+}
+
+// startProxy listens on port and relays every TCP connection to rt on
+// target: a network path between the browser and rt that the test can cut.
+// cut() drops every connection through it and refuses new ones (the page
+// sees its socket lost, 1006, and its reconnects fail) until restore().
+async function startProxy(port, target) {
+  const open = new Set();
+  let up = true;
+  const srv = net.createServer((client) => {
+    if (!up) return client.destroy();
+    const upstream = net.connect(target, '127.0.0.1');
+    const drop = () => {
+      client.destroy();
+      upstream.destroy();
+      open.delete(drop);
+    };
+    open.add(drop);
+    for (const s of [client, upstream]) {
+      s.on('error', drop);
+      s.on('close', drop);
+    }
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+  await new Promise((resolve, reject) => {
+    srv.once('error', reject);
+    srv.listen(port, '127.0.0.1', resolve);
+  });
+  const proxy = {
+    port,
+    cut() {
+      up = false;
+      [...open].forEach((drop) => drop());
+    },
+    restore() { up = true; },
+    close() {
+      proxy.cut();
+      return new Promise((resolve) => srv.close(resolve));
+    },
+  };
+  proxies.push(proxy);
+  return proxy;
 }
 
 // token signs an HS256 JWT for sub that expires in ttl seconds.
@@ -174,6 +225,65 @@ async function say(page, text, how = 'enter') {
   else await page.click('#send-button');
 }
 
+// chats lists a page's chat lines in the order shown: user, text and id.
+const chats = (page) => page.evaluate(() => [...document.querySelectorAll('#messages li.msg')].map((li) => ({
+  user: li.querySelector('.user')?.textContent, text: li.querySelector('.text')?.textContent, id: li.dataset.id,
+})));
+
+const texts = async (page) => (await chats(page)).map((c) => c.text);
+
+// waitTexts waits until the page's chat lines are exactly want, in order.
+const waitTexts = (page, want) => until(page, `chat lines ${JSON.stringify(want)}`,
+  (w) => JSON.stringify([...document.querySelectorAll('#messages li.msg .text')].map((e) => e.textContent)) ===
+    JSON.stringify(w), want);
+
+// onceInOrder asserts that every chat line has an id, no id twice, and that
+// they increase down the page (ids compare as strings in publish order).
+async function onceInOrder(page) {
+  const ids = (await chats(page)).map((c) => c.id);
+  assert.ok(ids.every((id) => typeof id === 'string' && id), `every line has an id: ${ids}`);
+  assert.equal(new Set(ids).size, ids.length, `no id twice: ${ids}`);
+  assert.deepEqual([...ids].sort(), ids, 'ids increase down the page');
+}
+
+// sendAll posts texts from a connected page, paced under RATE_LIMIT/RATE_BURST.
+async function sendAll(page, list) {
+  await page.evaluate(async (l) => {
+    for (const text of l) {
+      send({ type: 'chat.message', text }); // the page's own send
+      await new Promise((r) => setTimeout(r, 30));
+    }
+  }, list);
+}
+
+// noErrorLines: the server answered no frame of the page with system.error.
+async function noErrorLines(page) {
+  const errors = await page.evaluate(() => [...document.querySelectorAll('#messages li.error')].map((li) => li.textContent));
+  assert.deepEqual(errors, [], 'the page got system.error');
+}
+
+const range = (from, to, prefix) => Array.from({ length: to - from + 1 }, (_, i) => `${prefix} ${from + i}`);
+
+// consoleClient opens a page of origin and runs in it, as a reader would
+// paste them into its console, the rtConnect client of docs/PROTOCOL.md and
+// a call of it for user in room, as window.chat. seen(what, re) waits for a
+// console line matching re.
+async function consoleClient(origin, user, room) {
+  const md = await readFile(path.join(root, 'docs/PROTOCOL.md'), 'utf8');
+  const client = md.match(/```js\n(\/\/ rtConnect[\s\S]*?)```/)?.[1];
+  assert.ok(client, 'docs/PROTOCOL.md has the rtConnect client in a js block');
+  const page = await newPage(origin); // any page of an allowed origin
+  const logs = [];
+  page.on('console', (m) => logs.push(m.text()));
+  // Like a console, evaluate ignores the page's CSP.
+  await page.evaluate(`${client}\nwindow.chat = rtConnect(${JSON.stringify(room)}, ${JSON.stringify(token(user))});`);
+  const seen = async (what, re) => {
+    for (const end = Date.now() + WAIT; Date.now() < end; await sleep(50)) if (logs.some((l) => re.test(l))) return;
+    throw new Error(`${what}: not in the console within ${WAIT} ms:\n${logs.join('\n')}`);
+  };
+  return { page, logs, seen };
+}
+
 const states = (page) => page.evaluate(() => window.__states);
 const shot = (page, name) => page.screenshot({ path: path.join(artifacts, name), fullPage: true });
 
@@ -185,14 +295,18 @@ function noProblems(page) {
 
 describe('chat page in a real browser', { timeout: 300_000 }, () => {
   let site; // http://localhost:<port>, the allowed origin
+  let proxy; // a cuttable path to the same server, its origin allowed too
   let alice;
   let bob;
   let bobQuiet; // when bob's page last sent a frame of its own
 
   before(async () => {
     await mkdir(artifacts, { recursive: true });
-    await startServer();
+    await build();
+    const proxyPort = await freePort();
+    server = await startServer({ alsoAllow: [proxyPort] });
     site = `http://localhost:${server.port}`;
+    proxy = await startProxy(proxyPort, server.port);
     browser = await chromium.launch({
       executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
       headless: true,
@@ -203,7 +317,9 @@ describe('chat page in a real browser', { timeout: 300_000 }, () => {
 
   after(async () => {
     await browser?.close().catch(() => {});
-    await stopServer();
+    await Promise.all(proxies.map((p) => p.close()));
+    await Promise.all(servers.map(stopServer));
+    if (bin) await rm(path.dirname(bin), { recursive: true, force: true });
   });
 
   test('a. two users in one room both connect and see each other present', T, async () => {
@@ -302,19 +418,8 @@ describe('chat page in a real browser', { timeout: 300_000 }, () => {
   });
 
   test('g. the client in docs/PROTOCOL.md, pasted into a console, chats, tracks presence and answers pings', T, async () => {
-    const md = await readFile(path.join(root, 'docs/PROTOCOL.md'), 'utf8');
-    const client = md.match(/```js\n(\/\/ rtConnect[\s\S]*?)```/)?.[1];
-    assert.ok(client, 'docs/PROTOCOL.md has the rtConnect client in a js block');
-    const page = await newPage(site); // any page of an allowed origin
-    const logs = [];
-    page.on('console', (m) => logs.push(m.text()));
-    // What a reader pastes: the client, then a call. (Like a console, evaluate ignores the page's CSP.)
-    await page.evaluate(`${client}\nwindow.chat = rtConnect("docs", ${JSON.stringify(token('dave'))});`);
+    const { page, logs, seen } = await consoleClient(site, 'dave', 'docs');
     const dave = () => logs.join('\n');
-    const seen = async (what, re) => {
-      for (const end = Date.now() + WAIT; Date.now() < end; await sleep(50)) if (re.test(dave())) return;
-      throw new Error(`${what}: not in the console within ${WAIT} ms:\n${dave()}`);
-    };
     await seen('connected', /\[rt\] connected to docs/);
 
     const erin = await newPage(site);
@@ -337,5 +442,167 @@ describe('chat page in a real browser', { timeout: 300_000 }, () => {
     assert.equal(page.sockets, 1);
     await page.context().close();
     await erin.context().close();
+  });
+  test('h. opening a room shows its last 50 messages, oldest first, above what comes live, each once', T, async () => {
+    const frank = await newPage(site);
+    await connect(frank, 'frank', 'history');
+    await waitState(frank, 'connected');
+    const old = range(1, 52, 'old');
+    await sendAll(frank, old);
+    await waitTexts(frank, old); // an empty room's history, then his own deliveries
+
+    const grace = await newPage(site);
+    await connect(grace, 'grace', 'history');
+    await waitState(grace, 'connected');
+    await waitMessage(grace, 'frank', 'old 52');
+    await say(frank, 'live 1');
+    await waitTexts(grace, [...old.slice(-50), 'live 1']); // the last 50 of history, then live
+    await waitTexts(frank, [...old, 'live 1']);
+    await onceInOrder(grace);
+    await onceInOrder(frank);
+    await shot(grace, '5-history-grace.png');
+    await noErrorLines(grace);
+    await noErrorLines(frank);
+    noProblems(grace);
+    noProblems(frank);
+    await frank.context().close();
+    await grace.context().close();
+  });
+
+  test('i. a page whose socket drops gets what was sent meanwhile, once each, and says it recovered it', T, async () => {
+    const heidi = await newPage(`http://localhost:${proxy.port}`); // through the cuttable path
+    const urls = [];
+    heidi.on('websocket', (w) => urls.push(w.url()));
+    await connect(heidi, 'heidi', 'recover');
+    await waitState(heidi, 'connected');
+    const ivan = await newPage(site);
+    await connect(ivan, 'ivan', 'recover');
+    // The client of docs/PROTOCOL.md, on the same cuttable path.
+    const judge = await consoleClient(`http://localhost:${proxy.port}`, 'judge', 'recover');
+    await judge.seen('connected', /\[rt\] connected to recover/);
+    await waitPresence(heidi, ['heidi', 'ivan', 'judge']);
+    await say(ivan, 'before the cut');
+    await waitMessage(heidi, 'ivan', 'before the cut');
+    await judge.seen('the first delivery', /ivan: before the cut/);
+    const seen = (await chats(heidi)).at(-1).id;
+
+    proxy.cut();
+    await waitState(heidi, 'reconnecting');
+    await waitPresence(ivan, ['ivan']); // the server saw heidi's and judge's sockets go
+    await sendAll(ivan, range(1, 3, 'missed'));
+    await waitMessage(ivan, 'ivan', 'missed 3');
+    proxy.restore();
+
+    await waitLine(heidi, 'reconnected, 3 missed messages recovered');
+    await waitState(heidi, 'connected');
+    await waitPresence(heidi, ['heidi', 'ivan', 'judge']); // presence listed again after the reconnect
+    await say(ivan, 'after');
+    await waitTexts(heidi, ['before the cut', ...range(1, 3, 'missed'), 'after']);
+    await sleep(300); // nothing comes twice later either
+    assert.deepEqual(await texts(heidi), ['before the cut', ...range(1, 3, 'missed'), 'after']);
+    await onceInOrder(heidi);
+
+    assert.ok(!urls[0].includes('since='), `the first socket asks for no replay: ${urls[0]}`);
+    const last = urls.at(-1);
+    assert.equal(new URL(last).searchParams.get('since'), seen, `the reconnect resumes from the last id seen: ${last}`);
+    assert.ok(urls.slice(1).every((u) => new URL(u).searchParams.get('since') === seen),
+      `every reconnect attempt resumes from it: ${urls}`);
+    await judge.seen('the recovery', /\[rt\] reconnected, 3 missed messages recovered/);
+    await judge.seen('the message after', /ivan: after/);
+    for (const t of ['before the cut', ...range(1, 3, 'missed'), 'after']) {
+      const n = judge.logs.filter((l) => l.endsWith(`ivan: ${t}`)).length;
+      assert.equal(n, 1, `the console client logged "${t}" ${n} times:\n${judge.logs.join('\n')}`);
+    }
+    await judge.page.evaluate('window.chat.close()');
+    await judge.page.context().close();
+    await shot(heidi, '6-recovered-heidi.png');
+    await noErrorLines(heidi);
+    noProblems(heidi);
+    noProblems(ivan);
+    await heidi.context().close();
+    await ivan.context().close();
+  });
+
+  // notRecovered: a page whose last message seen was trimmed from history
+  // while its socket was down says some messages could not be recovered and
+  // shows what history still holds, each message once.
+  async function notRecovered(env, logName, screenshot) {
+    const proxyPort = await freePort();
+    const small = await startServer({ env, alsoAllow: [proxyPort], logName });
+    const cutter = await startProxy(proxyPort, small.port);
+    const judy = await newPage(`http://localhost:${proxyPort}`);
+    await connect(judy, 'judy', 'trim');
+    await waitState(judy, 'connected');
+    const ken = await newPage(`http://localhost:${small.port}`);
+    await connect(ken, 'ken', 'trim');
+    await waitPresence(judy, ['judy', 'ken']);
+    await say(ken, 'seen');
+    await waitMessage(judy, 'ken', 'seen');
+
+    cutter.cut();
+    await waitState(judy, 'reconnecting');
+    await waitPresence(ken, ['ken']);
+    const gone = range(1, 8, 'gone'); // more than HISTORY_SIZE: 'seen' is trimmed away
+    await sendAll(ken, gone);
+    await waitMessage(ken, 'ken', 'gone 8');
+    cutter.restore();
+
+    await waitLine(judy, 'some messages could not be recovered');
+    await waitState(judy, 'connected');
+    await say(ken, 'after');
+    // What history still holds (the last 5), replayed and reloaded, shown once.
+    await waitTexts(judy, ['seen', ...gone.slice(-5), 'after']);
+    await sleep(300);
+    assert.deepEqual(await texts(judy), ['seen', ...gone.slice(-5), 'after']);
+    await onceInOrder(judy);
+    const lines = await judy.evaluate(() => [...document.querySelectorAll('#messages li.sys')].map((li) => li.textContent));
+    assert.ok(!lines.some((l) => l.includes('missed message')), `no complete-recovery notice: ${lines}`);
+    await shot(judy, screenshot);
+    await noErrorLines(judy);
+    noProblems(judy);
+    noProblems(ken);
+    await ken.context().close();
+    return judy;
+  }
+
+  test('j. when history no longer holds the last message seen, the page says some could not be recovered', T, async () => {
+    const judy = await notRecovered({ HISTORY_SIZE: '5' }, 'server-history-5.log', '7-not-recovered-judy.png');
+    await judy.context().close();
+  });
+
+  test('k. a replay that overflows the send queue (4002) is not asked for again: the page starts afresh', T, async () => {
+    // HISTORY_SIZE = SEND_QUEUE: a full replay, history.recovered and a
+    // presence frame do not all fit the queue.
+    const judy = await notRecovered({ HISTORY_SIZE: '5', SEND_QUEUE: '5' }, 'server-queue-5.log', '8-queue-judy.png');
+    const lines = await judy.evaluate(() => [...document.querySelectorAll('#messages li.sys')].map((li) => li.textContent));
+    const overflows = lines.filter((l) => l.includes('4002')).length;
+    assert.ok(overflows <= 1, `at most one 4002, then no replay asked for: ${lines}`);
+    await judy.context().close();
+  });
+
+  test('l. a reconnect refused for its since (an id of an older server version) is tried once without it', T, async () => {
+    const leo = await newPage(`http://localhost:${proxy.port}`);
+    const urls = [];
+    leo.on('websocket', (w) => urls.push(w.url()));
+    await connect(leo, 'leo', 'upgrade');
+    await waitState(leo, 'connected');
+    await say(leo, 'kept');
+    await waitMessage(leo, 'leo', 'kept');
+    const ulid = '01M8AMZA8ZHNCE35NJB15EPSDF'; // what ids looked like before history: bad_since now
+    await leo.evaluate((id) => { lastId = id; }, ulid); // the page's own variable
+
+    proxy.cut();
+    await waitState(leo, 'reconnecting');
+    proxy.restore();
+    await waitLine(leo, 'trying once more without resuming');
+    await waitState(leo, 'connected');
+    await say(leo, 'after');
+    await waitTexts(leo, ['kept', 'after']); // reloaded from history, nothing twice
+    await onceInOrder(leo);
+    assert.ok(urls.some((u) => new URL(u).searchParams.get('since') === ulid), `one attempt resumed: ${urls}`);
+    assert.equal(new URL(urls.at(-1)).searchParams.get('since'), null, `the last one did not: ${urls}`);
+    await noErrorLines(leo);
+    noProblems(leo);
+    await leo.context().close();
   });
 });

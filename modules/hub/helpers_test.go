@@ -28,6 +28,8 @@ func (m *member) Send(frame []byte) bool {
 
 func (m *member) SendState(frame []byte) bool { return m.Send(frame) }
 
+func (m *member) Replay(frame []byte) bool { return m.Send(frame) }
+
 func (m *member) got() [][]byte {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -32,6 +32,12 @@ type Member interface {
 	// member that cannot take it must not close for it: presence is state,
 	// and it catches up with a fresh presence.state once it can.
 	SendState(frame []byte) bool
+	// Replay queues a frame of a recovery (the messages after since and
+	// history.recovered) and reports whether it did. The replay is bounded
+	// by the history's size and must not count toward the member's limit
+	// for live frames: a client that missed a lot would otherwise be closed
+	// for it on every reconnect.
+	Replay(frame []byte) bool
 }
 
 // Client is a connection of User in Room, as the token and the URL say.

@@ -195,13 +195,13 @@ func (r *room) recovered(m Member, since string, entries []history.Entry, comple
 	n := 0
 	for _, e := range entries {
 		if e.ID > floor {
-			m.Send(e.Frame)
+			m.Replay(e.Frame)
 			floor = e.ID
 			n++
 		}
 	}
 	complete = complete && !rec.overflow
-	m.Send(protocol.Recovered(r.name, n, complete))
+	m.Replay(protocol.Recovered(r.name, n, complete))
 	for _, msg := range rec.held {
 		if msg.ID > floor {
 			m.Send(msg.Frame)

@@ -91,6 +91,14 @@ func (c *Conn) Send(frame []byte) bool {
 	return queued
 }
 
+// Replay queues a frame of a recovery's replay beyond the bound of the
+// queue: the replay is at most HISTORY_SIZE messages and history.recovered,
+// and the live frames queued behind it still have SEND_QUEUE to
+// themselves (outbox.replayed).
+func (c *Conn) Replay(frame []byte) bool {
+	return c.queueReplay(frame)
+}
+
 // SendState queues a presence frame and reports whether it did. Presence
 // is state, not a stream the client must keep up with: a full queue never
 // closes the client for it. The frame is dropped instead, so are the ones

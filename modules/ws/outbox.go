@@ -25,9 +25,13 @@ type outbox struct {
 	spare   [][]byte // the last batch's slice, reused for the next
 	pong    []byte   // the latest ping's payload, to answer with a pong
 	hasPong bool
-	running bool          // a writer goroutine is running
-	settled bool          // the close has been written, or could not be
-	done    chan struct{} // closed once settled
+	// replayed counts the frames of a recovery's replay in frames: they
+	// do not count toward SEND_QUEUE. The writer takes the whole queue at
+	// once, so it is zero again at every batch.
+	replayed int
+	running  bool          // a writer goroutine is running
+	settled  bool          // the close has been written, or could not be
+	done     chan struct{} // closed once settled
 }
 
 // batches are pooled: a connection holds a write buffer only while it writes.
@@ -41,12 +45,26 @@ func (c *Conn) queue(frame []byte) (queued, full bool) {
 	switch {
 	case c.isClosing():
 		return false, false
-	case len(c.box.frames) >= c.limits.SendQueue:
+	case len(c.box.frames)-c.box.replayed >= c.limits.SendQueue:
 		return false, true
 	}
 	c.box.frames = append(c.box.frames, frame)
 	c.startWriterLocked()
 	return true, false
+}
+
+// queueReplay appends a replayed frame unless the connection is closing,
+// whatever the queue holds.
+func (c *Conn) queueReplay(frame []byte) bool {
+	c.box.mu.Lock()
+	defer c.box.mu.Unlock()
+	if c.isClosing() {
+		return false
+	}
+	c.box.frames = append(c.box.frames, frame)
+	c.box.replayed++
+	c.startWriterLocked()
+	return true
 }
 
 // queuePong has the writer answer a ping; only the latest one needs an
@@ -103,14 +121,14 @@ func (c *Conn) nextBatch() (batch [][]byte, pong []byte, last bool) {
 	closing := c.isClosing()
 	if closing && c.end.code == protocol.CloseTooSlow {
 		clear(c.box.frames)
-		c.box.frames, c.box.hasPong = c.box.frames[:0], false
+		c.box.frames, c.box.hasPong, c.box.replayed = c.box.frames[:0], false, 0
 	}
 	if c.box.hasPong {
 		pong, c.box.hasPong = append([]byte{}, c.box.pong...), false
 	}
 	if len(c.box.frames) > 0 {
 		batch, c.box.frames = c.box.frames, c.box.spare[:0]
-		c.box.spare = nil
+		c.box.spare, c.box.replayed = nil, 0
 		return batch, pong, false
 	}
 	if pong != nil {

@@ -1,12 +1,15 @@
 // The rt chat page: one WebSocket to /ws/<room>, the room's messages and
-// presence, and reconnection with backoff. Text from the server or the user
-// only ever reaches the page through textContent.
+// presence, and reconnection with backoff. Opening a room shows its last
+// messages (history.get); a reconnect asks for what it missed (since=<the
+// last chat id>). Chat lines are kept in id order, each id once. Text from
+// the server or the user only ever reaches the page through textContent.
 'use strict';
 
 const BACKOFF_BASE_MS = 500;
 const BACKOFF_CAP_MS = 15000;
 const STABLE_MS = 10000; // a connection that stayed open this long resets the backoff
 const MAX_LINES = 500;
+const HISTORY_LIMIT = 50; // messages shown when a room opens
 const ROOM_RE = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
 const HANDSHAKE_REFUSED = 'the server refused the handshake: token missing, invalid or expired, ' +
   'the token does not allow this room, or too many connections';
@@ -27,6 +30,9 @@ let wanted = false; // the user asked to be connected and nothing final happened
 let attempt = 0;   // reconnects since the last stable connection
 let retryTimer = 0;
 let countdown = 0;
+let lastId = '';   // the greatest chat id received in this room: the next reconnect's since
+let replaying = false; // the socket was opened with since and history.recovered has not come yet
+let refusals = 0;  // handshakes refused in a row (the origin being accepted)
 const users = new Set();
 
 // ---- state -----------------------------------------------------------------
@@ -59,6 +65,9 @@ function connect() {
   target = { room, token, user: subjectOf(token) };
   wanted = true;
   attempt = 0;
+  refusals = 0;
+  lastId = '';
+  clearLines(); // a fresh view: the room's history fills it
   open();
 }
 
@@ -66,8 +75,11 @@ function open() {
   clearRetry();
   const my = ++gen;
   const { room, token } = target;
+  const since = lastId; // ask for what was missed since the last message seen
+  replaying = false;
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
-  const url = `${scheme}://${location.host}/ws/${encodeURIComponent(room)}?token=${encodeURIComponent(token)}`;
+  const url = `${scheme}://${location.host}/ws/${encodeURIComponent(room)}?token=${encodeURIComponent(token)}` +
+    (since ? `&since=${encodeURIComponent(since)}` : '');
   setState('connecting', '', `to room ${room}`);
   let openedAt = 0;
   const sock = new WebSocket(url);
@@ -75,9 +87,14 @@ function open() {
   sock.onopen = () => {
     if (my !== gen) return;
     openedAt = Date.now();
+    replaying = !!since;
+    refusals = 0;
     setState('connected', '', `to room ${room}` + (target.user ? ` as ${target.user}` : ''));
     system(`connected to ${room}`);
     send({ type: 'presence.list' });
+    // With since, the server replays what was missed and says so in
+    // history.recovered; without, show the room's last messages.
+    if (!since) send({ type: 'history.get', limit: HISTORY_LIMIT });
     ui.text.focus();
   };
   sock.onmessage = (ev) => { if (my === gen) receive(ev.data); };
@@ -86,7 +103,7 @@ function open() {
     ws = null;
     setUsers([]);
     if (openedAt) closedAfterOpen(ev, Date.now() - openedAt);
-    else closedBeforeOpen(my);
+    else closedBeforeOpen(my, since);
   };
 }
 
@@ -114,14 +131,25 @@ function closedAfterOpen(ev, lived) {
     stop('closed', `${why}; closed for a policy violation, not reconnecting`);
   } else {
     system(why);
+    if (ev.code === 4002 && replaying) {
+      // The replay of what was missed overflowed the send queue; asking
+      // for it again would do the same. Start afresh from the last page.
+      lastId = '';
+      system('some messages could not be recovered', 0, 'warn');
+    }
     retry(why);
   }
 }
 
 // closedBeforeOpen runs when the handshake failed. The browser hides the
 // HTTP status of a refused handshake, so ask the server whether it accepts
-// this page's origin; if it cannot be reached, keep trying.
-async function closedBeforeOpen(my) {
+// this page's origin; if it cannot be reached, keep trying. With the origin
+// accepted, the handshake was refused, or the network came back between
+// the attempt and the question: so a refusal is believed the second time
+// in a row. A refused attempt that carried since is then tried once more
+// without it, in case the server did not take the id (a server of another
+// version, bad_since).
+async function closedBeforeOpen(my, since) {
   setState('connecting', '', 'the socket closed before opening; asking the server why');
   let answer;
   try {
@@ -140,6 +168,12 @@ async function closedBeforeOpen(my) {
       'it is not in ALLOWED_ORIGINS; ' + (typeof answer.use === 'string' && answer.use
       ? `open the page at ${answer.use} instead`
       : `add ${answer.origin || "this page's origin"} to ALLOWED_ORIGINS and restart the server`));
+  } else if (++refusals < 2) {
+    retry('the server did not take the connection; trying again');
+  } else if (since) {
+    lastId = '';
+    system('the server refused the reconnect; trying once more without resuming from the last message');
+    retry('trying without resuming');
   } else {
     stop('refused', HANDSHAKE_REFUSED);
   }
@@ -194,6 +228,19 @@ function receive(data) {
     case 'chat.delivery':
       chat(f);
       break;
+    case 'history.page': // the answer to history.get, oldest first
+      if (Array.isArray(f.messages)) f.messages.forEach(chat);
+      break;
+    case 'history.recovered': // the replay after a reconnect with since is over
+      replaying = false;
+      if (f.complete === true) {
+        const n = Number(f.count) || 0;
+        system(`reconnected, ${n} missed message${n === 1 ? '' : 's'} recovered`);
+      } else {
+        system('some messages could not be recovered', 0, 'warn');
+        send({ type: 'history.get', limit: HISTORY_LIMIT }); // show the room as it is now
+      }
+      break;
     case 'presence.state':
       if (Array.isArray(f.users)) setUsers(f.users);
       break;
@@ -241,22 +288,40 @@ function clock(ts) {
   return d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
 }
 
-function line(li, ts) {
+// line adds li to the messages, before the element before (or last).
+function line(li, ts, before) {
   const t = el('time', 'time', clock(ts));
   if (typeof ts === 'number') t.dateTime = new Date(ts).toISOString();
   li.prepend(t, ' ');
   ui.hint.hidden = true; // the first line replaces the hint for good
   const list = ui.messages;
   const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
-  list.append(li);
+  list.insertBefore(li, before || null);
   while (list.children.length > MAX_LINES) list.firstElementChild.remove();
   if (atBottom) list.scrollTop = list.scrollHeight;
 }
 
+// chat shows a chat.delivery once, in id order: ids are opaque strings that
+// compare in publish order. A message older than the last ones shown (from
+// history) goes just above the newer ones; one already shown is dropped.
 function chat(f) {
+  if (!f || typeof f !== 'object') return;
+  const id = typeof f.id === 'string' ? f.id : '';
+  let before = null;
+  if (id) {
+    for (let n = ui.messages.lastElementChild; n; n = n.previousElementSibling) {
+      const other = n.dataset.id;
+      if (!other) continue; // a system line
+      if (other === id) return; // already shown
+      if (other < id) break;
+      before = n;
+    }
+    if (id > lastId) lastId = id;
+  }
   const li = el('li', f.user === target?.user ? 'msg mine' : 'msg');
+  if (id) li.dataset.id = id;
   li.append(el('span', 'user', String(f.user)), ' ', el('span', 'text', String(f.text)));
-  line(li, f.ts);
+  line(li, f.ts, before);
 }
 
 let lastLine = null; // the last system line, so a retry loop does not repeat itself
@@ -268,6 +333,11 @@ function system(text, ts, kind) {
   li.dataset.text = text;
   line(li, ts);
   lastLine = li;
+}
+
+function clearLines() {
+  ui.messages.replaceChildren();
+  lastLine = null;
 }
 
 function setUsers(list) {
