@@ -81,7 +81,9 @@ func (p params) serverEnv() map[string]string {
 	h := p.historySize()
 	return map[string]string{
 		"HISTORY_SIZE": fmt.Sprint(h), "HISTORY_TTL": "1h",
-		// A recovery's replay is queued at once: the queue must take it.
+		// Room for a burst of live traffic as large as history: a node's
+		// gap fill after a Pub/Sub loss queues what its members missed at
+		// once, so a slow queue is not what a fault run finds.
 		"SEND_QUEUE": fmt.Sprint(max(h, 256)),
 		// The clients are well-behaved senders; the limits are not under test.
 		"RATE_LIMIT": "1000", "RATE_BURST": "1000",

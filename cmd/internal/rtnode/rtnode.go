@@ -46,8 +46,7 @@ func Env(port int, redisURL string, extra map[string]string) []string {
 		"RATE_LIMIT": "20", "RATE_BURST": "40", "RATE_WARNINGS": "10",
 		"MAX_CONNS_PER_USER": "16", "MAX_CONNS": "0", "DEMO_PAGE": "false",
 		"LOG_LEVEL": "warn", "LOG_FORMAT": "text",
-		// Room history (SPEC §8) at its defaults; HISTORY_SIZE may not
-		// exceed SEND_QUEUE.
+		// Room history (SPEC §8) at its defaults.
 		"HISTORY_SIZE": "200", "HISTORY_TTL": "1h",
 	}
 	maps.Copy(pinned, extra)
