@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/fasthttp/websocket"
-	"github.com/golang-jwt/jwt/v5"
 )
 
 // newDialer dials only loopback. Its read buffer is small where there are
@@ -26,12 +25,6 @@ func newDialer(readBuffer int) *websocket.Dialer {
 		ReadBufferSize:   cmp.Or(readBuffer, 2048),
 		WriteBufferSize:  512,
 	}
-}
-
-// token is an HS256 token for sub, signed with the server's secret.
-func token(sub string) (string, error) {
-	claims := jwt.MapClaims{"sub": sub, "iat": time.Now().Unix()}
-	return jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString([]byte(jwtSecret))
 }
 
 // dialAll connects every client, dialers at a time, each with up to

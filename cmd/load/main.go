@@ -237,15 +237,3 @@ func run(ctx context.Context, p params) (*report, error) {
 func logf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "load: "+format+"\n", args...)
 }
-
-// sleep waits d unless ctx ends first.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}

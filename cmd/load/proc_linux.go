@@ -53,12 +53,6 @@ func raiseFileLimit() (uint64, error) {
 	return lim.Cur, nil
 }
 
-// childAttr makes the kernel kill the server if this process dies without
-// stopping it (a panic, SIGKILL), so no server outlives a run.
-func childAttr() *syscall.SysProcAttr {
-	return &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-}
-
 // cpuModel is the first "model name" in /proc/cpuinfo.
 func cpuModel() string {
 	b, err := os.ReadFile("/proc/cpuinfo")

@@ -4,7 +4,6 @@ package main
 
 import (
 	"errors"
-	"syscall"
 	"time"
 )
 
@@ -16,6 +15,5 @@ func rssBytes(int) (uint64, error)              { return 0, errLinuxOnly }
 func processCPUTime(int) (time.Duration, error) { return 0, errLinuxOnly }
 func selfCPUTime() time.Duration                { return 0 }
 func raiseFileLimit() (uint64, error)           { return 0, errLinuxOnly }
-func childAttr() *syscall.SysProcAttr           { return nil }
 func cpuModel() string                          { return "unknown" }
 func loadAverage() string                       { return "unknown" }

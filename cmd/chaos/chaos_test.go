@@ -1,0 +1,46 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"rt/modules/redis/redistest"
+)
+
+// TestShortChaos is the whole run, kept short: two rooms of four clients
+// for 8 s against a freshly built rt, with every kind of fault. It needs
+// redis-server (skipped without it, a failure with REQUIRE_REDIS=1).
+func TestShortChaos(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a full fault run (about 15 s): not with -short")
+	}
+	srv := redistest.Start(t)
+	p := params{Duration: 8 * time.Second, Rooms: 2, Clients: 4, Rate: 3, Seed: 1, RedisURL: srv.URL()}
+	rep, err := run(t.Context(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	printTables(&out, rep)
+	if rep.Verdict != pass {
+		t.Fatalf("the run failed:\n%s", out.String())
+	}
+	for _, k := range []kind{pubsubKill, cut, nodeStop, nodeStart, nodeReturn} {
+		found := false
+		for _, e := range rep.Faults {
+			found = found || strings.HasPrefix(e.What, string(k))
+		}
+		if !found {
+			t.Errorf("no %s carried out:\n%s", k, out.String())
+		}
+	}
+	if rep.Total.Reconnects < 4 {
+		t.Errorf("%d reconnects in all, want at least the stopped node's clients:\n%s", rep.Total.Reconnects, out.String())
+	}
+	for _, c := range rep.Results {
+		if c.Expected == 0 || c.Received < c.Expected {
+			t.Errorf("%s: expected %d, received %d", c.Client, c.Expected, c.Received)
+		}
+	}
+}

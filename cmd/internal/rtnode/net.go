@@ -1,0 +1,49 @@
+package rtnode
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/url"
+)
+
+// FreePort asks the kernel for an unused loopback port. Another process
+// could take it before the server binds; the ready check would then fail.
+func FreePort() (int, error) {
+	ln, err := net.Listen("tcp", net.JoinHostPort(Loopback, "0"))
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+// DialLoopback is the only way these programs open a connection: it
+// refuses any address that is not a loopback IP literal.
+func DialLoopback(ctx context.Context, network, addr string) (net.Conn, error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, err
+	}
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		return nil, fmt.Errorf("refusing to connect to %q: only loopback is allowed", addr)
+	}
+	var d net.Dialer
+	return d.DialContext(ctx, network, addr)
+}
+
+// CheckRedisURL accepts an empty URL (embedded mode) or a redis URL whose
+// host is a loopback IP literal: the server must not reach anything else.
+func CheckRedisURL(raw string) error {
+	if raw == "" {
+		return nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") {
+		return fmt.Errorf("-redis must be a redis:// or rediss:// URL")
+	}
+	if ip := net.ParseIP(u.Hostname()); ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("-redis host %q refused: only a loopback IP (e.g. 127.0.0.1) is allowed", u.Hostname())
+	}
+	return nil
+}

@@ -1,0 +1,78 @@
+// Package rtnode is what the programs under cmd/ that drive a real rt
+// share: building rt from the module root, starting it as a child process
+// on a free loopback port with every setting pinned, stopping it, and the
+// loopback-only dialing and signing their clients use.
+//
+// It lives under cmd/internal so that only those programs can import it:
+// it is test machinery, not part of rt.
+package rtnode
+
+import (
+	"maps"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+const (
+	// Loopback is the only host a node listens on and a client dials.
+	Loopback = "127.0.0.1"
+	// JWTSecret is as long as HS256 wants, so the server logs no warning.
+	JWTSecret = "rt-load-test-secret-of-32-bytes-or-more"
+	// Origin is the one allowed origin; clients send it.
+	Origin = "http://localhost:8000"
+)
+
+// unset are settings of rt left at their defaults: they are removed from
+// the inherited environment rather than given a value.
+var unset = []string{"JWT_LEEWAY", "JWT_PUBLIC_KEY", "JWT_ISSUER", "JWT_AUDIENCE", "JWT_REQUIRE_EXP"}
+
+// Env pins every setting rt reads, so a variable exported in the caller's
+// shell cannot change what a run does; extra overrides them. Everything
+// else in the environment (PATH, HOME, GOCACHE…) is passed on.
+func Env(port int, redisURL string, extra map[string]string) []string {
+	pinned := map[string]string{
+		"HOST": Loopback, "PORT": strconv.Itoa(port), "REDIS_URL": redisURL,
+		"JWT_SECRET": JWTSecret, "JWT_ALG": "HS256", "ALLOWED_ORIGINS": Origin,
+		"SEND_QUEUE": "256", "HEARTBEAT_INTERVAL": "25", "IDLE_TIMEOUT": "70",
+		"PRESENCE_TTL": "60", "MAX_FRAME_BYTES": "65536", "MAX_TEXT_BYTES": "4096",
+		"WRITE_TIMEOUT": "10s",
+		// The server's defaults; programs whose senders are not the flood
+		// this guards against raise them.
+		"RATE_LIMIT": "20", "RATE_BURST": "40", "RATE_WARNINGS": "10",
+		"MAX_CONNS_PER_USER": "16", "MAX_CONNS": "0", "DEMO_PAGE": "false",
+		"LOG_LEVEL": "warn", "LOG_FORMAT": "text",
+		// Room history (SPEC §8) at its defaults.
+		"HISTORY_SIZE": "200", "HISTORY_TTL": "1h",
+	}
+	maps.Copy(pinned, extra)
+	var env []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if _, ok := pinned[k]; !ok && !slices.Contains(unset, k) {
+			env = append(env, kv)
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(pinned)) {
+		env = append(env, k+"="+pinned[k])
+	}
+	return env
+}
+
+// Token is an HS256 token for sub, signed with the nodes' secret.
+func Token(sub string) (string, error) {
+	claims := jwt.MapClaims{"sub": sub, "iat": time.Now().Unix()}
+	return jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString([]byte(JWTSecret))
+}
+
+// ModeName is how a log line names the mode a redis URL selects.
+func ModeName(redisURL string) string {
+	if redisURL == "" {
+		return "embedded"
+	}
+	return "redis"
+}

@@ -1,0 +1,68 @@
+package rtnode
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestEnv(t *testing.T) {
+	t.Setenv("RATE_LIMIT", "1")        // the caller's shell must not change what is measured
+	t.Setenv("JWT_LEEWAY", "30s")      // left at rt's default: removed
+	t.Setenv("SOMETHING_ELSE", "kept") // not rt's: passed on
+	env := Env(8123, "", map[string]string{"RATE_BURST": "5000", "LOG_LEVEL": "error"})
+	get := func(k string) []string {
+		var vals []string
+		for _, kv := range env {
+			if key, v, _ := strings.Cut(kv, "="); key == k {
+				vals = append(vals, v)
+			}
+		}
+		return vals
+	}
+	for k, want := range map[string]string{
+		"PORT": "8123", "HOST": "127.0.0.1", "RATE_LIMIT": "20", "RATE_BURST": "5000",
+		"LOG_LEVEL": "error", "REDIS_URL": "", "SOMETHING_ELSE": "kept",
+		"HISTORY_SIZE": "200", "SEND_QUEUE": "256",
+	} {
+		if got := get(k); !slices.Equal(got, []string{want}) {
+			t.Errorf("%s = %q, want exactly [%q]", k, got, want)
+		}
+	}
+	if got := get("JWT_LEEWAY"); got != nil {
+		t.Errorf("JWT_LEEWAY = %q, want it unset", got)
+	}
+}
+
+func TestCheckRedisURL(t *testing.T) {
+	tests := []struct {
+		url string
+		ok  bool
+	}{
+		{"", true},
+		{"redis://127.0.0.1:6379", true},
+		{"redis://user:pw@127.0.0.1:6380/2", true},
+		{"rediss://127.0.0.1:6379", true},
+		{"redis://[::1]:6379", true},
+		{"redis://localhost:6379", false}, // a name could resolve anywhere
+		{"redis://10.0.0.5:6379", false},
+		{"redis://example.com:6379", false},
+		{"http://127.0.0.1:6379", false},
+		{"127.0.0.1:6379", false},
+	}
+	for _, tt := range tests {
+		if err := CheckRedisURL(tt.url); (err == nil) != tt.ok {
+			t.Errorf("CheckRedisURL(%q) = %v, want ok=%v", tt.url, err, tt.ok)
+		}
+	}
+}
+
+func TestDialLoopbackRefusesOtherHosts(t *testing.T) {
+	for _, addr := range []string{"10.0.0.1:80", "example.com:80", "0.0.0.0:80", "localhost:80"} {
+		_, err := DialLoopback(context.Background(), "tcp", addr)
+		if err == nil || !strings.Contains(err.Error(), "only loopback") {
+			t.Errorf("DialLoopback(%q) = %v, want a refusal", addr, err)
+		}
+	}
+}
