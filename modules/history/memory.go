@@ -87,42 +87,45 @@ func (h *Memory) append(ctx context.Context, r *memoryRoom, d Draft, now time.Ti
 }
 
 // After returns the messages after since (Log).
-func (h *Memory) After(_ context.Context, room, since string) ([]Entry, bool, error) {
-	r := h.existing(room)
-	if r == nil {
-		return nil, false, nil
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	live := h.unexpired(r.entries)
-	i := searchAfter(live, since)
-	held := i > 0 && live[i-1].ID == since
-	out := live[i:]
-	complete := held
-	if len(out) > h.set.Size {
-		out, complete = out[len(out)-h.set.Size:], false
-	}
-	return clone(out), complete, nil
+func (h *Memory) After(_ context.Context, room, since string) (out []Entry, complete bool, _ error) {
+	h.read(room, func(live []Entry) {
+		i := searchAfter(live, since)
+		out, complete = live[i:], i > 0 && live[i-1].ID == since
+		if len(out) > h.set.Size {
+			out, complete = out[len(out)-h.set.Size:], false
+		}
+		out = clone(out)
+	})
+	return out, complete, nil
 }
 
 // Before returns a page of messages before before (Log).
-func (h *Memory) Before(_ context.Context, room, before string, limit int) ([]Entry, bool, error) {
+func (h *Memory) Before(_ context.Context, room, before string, limit int) (out []Entry, more bool, _ error) {
+	h.read(room, func(live []Entry) {
+		end := len(live)
+		if before != "" {
+			end = searchAfter(live, before)
+			if end > 0 && live[end-1].ID == before {
+				end--
+			}
+		}
+		start := max(0, end-limit)
+		out, more = clone(live[start:end]), start > 0
+	})
+	return out, more, nil
+}
+
+// read calls f with the messages the room holds, under its lock (none for
+// a room never written or forgotten).
+func (h *Memory) read(room string, f func(live []Entry)) {
 	r := h.existing(room)
 	if r == nil {
-		return nil, false, nil
+		f(nil)
+		return
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	live := h.unexpired(r.entries)
-	end := len(live)
-	if before != "" {
-		end = searchAfter(live, before)
-		if end > 0 && live[end-1].ID == before {
-			end--
-		}
-	}
-	start := max(0, end-limit)
-	return clone(live[start:end]), start > 0, nil
+	f(h.unexpired(r.entries))
 }
 
 // unexpired returns the entries history holds: the last Size, less those
