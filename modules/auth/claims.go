@@ -3,17 +3,13 @@ package auth
 import (
 	"errors"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 	"github.com/golang-jwt/jwt/v5"
-)
 
-// maxSubjectBytes bounds sub, which ends up in Redis keys, presence lists,
-// every delivery and the logs.
-const maxSubjectBytes = 256
+	"rt/modules/protocol"
+)
 
 // Why a payload or header is refused; all of them are token_invalid.
 var (
@@ -93,15 +89,11 @@ func unmarshalObject(b []byte, into any) error {
 // be text that cannot forge a log line, a terminal sequence or a key. A
 // JSON null reads as "" and is refused with the empty string.
 func checkSubject(sub string) error {
-	if sub == "" || len(sub) > maxSubjectBytes || !utf8.ValidString(sub) ||
-		strings.ContainsFunc(sub, isCc) {
+	if !protocol.ValidUser(sub) {
 		return errBadSubject
 	}
 	return nil
 }
-
-// isCc reports Unicode category Cc: C0 (NUL, ESC, newline...), DEL and C1.
-func isCc(r rune) bool { return unicode.Is(unicode.Cc, r) }
 
 // parseRooms: an absent rooms claim is nil, meaning any room; otherwise it
 // must be a list of strings (an empty list allows no room). null is refused

@@ -61,6 +61,7 @@ type Hub struct {
 	stats    stats
 	rooms    *rooms
 	announce *announcer
+	control  control
 }
 
 // Limits are the hub's checks on what clients say.

@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"context"
 	"log/slog"
 
 	"go.uber.org/fx"
@@ -38,6 +39,9 @@ type hubParams struct {
 // after the hub) and before presence and the bus stop.
 func provideHub(p hubParams) *Hub {
 	h := newHub(p.Bus, p.History, p.Presence, p.IDs, Limits{MaxTextBytes: p.Config.MaxTextBytes}, p.Log)
-	p.Lifecycle.Append(fx.StopHook(h.Stop))
+	p.Lifecycle.Append(fx.Hook{
+		OnStart: func(ctx context.Context) error { h.listen(ctx); return nil },
+		OnStop:  func(context.Context) error { h.stopListening(); h.Stop(); return nil },
+	})
 	return h
 }

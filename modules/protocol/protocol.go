@@ -78,6 +78,9 @@ const (
 	CloseTokenExpired = 4001
 	// CloseTooSlow (4002): the client's bounded send queue overflowed.
 	CloseTooSlow = 4002
+	// CloseDisconnected (4003): the server's backend disconnected the user
+	// (the server API); a client must not reconnect on its own.
+	CloseDisconnected = 4003
 )
 
 // Inbound is one decoded client frame.

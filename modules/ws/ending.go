@@ -41,6 +41,7 @@ var closeReasons = map[int]string{
 	protocol.CloseIdle:           "idle",
 	protocol.CloseTokenExpired:   "token_expired",
 	protocol.CloseTooSlow:        "too_slow",
+	protocol.CloseDisconnected:   "disconnected",
 }
 
 // endingFor maps the error that ended the reader to the connection's end.

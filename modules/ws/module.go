@@ -42,6 +42,7 @@ func newHandler(p handlerParams) *Handler {
 		handshake: p.Handshake, verifier: p.Verifier, hub: p.Hub, registry: NewRegistry(caps),
 		stats: p.Stats, limits: LimitsFrom(p.Config), log: p.Log,
 	}
+	p.Hub.OnDisconnect(h.registry.Disconnect)
 	var stopHeartbeat func()
 	p.Lifecycle.Append(fx.Hook{
 		OnStart: func(context.Context) error {

@@ -111,6 +111,21 @@ func (r *Registry) Drain(ctx context.Context) error {
 	}
 }
 
+// Disconnect closes user's sockets on this node, in room or, when room is
+// "", in every room, with 4003 and reason, and says how many.
+func (r *Registry) Disconnect(user, room, reason string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for c := range r.conns {
+		if c.client.User == user && (room == "" || c.client.Room == room) {
+			c.Close(protocol.CloseDisconnected, reason)
+			n++
+		}
+	}
+	return n
+}
+
 // Heartbeat sends every socket a system.ping every interval until stop is
 // called: one timer for the node instead of one per socket, and one encoded
 // frame per beat shared by every socket.
