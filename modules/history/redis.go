@@ -26,16 +26,18 @@ var errNotStarted = errors.New("history: Redis client not started")
 // keys, so that every key of a room lives in one Redis Cluster slot.
 func Key(room string) string { return "rt:history:{" + room + "}" }
 
-// appendScript appends one message to KEYS[1] and publishes it, as one step.
-// ARGV: channel, trim ("=" exact or "~" approximate), size, ttl ms, At,
-// frame with an id placeholder, the placeholder's offset.
+// appendScript appends messages of one room to KEYS[1] and publishes each,
+// in order, as one step, and returns their ids. ARGV: channel, trim ("="
+// exact or "~" approximate), size, ttl ms, then for each message its At,
+// its frame with an id placeholder and the placeholder's offset. One call
+// for a run of messages spares Redis the cost of a script call for each.
 //
-// The stream stores the frame with its placeholder and the offset (the id is
-// the entry's own id, known only once XADD has run); the published frame has
-// the id written in. The payload is the bus's envelope, "<At> <id>\n<frame>"
-// (bus/envelope.go), so the Redis bus delivers it like any other message.
-// The id is the stream id "<ms>-<seq>" as 12 and 16 hex digits
-// (protocol.FormatID); Lua's %x takes the whole double.
+// The stream stores each frame with its placeholder and the offset (the id
+// is the entry's own id, known only once XADD has run); the published frame
+// has the id written in. The payload is the bus's envelope,
+// "<At> <id>\n<frame>" (bus/envelope.go), so the Redis bus delivers it like
+// any other message. The id is the stream id "<ms>-<seq>" as 12 and 16 hex
+// digits (protocol.FormatID); Lua's %x takes the whole double.
 //
 // A stream that does not exist (never written, expired, flushed) starts one
 // millisecond after Redis's clock, not at it: a FLUSHALL in the millisecond
@@ -46,15 +48,23 @@ if redis.call('EXISTS', KEYS[1]) == 0 then
   local t = redis.call('TIME')
   next = string.format('%d', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + 1) .. '-0'
 end
-local sid = redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[2], ARGV[3], next, 'f', ARGV[6], 'i', ARGV[7])
+local ids = {}
+for k = 5, #ARGV, 3 do
+  local sid = redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[2], ARGV[3], next, 'f', ARGV[k+1], 'i', ARGV[k+2])
+  next = '*'
+  local ms, seq = string.match(sid, '^(%d+)-(%d+)$')
+  local id = string.format('%012x%016x', tonumber(ms), tonumber(seq))
+  local off = tonumber(ARGV[k+2])
+  redis.call('PUBLISH', ARGV[1], ARGV[k] .. ' ' .. id .. '\n' .. string.sub(ARGV[k+1], 1, off) .. id .. string.sub(ARGV[k+1], off + 29))
+  ids[#ids+1] = id
+end
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
-local ms, seq = string.match(sid, '^(%d+)-(%d+)$')
-local id = string.format('%012x%016x', tonumber(ms), tonumber(seq))
-local off = tonumber(ARGV[7])
-local frame = string.sub(ARGV[6], 1, off) .. id .. string.sub(ARGV[6], off + 29)
-redis.call('PUBLISH', ARGV[1], ARGV[5] .. ' ' .. id .. '\n' .. frame)
-return id
+return ids
 `)
+
+// maxRun bounds the messages of one script call, and so how long it holds
+// Redis.
+const maxRun = 64
 
 // Redis is the history of redis mode: a Redis Stream per room, trimmed to
 // about Size entries (MAXLEN ~: Redis trims whole nodes of the stream, so a
@@ -74,9 +84,10 @@ func NewRedis(client func() rueidis.Client, s Settings, stats *redis.Stats) *Red
 	return &Redis{client: client, set: s, stats: stats, now: time.Now}
 }
 
-// Append runs the append script for every draft in one pipelined round
-// trip, in order. The scripts are not retried: a script that ran but whose
-// answer was lost would otherwise store and publish a message twice.
+// Append runs the append script once for each run of consecutive drafts
+// of one room (at most maxRun), all in one pipelined round trip, in order.
+// The scripts are not retried: a script that ran but whose answer was lost
+// would otherwise store and publish its messages twice.
 func (h *Redis) Append(ctx context.Context, drafts []Draft) ([]string, []error) {
 	ids := make([]string, len(drafts))
 	errs := make([]error, len(drafts))
@@ -87,34 +98,67 @@ func (h *Redis) Append(ctx context.Context, drafts []Draft) ([]string, []error) 
 		}
 		return ids, errs
 	}
-	trim, size := "~", strconv.Itoa(h.set.Size)
-	if h.set.Size == 0 {
-		trim = "=" // keep no entry, though the stream still numbers them
-	}
-	ttl := strconv.FormatInt(h.set.TTL.Milliseconds(), 10)
-	execs := make([]rueidis.LuaExec, len(drafts))
-	for i, d := range drafts {
-		execs[i] = rueidis.LuaExec{
-			Keys: []string{Key(d.Room)},
-			Args: []string{bus.ChannelPrefix + d.Room, trim, size, ttl, strconv.FormatInt(d.At, 10),
-				string(d.Frame), strconv.Itoa(d.IDAt)},
-		}
+	runs := roomRuns(drafts)
+	execs := make([]rueidis.LuaExec, len(runs))
+	for i, run := range runs {
+		execs[i] = h.appendExec(drafts[run[0]:run[1]])
 	}
 	ctx, cancel := context.WithTimeout(ctx, commandTimeout)
 	defer cancel()
 	for i, res := range appendScript.ExecMulti(ctx, c, execs) {
-		id, err := res.ToString()
-		if err == nil && !protocol.ValidID(id) {
-			err = fmt.Errorf("history: the append script returned %q, not an id", id)
+		from, to := runs[i][0], runs[i][1]
+		got, err := res.AsStrSlice()
+		if err == nil && len(got) != to-from {
+			err = fmt.Errorf("history: the append script returned %d ids for %d messages", len(got), to-from)
+		}
+		for k := from; k < to; k++ {
+			if err == nil && !protocol.ValidID(got[k-from]) {
+				err = fmt.Errorf("history: the append script returned %q, not an id", got[k-from])
+			}
 		}
 		if err != nil {
-			errs[i] = h.fail("append", err)
+			err = h.fail("append", err)
+			for k := from; k < to; k++ {
+				errs[k] = err
+			}
 			continue
 		}
-		ids[i] = id
-		protocol.SetID(drafts[i].Frame, drafts[i].IDAt, id)
+		for k := from; k < to; k++ {
+			ids[k] = got[k-from]
+			protocol.SetID(drafts[k].Frame, drafts[k].IDAt, ids[k])
+		}
 	}
 	return ids, errs
+}
+
+// roomRuns splits drafts into runs [from, to) of one room, at most maxRun
+// long, in order.
+func roomRuns(drafts []Draft) [][2]int {
+	var runs [][2]int
+	for from := 0; from < len(drafts); {
+		to := from + 1
+		for to < len(drafts) && to-from < maxRun && drafts[to].Room == drafts[from].Room {
+			to++
+		}
+		runs = append(runs, [2]int{from, to})
+		from = to
+	}
+	return runs
+}
+
+// appendExec is the script call for one run of drafts of one room.
+func (h *Redis) appendExec(run []Draft) rueidis.LuaExec {
+	trim := "~"
+	if h.set.Size == 0 {
+		trim = "=" // keep no entry, though the stream still numbers them
+	}
+	room := run[0].Room
+	args := make([]string, 0, 4+3*len(run))
+	args = append(args, bus.ChannelPrefix+room, trim, strconv.Itoa(h.set.Size), strconv.FormatInt(h.set.TTL.Milliseconds(), 10))
+	for _, d := range run {
+		args = append(args, strconv.FormatInt(d.At, 10), string(d.Frame), strconv.Itoa(d.IDAt))
+	}
+	return rueidis.LuaExec{Keys: []string{Key(room)}, Args: args}
 }
 
 // After reads, newest first, the entries from the newest down to since
