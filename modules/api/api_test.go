@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
@@ -202,6 +203,7 @@ func TestRequests(t *testing.T) {
 		{"POST", "/api/rooms/a.b:c-d_e/messages", bearer, `{"user":"bot","text":"hi"}`, 201, `{"id":"0000000000010000000000000002","ts":1}`, "publish a.b:c-d_e bot hi"},
 		{"GET", "/api/rooms/lobby/presence", bearer, "", 200, `{"room":"lobby","users":[]}`, "presence lobby"},
 		{"GET", "/api/rooms/lobby/presence", "", "", 401, "unauthorized", ""},
+		{"GET", "/api/rooms/Lobby.A/presence", bearer, "", 200, `{"room":"Lobby.A","users":[]}`, "presence Lobby.A"},
 		{"GET", "/api/rooms/lobby/history", bearer, "", 200, `{"type":"history.page","room":"lobby","messages":[],"more":false}`, "page lobby  50"},
 		{"GET", "/api/rooms/lobby/history?before=0000000000010000000000000002&limit=7", bearer, "", 200, `{"type":"history.page","room":"lobby","messages":[],"more":false}`, "page lobby 0000000000010000000000000002 7"},
 		{"GET", "/api/rooms/lobby/history?before=&limit=", bearer, "", 200, `{"type":"history.page","room":"lobby","messages":[],"more":false}`, "page lobby  50"},
@@ -267,7 +269,7 @@ func TestRequests(t *testing.T) {
 		{"/api/rooms/{room}/messages", "401", 3},
 		{"/api/rooms/{room}/messages", "400", 4},
 		{"/api/rooms/{room}/messages", "405", 1},
-		{"/api/rooms/{room}/presence", "200", 1},
+		{"/api/rooms/{room}/presence", "200", 2},
 		{"/api/rooms/{room}/presence", "401", 1},
 		{"/api/rooms/{room}/presence", "405", 1},
 		{"/api/rooms/{room}/history", "200", 4},
@@ -350,5 +352,27 @@ func TestModuleOff(t *testing.T) {
 	}
 	if len(names) != 2 || !strings.Contains(strings.Join(names, " "), `"rt_api_requests_total"`) {
 		t.Errorf("offered %q, want rt_api_requests_total beside the server's counter", names)
+	}
+}
+
+// A compressed body is read as it came, never inflated: it is not JSON.
+func TestCompressedBodyIsNotDecoded(t *testing.T) {
+	f := &fake{}
+	app, _, _ := testApp(t, f)
+	var gz bytes.Buffer
+	w := gzip.NewWriter(&gz)
+	_, _ = w.Write([]byte(`{"user":"bot","text":"hi"}`))
+	_ = w.Close()
+	req := httptest.NewRequest("POST", "/api/rooms/lobby/messages", &gz)
+	req.Header.Set("Authorization", bearer)
+	req.Header.Set("Content-Encoding", "gzip")
+	resp, err := app.Test(req, 5000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 400 || string(b) != `{"error":"bad_json"}` || len(f.calls) != 0 {
+		t.Errorf("gzip body: %d %s, backend calls %q", resp.StatusCode, b, f.calls)
 	}
 }

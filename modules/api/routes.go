@@ -61,7 +61,7 @@ func (a *api) publish(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	body, perr := decodePublish(c.Body())
+	body, perr := decodePublish(rawBody(c))
 	if perr != nil {
 		return refusal(perr)
 	}
@@ -129,7 +129,7 @@ func (a *api) disconnect(c *fiber.Ctx) error {
 		return errBadUser
 	}
 	c.Locals(server.LocalUser, user)
-	body, perr := decodeDisconnect(c.Body())
+	body, perr := decodeDisconnect(rawBody(c))
 	if perr != nil {
 		return refusal(perr)
 	}
@@ -218,3 +218,9 @@ func (a *api) failed(c *fiber.Ctx, err error) error {
 	a.log.Warn("server API: backend unavailable", "route", c.Route().Path, "err", err)
 	return errUnavail
 }
+
+// rawBody is the request body as it came. Fiber's Body would decode a
+// Content-Encoding (gzip, deflate, br) without a bound on the result, so
+// that 64 KiB could become gigabytes; the API reads JSON as is, and a
+// compressed body is not JSON (bad_json).
+func rawBody(c *fiber.Ctx) []byte { return c.Request().Body() }
