@@ -69,7 +69,8 @@ func New(p Params) *Server {
 			s.page = true
 		}
 	}
-	s.app.Use(func(c *fiber.Ctx) error { return c.Status(fiber.StatusNotFound).JSON(fiber.Map{"error": "not_found"}) })
+	// Returned, not written: the access line then names the reason, like every refusal.
+	s.app.Use(func(*fiber.Ctx) error { return fiber.NewError(fiber.StatusNotFound, "not_found") })
 	p.Lifecycle.Append(fx.Hook{
 		OnStart: func(context.Context) error { return s.listen(p.Config.Addr()) },
 		OnStop:  func(ctx context.Context) error { return s.app.ShutdownWithContext(ctx) },
