@@ -54,7 +54,8 @@ type ClusterOptions struct {
 	Masters     int           // 3 when 0; redis-cli needs at least 3
 	Replicas    int           // per master
 	NodeTimeout time.Duration // cluster-node-timeout; 2s when 0
-	// Detach puts each node in its own session with a pid file in Dir, so
+	// Detach puts each node in its own session with a pid file
+	// redis-<port>.pid in Dir (and its log in redis-<port>.log), so
 	// the nodes outlive this process: call Close, not Stop, to leave them.
 	Detach bool
 }
@@ -65,7 +66,7 @@ type ClusterOptions struct {
 // or redis-cli the test is skipped, or fails under REQUIRE_REDIS=1.
 func StartCluster(tb testing.TB) *Cluster {
 	tb.Helper()
-	need(tb, "redis-server", "redis-cli")
+	Need(tb, "redis-server", "redis-cli")
 	c, err := LaunchCluster(ClusterOptions{Dir: tb.TempDir(), Replicas: 1})
 	if err != nil {
 		tb.Fatal(err)

@@ -26,7 +26,7 @@ type Server struct {
 // Start launches redis-server and stops it when the test ends.
 func Start(tb testing.TB) *Server {
 	tb.Helper()
-	bin := need(tb, "redis-server")[0]
+	bin := Need(tb, "redis-server")[0]
 	ports, err := freePorts(1)
 	if err != nil {
 		tb.Fatal(err)
@@ -37,9 +37,9 @@ func Start(tb testing.TB) *Server {
 	return s
 }
 
-// need returns the path of each binary, in order, after skipping the test
+// Need returns the path of each binary, in order, after skipping the test
 // (failing it under REQUIRE_REDIS=1) when one is not on PATH.
-func need(tb testing.TB, names ...string) []string {
+func Need(tb testing.TB, names ...string) []string {
 	tb.Helper()
 	paths := make([]string, len(names))
 	for i, name := range names {
