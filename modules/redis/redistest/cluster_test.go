@@ -59,7 +59,7 @@ func TestCluster(t *testing.T) {
 				t.Fatalf("SET %s: %v", key, err)
 			}
 			// Asked directly, with no redirect to follow, the master has it.
-			if v, err := direct[m.ID].Do(ctx, client.B().Get().Key(key).Build()).ToString(); err != nil || v != m.ID {
+			if v, err := direct[m.ID].Do(ctx, direct[m.ID].B().Get().Key(key).Build()).ToString(); err != nil || v != m.ID {
 				t.Errorf("GET %s on %s: %q, %v; want %q", key, m.Addr(), v, err, m.ID)
 			}
 		}
@@ -214,7 +214,8 @@ func TestClusterFailover(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Logf("SET after failover succeeded on try %d, %v after the first", tries, time.Since(retrying).Round(time.Millisecond))
-	if v, err := c.NodeClient(t, promoted).Do(ctx, client.B().Get().Key(key).Build()).ToString(); err != nil || v != "after" {
+	node = c.NodeClient(t, promoted)
+	if v, err := node.Do(ctx, node.B().Get().Key(key).Build()).ToString(); err != nil || v != "after" {
 		t.Errorf("GET %s on the promoted master: %q, %v", key, v, err)
 	}
 }
