@@ -1,6 +1,7 @@
-// Package redistest starts a real redis-server on a free loopback port for tests.
+// Package redistest starts real Redis servers on free loopback ports for
+// tests: one redis-server (Start) or a Redis Cluster (StartCluster).
 //
-// When the binary is missing the calling test is skipped with a loud message,
+// When a binary is missing the calling test is skipped with a loud message,
 // unless REQUIRE_REDIS=1 is set (as CI does), in which case it fails.
 package redistest
 
@@ -10,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -24,26 +26,45 @@ type Server struct {
 // Start launches redis-server and stops it when the test ends.
 func Start(tb testing.TB) *Server {
 	tb.Helper()
-	bin, err := exec.LookPath("redis-server")
+	bin := Need(tb, "redis-server")[0]
+	ports, err := freePorts(1)
 	if err != nil {
-		msg := "redis-server not found on PATH: Redis-backed test NOT RUN (install redis-server, or set REQUIRE_REDIS=1 to make this a failure)"
-		if os.Getenv("REQUIRE_REDIS") == "1" {
-			tb.Fatal(msg)
-		}
-		fmt.Fprintln(os.Stderr, "SKIP:", msg)
-		tb.Skip(msg)
+		tb.Fatal(err)
 	}
-	s := &Server{Port: freePort(tb), dir: tb.TempDir()}
+	s := &Server{Port: ports[0], dir: tb.TempDir()}
 	s.start(tb, bin)
 	tb.Cleanup(s.Stop)
 	return s
 }
 
+// Need returns the path of each binary, in order, after skipping the test
+// (failing it under REQUIRE_REDIS=1) when one is not on PATH.
+func Need(tb testing.TB, names ...string) []string {
+	tb.Helper()
+	paths := make([]string, len(names))
+	for i, name := range names {
+		p, err := exec.LookPath(name)
+		if err != nil {
+			msg := name + " not found on PATH: Redis-backed test NOT RUN (install redis-server, or set REQUIRE_REDIS=1 to make this a failure)"
+			if name == "redis-cli" {
+				msg = name + " not found on PATH: Redis Cluster test NOT RUN (install redis-cli (Debian: redis-tools), or set REQUIRE_REDIS=1 to make this a failure)"
+			}
+			if os.Getenv("REQUIRE_REDIS") == "1" {
+				tb.Fatal(msg)
+			}
+			fmt.Fprintln(os.Stderr, "SKIP:", msg)
+			tb.Skip(msg)
+		}
+		paths[i] = p
+	}
+	return paths
+}
+
 // URL is the REDIS_URL of this server.
-func (s *Server) URL() string { return "redis://127.0.0.1:" + strconv.Itoa(s.Port) }
+func (s *Server) URL() string { return "redis://" + s.Addr() }
 
 // Addr is host:port of this server.
-func (s *Server) Addr() string { return "127.0.0.1:" + strconv.Itoa(s.Port) }
+func (s *Server) Addr() string { return addr(s.Port) }
 
 // Stop kills the server; it is safe to call more than once.
 func (s *Server) Stop() {
@@ -66,30 +87,58 @@ func (s *Server) Restart(tb testing.TB) {
 
 func (s *Server) start(tb testing.TB, bin string) {
 	tb.Helper()
-	s.cmd = exec.Command(bin,
-		"--port", strconv.Itoa(s.Port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--dir", s.dir)
-	if err := s.cmd.Start(); err != nil {
-		tb.Fatalf("start redis-server: %v", err)
+	cmd, err := launch(bin, s.Port, s.dir, nil, nil)
+	if err != nil {
+		tb.Fatal(err)
 	}
+	s.cmd = cmd
+	if err := waitListen(s.Port); err != nil {
+		s.Stop()
+		tb.Fatal(err)
+	}
+}
+
+// launch starts redis-server on 127.0.0.1:port with dir as its working
+// directory, persistence off, and the extra arguments; attr, if not nil,
+// sets how the process is created.
+func launch(bin string, port int, dir string, extra []string, attr *syscall.SysProcAttr) (*exec.Cmd, error) {
+	args := append([]string{
+		"--port", strconv.Itoa(port), "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "no", "--dir", dir,
+	}, extra...)
+	cmd := exec.Command(bin, args...)
+	cmd.SysProcAttr = attr
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start redis-server: %w", err)
+	}
+	return cmd, nil
+}
+
+// waitListen waits up to 10s for 127.0.0.1:port to accept connections.
+func waitListen(port int) error {
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
-		if conn, err := net.DialTimeout("tcp", s.Addr(), 100*time.Millisecond); err == nil {
+		if conn, err := net.DialTimeout("tcp", addr(port), 100*time.Millisecond); err == nil {
 			conn.Close()
-			return
+			return nil
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	s.Stop()
-	tb.Fatalf("redis-server did not listen on %s within 10s", s.Addr())
+	return fmt.Errorf("redis-server did not listen on %s within 10s", addr(port))
 }
 
-func freePort(tb testing.TB) int {
-	tb.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatalf("free port: %v", err)
+// freePorts returns n distinct loopback ports that were free a moment ago.
+func freePorts(n int) ([]int, error) {
+	ports := make([]int, n)
+	for i := range ports {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("free port: %w", err)
+		}
+		defer l.Close() // held until all are chosen, so none repeats
+		ports[i] = l.Addr().(*net.TCPAddr).Port
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return ports, nil
 }
+
+func addr(port int) string { return "127.0.0.1:" + strconv.Itoa(port) }
