@@ -622,6 +622,8 @@ describe('chat page in a real browser', { timeout: 300_000 }, () => {
     const mike = await newPage(origin); // mike's tab in the room he is disconnected from
     await connect(mike, 'mike', 'moderated');
     await waitState(mike, 'connected');
+    const docs = await consoleClient(origin, 'mike', 'moderated'); // the client of docs/PROTOCOL.md, as mike too
+    await docs.seen('connected', /\[rt\] connected to moderated/);
     const elsewhere = await newPage(origin); // mike's tab in another room
     await connect(elsewhere, 'mike', 'other');
     await waitState(elsewhere, 'connected');
@@ -638,6 +640,8 @@ describe('chat page in a real browser', { timeout: 300_000 }, () => {
     const detail = await mike.textContent('#detail');
     assert.match(detail, /disconnected by the server \(4003\): spamming the room; not reconnecting/, detail);
     await waitLine(mike, 'disconnected by the server (4003): spamming the room');
+    await docs.seen('the close', /\[rt\] closed: 4003 spamming the room/);
+    await docs.seen('no reconnect', /\[rt\] not reconnecting: disconnected by the server/);
     await waitPresence(nina, ['nina']);
     await waitLine(nina, 'mike left');
 
@@ -650,6 +654,8 @@ describe('chat page in a real browser', { timeout: 300_000 }, () => {
     await sleep(2000); // longer than the first backoff windows: no reconnect may follow
     assert.deepEqual(await states(mike), ['disconnected', 'connecting', 'connected', 'closed'], 'no reconnect after 4003');
     assert.equal(mike.sockets, 1, 'no second attempt');
+    assert.equal(docs.page.sockets, 1, 'the console client made no second attempt');
+    assert.ok(!docs.logs.some((l) => /reconnecting in/.test(l)), docs.logs.join('\n'));
     assert.equal(await mike.isDisabled('#text'), true, 'the send box is disabled once closed');
     assert.equal(await mike.isEnabled('#connect'), true, 'Connect is offered again');
     // Only the room named: mike's other tab is still connected.
@@ -665,6 +671,7 @@ describe('chat page in a real browser', { timeout: 300_000 }, () => {
     await sleep(1500);
     assert.equal(elsewhere.sockets, 1, 'no second attempt');
     assert.equal(await nina.getAttribute('#state', 'data-state'), 'connected', 'nina stays');
+    await docs.page.context().close();
     for (const p of [mike, elsewhere, nina]) {
       await noErrorLines(p);
       noProblems(p);
