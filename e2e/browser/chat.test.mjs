@@ -66,6 +66,8 @@ async function startServer({ env: extra = {}, alsoAllow = [], logName = 'server.
     DEMO_PAGE: 'true',
     HEARTBEAT_INTERVAL: '1',
     IDLE_TIMEOUT: String(IDLE_TIMEOUT),
+    API_ADDR: '', // not the shell's: every server would claim the same port
+    API_KEY: '',
     ...extra,
   };
   const proc = spawn(bin, [], { cwd: path.dirname(bin), env, stdio: ['ignore', 'pipe', 'pipe'] });
