@@ -2,7 +2,9 @@ package config
 
 import (
 	"net"
+	"net/netip"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -82,6 +84,11 @@ type Config struct {
 	// DebugAddr, when set, serves Go's profiler (net/http/pprof) on this
 	// host:port, a listener of its own; keep it on loopback.
 	DebugAddr string `env:"DEBUG_ADDR"`
+	// APIAddr, when set, serves the server API (publish, presence, history,
+	// disconnect) on this host:port, a listener of its own; APIKey is the
+	// bearer key every API request but the OpenAPI document must carry.
+	APIAddr string `env:"API_ADDR"`
+	APIKey  string `env:"API_KEY"`
 }
 
 // Mode reports embedded or redis, from REDIS_URL.
@@ -110,17 +117,35 @@ func (c Config) Asymmetric() bool { return asymmetricAlgs[c.JWTAlg] }
 var hmacKeyBytes = map[string]int{"HS256": 32, "HS384": 48, "HS512": 64}
 
 // Warnings lists settings that are valid but unsafe outside development. They
-// never contain the secret itself.
+// never contain a secret itself.
 func (c Config) Warnings() []string {
 	var w []string
-	if c.Asymmetric() {
-		return w
-	}
-	if c.JWTSecret == DefaultJWTSecret {
+	switch {
+	case c.Asymmetric():
+	case c.JWTSecret == DefaultJWTSecret:
 		w = append(w, "JWT_SECRET is the default development secret; set your own before exposing rt")
-	} else if n := hmacKeyBytes[c.JWTAlg]; len(c.JWTSecret) < n {
+	case len(c.JWTSecret) < hmacKeyBytes[c.JWTAlg]:
+		n := hmacKeyBytes[c.JWTAlg]
 		w = append(w, "JWT_SECRET is shorter than "+strconv.Itoa(n)+" bytes; "+
 			c.JWTAlg+" wants a key at least as long as its hash (RFC 7518 §3.2)")
 	}
+	if c.APIAddr != "" && !loopbackAddr(c.APIAddr) {
+		w = append(w, "API_ADDR="+c.APIAddr+" is not a loopback address: the server API speaks plain HTTP, "+
+			"so its key and messages cross the network in clear; put a TLS proxy in front of it or keep it on 127.0.0.1")
+	}
 	return w
+}
+
+// loopbackAddr reports whether host:port listens on loopback only: localhost
+// or a loopback IP (an empty host or 0.0.0.0 listens everywhere).
+func loopbackAddr(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
 }

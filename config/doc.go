@@ -8,8 +8,8 @@
 // A bad value stops the start. Load does not stop at the first problem: it
 // reports every bad variable at once, one line each, naming the variable, the
 // value and the rule, so an operator fixes a deployment in one round trip.
-// Secrets never reach those lines: JWT_SECRET is not shown and REDIS_URL is
-// shown with its password masked (MaskURL).
+// Secrets never reach those lines: JWT_SECRET and API_KEY are not shown and
+// REDIS_URL is shown with its password masked (MaskURL).
 //
 // Origins are normalised here once (NormalizeOrigin), so the handshake can
 // compare an Origin header with plain string equality.

@@ -36,6 +36,46 @@ func TestWarnings(t *testing.T) {
 	}
 }
 
+// A warning names an API_ADDR that is not on loopback, and never the key.
+func TestAPIWarnings(t *testing.T) {
+	const key = "0123456789abcdef-key"
+	for _, tt := range []struct {
+		addr string
+		warn bool
+	}{
+		{"", false},
+		{"127.0.0.1:8001", false},
+		{"127.8.9.10:8001", false},
+		{"[::1]:8001", false},
+		{"[::ffff:127.0.0.1]:8001", false},
+		{"localhost:8001", false},
+		{"LocalHost:8001", false},
+		{"0.0.0.0:8001", true},
+		{":8001", true},
+		{"[::]:8001", true},
+		{"10.0.0.5:8001", true},
+		{"api.internal:8001", true},
+	} {
+		c := Config{JWTSecret: strings.Repeat("k", 32), JWTAlg: "HS256", APIAddr: tt.addr, APIKey: key}
+		w := c.Warnings()
+		switch {
+		case !tt.warn && len(w) != 0:
+			t.Errorf("API_ADDR=%q: unexpected warnings %q", tt.addr, w)
+		case tt.warn && (len(w) != 1 || !strings.Contains(w[0], "API_ADDR="+tt.addr+" is not a loopback address") || !strings.Contains(w[0], "TLS")):
+			t.Errorf("API_ADDR=%q: warnings %q, want one about loopback and TLS", tt.addr, w)
+		}
+		for _, line := range w {
+			if strings.Contains(line, key) {
+				t.Errorf("warning shows the key: %q", line)
+			}
+		}
+	}
+	// With an asymmetric algorithm the JWT_SECRET checks are skipped, not the API's.
+	if w := (Config{JWTAlg: "EdDSA", APIAddr: "0.0.0.0:8001"}).Warnings(); len(w) != 1 {
+		t.Errorf("EdDSA, API on every interface: %q", w)
+	}
+}
+
 // isolate sets every variable to empty (= default) so the test does not
 // depend on the environment it runs in, then applies set.
 func isolate(t *testing.T, set map[string]string) {

@@ -102,7 +102,7 @@ func (p *problems) raw(name string) string {
 // shown renders a value for an error line; secrets never appear in logs.
 func (p *problems) shown(name string) string {
 	switch name {
-	case "JWT_SECRET":
+	case "JWT_SECRET", "API_KEY":
 		return "<hidden>"
 	case "REDIS_URL":
 		return strconv.Quote(MaskURL(p.raw(name)))

@@ -73,6 +73,12 @@ func TestLoadValid(t *testing.T) {
 		{map[string]string{"LOG_LEVEL": "debug", "LOG_FORMAT": "json"}, func(c *Config) { c.LogLevel, c.LogFormat = "debug", "json" }},
 		{map[string]string{"DEBUG_ADDR": "127.0.0.1:6060"}, func(c *Config) { c.DebugAddr = "127.0.0.1:6060" }},
 		{map[string]string{"WRITE_TIMEOUT": "3"}, func(c *Config) { c.WriteTimeout = 3 * time.Second }},
+		{map[string]string{"API_ADDR": "127.0.0.1:8001", "API_KEY": "0123456789abcdef"},
+			func(c *Config) { c.APIAddr, c.APIKey = "127.0.0.1:8001", "0123456789abcdef" }},
+		{map[string]string{"API_ADDR": "[::1]:8001", "API_KEY": "k3y~with+punct/=" + strings.Repeat("x", 40)},
+			func(c *Config) { c.APIAddr, c.APIKey = "[::1]:8001", "k3y~with+punct/="+strings.Repeat("x", 40) }},
+		// Without API_ADDR the API is off and its key is neither used nor checked.
+		{map[string]string{"API_KEY": "short"}, func(c *Config) { c.APIKey = "short" }},
 	}
 	for _, tt := range tests {
 		want := defaults()
@@ -140,9 +146,15 @@ func TestLoadInvalid(t *testing.T) {
 		{"HISTORY_SIZE", "-1", `HISTORY_SIZE="-1": must be an integer from 0 (history off) to 100000`},
 		{"HISTORY_SIZE", "x", `HISTORY_SIZE="x": must be an integer from 0 (history off) to 100000`},
 		{"HISTORY_TTL", "0", `HISTORY_TTL="0"` + dur},
+		{"API_ADDR", "8001", `API_ADDR="8001": must be empty (the server API off) or host:port with a port from 1 to 65535`},
+		{"API_ADDR", "127.0.0.1:0", `API_ADDR="127.0.0.1:0": must be empty (the server API off) or host:port with a port from 1 to 65535`},
 	}
 	for _, tt := range tests {
-		got, err := Load(map[string]string{tt.name: tt.value})
+		environ := map[string]string{tt.name: tt.value}
+		if tt.name == "API_ADDR" {
+			environ["API_KEY"] = "0123456789abcdef"
+		}
+		got, err := Load(environ)
 		if err == nil {
 			t.Errorf("%s=%q: no error, got %+v", tt.name, tt.value, got)
 		} else if err.Error() != tt.want {
@@ -188,6 +200,51 @@ func TestLoadNeverShowsSecrets(t *testing.T) {
 		if msg := err.Error(); strings.Contains(msg, secret) || strings.Contains(msg, password) {
 			t.Errorf("secret leaked: %s", msg)
 		}
+	}
+	// API_KEY is hidden whatever is wrong with it or with anything else.
+	for _, key := range []string{"k", "api-key-with a space", "api-key-0123456789", ""} {
+		_, err := Load(map[string]string{"API_ADDR": "127.0.0.1:x", "API_KEY": key, "PORT": "x", "JWT_SECRET": secret})
+		if err == nil {
+			t.Fatalf("API_KEY=%q: no error", key)
+		}
+		if msg := err.Error(); key != "" && strings.Contains(msg, key) || strings.Contains(msg, secret) {
+			t.Errorf("API_KEY=%q leaked: %s", key, msg)
+		}
+	}
+}
+
+// API_KEY is required with API_ADDR, at least 16 characters and fit for
+// an Authorization header, and never shown in the message.
+func TestLoadAPIKey(t *testing.T) {
+	const required = `API_KEY=<hidden>: must be set when API_ADDR is set (every request to the server API carries it as Authorization: Bearer <API_KEY>)`
+	const short = `API_KEY=<hidden>: must be at least 16 characters`
+	const header = `API_KEY=<hidden>: must be printable ASCII without spaces (it is sent in an HTTP header)`
+	for _, tt := range []struct{ addr, key, want string }{
+		{"127.0.0.1:8001", "", required},
+		{"0.0.0.0:8001", "", required},
+		{"127.0.0.1:8001", "fifteen-chars-k", short},
+		{"127.0.0.1:8001", "x", short},
+		{"127.0.0.1:8001", "   ", short},
+		{"127.0.0.1:8001", "sixteen chars ok", header},
+		{"127.0.0.1:8001", " 0123456789abcdef", header},
+		{"127.0.0.1:8001", "0123456789abcdef\n", header},
+		{"127.0.0.1:8001", "0123456789abcdef\x7f", header},
+		{"127.0.0.1:8001", "0123456789abcdéf", header},
+		{"127.0.0.1:8001", "0123456789abcdef", ""},
+		{"", "", ""},
+	} {
+		_, err := Load(map[string]string{"API_ADDR": tt.addr, "API_KEY": tt.key})
+		switch {
+		case tt.want == "" && err != nil:
+			t.Errorf("API_ADDR=%q API_KEY=%q: %v", tt.addr, tt.key, err)
+		case tt.want != "" && (err == nil || err.Error() != tt.want):
+			t.Errorf("API_ADDR=%q API_KEY=%q:\n got %v\nwant %s", tt.addr, tt.key, err, tt.want)
+		}
+	}
+	// A bad API_ADDR and a missing key are two lines, in declaration order.
+	_, err := Load(map[string]string{"API_ADDR": "nowhere"})
+	if err == nil || !strings.HasPrefix(err.Error(), `API_ADDR="nowhere": `) || !strings.Contains(err.Error(), "\nAPI_KEY=<hidden>: must be set") {
+		t.Errorf("bad API_ADDR without a key: %v", err)
 	}
 }
 

@@ -67,7 +67,13 @@ var rules = map[string]rule{
 		func(c *Config) bool { return oneOf(c.LogFormat, "text", "json") }},
 	"DEBUG_ADDR": {"must be empty or host:port with a port from 1 to 65535",
 		func(c *Config) bool { return c.DebugAddr == "" || validHostPort(c.DebugAddr) }},
+	"API_ADDR": {"must be empty (the server API off) or host:port with a port from 1 to 65535",
+		func(c *Config) bool { return c.APIAddr == "" || validHostPort(c.APIAddr) }},
 }
+
+// MinAPIKeyBytes is the shortest API_KEY accepted: the key is all that
+// stands between the network and publishing as anyone.
+const MinAPIKeyBytes = 16
 
 // validHostPort accepts host:port with a listenable host and a port from 1
 // to 65535.
@@ -99,6 +105,7 @@ func check(c *Config, p *problems) {
 	}
 	checkSecret(p)
 	checkPublicKey(c, p)
+	checkAPIKey(c, p)
 	if rule := redisURLRule(c.RedisURL); rule != "" {
 		p.add("REDIS_URL", rule)
 	}
@@ -134,6 +141,24 @@ func parseDuration(s string) (any, error) {
 func checkSecret(p *problems) {
 	if v, set := p.environ["JWT_SECRET"]; set && strings.TrimSpace(v) == "" {
 		p.add("JWT_SECRET", "must not be empty or blank; unset it to use the development default")
+	}
+}
+
+// checkAPIKey requires API_KEY whenever API_ADDR is set. The key travels
+// in an Authorization header (Bearer), so it must be printable ASCII
+// without spaces, and it must be long enough not to be guessed. Without
+// API_ADDR the key is not used and not checked.
+func checkAPIKey(c *Config, p *problems) {
+	if c.APIAddr == "" {
+		return
+	}
+	switch key := c.APIKey; {
+	case key == "":
+		p.add("API_KEY", "must be set when API_ADDR is set (every request to the server API carries it as Authorization: Bearer <API_KEY>)")
+	case len(key) < MinAPIKeyBytes:
+		p.add("API_KEY", "must be at least "+strconv.Itoa(MinAPIKeyBytes)+" characters")
+	case strings.ContainsFunc(key, func(r rune) bool { return r <= ' ' || r > '~' }):
+		p.add("API_KEY", "must be printable ASCII without spaces (it is sent in an HTTP header)")
 	}
 }
 

@@ -151,6 +151,12 @@ func (c *client) expect(typ string, skip ...string) frame {
 // closeCode waits until the server closes and returns its close code.
 func (c *client) closeCode() int {
 	c.t.Helper()
+	return c.closeError().Code
+}
+
+// closeError waits until the server closes and returns its close frame.
+func (c *client) closeError() *websocket.CloseError {
+	c.t.Helper()
 	timeout := time.After(readWait)
 	for {
 		select {
@@ -160,7 +166,7 @@ func (c *client) closeCode() int {
 			}
 			var ce *websocket.CloseError
 			if errors.As(c.err, &ce) {
-				return ce.Code
+				return ce
 			}
 			c.t.Fatalf("want a close frame, got %v", c.err)
 		case <-timeout:

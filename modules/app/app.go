@@ -16,6 +16,7 @@ import (
 	"go.uber.org/fx/fxevent"
 
 	"rt/config"
+	"rt/modules/api"
 	"rt/modules/auth"
 	"rt/modules/bus"
 	"rt/modules/debug"
@@ -48,6 +49,7 @@ var Extras = fx.Options(
 	metrics.Module,
 	demo.Module,
 	debug.Module,
+	api.Module,
 )
 
 // Embedded keeps rooms and presence in this process.

@@ -31,7 +31,7 @@ func newStats() stats {
 	return stats{
 		published: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "rt_messages_published_total",
-			Help: "Chat messages from this node's clients published to their room.",
+			Help: "Chat messages this node published to their room, from its clients or the server API.",
 		}),
 		deliveries: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "rt_deliveries_total",

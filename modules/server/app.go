@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"log/slog"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -23,8 +24,9 @@ const handshakeTimeout = 10 * time.Second
 // way once fasthttp has answered 100. Fiber's default limit, 4 MiB, let
 // every connection pin 4 MiB with one line of headers.
 const (
-	// maxBodyBytes: no route reads a body (POST /demo/origin sends none), so
-	// a few KiB is plenty; a route that needs more must raise it.
+	// maxBodyBytes: no route of the public port reads a body (POST
+	// /demo/origin sends none), so a few KiB is plenty there; the server
+	// API, a listener of its own, has its own limit.
 	maxBodyBytes = 4 << 10
 	// maxHeaderBytes is the read buffer every connection gets, and so the
 	// largest request line plus headers (431 beyond it): room for a token in
@@ -32,14 +34,21 @@ const (
 	maxHeaderBytes = 4 << 10
 )
 
-func newApp(cfg config.Config, refused *Refusals, acc access) *fiber.App {
+// NewApp is a Fiber app with this server's limits and behaviour, for the
+// public port and for any other listener (the server API): request line and
+// headers up to 4 KiB, bodies up to bodyLimit bytes, a request read within
+// 10 s, every error answered as {"error":"<code>"}, requests refused before
+// routing answered, logged and counted in refused, and one access line per
+// request, written to log.
+func NewApp(cfg config.Config, refused *Refusals, log *slog.Logger, bodyLimit int) *fiber.App {
+	acc := access{log: log}
 	app := fiber.New(fiber.Config{
 		DisableStartupMessage: true,
 		ReadTimeout:           handshakeTimeout,
 		WriteTimeout:          cfg.WriteTimeout,
 		IdleTimeout:           time.Minute,
 		ErrorHandler:          jsonError,
-		BodyLimit:             maxBodyBytes,
+		BodyLimit:             bodyLimit,
 		ReadBufferSize:        maxHeaderBytes,
 		// No route reads a form: fasthttp would otherwise parse a multipart
 		// body while reading it, before any route is chosen.
@@ -50,6 +59,7 @@ func newApp(cfg config.Config, refused *Refusals, acc access) *fiber.App {
 	// a malformed request with fasthttp's error text, which quotes the raw
 	// request (?token= included).
 	app.Server().ErrorHandler = refuser{app: app, refused: refused, access: acc}.refuse
+	app.Use(acc.middleware)
 	return app
 }
 

@@ -32,9 +32,10 @@ func AsRoute(f any) any {
 }
 
 // Module serves HTTP on HOST:PORT, and offers its refusal counter to the
-// metrics module when that module is there.
+// metrics module when that module is there. The counter is shared with
+// other listeners built with NewApp (the server API).
 var Module = fx.Module("server",
-	fx.Provide(newRefusals, fx.Private),
+	fx.Provide(newRefusals),
 	fx.Provide(collect.As((*Refusals).collectors), New),
 	fx.Invoke(func(*Server) {}),
 )
@@ -61,9 +62,7 @@ type Server struct {
 // New builds the app, mounts the routes and hooks listening into the
 // lifecycle; requests refused before routing are counted in refused.
 func New(p Params) *Server {
-	acc := access{log: p.Log}
-	s := &Server{app: newApp(p.Config, p.Refused, acc), log: p.Log, cfg: p.Config}
-	s.app.Use(acc.middleware)
+	s := &Server{app: NewApp(p.Config, p.Refused, p.Log, maxBodyBytes), log: p.Log, cfg: p.Config}
 	for _, r := range p.Routes {
 		r.Register(s.app)
 		if pg, ok := r.(Page); ok && pg.ServesPage() {

@@ -1,0 +1,226 @@
+package api
+
+import (
+	"context"
+	_ "embed"
+	"errors"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"rt/modules/hub"
+	"rt/modules/protocol"
+	"rt/modules/server"
+)
+
+// opTimeout bounds one backend call, as it bounds a client's.
+const opTimeout = 5 * time.Second
+
+//go:embed openapi.json
+var openAPI []byte
+
+// endpoint is one route: its method, its path as Fiber writes it, and the
+// template the metrics and the OpenAPI document name it by.
+type endpoint struct {
+	method, path, template string
+	public                 bool // served without the key
+	serve                  func(a *api, c *fiber.Ctx) error
+}
+
+// endpoints are every route the API serves; the OpenAPI document lists
+// exactly these (a test checks both ways).
+var endpoints = []endpoint{
+	{fiber.MethodPost, "/api/rooms/:room/messages", "/api/rooms/{room}/messages", false, (*api).publish},
+	{fiber.MethodGet, "/api/rooms/:room/presence", "/api/rooms/{room}/presence", false, (*api).presence},
+	{fiber.MethodGet, "/api/rooms/:room/history", "/api/rooms/{room}/history", false, (*api).history},
+	{fiber.MethodPost, "/api/users/:user/disconnect", "/api/users/{user}/disconnect", false, (*api).disconnect},
+	{fiber.MethodGet, "/api/openapi.json", "/api/openapi.json", true, (*api).openAPI},
+}
+
+// Backend is what the API asks of the hub.
+type Backend interface {
+	Publish(ctx context.Context, room, user, text string) (hub.Published, error)
+	Presence(ctx context.Context, room string) ([]string, error)
+	Page(ctx context.Context, room, before string, limit int) ([]byte, error)
+	Disconnect(ctx context.Context, user, room, reason string) error
+}
+
+var (
+	errBadRoom  = fiber.NewError(fiber.StatusBadRequest, "bad_room")
+	errBadQuery = fiber.NewError(fiber.StatusBadRequest, string(protocol.CodeBadMessage))
+	errBadUser  = fiber.NewError(fiber.StatusBadRequest, string(protocol.CodeBadMessage))
+	errUnavail  = fiber.NewError(fiber.StatusServiceUnavailable, string(protocol.CodeUnavailable))
+)
+
+// POST /api/rooms/{room}/messages {"user":..,"text":..} → 201 {"id":..,"ts":..}
+func (a *api) publish(c *fiber.Ctx) error {
+	room, err := roomParam(c)
+	if err != nil {
+		return err
+	}
+	body, perr := decodePublish(rawBody(c))
+	if perr != nil {
+		return refusal(perr)
+	}
+	if protocol.ValidUser(body.User) { // the access line names a valid user only
+		c.Locals(server.LocalUser, body.User)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
+	defer cancel()
+	p, err := a.backend.Publish(ctx, room, body.User, body.Text)
+	if err != nil {
+		return a.failed(c, err)
+	}
+	return c.Status(fiber.StatusCreated).JSON(p)
+}
+
+// GET /api/rooms/{room}/presence → {"room":..,"users":[..]}
+func (a *api) presence(c *fiber.Ctx) error {
+	room, err := roomParam(c)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
+	defer cancel()
+	users, err := a.backend.Presence(ctx, room)
+	if err != nil {
+		return a.failed(c, err)
+	}
+	if users == nil {
+		users = []string{}
+	}
+	return c.JSON(presenceState{Room: room, Users: users})
+}
+
+type presenceState struct {
+	Room  string   `json:"room"`
+	Users []string `json:"users"`
+}
+
+// GET /api/rooms/{room}/history?before=<id>&limit=<n> → the history.page
+// object a socket's history.get gets.
+func (a *api) history(c *fiber.Ctx) error {
+	room, err := roomParam(c)
+	if err != nil {
+		return err
+	}
+	before, limit, err := pageQuery(c)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
+	defer cancel()
+	page, err := a.backend.Page(ctx, room, before, limit)
+	if err != nil {
+		return a.failed(c, err)
+	}
+	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
+	return c.Send(page)
+}
+
+// POST /api/users/{user}/disconnect {"room":..,"reason":..} (body optional)
+// → 202 {"user":..,"room":..}; "room":"" means every room.
+func (a *api) disconnect(c *fiber.Ctx) error {
+	user, ok := param(c, "user")
+	if !ok || !protocol.ValidUser(user) {
+		return errBadUser
+	}
+	c.Locals(server.LocalUser, user)
+	body, perr := decodeDisconnect(rawBody(c))
+	if perr != nil {
+		return refusal(perr)
+	}
+	if protocol.ValidRoom(body.Room) {
+		c.Locals(server.LocalRoom, body.Room)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
+	defer cancel()
+	if err := a.backend.Disconnect(ctx, user, body.Room, body.Reason); err != nil {
+		return a.failed(c, err)
+	}
+	return c.Status(fiber.StatusAccepted).JSON(disconnected{User: user, Room: body.Room})
+}
+
+type disconnected struct {
+	User string `json:"user"`
+	Room string `json:"room"`
+}
+
+// GET /api/openapi.json, the one route served without the key.
+func (a *api) openAPI(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
+	return c.Send(openAPI)
+}
+
+// param is the path parameter name, percent-decoded (a user id may hold
+// any character but a control one, "/" included), and copied: Fiber's
+// strings point into the request's buffer.
+func param(c *fiber.Ctx, name string) (string, bool) {
+	v, err := url.PathUnescape(c.Params(name))
+	if err != nil {
+		return "", false
+	}
+	return strings.Clone(v), true
+}
+
+// roomParam is the {room} of the path, once it is a valid room name; the
+// access line names it.
+func roomParam(c *fiber.Ctx) (string, error) {
+	room, ok := param(c, "room")
+	if !ok || !protocol.ValidRoom(room) {
+		return "", errBadRoom
+	}
+	c.Locals(server.LocalRoom, room)
+	return room, nil
+}
+
+// pageQuery reads ?before=<id>&limit=<n> with history.get's rules: before
+// a message id, limit an integer from 1 to MaxPageLimit without leading
+// zeros. Either may be left out or empty (the newest; DefaultPageLimit); a
+// parameter given twice is refused rather than one of its values guessed.
+func pageQuery(c *fiber.Ctx) (before string, limit int, err error) {
+	args := c.Context().QueryArgs()
+	if len(args.PeekMulti("before")) > 1 || len(args.PeekMulti("limit")) > 1 {
+		return "", 0, errBadQuery
+	}
+	before = string(args.Peek("before"))
+	if before != "" && !protocol.ValidID(before) {
+		return "", 0, errBadQuery
+	}
+	limit = protocol.DefaultPageLimit
+	if s := string(args.Peek("limit")); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > protocol.MaxPageLimit || s[0] < '1' || s[0] > '9' {
+			return "", 0, errBadQuery
+		}
+		limit = n
+	}
+	return before, limit, nil
+}
+
+// refusal is the 400 for a request the hub or the decoder refused, with
+// the socket protocol's code.
+func refusal(e *protocol.Error) error {
+	return fiber.NewError(fiber.StatusBadRequest, string(e.Code))
+}
+
+// failed answers a backend error: the caller's fault (a *protocol.Error)
+// is a 400 with its code, anything else means the backend is away (503
+// unavailable, logged without anything from the request's body).
+func (a *api) failed(c *fiber.Ctx, err error) error {
+	var pe *protocol.Error
+	if errors.As(err, &pe) {
+		return refusal(pe)
+	}
+	a.log.Warn("server API: backend unavailable", "route", c.Route().Path, "err", err)
+	return errUnavail
+}
+
+// rawBody is the request body as it came. Fiber's Body would decode a
+// Content-Encoding (gzip, deflate, br) without a bound on the result, so
+// that 64 KiB could become gigabytes; the API reads JSON as is, and a
+// compressed body is not JSON (bad_json).
+func rawBody(c *fiber.Ctx) []byte { return c.Request().Body() }
