@@ -66,6 +66,8 @@ async function startServer({ env: extra = {}, alsoAllow = [], logName = 'server.
     DEMO_PAGE: 'true',
     HEARTBEAT_INTERVAL: '1',
     IDLE_TIMEOUT: String(IDLE_TIMEOUT),
+    API_ADDR: '', // not the shell's: every server would claim the same port
+    API_KEY: '',
     ...extra,
   };
   const proc = spawn(bin, [], { cwd: path.dirname(bin), env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -603,5 +605,80 @@ describe('chat page in a real browser', { timeout: 300_000 }, () => {
     await noErrorLines(leo);
     noProblems(leo);
     await leo.context().close();
+  });
+
+  test('m. a user the server API disconnects sees 4003 with the reason and does not reconnect', T, async () => {
+    const apiPort = await freePort();
+    const apiKey = randomBytes(24).toString('hex');
+    const srv = await startServer({ env: { API_ADDR: `127.0.0.1:${apiPort}`, API_KEY: apiKey }, logName: 'server-api.log' });
+    const origin = `http://localhost:${srv.port}`;
+    const api = async (method, route, body, key = apiKey) => {
+      const res = await fetch(`http://127.0.0.1:${apiPort}${route}`, {
+        method,
+        headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      return { status: res.status, body: await res.json() };
+    };
+
+    const mike = await newPage(origin); // mike's tab in the room he is disconnected from
+    await connect(mike, 'mike', 'moderated');
+    await waitState(mike, 'connected');
+    const docs = await consoleClient(origin, 'mike', 'moderated'); // the client of docs/PROTOCOL.md, as mike too
+    await docs.seen('connected', /\[rt\] connected to moderated/);
+    const elsewhere = await newPage(origin); // mike's tab in another room
+    await connect(elsewhere, 'mike', 'other');
+    await waitState(elsewhere, 'connected');
+    const nina = await newPage(origin);
+    await connect(nina, 'nina', 'moderated');
+    await waitPresence(nina, ['mike', 'nina']);
+
+    assert.deepEqual(await api('POST', '/api/users/mike/disconnect', { room: 'moderated' }, `not-${apiKey}`),
+      { status: 401, body: { error: 'unauthorized' } });
+    assert.deepEqual(await api('POST', '/api/users/mike/disconnect', { room: 'moderated', reason: 'spamming the room' }),
+      { status: 202, body: { user: 'mike', room: 'moderated' } });
+
+    await waitState(mike, 'closed');
+    const detail = await mike.textContent('#detail');
+    assert.match(detail, /disconnected by the server \(4003\): spamming the room; not reconnecting/, detail);
+    await waitLine(mike, 'disconnected by the server (4003): spamming the room');
+    await docs.seen('the close', /\[rt\] closed: 4003 spamming the room/);
+    await docs.seen('no reconnect', /\[rt\] not reconnecting: disconnected by the server/);
+    await waitPresence(nina, ['nina']);
+    await waitLine(nina, 'mike left');
+
+    // The room goes on: a message the backend publishes reaches nina.
+    const sent = await api('POST', '/api/rooms/moderated/messages', { user: 'moderator', text: 'mike was removed' });
+    assert.equal(sent.status, 201, JSON.stringify(sent));
+    assert.match(sent.body.id, /^[0-9a-f]{28}$/);
+    await waitMessage(nina, 'moderator', 'mike was removed');
+
+    await sleep(2000); // longer than the first backoff windows: no reconnect may follow
+    assert.deepEqual(await states(mike), ['disconnected', 'connecting', 'connected', 'closed'], 'no reconnect after 4003');
+    assert.equal(mike.sockets, 1, 'no second attempt');
+    assert.equal(docs.page.sockets, 1, 'the console client made no second attempt');
+    assert.ok(!docs.logs.some((l) => /reconnecting in/.test(l)), docs.logs.join('\n'));
+    assert.equal(await mike.isDisabled('#text'), true, 'the send box is disabled once closed');
+    assert.equal(await mike.isEnabled('#connect'), true, 'Connect is offered again');
+    // Only the room named: mike's other tab is still connected.
+    assert.equal(await elsewhere.getAttribute('#state', 'data-state'), 'connected', await describePage(elsewhere));
+    assert.equal(elsewhere.sockets, 1);
+    await shot(mike, '9-disconnected-mike.png');
+
+    // Without a room: every socket of the user, here the other tab; no reason.
+    assert.deepEqual(await api('POST', '/api/users/mike/disconnect', {}),
+      { status: 202, body: { user: 'mike', room: '' } });
+    await waitState(elsewhere, 'closed');
+    assert.match(await elsewhere.textContent('#detail'), /^disconnected by the server \(4003\); not reconnecting$/);
+    await sleep(1500);
+    assert.equal(elsewhere.sockets, 1, 'no second attempt');
+    assert.equal(await nina.getAttribute('#state', 'data-state'), 'connected', 'nina stays');
+    await docs.page.context().close();
+    for (const p of [mike, elsewhere, nina]) {
+      await noErrorLines(p);
+      noProblems(p);
+      await p.context().close();
+    }
+    await stopServer(srv);
   });
 });

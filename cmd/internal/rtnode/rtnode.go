@@ -29,7 +29,10 @@ const (
 
 // unset are settings of rt left at their defaults: they are removed from
 // the inherited environment rather than given a value.
-var unset = []string{"JWT_LEEWAY", "JWT_PUBLIC_KEY", "JWT_ISSUER", "JWT_AUDIENCE", "JWT_REQUIRE_EXP"}
+// API_ADDR and API_KEY among them: an operator's shell that exports them for
+// rtctl would otherwise have every node of a run claim the same API port.
+var unset = []string{"JWT_LEEWAY", "JWT_PUBLIC_KEY", "JWT_ISSUER", "JWT_AUDIENCE", "JWT_REQUIRE_EXP",
+	"API_ADDR", "API_KEY"}
 
 // Env pins every setting rt reads, so a variable exported in the caller's
 // shell cannot change what a run does; extra overrides them. Everything

@@ -8,9 +8,11 @@ import (
 )
 
 func TestEnv(t *testing.T) {
-	t.Setenv("RATE_LIMIT", "1")        // the caller's shell must not change what is measured
-	t.Setenv("JWT_LEEWAY", "30s")      // left at rt's default: removed
-	t.Setenv("SOMETHING_ELSE", "kept") // not rt's: passed on
+	t.Setenv("RATE_LIMIT", "1")             // the caller's shell must not change what is measured
+	t.Setenv("JWT_LEEWAY", "30s")           // left at rt's default: removed
+	t.Setenv("SOMETHING_ELSE", "kept")      // not rt's: passed on
+	t.Setenv("API_ADDR", "127.0.0.1:8001")  // exported for rtctl: no node of a run may take it
+	t.Setenv("API_KEY", "0123456789abcdef") // nor its key
 	env := Env(8123, "", map[string]string{"RATE_BURST": "5000", "LOG_LEVEL": "error"})
 	get := func(k string) []string {
 		var vals []string
@@ -30,8 +32,10 @@ func TestEnv(t *testing.T) {
 			t.Errorf("%s = %q, want exactly [%q]", k, got, want)
 		}
 	}
-	if got := get("JWT_LEEWAY"); got != nil {
-		t.Errorf("JWT_LEEWAY = %q, want it unset", got)
+	for _, k := range []string{"JWT_LEEWAY", "API_ADDR", "API_KEY"} {
+		if got := get(k); got != nil {
+			t.Errorf("%s = %q, want it unset", k, got)
+		}
 	}
 }
 

@@ -119,13 +119,16 @@ function disconnect() {
 }
 
 // closedAfterOpen explains a close of an opened socket and reconnects,
-// except after 1008 (policy) and 4001 (token expired).
+// except after 1008 (policy), 4001 (token expired) and 4003 (the server's
+// backend disconnected this user, with its reason).
 function closedAfterOpen(ev, lived) {
   if (lived >= STABLE_MS) attempt = 0;
   const why = ev.code === 1005 || ev.code === 1006
     ? `connection lost (${ev.code})`
     : `closed by server: ${ev.code}${ev.reason ? ' ' + ev.reason : ''}`;
-  if (ev.code === 4001) {
+  if (ev.code === 4003) {
+    stop('closed', `disconnected by the server (4003)${ev.reason ? ': ' + ev.reason : ''}; not reconnecting`);
+  } else if (ev.code === 4001) {
     stop('closed', `${why}; get a new token, paste it and press Connect`);
   } else if (ev.code === 1008) {
     stop('closed', `${why}; closed for a policy violation, not reconnecting`);
