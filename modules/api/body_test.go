@@ -40,14 +40,7 @@ func TestDecodePublish(t *testing.T) {
 		{`{"user":true,"text":"hi"}`, publishBody{}, protocol.CodeBadMessage},
 	} {
 		got, err := decodePublish([]byte(tt.body))
-		switch {
-		case tt.code == "" && err != nil:
-			t.Errorf("%q: %v", tt.body, err)
-		case tt.code == "" && got != tt.want:
-			t.Errorf("%q = %+v, want %+v", tt.body, got, tt.want)
-		case tt.code != "" && (err == nil || err.Code != tt.code):
-			t.Errorf("%q: %+v, %v; want %s", tt.body, got, err, tt.code)
-		}
+		checkDecoded(t, tt.body, got, err, tt.want, tt.code)
 	}
 }
 
@@ -72,13 +65,20 @@ func TestDecodeDisconnect(t *testing.T) {
 		{`{"room":"a","room":"b"}`, disconnectBody{}, protocol.CodeBadMessage},
 	} {
 		got, err := decodeDisconnect([]byte(tt.body))
-		switch {
-		case tt.code == "" && err != nil:
-			t.Errorf("%q: %v", tt.body, err)
-		case tt.code == "" && got != tt.want:
-			t.Errorf("%q = %+v, want %+v", tt.body, got, tt.want)
-		case tt.code != "" && (err == nil || err.Code != tt.code):
-			t.Errorf("%q: %+v, %v; want %s", tt.body, got, err, tt.code)
-		}
+		checkDecoded(t, tt.body, got, err, tt.want, tt.code)
+	}
+}
+
+// checkDecoded checks one decoded body: want and no error when code is
+// empty, else an error with that code.
+func checkDecoded[T comparable](t *testing.T, body string, got T, err *protocol.Error, want T, code protocol.ErrorCode) {
+	t.Helper()
+	switch {
+	case code == "" && err != nil:
+		t.Errorf("%q: %v", body, err)
+	case code == "" && got != want:
+		t.Errorf("%q = %+v, want %+v", body, got, want)
+	case code != "" && (err == nil || err.Code != code):
+		t.Errorf("%q: %+v, %v; want %s", body, got, err, code)
 	}
 }
