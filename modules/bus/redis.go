@@ -58,6 +58,11 @@ type Redis struct {
 	stop         chan struct{}
 	done         chan struct{}
 	firstConnect chan struct{} // closed after the first connect attempt
+
+	// shards, set by Start when the client is a Redis Cluster client,
+	// carries every room on sharded Pub/Sub instead (sharded.go); the
+	// connection above is then never opened.
+	shards *sharded
 }
 
 var _ Bus = (*Redis)(nil)
@@ -75,7 +80,14 @@ func NewRedis(client func() rueidis.Client, stats *redis.Stats, log *slog.Logger
 // Start runs the subscriber connection in the background and waits for its
 // first connect, so a Subscribe right after start is confirmed by Redis
 // rather than deferred to a reconnect.
+//
+// With a Redis Cluster client it starts nothing: each room's sharded
+// subscription is taken on its first Subscribe.
 func (r *Redis) Start(ctx context.Context) error {
+	if c := r.client(); Sharded(c) {
+		r.shards = newSharded(c, r.stats, r.log)
+		return nil
+	}
 	r.stop, r.done = make(chan struct{}), make(chan struct{})
 	r.firstConnect = make(chan struct{})
 	go r.run()
@@ -88,8 +100,13 @@ func (r *Redis) Start(ctx context.Context) error {
 	}
 }
 
-// Stop closes the subscriber connection and waits for it.
+// Stop closes the subscriber connection, or ends every sharded
+// subscription, and waits for it.
 func (r *Redis) Stop() {
+	if r.shards != nil {
+		r.shards.stop()
+		return
+	}
 	close(r.stop)
 	<-r.done
 }
@@ -98,6 +115,9 @@ func (r *Redis) Stop() {
 // message the envelope cannot carry (negative At, newline in ID) is refused
 // before Redis is asked, rather than arriving changed or dropped elsewhere.
 func (r *Redis) Publish(ctx context.Context, m Message) error {
+	if r.shards != nil {
+		return r.shards.publish(ctx, m)
+	}
 	c := r.client()
 	cmd, err := publishCmd(c, m)
 	if err != nil {
@@ -127,6 +147,9 @@ func publishCmd(c rueidis.Client, m Message) (rueidis.Completed, error) {
 // confirmed before ctx ends, deliver is given LinkLost at once and the room
 // is subscribed as soon as Redis answers (send), followed by LinkBack.
 func (r *Redis) Subscribe(ctx context.Context, room string, deliver func(Message)) func() {
+	if r.shards != nil {
+		return r.shards.subscribe(ctx, room, deliver)
+	}
 	sub, _ := r.subs.add(room, deliver)
 	// Every caller reconciles, not only the first: a second subscriber must
 	// also wait until a SUBSCRIBE in flight for the room is confirmed.

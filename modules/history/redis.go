@@ -42,7 +42,14 @@ func Key(room string) string { return "rt:history:{" + room + "}" }
 // A stream that does not exist (never written, expired, flushed) starts one
 // millisecond after Redis's clock, not at it: a FLUSHALL in the millisecond
 // of a message would otherwise number the next one below it.
-var appendScript = redis.NewScript(redis.Writes, `
+var appendScript = redis.NewScript(redis.Writes, appendBody)
+
+// appendShardedScript is appendScript for a Redis Cluster: it publishes
+// with SPUBLISH on the room's shard channel (bus.ShardChannel), whose hash
+// tag puts it in the slot of KEYS[1], as a script's commands must be.
+var appendShardedScript = redis.NewScript(redis.Writes, strings.Replace(appendBody, "'PUBLISH'", "'SPUBLISH'", 1))
+
+const appendBody = `
 local next = '*'
 if redis.call('EXISTS', KEYS[1]) == 0 then
   local t = redis.call('TIME')
@@ -60,7 +67,7 @@ for k = 5, #ARGV, 3 do
 end
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 return ids
-`)
+`
 
 // maxRun bounds the messages of one script call, and so how long it holds
 // Redis.
@@ -99,13 +106,18 @@ func (h *Redis) Append(ctx context.Context, drafts []Draft) ([]string, []error) 
 		return ids, errs
 	}
 	runs := roomRuns(drafts)
+	sharded := bus.Sharded(c)
 	execs := make([]rueidis.LuaExec, len(runs))
 	for i, run := range runs {
-		execs[i] = h.appendExec(drafts[run[0]:run[1]])
+		execs[i] = h.appendExec(drafts[run[0]:run[1]], sharded)
+	}
+	script := appendScript
+	if sharded {
+		script = appendShardedScript
 	}
 	ctx, cancel := context.WithTimeout(ctx, commandTimeout)
 	defer cancel()
-	for i, res := range appendScript.ExecMulti(ctx, c, execs) {
+	for i, res := range script.ExecMulti(ctx, c, execs) {
 		from, to := runs[i][0], runs[i][1]
 		got, err := res.AsStrSlice()
 		if err == nil && len(got) != to-from {
@@ -146,15 +158,20 @@ func roomRuns(drafts []Draft) [][2]int {
 	return runs
 }
 
-// appendExec is the script call for one run of drafts of one room.
-func (h *Redis) appendExec(run []Draft) rueidis.LuaExec {
+// appendExec is the script call for one run of drafts of one room, for
+// the sharded script in a Redis Cluster.
+func (h *Redis) appendExec(run []Draft, sharded bool) rueidis.LuaExec {
 	trim := "~"
 	if h.set.Size == 0 {
 		trim = "=" // keep no entry, though the stream still numbers them
 	}
 	room := run[0].Room
 	args := make([]string, 0, 4+3*len(run))
-	args = append(args, bus.ChannelPrefix+room, trim, strconv.Itoa(h.set.Size), strconv.FormatInt(h.set.TTL.Milliseconds(), 10))
+	channel := bus.ChannelPrefix + room
+	if sharded {
+		channel = bus.ShardChannel(room)
+	}
+	args = append(args, channel, trim, strconv.Itoa(h.set.Size), strconv.FormatInt(h.set.TTL.Milliseconds(), 10))
 	for _, d := range run {
 		args = append(args, strconv.FormatInt(d.At, 10), string(d.Frame), strconv.Itoa(d.IDAt))
 	}

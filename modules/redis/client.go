@@ -2,14 +2,18 @@
 //
 // The app assembles this module in redis mode only. The connection opens in
 // OnStart with a PING, so an unreachable Redis stops the start with an error
-// naming REDIS_URL, and closes in OnStop, after every module that uses it has
-// stopped.
+// naming REDIS_URL (for a Redis Cluster: CLUSTER INFO on every node, and a
+// cluster that is not cluster_state:ok stops the start too), and closes in
+// OnStop, after every module that uses it has stopped.
 package redis
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/redis/rueidis"
@@ -59,9 +63,14 @@ func (c *Client) open(ctx context.Context) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, dialTimeout)
 	defer cancel()
-	if err := client.Do(ctx, client.B().Ping().Build()).Error(); err != nil {
+	if client.Mode() == rueidis.ClientModeCluster {
+		err = c.checkCluster(ctx, client)
+	} else if err = client.Do(ctx, client.B().Ping().Build()).Error(); err != nil {
+		err = c.fail(err)
+	}
+	if err != nil {
 		client.Close()
-		return c.fail(err)
+		return err
 	}
 	c.client = client
 	return nil
@@ -69,6 +78,46 @@ func (c *Client) open(ctx context.Context) error {
 
 func (c *Client) fail(err error) error {
 	return fmt.Errorf("REDIS_URL=%s: Redis is not reachable: %w", config.MaskURL(c.url), err)
+}
+
+// checkCluster asks every node the cluster client knows for CLUSTER INFO:
+// a node that does not report cluster_state:ok (slots unserved, a master
+// down without a replica to replace it) fails the start, and so does a
+// node that does not answer. A node's state is reported before an
+// unreachable node, as it says more.
+func (c *Client) checkCluster(ctx context.Context, client rueidis.Client) error {
+	nodes := client.Nodes()
+	addrs := slices.Sorted(maps.Keys(nodes))
+	var unreachable error
+	for _, addr := range addrs {
+		n := nodes[addr]
+		info, err := n.Do(ctx, n.B().ClusterInfo().Build()).ToString()
+		if err != nil {
+			if unreachable == nil {
+				unreachable = fmt.Errorf("cluster node %s: %w", addr, err)
+			}
+			continue
+		}
+		if state := clusterState(info); state != "ok" {
+			return fmt.Errorf("REDIS_URL=%s: Redis Cluster is not healthy: node %s reports cluster_state:%s", config.MaskURL(c.url), addr, state)
+		}
+	}
+	if unreachable != nil {
+		return c.fail(unreachable)
+	}
+	return nil
+}
+
+// clusterState is the cluster_state field of CLUSTER INFO ("" if none).
+// Over RESP3 the reply is a verbatim string whose first line starts with
+// its format, "txt:".
+func clusterState(info string) string {
+	_, v, ok := strings.Cut(info, "cluster_state:")
+	if !ok {
+		return ""
+	}
+	v, _, _ = strings.Cut(v, "\n")
+	return strings.TrimSpace(v)
 }
 
 func (c *Client) close(context.Context) error {

@@ -1,0 +1,143 @@
+package bus
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/rueidis"
+
+	"rt/modules/redis"
+	"rt/modules/redis/redistest"
+)
+
+// startClusterBus returns a started Redis bus on a cluster client of c.
+func startClusterBus(t *testing.T, c *redistest.Cluster) *Redis {
+	t.Helper()
+	client := c.Client(t)
+	b := NewRedis(func() rueidis.Client { return client }, redis.NewStats(), discardLogger())
+	if err := b.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Stop)
+	if b.shards == nil {
+		t.Fatal("the bus did not choose sharded Pub/Sub on a cluster client")
+	}
+	return b
+}
+
+// roomPerMaster finds, for each master, a room whose slot it serves.
+func roomPerMaster(t *testing.T, c *redistest.Cluster, prefix string) map[string]string {
+	t.Helper()
+	rooms := map[string]string{} // master ID -> room
+	for i := 0; len(rooms) < len(c.Masters()); i++ {
+		if i == 1000 {
+			t.Fatalf("no room for every master after 1000 tries: %v", rooms)
+		}
+		room := fmt.Sprintf("%s%d", prefix, i)
+		if m := c.MasterOf(t, ShardChannel(room)); rooms[m.ID] == "" {
+			rooms[m.ID] = room
+		}
+	}
+	return rooms
+}
+
+// shardChannels is PUBSUB SHARDCHANNELS on master m alone.
+func shardChannels(t *testing.T, c *redistest.Cluster, m redistest.Node) []string {
+	t.Helper()
+	node := c.NodeClient(t, m)
+	chs, err := node.Do(t.Context(), node.B().PubsubShardchannels().Build()).AsStrSlice()
+	if err != nil {
+		t.Fatalf("PUBSUB SHARDCHANNELS on %s: %v", m.Addr(), err)
+	}
+	slices.Sort(chs)
+	return chs
+}
+
+// runningShards counts the goroutines holding a room's sharded
+// subscription, in every bus of this process.
+func runningShards() int {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			return strings.Count(string(buf[:n]), "bus.(*sharded).run(")
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+}
+
+// eventually polls cond every 20ms until it holds or limit passes.
+func eventually(t *testing.T, limit time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("not within %v: %s", limit, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestClusterBus(t *testing.T) {
+	c := redistest.StartCluster(t)
+	testBus(t, func(t *testing.T) Bus { return startClusterBus(t, c) })
+
+	t.Run("each room's channel on the master that owns it", func(t *testing.T) {
+		b := startClusterBus(t, c)
+		rooms := roomPerMaster(t, c, "spread-")
+		recs := map[string]*recorder{}
+		var cancels []func()
+		for _, room := range rooms {
+			recs[room] = newRecorder()
+			cancels = append(cancels, subscribe(t, b, room, recs[room]))
+		}
+		for _, m := range c.Masters() {
+			want := []string{ShardChannel(rooms[m.ID])}
+			if got := shardChannels(t, c, m); !slices.Equal(got, want) {
+				t.Errorf("PUBSUB SHARDCHANNELS on %s: %q, want %q", m.Addr(), got, want)
+			}
+		}
+		for _, room := range rooms {
+			publish(t, b, room, "to-"+room)
+		}
+		for _, room := range rooms {
+			recs[room].waitFor(t, "to-"+room)
+			recs[room].want(t, room, "to-"+room)
+		}
+		for _, cancel := range cancels {
+			cancel()
+		}
+		for _, m := range c.Masters() {
+			eventually(t, 5*time.Second, "no shard channels left on "+m.Addr(), func() bool {
+				return len(shardChannels(t, c, m)) == 0
+			})
+		}
+	})
+
+	t.Run("no goroutine after the last room leaves", func(t *testing.T) {
+		b := startClusterBus(t, c)
+		before := runningShards()
+		var cancels []func()
+		for i := range 30 {
+			cancels = append(cancels, b.Subscribe(t.Context(), fmt.Sprintf("many-%d", i), func(Message) {}))
+		}
+		if got := runningShards(); got != before+30 {
+			t.Errorf("%d room goroutines with 30 rooms, want %d", got, before+30)
+		}
+		for _, cancel := range cancels {
+			cancel()
+		}
+		eventually(t, 5*time.Second, "every room goroutine ended", func() bool { return runningShards() == before })
+		b.shards.mu.Lock()
+		left := len(b.shards.rooms) + len(b.shards.ending)
+		b.shards.mu.Unlock()
+		if left != 0 {
+			t.Errorf("%d rooms still held after every subscriber left", left)
+		}
+	})
+}
