@@ -40,8 +40,11 @@ func Key(room string) string { return "rt:history:{" + room + "}" }
 // digits (protocol.FormatID); Lua's %x takes the whole double.
 //
 // A stream that does not exist (never written, expired, flushed) starts one
-// millisecond after Redis's clock, not at it: a FLUSHALL in the millisecond
-// of a message would otherwise number the next one below it.
+// millisecond after the clock XADD numbers with, not at it: a FLUSHALL in
+// the millisecond of a message would otherwise number the next one below
+// it. The clock is read with a probe entry, deleted at once (the stream
+// still numbers after it): a script's TIME is the time its event-loop turn
+// began, which under load lags XADD's clock.
 var appendScript = redis.NewScript(redis.Writes, appendBody)
 
 // appendShardedScript is appendScript for a Redis Cluster: it publishes
@@ -52,8 +55,9 @@ var appendShardedScript = redis.NewScript(redis.Writes, strings.Replace(appendBo
 const appendBody = `
 local next = '*'
 if redis.call('EXISTS', KEYS[1]) == 0 then
-  local t = redis.call('TIME')
-  next = string.format('%d', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + 1) .. '-0'
+  local probe = redis.call('XADD', KEYS[1], '*', 'probe', '')
+  redis.call('XDEL', KEYS[1], probe)
+  next = string.format('%d', tonumber(string.match(probe, '^(%d+)-')) + 1) .. '-0'
 end
 local ids = {}
 for k = 5, #ARGV, 3 do

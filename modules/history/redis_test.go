@@ -101,22 +101,26 @@ func TestRedisFlushAll(t *testing.T) {
 	wantBefore(t, n.log, "r", "", 10, fresh)
 }
 
-// FLUSHALL right after an append: the stream made again starts one
-// millisecond after Redis's clock, so ids do not go back even within the
-// millisecond of the last one. (A stream that itself started a millisecond
-// ahead, flushed again within that millisecond, could: hence the pause
-// between rounds, far shorter than anything an operator does.)
+// FLUSHALL right after an append: the stream made again starts a
+// millisecond after the clock XADD numbers with, so its ids are above every
+// id numbered by that clock before, even in the same millisecond. (Only a
+// stream itself made again within the last millisecond, whose ids run a
+// millisecond ahead, could be passed: each round therefore starts from a
+// stream numbered by the clock.)
 func TestRedisFlushAllSameMillisecond(t *testing.T) {
 	srv := redistest.Start(t)
 	n := newRedisNode(t, srv, Settings{Size: 10, TTL: time.Hour})
 	for range 50 {
+		flushAll(t, n.client)
+		if err := n.client.Do(t.Context(), n.client.B().Xadd().Key(Key("r")).Id("*").FieldValue().FieldValue("f", "x").Build()).Error(); err != nil {
+			t.Fatal(err)
+		}
 		before := appendN(t, n.log, "r", 3, 3)
 		flushAll(t, n.client)
 		after := appendMsgs(t, n.log, newMsg("r"))[0]
 		if last := before[2].id; after.id <= last {
 			t.Fatalf("after FLUSHALL id %s is not above the last before, %s", after.id, last)
 		}
-		time.Sleep(2 * time.Millisecond)
 	}
 }
 
