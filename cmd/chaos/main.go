@@ -106,19 +106,32 @@ func run(ctx context.Context, p params) (*report, error) {
 	logf("seed %d: %d rooms × %d clients at %g msg/s for %s, HISTORY_SIZE %d", seed, p.Rooms, p.Clients, p.Rate, p.Duration, p.historySize())
 
 	redisURL := p.RedisURL
-	if redisURL == "" {
-		rs, err := startRedis(ctx)
+	var killer pubsubKiller
+	var rc *redisCluster
+	switch {
+	case p.Cluster:
+		var err error
+		if rc, err = startRedisCluster(); err != nil {
+			return nil, err
+		}
+		defer rc.stop()
+		redisURL, killer = rc.c.URL(), rc
+	default:
+		if redisURL == "" {
+			rs, err := startRedis(ctx)
+			if err != nil {
+				return nil, err
+			}
+			defer rs.stop()
+			redisURL = rs.url()
+		}
+		ctl, err := dialRedis(ctx, redisURL)
 		if err != nil {
 			return nil, err
 		}
-		defer rs.stop()
-		redisURL = rs.url()
+		defer ctl.close()
+		killer = ctl
 	}
-	ctl, err := dialRedis(ctx, redisURL)
-	if err != nil {
-		return nil, err
-	}
-	defer ctl.close()
 
 	dir, err := os.MkdirTemp("", "rt-chaos-")
 	if err != nil {
@@ -168,6 +181,9 @@ func run(ctx context.Context, p params) (*report, error) {
 
 	// The chat, and the faults meanwhile.
 	schedule := plan(seed, p.Duration, len(clients), nodes)
+	if p.Cluster {
+		schedule = withCluster(schedule, planCluster(seed, p.Duration, len(rooms)))
+	}
 	start := time.Now()
 	logf("+0.000s chat starts; %d faults planned:", len(schedule))
 	for _, ft := range schedule {
@@ -175,7 +191,7 @@ func run(ctx context.Context, p params) (*report, error) {
 	}
 	sctx, stopChat := context.WithDeadline(ctx, start.Add(p.Duration))
 	defer stopChat()
-	faults := newFaultRunner(start, cl, ctl, clients)
+	faults := newFaultRunner(start, cl, killer, clients, rc, rooms)
 	var senders sync.WaitGroup
 	for _, c := range clients {
 		senders.Go(func() { c.send(sctx, p.Rate) })
@@ -218,7 +234,7 @@ func run(ctx context.Context, p params) (*report, error) {
 		recs[i] = c.snapshot()
 	}
 	events, faultErrs := faults.log()
-	rep := buildReport(p, seed, start, rooms, histories, recs, events, faultErrs, cl.crashed(), w.failures())
+	rep := buildReport(p, seed, start, rooms, histories, recs, events, faultErrs, cl.crashed(), w.failures(), faults.lossWindows())
 	return rep, nil
 }
 
