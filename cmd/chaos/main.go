@@ -27,6 +27,18 @@
 //     every id of the room from its first to the end read once, in order;
 //     every message it read of its own held by history.
 //
+// With -cluster (go tool task chaos:cluster) it starts a local Redis
+// Cluster of 3 masters and 3 replicas instead and runs the nodes on it; the
+// Pub/Sub kills are done on every master, and two faults are added: the
+// master of a chaos room killed with SIGKILL early in the window (the run
+// waits, bounded, for its replica's promotion while the chat goes on; a
+// node-start or slot-move due meanwhile waits too), and later a chaos
+// room's slot moved, with its keys, to another master. A message a client
+// read live that history no longer holds, published while its room's
+// master was killed and replaced, was acknowledged by the dying master and
+// never reached its replica: it is reported as lost by Redis in the
+// failover, not as a failure of rt.
+//
 // The run fails (exit status 1) when a client lost, repeated or reordered
 // a message, unless it was told complete:false on a reconnect (then it is
 // reported as exempt), or when history itself is wrong, a node crashed or
