@@ -403,3 +403,54 @@ func TestRedisClusterMasterKilledMidTraffic(t *testing.T) {
 		t.Logf("%d of %d clients stayed connected", stayed, len(cols))
 	}
 }
+
+// TestRedisClusterPresenceAfterFailover kills the master that holds a
+// room's presence keys after deleting them there (and on its replica):
+// once the room's subscriptions come back on the promoted replica, both
+// nodes rewrite their entries at once, long before the periodic refresh.
+func TestRedisClusterPresenceAfterFailover(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig()
+	cfg.PresenceTTL = 10 * time.Minute // the periodic refresh cannot come during the test
+	c, na, nb := clusterNodes(t, cfg)
+	room := clusterRooms(t, c, "presence")[0]
+	users, conns := "rt:presence:users:{"+room+"}", "rt:presence:conns:{"+room+"}:"
+	old := c.MasterOf(t, users)
+	if ch := c.MasterOf(t, bus.ShardChannel(room)); ch.ID != old.ID {
+		t.Fatalf("room %s: presence on %s, channel on %s", room, old.Addr(), ch.Addr())
+	}
+	alice := dial(t, na, room, "alice")
+	alice.ready()
+	bob := dial(t, nb, room, "bob")
+	bob.ready()
+	if got := presenceUsers(bob); got != "alice,bob" {
+		t.Fatalf("presence %q before the failover", got)
+	}
+
+	m := c.NodeClient(t, old)
+	ctx := t.Context()
+	if err := m.Do(ctx, m.B().Del().Key(users, conns+"alice", conns+"bob").Build()).Error(); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := m.Do(ctx, m.B().Wait().Numreplicas(1).Timeout(5000).Build()).AsInt64(); err != nil || n < 1 {
+		t.Fatalf("WAIT: %d replicas, %v", n, err)
+	}
+	if got := presenceUsers(bob); got != "" {
+		t.Fatalf("presence %q after the keys were deleted", got)
+	}
+
+	c.Kill(old)
+	promoted := c.WaitFailover(t, old)
+	p := c.NodeClient(t, promoted)
+	exists := func() int64 {
+		n, err := p.Do(ctx, p.B().Exists().Key(users, conns+"alice", conns+"bob").Build()).AsInt64()
+		if err != nil {
+			return -1
+		}
+		return n
+	}
+	eventually(t, "presence rewritten on "+promoted.Addr(), func() bool { return exists() == 3 })
+	if got := presenceUsers(bob); got != "alice,bob" {
+		t.Fatalf("presence %q after the failover", got)
+	}
+}
