@@ -4,6 +4,8 @@ package health
 
 import (
 	"context"
+	"errors"
+	"maps"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -32,13 +34,21 @@ func (r routes) Register(app *fiber.App) {
 	app.Get("/readyz", r.ready)
 }
 
+// detailed is a probe failure that says more than the check's name, such
+// as which Redis Cluster masters are away.
+type detailed interface{ Details() map[string]any }
+
 func (r routes) ready(c *fiber.Ctx) error {
 	ctx, cancel := context.WithTimeout(c.UserContext(), probeTimeout)
 	defer cancel()
 	for _, check := range r.checks {
 		if err := check.Probe(ctx); err != nil {
-			return c.Status(fiber.StatusServiceUnavailable).
-				JSON(fiber.Map{"status": "unavailable", "failed": check.Name})
+			answer := fiber.Map{"status": "unavailable", "failed": check.Name}
+			var d detailed
+			if errors.As(err, &d) {
+				maps.Copy(answer, d.Details())
+			}
+			return c.Status(fiber.StatusServiceUnavailable).JSON(answer)
 		}
 	}
 	return c.JSON(fiber.Map{"status": "ready"})

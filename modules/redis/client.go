@@ -132,6 +132,6 @@ func readiness(c *Client) check.Check {
 		if c.client == nil {
 			return errors.New("redis not started")
 		}
-		return c.client.Do(ctx, c.client.B().Ping().Build()).Error()
+		return probe(ctx, c.client)
 	}}
 }

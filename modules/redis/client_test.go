@@ -2,6 +2,7 @@ package redis
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -30,7 +31,10 @@ func TestOpenCluster(t *testing.T) {
 	if err := ok.open(t.Context()); err != nil {
 		t.Fatalf("open on a healthy cluster: %v", err)
 	}
-	ok.close(t.Context())
+	defer ok.close(t.Context())
+	if err := readiness(ok).Probe(t.Context()); err != nil {
+		t.Fatalf("readiness of a healthy cluster: %v", err)
+	}
 
 	m := c.Masters()[0]
 	live := c.Masters()[1]
@@ -53,6 +57,12 @@ func TestOpenCluster(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 
+	// The node that started, still running: not ready, naming the shard.
+	var down *ShardsDown
+	if err := readiness(ok).Probe(t.Context()); !errors.As(err, &down) || len(down.Addrs) != 1 || down.Addrs[0] != m.Addr() {
+		t.Errorf("readiness with %s and its replica gone: %v; want that master named", m.Addr(), err)
+	}
+
 	bad := &Client{url: c.URL()}
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 	defer cancel()
@@ -67,5 +77,21 @@ func TestOpenCluster(t *testing.T) {
 	}
 	if bad.client != nil {
 		t.Error("the client of a failed start was kept")
+	}
+}
+
+func TestServingMasters(t *testing.T) {
+	nodes := "txt:" + strings.Join([]string{
+		"a1 127.0.0.1:7001@17001 myself,master - 0 0 1 connected 0-5460",
+		"a2 127.0.0.1:7002@17002 master - 0 0 2 connected 5461-10922",
+		"a3 127.0.0.1:7003@17003 master,fail - 0 0 3 connected 10923-16383",
+		"b1 127.0.0.1:7004@17004 slave a1 0 0 1 connected",
+		"a4 127.0.0.1:7005@17005 master - 0 0 4 connected",
+		"",
+	}, "\n")
+	got := servingMasters(nodes)
+	want := []string{"127.0.0.1:7001", "127.0.0.1:7002", "127.0.0.1:7003"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("servingMasters = %v, want %v (masters with slots, failed ones included: they are what is away)", got, want)
 	}
 }

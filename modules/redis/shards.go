@@ -1,0 +1,64 @@
+package redis
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	"github.com/redis/rueidis"
+)
+
+// ShardsDown is the readiness failure of a Redis Cluster in which some
+// masters serving slots do not answer: the rooms on them answer
+// unavailable while rooms on the other shards keep working. /readyz names
+// them (Details).
+type ShardsDown struct{ Addrs []string }
+
+func (e *ShardsDown) Error() string {
+	return "Redis Cluster masters not answering: " + strings.Join(e.Addrs, ", ")
+}
+
+// Details is what /readyz adds to its answer: the masters that are away.
+func (e *ShardsDown) Details() map[string]any { return map[string]any{"shards_down": e.Addrs} }
+
+// probe is the readiness check: a PING to a single Redis; in a cluster, a
+// PING to every master that serves slots, as CLUSTER NODES on any node that
+// answers lists them.
+func probe(ctx context.Context, c rueidis.Client) error {
+	if c.Mode() != rueidis.ClientModeCluster {
+		return c.Do(ctx, c.B().Ping().Build()).Error()
+	}
+	nodes, err := c.Do(ctx, c.B().ClusterNodes().Build()).ToString()
+	if err != nil {
+		return err
+	}
+	conns := c.Nodes()
+	var down []string
+	for _, addr := range servingMasters(nodes) {
+		conn, ok := conns[addr]
+		if !ok || conn.Do(ctx, conn.B().Ping().Build()).Error() != nil {
+			down = append(down, addr)
+		}
+	}
+	if len(down) > 0 {
+		slices.Sort(down)
+		return &ShardsDown{Addrs: down}
+	}
+	return nil
+}
+
+// servingMasters reads CLUSTER NODES: the host:port of every master that
+// has slots (a line's ninth field onwards), failed ones included: they are
+// the shards that are away.
+func servingMasters(nodes string) []string {
+	var masters []string
+	for _, line := range strings.Split(strings.TrimPrefix(nodes, "txt:"), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 9 || !slices.Contains(strings.Split(f[2], ","), "master") {
+			continue
+		}
+		addr, _, _ := strings.Cut(f[1], "@")
+		masters = append(masters, addr)
+	}
+	return masters
+}
