@@ -29,4 +29,7 @@ var leakOptions = []goleak.Option{
 	goleak.IgnoreAnyFunction("github.com/valyala/fasthttp.(*workerPool).Start.func2"),
 	// rueidis finishes a delayed internal call shortly after Close.
 	goleak.IgnoreAnyFunction("github.com/redis/rueidis.(*call).DelayDo.func1"),
+	// After a failover, a cluster client closes the connections to the nodes
+	// it dropped 5 s later, whether or not the client was closed since.
+	goleak.IgnoreAnyFunction("github.com/redis/rueidis.(*clusterClient)._refresh.func2"),
 }

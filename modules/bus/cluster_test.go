@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -140,4 +141,70 @@ func TestClusterBus(t *testing.T) {
 			t.Errorf("%d rooms still held after every subscriber left", left)
 		}
 	})
+}
+
+// TestClusterRelinkTellsReconnects kills the master of several rooms: once
+// they are subscribed again on the promoted replica, the reconnect
+// notifier is told, once for the burst, and not before the loss.
+func TestClusterRelinkTellsReconnects(t *testing.T) {
+	c := redistest.StartCluster(t)
+	client := c.Client(t)
+	rec := redis.NewReconnects()
+	var told atomic.Int32
+	rec.Subscribe(func() { told.Add(1) })
+	b := NewRedis(func() rueidis.Client { return client }, redis.NewStats(), discardLogger())
+	b.reconnects = rec
+	if err := b.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Stop)
+
+	old := c.Masters()[0]
+	var rooms []string
+	for i := 0; len(rooms) < 3; i++ {
+		if i == 1000 {
+			t.Fatal("no 3 rooms on one master after 1000 tries")
+		}
+		if room := fmt.Sprintf("relink-%d", i); c.MasterOf(t, ShardChannel(room)).ID == old.ID {
+			rooms = append(rooms, room)
+		}
+	}
+	var back atomic.Int32
+	for _, room := range rooms {
+		cancel := b.Subscribe(t.Context(), room, func(m Message) {
+			if m.Link == LinkBack {
+				back.Add(1)
+			}
+		})
+		t.Cleanup(cancel)
+	}
+	if n := told.Load(); n != 0 {
+		t.Fatalf("told %d times before any loss", n)
+	}
+	c.Kill(old)
+	c.WaitFailover(t, old)
+	eventually(t, 20*time.Second, "every room back", func() bool { return back.Load() >= int32(len(rooms)) })
+	eventually(t, 5*time.Second, "the notifier told", func() bool { return told.Load() >= 1 })
+	if n := told.Load(); n != 1 {
+		t.Errorf("told %d times for one failover of %d rooms, want once", n, len(rooms))
+	}
+}
+
+// A burst of triggers calls f once; after stop, nothing calls it.
+func TestDebounce(t *testing.T) {
+	var calls atomic.Int32
+	d := newDebounce(time.Hour, 20*time.Millisecond, func() { calls.Add(1) })
+	for range 100 {
+		d.trigger()
+	}
+	eventually(t, 5*time.Second, "the burst's call", func() bool { return calls.Load() == 1 })
+	d.trigger()
+	eventually(t, 5*time.Second, "the next burst's call", func() bool { return calls.Load() == 2 })
+	d.trigger()
+	d.stop()
+	d.trigger()
+	time.Sleep(50 * time.Millisecond)
+	if n := calls.Load(); n != 2 {
+		t.Errorf("%d calls, want 2: a call after stop", n)
+	}
 }

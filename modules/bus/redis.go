@@ -85,7 +85,7 @@ func NewRedis(client func() rueidis.Client, stats *redis.Stats, log *slog.Logger
 // subscription is taken on its first Subscribe.
 func (r *Redis) Start(ctx context.Context) error {
 	if c := r.client(); Sharded(c) {
-		r.shards = newSharded(c, r.stats, r.log)
+		r.shards = newSharded(c, r.stats, r.log, r.reconnects)
 		return nil
 	}
 	r.stop, r.done = make(chan struct{}), make(chan struct{})

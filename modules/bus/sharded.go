@@ -30,12 +30,15 @@ func Sharded(c rueidis.Client) bool { return c != nil && c.Mode() == rueidis.Cli
 // goes away (the connection breaks) or its slot moves (Redis sends
 // SUNSUBSCRIBE): the room's subscribers are told LinkLost at once, the
 // goroutine subscribes again where the slot lives now, and LinkBack follows
-// Redis's confirmation.
+// Redis's confirmation. Rooms coming back after a loss also tell the
+// reconnect notifier, once per burst (relinks), since a promoted replica
+// may lack keys its master never passed on.
 type sharded struct {
-	client rueidis.Client
-	stats  *redis.Stats
-	log    *slog.Logger
-	subs   subscribers
+	client  rueidis.Client
+	stats   *redis.Stats
+	log     *slog.Logger
+	subs    subscribers
+	relinks *debounce
 
 	// mu orders the first add and the last remove of a room's subscribers
 	// with the start and end of its goroutine.
@@ -64,15 +67,28 @@ type shard struct {
 	ups  int           // confirmations so far
 }
 
-func newSharded(c rueidis.Client, stats *redis.Stats, log *slog.Logger) *sharded {
+// relinkQuiet and relinkMost shape the bursts of rooms subscribed again
+// (a failover or a slot move re-subscribes every room of the slots it
+// touched): the notifier is told once no room has come back for
+// relinkQuiet, and at the latest relinkMost after the first one did.
+const (
+	relinkQuiet = 200 * time.Millisecond
+	relinkMost  = time.Second
+)
+
+// newSharded returns the sharded bus; rec (nil: nobody listens) is told
+// when rooms come back after a loss.
+func newSharded(c rueidis.Client, stats *redis.Stats, log *slog.Logger, rec *redis.Reconnects) *sharded {
 	return &sharded{
 		client: c, stats: stats, log: log, subs: newSubscribers(),
-		rooms: map[string]*shard{}, ending: map[string]*shard{},
+		relinks: newDebounce(relinkQuiet, relinkMost, rec.Reconnected),
+		rooms:   map[string]*shard{}, ending: map[string]*shard{},
 	}
 }
 
 // stop ends every room's goroutine and waits for them.
 func (s *sharded) stop() {
+	defer s.relinks.stop()
 	s.mu.Lock()
 	for room, sh := range s.rooms {
 		sh.cancel()
@@ -250,7 +266,7 @@ func (sh *shard) returned(s *sharded) func(error, rueidis.CommandClient) error {
 }
 
 // setUp records Redis's confirmation and tells LinkBack if a subscriber
-// was told LinkLost.
+// was told LinkLost, and the reconnect notifier (debounced) then too.
 func (sh *shard) setUp(s *sharded) {
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
@@ -263,6 +279,7 @@ func (sh *shard) setUp(s *sharded) {
 	if sh.lost {
 		sh.lost = false
 		s.subs.signal(LinkBack, []string{sh.room})
+		s.relinks.trigger()
 	}
 }
 
@@ -305,4 +322,66 @@ func (sh *shard) waitUp(ctx context.Context) bool {
 	case <-t.C:
 	}
 	return false
+}
+
+// debounce calls f once per burst of triggers: when no trigger came for
+// quiet, or most after the burst's first trigger, whichever is sooner. f
+// runs on a timer's goroutine; after stop it is not called again.
+type debounce struct {
+	quiet, most time.Duration
+	f           func()
+
+	mu      sync.Mutex
+	timer   *time.Timer // pending call of f; nil when none
+	gen     int         // the pending timer's number: a timer replaced does nothing
+	first   time.Time   // the burst's first trigger
+	stopped bool
+}
+
+func newDebounce(quiet, most time.Duration, f func()) *debounce {
+	return &debounce{quiet: quiet, most: most, f: f}
+}
+
+// trigger starts a burst or extends the current one. It never blocks on f.
+func (d *debounce) trigger() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.stopped {
+		return
+	}
+	now := time.Now()
+	if d.timer != nil {
+		wait := max(min(d.quiet, d.first.Add(d.most).Sub(now)), 0)
+		if d.timer.Reset(wait) {
+			return
+		}
+		// it fired and its call is waiting for mu: it has to do nothing,
+		// and this trigger starts a burst of its own
+	}
+	d.first = now
+	d.gen++
+	gen := d.gen
+	d.timer = time.AfterFunc(min(d.quiet, d.most), func() { d.fire(gen) })
+}
+
+func (d *debounce) fire(gen int) {
+	d.mu.Lock()
+	if d.stopped || gen != d.gen {
+		d.mu.Unlock()
+		return
+	}
+	d.timer = nil
+	d.mu.Unlock()
+	d.f()
+}
+
+// stop cancels a pending call; later triggers do nothing.
+func (d *debounce) stop() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.stopped = true
+	if d.timer != nil {
+		d.timer.Stop()
+		d.timer = nil
+	}
 }

@@ -6,7 +6,9 @@ import "sync"
 // came back after a loss. A restarted Redis has lost everything it held, so
 // they rewrite their keys at once instead of waiting for their next periodic
 // write. The Pub/Sub bus fires it: its dedicated connection is the one that
-// notices a restart even while nothing else is being sent.
+// notices a restart even while nothing else is being sent. In a Redis
+// Cluster it fires once rooms' sharded subscriptions come back after a
+// loss, as a promoted replica may lack what its master never passed on.
 type Reconnects struct {
 	mu    sync.Mutex
 	next  int
