@@ -44,3 +44,39 @@ func TestShortChaos(t *testing.T) {
 		}
 	}
 }
+
+// TestShortChaosCluster is the run on a Redis Cluster of 3 masters and 3
+// replicas, kept short (10 s): on top of the other faults, a room's slot
+// moved to another master and a room's master killed. It needs
+// redis-server and redis-cli (skipped without them, a failure with
+// REQUIRE_REDIS=1).
+func TestShortChaosCluster(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a full fault run on a cluster (about 20 s): not with -short")
+	}
+	redistest.Need(t, "redis-server", "redis-cli")
+	p := params{Duration: 10 * time.Second, Rooms: 3, Clients: 4, Rate: 3, Seed: 1, Cluster: true}
+	rep, err := run(t.Context(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	printTables(&out, rep)
+	if rep.Verdict != pass {
+		t.Fatalf("the run failed:\n%s", out.String())
+	}
+	for _, k := range []kind{pubsubKill, cut, nodeStop, nodeStart, nodeReturn, slotMove, masterKill, "failover"} {
+		found := false
+		for _, e := range rep.Faults {
+			found = found || strings.HasPrefix(e.What, string(k))
+		}
+		if !found {
+			t.Errorf("no %s carried out:\n%s", k, out.String())
+		}
+	}
+	for _, c := range rep.Results {
+		if c.Expected == 0 || c.Received+c.LostByRedis < c.Expected {
+			t.Errorf("%s: expected %d, received %d", c.Client, c.Expected, c.Received)
+		}
+	}
+}

@@ -259,3 +259,46 @@ func TestCheckClientSends(t *testing.T) {
 		})
 	}
 }
+
+// TestLostByRedis: an id read live that history does not hold is a
+// failure, unless it was published while the room's master was being
+// killed and replaced; then it is reported as lost by Redis. An id history
+// holds and the client missed fails the run all the same.
+func TestLostByRedis(t *testing.T) {
+	full := history(10)
+	kept := slices.Concat(full[:5], full[7:]) // 5 and 6 gone with the dead master
+	rec := &record{Name: "c", Room: "r0", User: "u1", Conns: steady(), Deliveries: reads(full, seq(0, 9)...)}
+
+	r := checkClient(rec, newTruth(kept, 1000), t0, nil)
+	if r.Verdict != failed || r.Unknown != 2 || r.LostByRedis != 0 {
+		t.Errorf("no failover: verdict %s, unknown %d, lost by Redis %d, want a failure", r.Verdict, r.Unknown, r.LostByRedis)
+	}
+
+	tr := newTruth(kept, 1000)
+	tr.losses = [][2]int64{{full[4].TS, full[6].TS}}
+	r = checkClient(rec, tr, t0, nil)
+	if r.Verdict != pass || r.Unknown != 0 || r.EchoLost != 0 || r.LostByRedis != 2 || !slices.Equal(r.LostByRedisIDs, []string{id(5), id(6)}) {
+		t.Errorf("in the failover: verdict %s, unknown %d, echo lost %d, lost by Redis %d %v %q", r.Verdict, r.Unknown, r.EchoLost, r.LostByRedis, r.LostByRedisIDs, r.Problems)
+	}
+
+	tr.losses = [][2]int64{{full[5].TS, full[5].TS}} // 6 falls outside
+	if r = checkClient(rec, tr, t0, nil); r.Verdict != failed || r.Unknown != 1 || r.LostByRedis != 1 {
+		t.Errorf("one outside the window: verdict %s, unknown %d, lost by Redis %d", r.Verdict, r.Unknown, r.LostByRedis)
+	}
+
+	tr.losses = [][2]int64{{full[4].TS, full[6].TS}}
+	missed := &record{Name: "d", Room: "r0", User: "u3", Conns: steady(), Deliveries: reads(full, cat(seq(0, 6), seq(8, 9))...)}
+	if r = checkClient(missed, tr, t0, nil); r.Verdict != failed || r.Missing != 1 || r.LostByRedis != 2 {
+		t.Errorf("a missed id history holds: verdict %s, missing %d, lost by Redis %d", r.Verdict, r.Missing, r.LostByRedis)
+	}
+
+	rep := buildReport(params{Duration: 8 * time.Second, Rooms: 1, Clients: 1, Rate: 3, Cluster: true}, 5, t0, []string{"r0"},
+		map[string][]entry{"r0": kept}, []*record{rec}, nil, nil, nil, nil,
+		[]lossWindow{{Rooms: []string{"r0"}, From: time.UnixMilli(full[4].TS), To: time.UnixMilli(full[6].TS)}})
+	var b strings.Builder
+	printTables(&b, rep)
+	if rep.Verdict != pass || !slices.Equal(rep.LostByRedis["r0"], []string{id(5), id(6)}) || !strings.Contains(b.String(), "lost by Redis in the failover") ||
+		!strings.Contains(b.String(), "-cluster") {
+		t.Errorf("report: verdict %s, lost %v\n%s", rep.Verdict, rep.LostByRedis, b.String())
+	}
+}

@@ -131,13 +131,21 @@ func (c *chatClient) run(ctx context.Context) {
 			backoff = min(2*backoff, time.Second)
 			continue
 		}
-		backoff = 50 * time.Millisecond
-		c.serve(ctx, ws, node, since)
+		if c.serve(ctx, ws, node, since) {
+			backoff = 50 * time.Millisecond
+			continue
+		}
+		// The server closed it soon after it opened (a recovery it could
+		// not read while Redis was away, say): back off like a real client
+		// rather than redial at once, over and over.
+		_ = rtnode.Sleep(ctx, backoff)
+		backoff = min(2*backoff, time.Second)
 	}
 }
 
-// serve reads one connection until it ends.
-func (c *chatClient) serve(ctx context.Context, ws *websocket.Conn, node int, since string) {
+// serve reads one connection until it ends; it reports false when the
+// server ended it within a second of its opening.
+func (c *chatClient) serve(ctx context.Context, ws *websocket.Conn, node int, since string) (healthy bool) {
 	c.mu.Lock()
 	c.rec.Conns = append(c.rec.Conns, connection{Node: node, Since: since, Up: time.Now()})
 	idx := len(c.rec.Conns) - 1
@@ -149,15 +157,17 @@ func (c *chatClient) serve(ctx context.Context, ws *websocket.Conn, node int, si
 		_, data, err := ws.ReadMessage()
 		if err != nil {
 			c.mu.Lock()
-			if s := &c.rec.Conns[idx]; s.Ended == "" && ctx.Err() == nil {
+			s := &c.rec.Conns[idx]
+			if s.Ended == "" && ctx.Err() == nil {
 				s.Ended = endReason(err)
 			}
+			healthy = s.Ended == "cut" || s.Ended == "closed 1001" || time.Since(s.Up) >= time.Second
 			if c.ws == ws {
 				c.ws = nil
 			}
 			c.mu.Unlock()
 			ws.Close()
-			return
+			return healthy
 		}
 		c.handle(ws, idx, data)
 	}

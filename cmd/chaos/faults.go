@@ -16,8 +16,10 @@ import (
 type faultRunner struct {
 	start   time.Time
 	cluster *cluster
-	ctl     *redisCtl
+	ctl     pubsubKiller
 	clients []*chatClient
+	rc      *redisCluster // -cluster only
+	rooms   []string
 
 	mu      sync.Mutex
 	events  []event
@@ -25,10 +27,28 @@ type faultRunner struct {
 	stopped map[int]chan struct{} // closed once node-stop of a node is done
 	started map[int]chan struct{} // closed once node-start of a node is done
 	bg      sync.WaitGroup        // node stops and starts, which take a while
+	losses  []lossWindow          // where Redis itself may have lost acknowledged writes
+	// failover is closed once a killed master's replica has taken over
+	// (or the wait for it gave up); nil before any master-kill.
+	failover chan struct{}
 }
 
-func newFaultRunner(start time.Time, c *cluster, ctl *redisCtl, clients []*chatClient) *faultRunner {
-	return &faultRunner{start: start, cluster: c, ctl: ctl, clients: clients,
+// lossWindow is a master killed: the writes its rooms' clients saw live
+// from shortly before the kill to the replica's promotion may be missing
+// from history, lost by Redis (the master acknowledged them and died
+// before its replica had them).
+type lossWindow struct {
+	Rooms    []string
+	From, To time.Time
+}
+
+// lossBefore is how long before a master's kill a write it acknowledged
+// may still not have reached its replica: replication is asynchronous but
+// on loopback takes well under this.
+const lossBefore = 2 * time.Second
+
+func newFaultRunner(start time.Time, c *cluster, ctl pubsubKiller, clients []*chatClient, rc *redisCluster, rooms []string) *faultRunner {
+	return &faultRunner{start: start, cluster: c, ctl: ctl, clients: clients, rc: rc, rooms: rooms,
 		stopped: map[int]chan struct{}{}, started: map[int]chan struct{}{}}
 }
 
@@ -48,12 +68,53 @@ func (f *faultRunner) wait() { f.bg.Wait() }
 func (f *faultRunner) do(ctx context.Context, ft fault) {
 	switch ft.Kind {
 	case pubsubKill:
-		n, err := f.ctl.killPubSub(ctx)
+		what, err := f.ctl.killPubSub(ctx)
 		if err != nil {
-			f.fail("pubsub-kill: CLIENT KILL TYPE pubsub: %v", err)
+			f.fail("pubsub-kill: %v", err)
 			return
 		}
-		f.note("pubsub-kill", "CLIENT KILL TYPE pubsub closed %d connection(s)", n)
+		f.note("pubsub-kill", "%s", what)
+
+	case slotMove:
+		f.awaitFailover()
+		room := f.rooms[ft.Room%len(f.rooms)]
+		what, err := f.rc.moveSlot(room, ft.Pick)
+		if err != nil {
+			f.fail("slot-move: %v", err)
+			return
+		}
+		f.note("slot-move "+room, "%s", what)
+
+	case masterKill:
+		room := f.rooms[ft.Room%len(f.rooms)]
+		victim, slot, err := f.rc.masterOf(room)
+		if err != nil {
+			f.fail("master-kill: the master of %s: %v", room, err)
+			return
+		}
+		on := f.rc.roomsOn(victim, f.rooms)
+		done := make(chan struct{})
+		f.mu.Lock()
+		f.failover = done
+		f.mu.Unlock()
+		killed := time.Now()
+		f.rc.c.Kill(victim)
+		f.note("master-kill "+victim.Addr(), "SIGKILL to master %s (slot %d of %s; it served rooms %s); waiting up to %s for its replica's promotion while the chat goes on",
+			victim.Addr(), slot, room, strings.Join(on, ","), failoverMax)
+		f.bg.Go(func() {
+			defer close(done)
+			promoted, err := f.rc.c.AwaitFailover(victim, failoverMax)
+			now := time.Now()
+			f.mu.Lock()
+			f.losses = append(f.losses, lossWindow{Rooms: on, From: killed.Add(-lossBefore), To: now})
+			f.mu.Unlock()
+			if err != nil {
+				f.fail("master-kill %s: %v", victim.Addr(), err)
+				return
+			}
+			f.note("failover to "+promoted.Addr(), "replica %s serves %v in place of %s, %s after the kill",
+				promoted.Addr(), promoted.Slots, victim.Addr(), now.Sub(killed).Round(time.Millisecond))
+		})
 
 	case cut:
 		var done []string
@@ -90,6 +151,7 @@ func (f *faultRunner) do(ctx context.Context, ft fault) {
 			if stopped != nil {
 				<-stopped // a restart needs the port back
 			}
+			f.awaitFailover() // rt does not start on a cluster that is not ok
 			if err := f.cluster.start(context.WithoutCancel(ctx), ft.Node); err != nil {
 				f.fail("node-start node %d: %v", ft.Node+1, err)
 				return
@@ -148,6 +210,23 @@ func (f *faultRunner) log() ([]event, []string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return append([]event(nil), f.events...), append([]string(nil), f.errs...)
+}
+
+// awaitFailover returns once no failover is under way.
+func (f *faultRunner) awaitFailover() {
+	f.mu.Lock()
+	done := f.failover
+	f.mu.Unlock()
+	if done != nil {
+		<-done
+	}
+}
+
+// lossWindows is the masters killed so far, as windows of possible loss.
+func (f *faultRunner) lossWindows() []lossWindow {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]lossWindow(nil), f.losses...)
 }
 
 func names(clients []*chatClient, idx []int) string {

@@ -17,7 +17,8 @@ type params struct {
 	Seed     int64   // 0 = from the clock (printed, to repeat the run)
 	RedisURL string
 	JSON     bool
-	History  int // HISTORY_SIZE; 0 = enough for the whole run
+	History  int  // HISTORY_SIZE; 0 = enough for the whole run
+	Cluster  bool // on a local Redis Cluster, with a slot moved and a master killed
 }
 
 // flagOutput is where usage and flag errors go.
@@ -34,6 +35,7 @@ func parseFlags(args []string) (params, error) {
 	fs.Int64Var(&p.Seed, "seed", 0, "seed of the fault schedule; 0 picks one from the clock (printed, so a run can be repeated)")
 	fs.StringVar(&p.RedisURL, "redis", "", "a local Redis to use (loopback only, e.g. redis://127.0.0.1:6379) instead of starting redis-server; its Pub/Sub clients are all killed several times, so give it one of its own")
 	fs.IntVar(&p.History, "history", 0, "HISTORY_SIZE of the nodes; 0 = enough for every message of the run. A smaller one shows recoveries told complete:false (reported, not failures) and a trimmed history")
+	fs.BoolVar(&p.Cluster, "cluster", false, "start a local Redis Cluster (3 masters, a replica each; needs redis-server and redis-cli) instead of one redis-server, and add to the faults a chaos room's slot moved to another master and a room's master killed (SIGKILL) while its replica takes over")
 	fs.BoolVar(&p.JSON, "json", false, "print the report as JSON instead of tables")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: go run ./cmd/chaos [flags]   (or: go tool task chaos -- [flags])\n\nflags:\n")
@@ -61,6 +63,8 @@ func (p params) validate() error {
 		return fmt.Errorf("-rate must be in (0, 20]")
 	case p.History < 0 || p.History > 100_000:
 		return fmt.Errorf("-history must be in [1, 100000], or 0 for enough")
+	case p.Cluster && p.RedisURL != "":
+		return fmt.Errorf("-cluster starts a cluster of its own: not with -redis")
 	}
 	return nil
 }

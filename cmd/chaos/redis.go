@@ -108,10 +108,10 @@ func dialRedis(ctx context.Context, url string) (*redisCtl, error) {
 	return &redisCtl{c: c}, nil
 }
 
-// killPubSub closes every Pub/Sub connection Redis has: those of both
+// killPubSubCount closes every Pub/Sub connection Redis has: those of both
 // nodes (and of anything else subscribed to this Redis, which is why -redis
 // should name a Redis of its own). It returns how many it closed.
-func (r *redisCtl) killPubSub(ctx context.Context) (int64, error) {
+func (r *redisCtl) killPubSubCount(ctx context.Context) (int64, error) {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	return r.c.Do(ctx, r.c.B().Arbitrary("CLIENT", "KILL").Args("TYPE", "pubsub").Build()).AsInt64()

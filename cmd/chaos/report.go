@@ -13,6 +13,7 @@ import (
 // report is a run's findings.
 type report struct {
 	Seed         int64          `json:"seed"`
+	Cluster      bool           `json:"cluster"` // on a Redis Cluster, with its faults
 	Command      string         `json:"command"` // repeats the run's schedule
 	Duration     string         `json:"duration"`
 	Rooms        int            `json:"rooms"`
@@ -26,8 +27,12 @@ type report struct {
 	RoomResults  []roomResult   `json:"room_results"`
 	Results      []clientResult `json:"client_results"`
 	Total        totals         `json:"total"`
-	Verdict      verdict        `json:"verdict"`
-	Reasons      []string       `json:"reasons,omitempty"` // why it failed
+	// LostByRedis is, by room, the ids clients read live that history no
+	// longer holds, published while the room's master was killed and
+	// replaced: lost by Redis itself in the failover, not by rt.
+	LostByRedis map[string][]string `json:"lost_by_redis,omitempty"`
+	Verdict     verdict             `json:"verdict"`
+	Reasons     []string            `json:"reasons,omitempty"` // why it failed
 }
 
 type totals struct {
@@ -48,13 +53,14 @@ type totals struct {
 	OutOfOrder int `json:"out_of_order"`
 	Unknown    int `json:"not_in_history"`
 	Unsaved    int `json:"sent_not_in_history"`
+	LostRedis  int `json:"lost_by_redis"` // deliveries of ids lost by Redis in a failover
 }
 
 // buildReport checks every room and client and decides the run.
 func buildReport(p params, seed int64, start time.Time, rooms []string, histories map[string][]entry,
-	recs []*record, events []event, faultErrs, crashes []string, dialFails map[string]int) *report {
+	recs []*record, events []event, faultErrs, crashes []string, dialFails map[string]int, losses []lossWindow) *report {
 	r := &report{
-		Seed: seed, Duration: p.Duration.String(), Rooms: p.Rooms, Clients: p.Clients, Rate: p.Rate,
+		Seed: seed, Cluster: p.Cluster, Duration: p.Duration.String(), Rooms: p.Rooms, Clients: p.Clients, Rate: p.Rate,
 		HistorySize: p.historySize(), Faults: events, FaultErrors: faultErrs, Crashes: crashes, DialFailures: dialFails,
 		Command: fmt.Sprintf("go tool task chaos -- -seed %d -duration %s -rooms %d -clients %d -rate %g", seed, p.Duration, p.Rooms, p.Clients, p.Rate),
 		Verdict: pass,
@@ -62,9 +68,17 @@ func buildReport(p params, seed int64, start time.Time, rooms []string, historie
 	if p.History > 0 {
 		r.Command += fmt.Sprintf(" -history %d", p.History)
 	}
+	if p.Cluster {
+		r.Command += " -cluster"
+	}
 	truths := map[string]*truth{}
 	for _, room := range rooms {
 		truths[room] = newTruth(histories[room], r.HistorySize)
+		for _, w := range losses {
+			if slices.Contains(w.Rooms, room) {
+				truths[room].losses = append(truths[room].losses, [2]int64{w.From.UnixMilli(), w.To.UnixMilli()})
+			}
+		}
 		rr := checkRoom(room, truths[room], recs)
 		r.RoomResults = append(r.RoomResults, rr)
 		if rr.Verdict == failed {
@@ -92,6 +106,15 @@ func buildReport(p params, seed int64, start time.Time, rooms []string, historie
 		t.OutOfOrder += cr.OutOfOrder
 		t.Unknown += cr.Unknown
 		t.Unsaved += cr.Unsaved
+		t.LostRedis += cr.LostByRedis
+		for _, id := range cr.LostByRedisIDs {
+			if r.LostByRedis == nil {
+				r.LostByRedis = map[string][]string{}
+			}
+			if !slices.Contains(r.LostByRedis[rec.Room], id) {
+				r.LostByRedis[rec.Room] = append(r.LostByRedis[rec.Room], id)
+			}
+		}
 		switch cr.Verdict {
 		case failed:
 			t.Failed++
@@ -123,7 +146,11 @@ func printJSON(w io.Writer, r *report) error {
 // printTables writes the report as markdown: the faults, one row per
 // client with a total, the rooms, the problems in words, and the verdict.
 func printTables(w io.Writer, r *report) {
-	fmt.Fprintf(w, "## chaos: seed %d, %d rooms × %d clients, %g msg/s each, %s, HISTORY_SIZE %d\n\n", r.Seed, r.Rooms, r.Clients, r.Rate, r.Duration, r.HistorySize)
+	on := "one redis-server"
+	if r.Cluster {
+		on = "a Redis Cluster of 3 masters and 3 replicas"
+	}
+	fmt.Fprintf(w, "## chaos: seed %d, %d rooms × %d clients, %g msg/s each, %s, HISTORY_SIZE %d, on %s\n\n", r.Seed, r.Rooms, r.Clients, r.Rate, r.Duration, r.HistorySize, on)
 	fmt.Fprintf(w, "repeat: `%s`\n\n", r.Command)
 
 	fmt.Fprintln(w, "| at | fault |")
@@ -182,6 +209,16 @@ func printTables(w io.Writer, r *report) {
 			fmt.Fprintln(w, l)
 		}
 		fmt.Fprintln(w)
+	}
+	if len(r.LostByRedis) > 0 {
+		var parts []string
+		ids := 0
+		for _, room := range slices.Sorted(maps.Keys(r.LostByRedis)) {
+			ids += len(r.LostByRedis[room])
+			parts = append(parts, fmt.Sprintf("%s: %s", room, strings.Join(r.LostByRedis[room], ", ")))
+		}
+		fmt.Fprintf(w, "lost by Redis in the failover (read live, published while the room's master was killed and replaced, no longer in history; not a failure of rt): %d id(s), %d deliveries: %s\n\n",
+			ids, t.LostRedis, strings.Join(parts, "; "))
 	}
 	if len(r.DialFailures) > 0 {
 		var parts []string

@@ -14,7 +14,7 @@ func TestReport(t *testing.T) {
 	told := &record{Name: "r0c2", Room: "r0", User: "x", Conns: reconnected(false), Deliveries: reads(h, cat(seq(0, 4), []int{-1}, seq(7, 9))...)}
 	events := []event{{At: t0, What: "pubsub-kill"}}
 
-	r := buildReport(p, 5, t0, []string{"r0"}, map[string][]entry{"r0": h}, []*record{good, told}, events, nil, nil, nil)
+	r := buildReport(p, 5, t0, []string{"r0"}, map[string][]entry{"r0": h}, []*record{good, told}, events, nil, nil, nil, nil)
 	var b strings.Builder
 	printTables(&b, r)
 	out := b.String()
@@ -26,7 +26,7 @@ func TestReport(t *testing.T) {
 		t.Errorf("no command to repeat the run:\n%s", out)
 	}
 
-	r = buildReport(p, 5, t0, []string{"r0"}, map[string][]entry{"r0": h}, []*record{good, lossy, told}, events, []string{"node-start node 1: port taken"}, nil, nil)
+	r = buildReport(p, 5, t0, []string{"r0"}, map[string][]entry{"r0": h}, []*record{good, lossy, told}, events, []string{"node-start node 1: port taken"}, nil, nil, nil)
 	b.Reset()
 	printTables(&b, r)
 	out = b.String()

@@ -16,6 +16,9 @@ const (
 	nodeStop   kind = "node-stop"   // SIGTERM to a node; its clients reconnect to the other with since
 	nodeStart  kind = "node-start"  // the stopped node comes back on its old port
 	nodeReturn kind = "node-return" // the restarted node's own clients are cut and come home with since
+	// -cluster only:
+	slotMove   kind = "slot-move"   // a chaos room's slot moved, with its keys, to another master
+	masterKill kind = "master-kill" // SIGKILL to the master of a chaos room; its replica takes over
 )
 
 // fault is one planned event, at an offset from the start of the chat.
@@ -25,6 +28,8 @@ type fault struct {
 	Node    int           `json:"node,omitempty"`    // node-stop, node-start, node-return: 0-based
 	Clients []int         `json:"clients,omitempty"` // cut: indexes into the run's clients
 	Pause   time.Duration `json:"pause,omitempty"`   // cut, node-return: how long a cut client waits before it redials
+	Room    int           `json:"room,omitempty"`    // slot-move, master-kill: the room whose slot, or master, it is
+	Pick    int           `json:"pick,omitempty"`    // slot-move: which of the other masters gets the slot
 }
 
 func (f fault) String() string {
@@ -35,6 +40,10 @@ func (f fault) String() string {
 		return fmt.Sprintf("%s node %d", f.Kind, f.Node+1)
 	case nodeReturn:
 		return fmt.Sprintf("%s to node %d, back after %s", f.Kind, f.Node+1, f.Pause)
+	case slotMove:
+		return fmt.Sprintf("%s of room %d's slot to another master", f.Kind, f.Room)
+	case masterKill:
+		return fmt.Sprintf("%s of room %d's master, then its replica's promotion awaited", f.Kind, f.Room)
 	}
 	return string(f.Kind)
 }
@@ -98,3 +107,31 @@ func pause(rng *rand.Rand) time.Duration {
 func frac(d time.Duration, f float64) time.Duration { return time.Duration(float64(d) * f) }
 
 func clampInt(v, lo, hi int) int { return max(lo, min(v, hi)) }
+
+// planCluster is the faults a -cluster run adds to plan's: the master of a
+// chaos room killed early in the window, while its clients chat on, and
+// later one chaos room's slot moved to another master. The same seed gives
+// the same schedule; which master it is depends on the cluster's layout.
+func planCluster(seed int64, d time.Duration, rooms int) []fault {
+	rng := rand.New(rand.NewPCG(uint64(seed)^0x5bd1e995, uint64(seed)>>32|0x27d4eb2f))
+	at := func(lo, hi float64) time.Duration {
+		a, b := frac(d, lo), frac(d, hi)
+		return (a + time.Duration(rng.Int64N(int64(b-a)+1))).Truncate(time.Millisecond)
+	}
+	return []fault{
+		// Early, so that the failover (the node timeout of 2 s, then the
+		// election) is over well before the senders stop. A node-start or
+		// slot-move due meanwhile waits for it: rt refuses to start on a
+		// cluster that is not cluster_state:ok, and a slot moves between
+		// masters every node agrees on.
+		{At: at(0.16, 0.22), Kind: masterKill, Room: rng.IntN(rooms)},
+		{At: at(0.60, 0.68), Kind: slotMove, Room: rng.IntN(rooms), Pick: rng.IntN(2)},
+	}
+}
+
+// withCluster merges the cluster's faults into a schedule, in time order.
+func withCluster(fs, more []fault) []fault {
+	fs = append(fs, more...)
+	slices.SortStableFunc(fs, func(a, b fault) int { return int(a.At - b.At) })
+	return fs
+}

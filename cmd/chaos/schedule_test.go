@@ -75,3 +75,25 @@ func TestPlanOneNodeHasNoNodeFaults(t *testing.T) {
 		}
 	}
 }
+
+// TestPlanCluster: the cluster's faults are the same for a seed, fall in the
+// fault window, and the master is killed before the slot moves.
+func TestPlanCluster(t *testing.T) {
+	for seed := int64(1); seed <= 50; seed++ {
+		fs := planCluster(seed, time.Minute, 6)
+		if !reflect.DeepEqual(fs, planCluster(seed, time.Minute, 6)) {
+			t.Fatalf("seed %d: two schedules", seed)
+		}
+		if len(fs) != 2 || fs[0].Kind != masterKill || fs[1].Kind != slotMove || fs[0].At >= fs[1].At {
+			t.Fatalf("seed %d: %+v", seed, fs)
+		}
+		for _, f := range fs {
+			if f.At < frac(time.Minute, faultsFrom) || f.At > frac(time.Minute, faultsTo) || f.Room < 0 || f.Room >= 6 {
+				t.Errorf("seed %d: %+v out of the window", seed, f)
+			}
+		}
+	}
+	if _, err := parseFlags([]string{"-cluster", "-redis", "redis://127.0.0.1:6379"}); err == nil {
+		t.Error("-cluster with -redis accepted")
+	}
+}

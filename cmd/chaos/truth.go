@@ -18,6 +18,21 @@ type truth struct {
 	pos     map[string]int
 	texts   map[string]bool
 	trimmed bool
+	// losses are the windows (Unix ms, both ends included) in which the
+	// room's master was killed: a write it acknowledged then, delivered
+	// live, may be gone from history, lost by Redis in the failover.
+	losses [][2]int64
+}
+
+// lostInFailover reports whether a message published at ts (Unix ms) that
+// history does not hold may have been lost by Redis in a failover.
+func (t *truth) lostInFailover(ts int64) bool {
+	for _, w := range t.losses {
+		if w[0] <= ts && ts <= w[1] {
+			return true
+		}
+	}
+	return false
 }
 
 func newTruth(entries []entry, historySize int) *truth {

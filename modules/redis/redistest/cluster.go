@@ -233,15 +233,21 @@ func (c *Cluster) filter(keep func(Node) bool) []Node {
 // KeySlot is the hash slot of key (CLUSTER KEYSLOT).
 func (c *Cluster) KeySlot(tb testing.TB, key string) int {
 	tb.Helper()
+	slot, err := c.Slot(key)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return slot
+}
+
+// Slot is KeySlot for callers without a testing.TB.
+func (c *Cluster) Slot(key string) (int, error) {
 	m, err := c.doAny("CLUSTER", "KEYSLOT", key)
 	if err != nil {
-		tb.Fatal(err)
+		return 0, err
 	}
 	slot, err := m.AsInt64()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return int(slot)
+	return int(slot), err
 }
 
 // MasterOf is the master that serves key's slot now.
@@ -254,9 +260,18 @@ func (c *Cluster) MasterOf(tb testing.TB, key string) Node {
 // live node reports it.
 func (c *Cluster) MasterOfSlot(tb testing.TB, slot int) Node {
 	tb.Helper()
-	m, err := c.doAny("CLUSTER", "SLOTS")
+	n, err := c.SlotMaster(slot)
 	if err != nil {
 		tb.Fatal(err)
+	}
+	return n
+}
+
+// SlotMaster is MasterOfSlot for callers without a testing.TB.
+func (c *Cluster) SlotMaster(slot int) (Node, error) {
+	m, err := c.doAny("CLUSTER", "SLOTS")
+	if err != nil {
+		return Node{}, err
 	}
 	ranges, _ := m.ToArray()
 	for _, r := range ranges {
@@ -278,13 +293,12 @@ func (c *Cluster) MasterOfSlot(tb testing.TB, slot int) Node {
 		id, _ := master[2].ToString()
 		for _, n := range c.Masters() {
 			if n.ID == id {
-				return n
+				return n, nil
 			}
 		}
-		return Node{ID: id, Port: int(port)}
+		return Node{ID: id, Port: int(port)}, nil
 	}
-	tb.Fatalf("no master serves slot %d", slot)
-	return Node{}
+	return Node{}, fmt.Errorf("no master serves slot %d", slot)
 }
 
 // Kill ends node n with SIGKILL, as a crash would; the cluster notices it
@@ -305,12 +319,22 @@ func (c *Cluster) Kill(n Node) {
 // topology, and returns the new master.
 func (c *Cluster) WaitFailover(tb testing.TB, old Node) Node {
 	tb.Helper()
+	promoted, err := c.AwaitFailover(old, c.opt.NodeTimeout*5+5*time.Second)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return promoted
+}
+
+// AwaitFailover is WaitFailover for callers without a testing.TB, bounded
+// by timeout.
+func (c *Cluster) AwaitFailover(old Node, timeout time.Duration) (Node, error) {
 	heirs := c.filter(func(n Node) bool { return n.Master == old.ID })
 	if len(heirs) == 0 {
-		tb.Fatalf("master %s has no replica to fail over to", old.Addr())
+		return Node{}, fmt.Errorf("master %s has no replica to fail over to", old.Addr())
 	}
 	var promoted Node
-	err := poll(c.opt.NodeTimeout*5+5*time.Second, "failover of "+old.Addr(), func() error {
+	err := poll(timeout, "failover of "+old.Addr(), func() error {
 		nodes, err := c.agreed()
 		if err != nil {
 			return err
@@ -326,10 +350,7 @@ func (c *Cluster) WaitFailover(tb testing.TB, old Node) Node {
 		}
 		return errors.New("no replica promoted yet")
 	})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return promoted
+	return promoted, err
 }
 
 // MigrateSlot moves slot and its keys from master from to master to:
@@ -338,6 +359,14 @@ func (c *Cluster) WaitFailover(tb testing.TB, old Node) Node {
 // returns once every live node agrees that to serves the slot.
 func (c *Cluster) MigrateSlot(tb testing.TB, slot int, from, to Node) {
 	tb.Helper()
+	if _, err := c.MoveSlot(slot, from, to); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// MoveSlot is MigrateSlot for callers without a testing.TB; it returns how
+// many keys it moved.
+func (c *Cluster) MoveSlot(slot int, from, to Node) (keys int, err error) {
 	s := strconv.Itoa(slot)
 	steps := [][]string{
 		{strconv.Itoa(to.Port), "CLUSTER", "SETSLOT", s, "IMPORTING", from.ID},
@@ -346,22 +375,23 @@ func (c *Cluster) MigrateSlot(tb testing.TB, slot int, from, to Node) {
 	for _, step := range steps {
 		port, _ := strconv.Atoi(step[0])
 		if _, err := c.do(port, step[1:]...); err != nil {
-			tb.Fatalf("%s on %s: %v", strings.Join(step[1:], " "), addr(port), err)
+			return keys, fmt.Errorf("%s on %s: %w", strings.Join(step[1:], " "), addr(port), err)
 		}
 	}
 	for {
 		m, err := c.do(from.Port, "CLUSTER", "GETKEYSINSLOT", s, "100")
 		if err != nil {
-			tb.Fatalf("CLUSTER GETKEYSINSLOT on %s: %v", from.Addr(), err)
+			return keys, fmt.Errorf("CLUSTER GETKEYSINSLOT on %s: %w", from.Addr(), err)
 		}
-		keys, _ := m.AsStrSlice()
-		if len(keys) == 0 {
+		batch, _ := m.AsStrSlice()
+		if len(batch) == 0 {
 			break
 		}
-		args := append([]string{"MIGRATE", "127.0.0.1", strconv.Itoa(to.Port), "", "0", "5000", "KEYS"}, keys...)
+		args := append([]string{"MIGRATE", "127.0.0.1", strconv.Itoa(to.Port), "", "0", "5000", "KEYS"}, batch...)
 		if _, err := c.do(from.Port, args...); err != nil {
-			tb.Fatalf("MIGRATE from %s to %s: %v", from.Addr(), to.Addr(), err)
+			return keys, fmt.Errorf("MIGRATE from %s to %s: %w", from.Addr(), to.Addr(), err)
 		}
+		keys += len(batch)
 	}
 	owners := []Node{to, from}
 	for _, m := range c.Masters() {
@@ -371,10 +401,10 @@ func (c *Cluster) MigrateSlot(tb testing.TB, slot int, from, to Node) {
 	}
 	for _, m := range owners {
 		if _, err := c.do(m.Port, "CLUSTER", "SETSLOT", s, "NODE", to.ID); err != nil {
-			tb.Fatalf("CLUSTER SETSLOT %s NODE on %s: %v", s, m.Addr(), err)
+			return keys, fmt.Errorf("CLUSTER SETSLOT %s NODE on %s: %w", s, m.Addr(), err)
 		}
 	}
-	err := poll(10*time.Second, "slot "+s+" on "+to.Addr(), func() error {
+	return keys, poll(10*time.Second, "slot "+s+" on "+to.Addr(), func() error {
 		nodes, err := c.agreed()
 		if err != nil {
 			return err
@@ -392,9 +422,12 @@ func (c *Cluster) MigrateSlot(tb testing.TB, slot int, from, to Node) {
 		}
 		return fmt.Errorf("slot %d not yet served by %s", slot, to.Addr())
 	})
-	if err != nil {
-		tb.Fatal(err)
-	}
+}
+
+// Do sends one command to node n alone (no redirects) and returns its
+// reply.
+func (c *Cluster) Do(n Node, args ...string) (rueidis.RedisMessage, error) {
+	return c.do(n.Port, args...)
 }
 
 // Client is a rueidis cluster client built from URL, closed when the test
