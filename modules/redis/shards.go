@@ -2,6 +2,8 @@ package redis
 
 import (
 	"context"
+	"errors"
+	"maps"
 	"slices"
 	"strings"
 
@@ -28,11 +30,11 @@ func probe(ctx context.Context, c rueidis.Client) error {
 	if c.Mode() != rueidis.ClientModeCluster {
 		return c.Do(ctx, c.B().Ping().Build()).Error()
 	}
-	nodes, err := c.Do(ctx, c.B().ClusterNodes().Build()).ToString()
+	conns := c.Nodes()
+	nodes, err := clusterNodes(ctx, conns)
 	if err != nil {
 		return err
 	}
-	conns := c.Nodes()
 	var down []string
 	for _, addr := range servingMasters(nodes) {
 		conn, ok := conns[addr]
@@ -61,4 +63,19 @@ func servingMasters(nodes string) []string {
 		masters = append(masters, addr)
 	}
 	return masters
+}
+
+// clusterNodes asks the nodes in address order for CLUSTER NODES until one
+// answers: a dead master must not hide the others.
+func clusterNodes(ctx context.Context, conns map[string]rueidis.Client) (string, error) {
+	addrs := slices.Sorted(maps.Keys(conns))
+	err := errors.New("no Redis Cluster node answers")
+	for _, addr := range addrs {
+		n := conns[addr]
+		var nodes string
+		if nodes, err = n.Do(ctx, n.B().ClusterNodes().Build()).ToString(); err == nil {
+			return nodes, nil
+		}
+	}
+	return "", err
 }
