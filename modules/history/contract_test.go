@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -268,28 +267,9 @@ func testContract(t *testing.T, newNode newNode) {
 		for i := range recs {
 			recs[i] = listen(t, n, fmt.Sprint("c", i))
 		}
-		got := make([][]sent, goroutines)
-		var wg sync.WaitGroup
-		start := make(chan struct{})
-		for g := range goroutines {
-			wg.Go(func() {
-				<-start
-				for j := range calls {
-					ms := make([]msg, 1+(g+j)%4)
-					for k := range ms {
-						ms[k] = newMsg(fmt.Sprint("c", (g+j+k)%rooms))
-					}
-					ss, err := tryAppend(t.Context(), n.log, ms...)
-					if err != nil {
-						t.Error(err)
-						return
-					}
-					got[g] = append(got[g], ss...)
-				}
-			})
-		}
-		close(start)
-		wg.Wait()
+		got := appendConcurrently(t, goroutines, calls, func(int) Log { return n.log }, func(g, j, k int) msg {
+			return newMsg(fmt.Sprint("c", (g+j+k)%rooms))
+		}, func(g, j int) int { return 1 + (g+j)%4 })
 		if t.Failed() {
 			return
 		}

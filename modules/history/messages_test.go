@@ -99,3 +99,33 @@ func appendN(t testing.TB, l Log, room string, n, batch int) []sent {
 	wantIncreasing(t, room, out)
 	return out
 }
+
+// appendConcurrently has goroutines goroutines, released together, each
+// make calls appends of batch(g, j) messages next(g, j, k) to log(g), and
+// returns what each goroutine got, in its order; a failure is reported
+// with t.Error.
+func appendConcurrently(t *testing.T, goroutines, calls int, log func(g int) Log, next func(g, j, k int) msg, batch func(g, j int) int) [][]sent {
+	got := make([][]sent, goroutines)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for g := range goroutines {
+		wg.Go(func() {
+			<-start
+			for j := range calls {
+				ms := make([]msg, batch(g, j))
+				for k := range ms {
+					ms[k] = next(g, j, k)
+				}
+				ss, err := tryAppend(t.Context(), log(g), ms...)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				got[g] = append(got[g], ss...)
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	return got
+}

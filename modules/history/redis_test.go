@@ -26,29 +26,8 @@ func TestRedisTwoNodesOneOrder(t *testing.T) {
 	recs := []*recorder{listen(t, nodes[0].node, "room"), listen(t, nodes[1].node, "room")}
 
 	const perNode, goroutinesPerNode, calls = 3, 3, 40
-	got := make([][]sent, len(nodes)*goroutinesPerNode)
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for g := range got {
-		n := nodes[g%len(nodes)]
-		wg.Go(func() {
-			<-start
-			for j := range calls {
-				ms := make([]msg, 1+(g+j)%perNode)
-				for k := range ms {
-					ms[k] = newMsg("room")
-				}
-				ss, err := tryAppend(t.Context(), n.log, ms...)
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				got[g] = append(got[g], ss...)
-			}
-		})
-	}
-	close(start)
-	wg.Wait()
+	got := appendConcurrently(t, len(nodes)*goroutinesPerNode, calls, func(g int) Log { return nodes[g%len(nodes)].log },
+		func(int, int, int) msg { return newMsg("room") }, func(g, j int) int { return 1 + (g+j)%perNode })
 	if t.Failed() {
 		return
 	}
