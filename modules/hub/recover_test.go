@@ -11,6 +11,7 @@ import (
 
 	"rt/modules/bus"
 	"rt/modules/history"
+	"rt/modules/metrics/metricstest"
 	"rt/modules/presence"
 	"rt/modules/protocol"
 )
@@ -243,5 +244,53 @@ func TestGapFill(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The history metrics move by what happened: appends, recoveries by
+// complete, messages replayed, append failures, and a gap fill's
+// recovered messages and duplicates.
+func TestHistoryMetrics(t *testing.T) {
+	b := newLinkBus()
+	h := newHistoryHub(b, memoryHistory(b))
+	m := &member{}
+	if _, err := h.Join(t.Context(), Client{Room: "r", User: "m", Member: m}); err != nil {
+		t.Fatal(err)
+	}
+	say(t, h, "r", 3)
+	ids, _ := chatIDs(t, m)
+	for _, since := range []string{ids[0], protocol.FormatID(1<<47, 0)} { // complete, then not
+		if _, err := h.Join(t.Context(), Client{Room: "r", User: "late", Member: &member{}, Since: since}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b.lose()
+	say(t, h, "r", 2) // missed, then filled from history
+	b.back()
+	waitIDs(t, m, 5)
+	failing := newHistoryHub(failingBus{bus.NewMemory()}, memoryHistory(failingBus{bus.NewMemory()}))
+	if err := failing.Say(t.Context(), Client{Room: "r", User: "u", Member: &member{}}, "", "x"); err == nil {
+		t.Fatal("a publish on a failing bus succeeded")
+	}
+
+	got := metricstest.Gather(t, h.Collectors()...)
+	for _, want := range []struct {
+		name   string
+		labels []string
+		value  float64
+	}{
+		{"rt_history_appends_total", nil, 5},
+		{"rt_history_recoveries_total", []string{"complete", "true"}, 1},
+		{"rt_history_recoveries_total", []string{"complete", "false"}, 1},
+		{"rt_history_replayed_total", nil, 2},
+		{"rt_history_gap_fills_total", []string{"result", "complete"}, 1},
+		{"rt_history_gap_recovered_total", nil, 2},
+	} {
+		if v := got.Value(want.name, want.labels...); v != want.value {
+			t.Errorf("%s%v = %v, want %v", want.name, want.labels, v, want.value)
+		}
+	}
+	if v := metricstest.Gather(t, failing.Collectors()...).Value("rt_history_errors_total", "op", "append"); v != 1 {
+		t.Errorf("rt_history_errors_total{op=append} = %v, want 1", v)
 	}
 }
