@@ -56,11 +56,25 @@ type Config struct {
 	// SendQueue is how many outbound frames a connection may have waiting;
 	// one more closes it with 4002.
 	SendQueue int `env:"SEND_QUEUE" envDefault:"256"`
+	// SendQueueBytes bounds the bytes a connection may have waiting, history
+	// pages and replays included; past it the connection is closed with 4002
+	// (a history page or a recovery page waits for room instead).
+	SendQueueBytes int `env:"SEND_QUEUE_BYTES" envDefault:"1048576"`
+	// MaxQueuedBytes caps the bytes waiting in all of this node's send
+	// queues together (each socket counted apart, shared frames included);
+	// past it the sockets with the most waiting are closed with 4002 first.
+	MaxQueuedBytes int64 `env:"MAX_QUEUED_BYTES" envDefault:"1073741824"`
 	// HistorySize is how many recent chat messages each room keeps for
 	// recovery and scrollback (0 turns history off); HistoryTTL is the
 	// longest a message is kept.
 	HistorySize int           `env:"HISTORY_SIZE" envDefault:"200"`
 	HistoryTTL  time.Duration `env:"HISTORY_TTL" envDefault:"1h"`
+	// HistoryBudget is how many bytes of history one user may read per
+	// second on this node, scrollback pages and since replays together;
+	// HistoryBudgetBurst how many at once. A read that finds the budget
+	// spent waits for it.
+	HistoryBudget      int `env:"HISTORY_BUDGET" envDefault:"524288"`
+	HistoryBudgetBurst int `env:"HISTORY_BUDGET_BURST" envDefault:"2097152"`
 	// WriteTimeout bounds one write to a socket.
 	WriteTimeout time.Duration `env:"WRITE_TIMEOUT" envDefault:"10s"`
 	// RateLimit is how many frames per second a connection may send on
@@ -75,6 +89,14 @@ type Config struct {
 	// the next handshake gets 503.
 	MaxConnsPerUser int `env:"MAX_CONNS_PER_USER" envDefault:"16"`
 	MaxConns        int `env:"MAX_CONNS" envDefault:"0"`
+	// HandshakeRate is how many handshakes per second one client address
+	// may make on average, HandshakeBurst how many at once (0 = no limit);
+	// past it the handshake gets 429 before its token is read.
+	HandshakeRate  float64 `env:"HANDSHAKE_RATE" envDefault:"20"`
+	HandshakeBurst int     `env:"HANDSHAKE_BURST" envDefault:"40"`
+	// TrustedProxies are the addresses (IPs or CIDR prefixes) of proxies
+	// whose X-Forwarded-For names the client; empty trusts none.
+	TrustedProxies []string `env:"TRUSTED_PROXIES"`
 	// DemoPage serves the chat page at / (DEMO_PAGE=false turns it off).
 	DemoPage bool `env:"DEMO_PAGE" envDefault:"true"`
 	// LogLevel is debug, info, warn or error.
