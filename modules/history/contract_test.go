@@ -27,6 +27,7 @@ func TestRedisContract(t *testing.T) {
 // testContract is what every Log does, whichever store keeps it.
 func testContract(t *testing.T, newNode newNode) {
 	hour := time.Hour
+	testRange(t, newNode)
 
 	t.Run("AppendPublishesEachMessageOnceInIDOrder", func(t *testing.T) {
 		n := newNode(t, Settings{Size: 100, TTL: hour})

@@ -47,6 +47,11 @@ type Log interface {
 	// complete says that history still holds since itself and that nothing
 	// after it was left out, so the caller misses nothing.
 	After(ctx context.Context, room, since string) (entries []Entry, complete bool, err error)
+	// Range returns up to limit of the room's messages with ids greater
+	// than after, oldest first: a recovery reads its replay with it page by
+	// page. held says that history still holds after itself, so nothing
+	// between it and the first entry returned is missing.
+	Range(ctx context.Context, room, after string, limit int) (entries []Entry, held bool, err error)
 	// Before returns up to limit of the room's messages with ids less than
 	// before ("" for the newest), oldest first, and whether older ones exist.
 	Before(ctx context.Context, room, before string, limit int) (entries []Entry, more bool, err error)

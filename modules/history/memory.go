@@ -99,6 +99,16 @@ func (h *Memory) After(_ context.Context, room, since string) (out []Entry, comp
 	return out, complete, nil
 }
 
+// Range returns a page of messages after after (Log).
+func (h *Memory) Range(_ context.Context, room, after string, limit int) (out []Entry, held bool, _ error) {
+	h.read(room, func(live []Entry) {
+		i := searchAfter(live, after)
+		held = i > 0 && live[i-1].ID == after
+		out = clone(live[i:min(len(live), i+max(limit, 0))])
+	})
+	return out, held, nil
+}
+
 // Before returns a page of messages before before (Log).
 func (h *Memory) Before(_ context.Context, room, before string, limit int) (out []Entry, more bool, _ error) {
 	h.read(room, func(live []Entry) {

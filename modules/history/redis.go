@@ -212,6 +212,53 @@ func (h *Redis) After(ctx context.Context, room, since string) ([]Entry, bool, e
 	return entries, complete, nil
 }
 
+// Range reads, oldest first, after itself and up to limit entries after it
+// (Log).
+func (h *Redis) Range(ctx context.Context, room, after string, limit int) ([]Entry, bool, error) {
+	start, ok := streamID(after)
+	if !ok {
+		return nil, false, fmt.Errorf("history: %q is not a message id", after)
+	}
+	c := h.client()
+	if c == nil {
+		return nil, false, errNotStarted
+	}
+	ctx, cancel := context.WithTimeout(ctx, commandTimeout)
+	defer cancel()
+	cmd := c.B().Xrange().Key(Key(room)).Start(start).End("+").Count(int64(max(limit, 0)) + 1).Build()
+	raw, err := c.Do(ctx, cmd).AsXRange()
+	if err != nil {
+		return nil, false, h.fail("read", err)
+	}
+	entries, err := h.unexpired(raw)
+	if err != nil {
+		return nil, false, err
+	}
+	held := len(entries) > 0 && entries[0].ID == after
+	if held {
+		entries = entries[1:]
+	}
+	return entries[:min(len(entries), max(limit, 0))], held, nil
+}
+
+// unexpired turns stream entries read oldest first into messages, leaving
+// out those older than the TTL (they come first).
+func (h *Redis) unexpired(raw []rueidis.XRangeEntry) ([]Entry, error) {
+	now := h.now()
+	entries := make([]Entry, 0, len(raw))
+	for _, x := range raw {
+		e, err := entry(x)
+		if err != nil {
+			return nil, h.fail("read", err)
+		}
+		if len(entries) == 0 && expired(e.ID, now, h.set.TTL) {
+			continue
+		}
+		entries = append(entries, e)
+	}
+	return entries, nil
+}
+
 // Before reads, newest first, up to limit+1 entries below before (Log).
 func (h *Redis) Before(ctx context.Context, room, before string, limit int) ([]Entry, bool, error) {
 	end := "+"
