@@ -10,7 +10,6 @@ package hub
 import (
 	"context"
 	"log/slog"
-	"strconv"
 	"time"
 
 	"rt/modules/bus"
@@ -86,12 +85,12 @@ func newHub(b bus.Bus, hist history.Log, p *presence.Tracker, ids IDs, l Limits,
 // subscribed before the join is announced. leave undoes it all; call it
 // once, when the connection ends.
 //
-// With c.Since the member first gets, from history, every chat message
-// after Since, oldest first, then history.recovered, then the live ones:
-// it is subscribed before history is read and holds its live messages
-// until the replay is queued, so none is missed or given twice.
+// With c.Since the member holds its live chat messages from the moment it
+// is subscribed: the caller then runs Recover, which replays from history
+// what came after Since and releases them, so none is missed or given
+// twice.
 func (h *Hub) Join(ctx context.Context, c Client) (leave func(), err error) {
-	r := h.rooms.join(ctx, c.Room, c.Member, c.Since != "")
+	h.rooms.join(ctx, c.Room, c.Member, c.Since != "")
 	e := presence.Entry{Room: c.Room, User: c.User, Conn: h.ids.Next()}
 	first, err := h.presence.Join(ctx, e)
 	if err != nil {
@@ -101,23 +100,7 @@ func (h *Hub) Join(ctx context.Context, c Client) (leave func(), err error) {
 	if first {
 		h.announce.change(c.Room, c.User, true)
 	}
-	if c.Since != "" {
-		h.recover(ctx, r, c)
-	}
 	return func() { h.leave(e, c.Member) }, nil
-}
-
-// recover replays to c what history holds after c.Since. History that
-// cannot be read makes an incomplete recovery, not a failed join.
-func (h *Hub) recover(ctx context.Context, r *room, c Client) {
-	entries, complete, err := h.history.After(ctx, c.Room, c.Since)
-	if err != nil {
-		h.stats.historyErrors.WithLabelValues("read").Inc()
-		h.log.Warn("recovery: history unreadable; the client is told it is incomplete", "room", c.Room, "err", err)
-	}
-	n, complete := r.recovered(c.Member, c.Since, entries, complete && err == nil)
-	h.stats.replayed.Add(float64(n))
-	h.stats.recoveries.WithLabelValues(strconv.FormatBool(complete)).Inc()
 }
 
 func (h *Hub) leave(e presence.Entry, m Member) {

@@ -35,25 +35,40 @@ func chatIDs(t *testing.T, m *member) (ids []string, recovered []map[string]any)
 	return ids, recovered
 }
 
-// gatedLog is a history whose After waits at gate (when set) after reading,
-// or before reading when readLate, so a test can publish in between.
+// gatedLog is a history whose first Range waits at gate after reading, or
+// before reading when readLate, so a test can publish in between.
 type gatedLog struct {
 	*history.Memory
 	readLate bool
 	gate     chan struct{}
 	reading  chan struct{}
+	once     sync.Once
 }
 
-func (g *gatedLog) After(ctx context.Context, room, since string) ([]history.Entry, bool, error) {
+func (g *gatedLog) Range(ctx context.Context, room, after string, limit int) ([]history.Entry, bool, error) {
+	first := false
+	g.once.Do(func() { first = true })
+	if !first {
+		return g.Memory.Range(ctx, room, after, limit)
+	}
 	if g.readLate {
 		close(g.reading)
 		<-g.gate
-		return g.Memory.After(ctx, room, since)
+		return g.Memory.Range(ctx, room, after, limit)
 	}
-	entries, complete, err := g.Memory.After(ctx, room, since)
+	entries, held, err := g.Memory.Range(ctx, room, after, limit)
 	close(g.reading)
 	<-g.gate
-	return entries, complete, err
+	return entries, held, err
+}
+
+// joinSince joins c and runs its recovery, as the transport does.
+func joinSince(ctx context.Context, h *Hub, c Client, p Pacer) (leave func(), err error) {
+	leave, err = h.Join(ctx, c)
+	if err == nil {
+		h.Recover(ctx, c, p)
+	}
+	return leave, err
 }
 
 func newHistoryHub(b bus.Bus, log history.Log) *Hub {
@@ -90,7 +105,7 @@ func TestRecoveryHoldsLiveMessages(t *testing.T) {
 			bob := &member{}
 			done := make(chan error)
 			go func() {
-				_, err := h.Join(t.Context(), Client{Room: "r", User: "bob", Member: bob, Since: all[1]})
+				_, err := joinSince(t.Context(), h, Client{Room: "r", User: "bob", Member: bob, Since: all[1]}, nil)
 				done <- err
 			}()
 			<-log.reading
@@ -139,7 +154,7 @@ func TestRecoveryIncomplete(t *testing.T) {
 				want = append(want, e.ID)
 			}
 			m := &member{}
-			leave, err := h.Join(t.Context(), Client{Room: "r", User: tc.name, Member: m, Since: tc.since})
+			leave, err := joinSince(t.Context(), h, Client{Room: "r", User: tc.name, Member: m, Since: tc.since}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -260,7 +275,7 @@ func TestHistoryMetrics(t *testing.T) {
 	say(t, h, "r", 3)
 	ids, _ := chatIDs(t, m)
 	for _, since := range []string{ids[0], protocol.FormatID(1<<47, 0)} { // complete, then not
-		if _, err := h.Join(t.Context(), Client{Room: "r", User: "late", Member: &member{}, Since: since}); err != nil {
+		if _, err := joinSince(t.Context(), h, Client{Room: "r", User: "late", Member: &member{}, Since: since}, nil); err != nil {
 			t.Fatal(err)
 		}
 	}

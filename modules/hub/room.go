@@ -58,6 +58,8 @@ type gap struct {
 type recovery struct {
 	held     []bus.Message
 	overflow bool   // more than holdLimit arrived: some were dropped
+	floor    string // the greatest id the replay gave so far (or since, when held)
+	replayed int    // messages the replay gave so far
 	released bool   // the replay is queued; now only after applies
 	after    string // released: the greatest id the replay gave
 }
@@ -178,32 +180,56 @@ func (rec *recovery) take(msg bus.Message) bool {
 	return false
 }
 
-// recovered queues m's replay, entries read from history after since, then
-// history.recovered, then the live messages it held; it returns the count
-// replayed and whether the recovery was complete. Held messages the replay
-// gave already are dropped; if since was not held by history it may be
-// anything, so nothing is dropped for being at or below it.
-func (r *room) recovered(m Member, since string, entries []history.Entry, complete bool) (int, bool) {
+// startAt makes since the floor of m's recovery: history holds it, so a
+// held live message at or below it was given to the client before.
+func (r *room) startAt(m Member, since string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	rec, ok := r.members[m]
-	if !ok || rec == nil {
+	if rec := r.members[m]; rec != nil && !rec.released && rec.floor == "" {
+		rec.floor = since
+	}
+}
+
+// replayPage queues to a recovering m the entries of one page read from
+// history that go past what it was given; full says the page held as many
+// as were asked for. more says another page is worth reading: not once the
+// replay has reached the live messages m holds. ok is false when m left or
+// cannot take the replay (closing).
+func (r *room) replayPage(m Member, entries []history.Entry, full bool) (more, ok bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	rec := r.members[m]
+	if rec == nil || rec.released {
+		return false, false
+	}
+	for _, e := range entries {
+		if e.ID <= rec.floor {
+			continue
+		}
+		if !m.Replay(e.Frame) {
+			return false, false
+		}
+		rec.floor = e.ID
+		rec.replayed++
+	}
+	caughtUp := len(rec.held) > 0 && rec.floor >= rec.held[0].ID
+	return full && !caughtUp, true
+}
+
+// release ends m's recovery: it queues history.recovered, then the live
+// messages m held that the replay did not give, and returns the count
+// replayed and whether the recovery was complete (as the caller found it,
+// and nothing held was dropped).
+func (r *room) release(m Member, complete bool) (int, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	rec := r.members[m]
+	if rec == nil || rec.released {
 		return 0, false // left meanwhile
 	}
-	floor := ""
-	if complete {
-		floor = since
-	}
-	n := 0
-	for _, e := range entries {
-		if e.ID > floor {
-			m.Replay(e.Frame)
-			floor = e.ID
-			n++
-		}
-	}
 	complete = complete && !rec.overflow
-	m.Replay(protocol.Recovered(r.name, n, complete))
+	m.Replay(protocol.Recovered(r.name, rec.replayed, complete))
+	floor := rec.floor
 	for _, msg := range rec.held {
 		if msg.ID > floor {
 			m.Send(msg.Frame)
@@ -215,7 +241,7 @@ func (r *room) recovered(m Member, since string, entries []history.Entry, comple
 	} else {
 		r.members[m] = nil
 	}
-	return n, complete
+	return rec.replayed, complete
 }
 
 // lost starts a gap, or marks the one being filled to start over; r.mu is

@@ -45,11 +45,11 @@ func newRooms(b bus.Bus, h history.Log, s stats, log *slog.Logger) *rooms {
 // join adds m to the room, subscribing the room on the bus if m is the
 // first local member. Messages published after join returns reach m; a
 // recovering m holds them until recovered.
-func (rs *rooms) join(ctx context.Context, name string, m Member, recovering bool) *room {
+func (rs *rooms) join(ctx context.Context, name string, m Member, recovering bool) {
 	for {
 		r := rs.room(name)
 		if r.join(ctx, rs.bus, m, recovering) {
-			return r
+			return
 		}
 		// r emptied and closed between lookup and join; take the new one.
 		rs.forget(name, r)
@@ -64,6 +64,13 @@ func (rs *rooms) leave(name string, m Member) {
 	if r != nil && r.leave(m) {
 		rs.forget(name, r)
 	}
+}
+
+// existing returns the room if it has local members, or nil.
+func (rs *rooms) existing(name string) *room {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	return rs.byName[name]
 }
 
 // count reports how many rooms have local members.

@@ -1,0 +1,89 @@
+package hub
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"rt/modules/bus"
+)
+
+// pager is a Pacer that allows pages of limit, allow of them, and records
+// what was read; the next page after those ends the recovery.
+type pager struct {
+	limit, allow int
+	pages        int
+	read         []int
+}
+
+func (p *pager) Next(context.Context) (int, bool) {
+	if p.pages == p.allow {
+		return 0, false
+	}
+	p.pages++
+	return p.limit, true
+}
+
+func (p *pager) Read(n int) { p.read = append(p.read, n) }
+
+// A recovery reads history a page at a time as its pacer allows, and the
+// client still gets every message after since once, in order, then
+// history.recovered, then the live ones.
+func TestRecoveryInPages(t *testing.T) {
+	for _, limit := range []int{1, 3, 7, 100} {
+		t.Run(fmt.Sprint("limit ", limit), func(t *testing.T) {
+			b := bus.NewMemory()
+			h := newHistoryHub(b, memoryHistory(b))
+			watcher := &member{}
+			if _, err := h.Join(t.Context(), Client{Room: "r", User: "w", Member: watcher}); err != nil {
+				t.Fatal(err)
+			}
+			say(t, h, "r", 20)
+			all, _ := chatIDs(t, watcher)
+			bob, p := &member{}, &pager{limit: limit, allow: 1 << 30}
+			if _, err := joinSince(t.Context(), h, Client{Room: "r", User: "bob", Member: bob, Since: all[4]}, p); err != nil {
+				t.Fatal(err)
+			}
+			say(t, h, "r", 2)
+			all, _ = chatIDs(t, watcher)
+			got, rec := chatIDs(t, bob)
+			if fmt.Sprint(got) != fmt.Sprint(all[5:]) {
+				t.Fatalf("bob got %v\nwant     %v", got, all[5:])
+			}
+			if len(rec) != 1 || rec[0]["complete"] != true || rec[0]["count"] != float64(15) {
+				t.Fatalf("recovered %v, want one, complete, count 15", rec)
+			}
+			if want := 15/limit + 1; p.pages != want {
+				t.Fatalf("%d pages read, want %d", p.pages, want)
+			}
+			for _, n := range p.read[:len(p.read)-1] {
+				if n == 0 {
+					t.Fatalf("a full page charged 0 bytes: %v", p.read)
+				}
+			}
+		})
+	}
+}
+
+// A recovery whose pacer ends it (the client is leaving) reads no further
+// and sends no history.recovered.
+func TestRecoveryEndedByPacer(t *testing.T) {
+	b := bus.NewMemory()
+	h := newHistoryHub(b, memoryHistory(b))
+	watcher := &member{}
+	if _, err := h.Join(t.Context(), Client{Room: "r", User: "w", Member: watcher}); err != nil {
+		t.Fatal(err)
+	}
+	say(t, h, "r", 10)
+	all, _ := chatIDs(t, watcher)
+	for _, allow := range []int{0, 1} { // before the first page, after one
+		bob, p := &member{}, &pager{limit: 3, allow: allow}
+		if _, err := joinSince(t.Context(), h, Client{Room: "r", User: "bob", Member: bob, Since: all[0]}, p); err != nil {
+			t.Fatal(err)
+		}
+		got, rec := chatIDs(t, bob)
+		if len(rec) != 0 || len(got) != 3*allow {
+			t.Fatalf("%d pages allowed: got %v and %v", allow, got, rec)
+		}
+	}
+}
