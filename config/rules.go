@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/redis/rueidis"
+
+	"rt/modules/protocol"
 )
 
 // rule is a check on one parsed field. Its text is also the message when the
@@ -122,6 +124,12 @@ func check(c *Config, p *problems) {
 		p.add("REDIS_URL", rule)
 	}
 	checkOrigins(c, p)
+	if need := 2 * protocol.MaxDeliveryBytes(c.MaxTextBytes); !p.has("SEND_QUEUE_BYTES") && !p.has("MAX_TEXT_BYTES") && c.SendQueueBytes < need {
+		// A history page takes at most half the queue and holds at least one
+		// message, so half must hold the largest one.
+		p.addLine("SEND_QUEUE_BYTES", fmt.Sprintf("SEND_QUEUE_BYTES=%d must hold two of the largest chat.delivery frames MAX_TEXT_BYTES=%d allows: at least %d",
+			c.SendQueueBytes, c.MaxTextBytes, need))
+	}
 	if !p.has("HEARTBEAT_INTERVAL") && !p.has("IDLE_TIMEOUT") && c.HeartbeatInterval >= c.IdleTimeout {
 		p.addLine("HEARTBEAT_INTERVAL", fmt.Sprintf("HEARTBEAT_INTERVAL=%s must be shorter than IDLE_TIMEOUT=%s",
 			c.HeartbeatInterval, c.IdleTimeout))

@@ -26,20 +26,24 @@ func testConfig() config.Config {
 	return config.Config{
 		Host: "127.0.0.1", Port: 0,
 		JWTSecret: secret, JWTAlg: "HS256",
-		AllowedOrigins:    []string{origin},
-		PresenceTTL:       60 * time.Second,
-		HeartbeatInterval: 25 * time.Second,
-		IdleTimeout:       70 * time.Second,
-		MaxFrameBytes:     64 << 10,
-		MaxTextBytes:      4096,
-		SendQueue:         256,
-		HistorySize:       200,
-		HistoryTTL:        time.Hour,
-		WriteTimeout:      5 * time.Second,
-		RateLimit:         1e6, // tests send fast on purpose; the limit has its own test
-		RateBurst:         1e6,
-		RateWarnings:      10,
-		MaxConnsPerUser:   16,
+		AllowedOrigins:     []string{origin},
+		PresenceTTL:        60 * time.Second,
+		HeartbeatInterval:  25 * time.Second,
+		IdleTimeout:        70 * time.Second,
+		MaxFrameBytes:      64 << 10,
+		MaxTextBytes:       4096,
+		SendQueue:          256,
+		SendQueueBytes:     1 << 20,
+		MaxQueuedBytes:     1 << 30,
+		HistoryBudget:      1 << 30, // tests read history fast on purpose; the budget has its own test
+		HistoryBudgetBurst: 1 << 30,
+		HistorySize:        200,
+		HistoryTTL:         time.Hour,
+		WriteTimeout:       5 * time.Second,
+		RateLimit:          1e6, // tests send fast on purpose; the limit has its own test
+		RateBurst:          1e6,
+		RateWarnings:       10,
+		MaxConnsPerUser:    16,
 	}
 }
 

@@ -127,10 +127,15 @@ func TestHistoryRecoveryIncomplete(t *testing.T) {
 			t.Run("trimmed", func(t *testing.T) {
 				bob := histDial(t, nb, "trim", "bob", got[0])
 				replay, rec := histRecovery(bob)
-				if !sameList(ids(replay), got[7:]) {
-					t.Fatalf("replay %v, want the newest 5 %v", ids(replay), got[7:])
+				// Redis trims with MAXLEN ~, whole nodes of its stream at a
+				// time, so it may still hold more than the newest 5, since
+				// itself included: the replay is what it holds, complete
+				// when that is everything after since.
+				n := len(replay)
+				if n < 5 || (!mode.redis && n != 5) || !sameList(ids(replay), got[len(got)-n:]) {
+					t.Fatalf("replay %v, want the newest 5 (or more in redis mode) of %v", ids(replay), got)
 				}
-				checkRecovered(t, rec, "trim", 5, false)
+				checkRecovered(t, rec, "trim", n, n == len(got)-1)
 				histQuiet(bob)
 			})
 

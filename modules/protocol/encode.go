@@ -163,3 +163,14 @@ func AuthRefreshed(exp int64) []byte {
 	b := append(make([]byte, 0, 48), `{"type":"auth.refreshed","exp":`...)
 	return append(strconv.AppendInt(b, exp, 10), '}')
 }
+
+// maxEscape is the most bytes one byte of a string can take in a frame:
+// `<` becomes \u003c, and a byte of invalid UTF-8 \ufffd.
+const maxEscape = 6
+
+// MaxDeliveryBytes bounds the size of a chat.delivery frame whose text is
+// at most maxText bytes, every string escaped at worst: what a send queue
+// must have room for to take any one message.
+func MaxDeliveryBytes(maxText int) int {
+	return frameSlack + 64 + maxEscape*(MaxUserBytes+maxText) + IDLen + 20
+}

@@ -168,3 +168,19 @@ func TestHistoryFrames(t *testing.T) {
 		}
 	}
 }
+
+// MaxDeliveryBytes bounds the worst deliveries: the longest room, a user
+// and a text of the characters that escape the longest.
+func TestMaxDeliveryBytes(t *testing.T) {
+	room := strings.Repeat("r", 64)
+	for _, tc := range []struct{ user, text string }{
+		{strings.Repeat("<", MaxUserBytes), strings.Repeat("<", 4096)},
+		{strings.Repeat("\x01", MaxUserBytes), strings.Repeat("\xff", 4096)},
+		{"u", ""},
+	} {
+		frame, _ := DeliveryDraft(room, tc.user, tc.text, 1<<62)
+		if n := MaxDeliveryBytes(len(tc.text)); len(frame) > n {
+			t.Errorf("%.10q: %d bytes, bound %d", tc.text, len(frame), n)
+		}
+	}
+}

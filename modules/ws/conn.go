@@ -2,6 +2,7 @@ package ws
 
 import (
 	"log/slog"
+	"math"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -26,6 +27,7 @@ type Conn struct {
 	log      *slog.Logger
 	limits   Limits
 	stats    *stats
+	node     *nodeQueue // the node's count of queued bytes; nil counts nothing
 	box      outbox
 	closing  chan struct{} // closed once a close has been decided
 	once     sync.Once
@@ -33,6 +35,10 @@ type Conn struct {
 	deadline sync.Mutex // orders read-deadline changes with the close decision
 	token    tokenClock // closes with 4001 when the token expires
 	requests requests   // publishes and presence reads, off the reader
+	pages    requests   // history pages and the recovery's replay, off the reader
+	// history is the user's allowance of history reads on this node,
+	// shared with their other sockets here (set by the registry).
+	history *historyAllowance
 
 	// Reader-only state: the reader goroutine and the control-frame
 	// handlers it calls are the only users.
@@ -54,13 +60,19 @@ type Conn struct {
 type Limits struct {
 	MaxFrameBytes int
 	SendQueue     int
-	Heartbeat     time.Duration
-	Idle          time.Duration
-	WriteTimeout  time.Duration
-	Rate          float64 // frames per second on average
-	Burst         int
-	RateWarnings  int // rate_limited answers per minute before 1008
-	TokenLeeway   time.Duration
+	// SendQueueBytes bounds the bytes waiting for one socket; 0 or less
+	// means no bound (a Conn built in a test).
+	SendQueueBytes int
+	// PageEntries is how many messages a recovery reads at a time; 0 or
+	// less means 100.
+	PageEntries  int
+	Heartbeat    time.Duration
+	Idle         time.Duration
+	WriteTimeout time.Duration
+	Rate         float64 // frames per second on average
+	Burst        int
+	RateWarnings int // rate_limited answers per minute before 1008
+	TokenLeeway  time.Duration
 }
 
 func newConn(ws *websocket.Conn, room, user string, l Limits, s *stats, log *slog.Logger) *Conn {
@@ -74,9 +86,17 @@ func newConn(ws *websocket.Conn, room, user string, l Limits, s *stats, log *slo
 		guard:       newFloodGuard(l),
 		discardLeft: discardBudget,
 	}
+	if c.limits.SendQueueBytes <= 0 {
+		c.limits.SendQueueBytes = math.MaxInt
+	}
+	if c.limits.PageEntries <= 0 {
+		c.limits.PageEntries = 100
+	}
 	c.box.done = make(chan struct{})
+	c.box.room = make(chan struct{}, 1)
 	c.client = hub.Client{Room: room, User: user, Member: c}
-	c.requests.init(c)
+	c.requests.init(c, max(minPendingRequests, l.Burst), opTimeout)
+	c.pages.init(c, maxPendingPages, 0)
 	return c
 }
 
@@ -92,11 +112,18 @@ func (c *Conn) Send(frame []byte) bool {
 }
 
 // Replay queues a frame read back from history beyond the bound of the
-// queue: a recovery's replay or a gap fill is at most HISTORY_SIZE messages
-// (and history.recovered), and the live frames queued behind it still have
-// SEND_QUEUE to themselves (outbox.replayed).
+// queue's frames: a recovery's replay or a gap fill is at most HISTORY_SIZE
+// messages (and history.recovered), and the live frames queued behind it
+// still have SEND_QUEUE to themselves (outbox.replayed). Its bytes do count
+// toward SEND_QUEUE_BYTES: a recovery comes in pages that wait for room,
+// and a gap fill larger than the client's queue closes it with 4002, to
+// come back with since and recover in pages.
 func (c *Conn) Replay(frame []byte) bool {
-	return c.queueReplay(frame)
+	queued, full := c.queueReplay(frame)
+	if full {
+		c.Close(protocol.CloseTooSlow, "too slow to keep up")
+	}
+	return queued
 }
 
 // SendState queues a presence frame and reports whether it did. Presence

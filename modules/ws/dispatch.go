@@ -69,16 +69,29 @@ func (h *Handler) presenceList(c *Conn) {
 	})
 }
 
+// historyPage serves history.get on the history lane: it waits for the
+// client to have read what came before (the socket's queue under half of
+// SEND_QUEUE_BYTES) and for the user's history budget, reads the page, cut
+// to the other half, and queues it.
 func (h *Handler) historyPage(c *Conn, in protocol.Inbound) {
 	const unavailable = "history is unavailable; try again"
-	h.request(c, unavailable, func(ctx context.Context) {
-		page, err := h.hub.Page(ctx, c.client.Room, in.Before, in.Limit)
+	ok := c.pages.submit(func(ctx context.Context) {
+		if !c.awaitRoom(ctx, c.pageRoom()) || !c.history.wait(ctx) {
+			return
+		}
+		ctx, cancel := context.WithTimeout(ctx, opTimeout)
+		defer cancel()
+		page, read, err := h.hub.PageWithin(ctx, c.client.Room, in.Before, in.Limit, c.pageRoom())
+		c.history.charge(read)
 		if err != nil {
 			h.refused(c, "history page failed", err, unavailable)
 			return
 		}
 		c.Send(page)
 	})
+	if !ok {
+		c.Send(protocol.ErrorFrame(protocol.CodeRateLimited, "too many history requests waiting; wait for the pages asked for"))
+	}
 }
 
 // refused answers a request the hub could not serve: the hub's own refusal

@@ -33,6 +33,7 @@ type Handler struct {
 	verifier  auth.Verifier
 	hub       *hub.Hub
 	registry  *Registry
+	queues    *nodeQueue // every socket's queued bytes, against MAX_QUEUED_BYTES
 	stats     *stats
 	limits    Limits
 	log       *slog.Logger
@@ -69,6 +70,7 @@ func upgrade(next fiber.Handler) fiber.Handler {
 func (h *Handler) serve(ws *websocket.Conn) {
 	room, user := ws.Locals(auth.LocalRoom).(string), ws.Locals(auth.LocalUser).(string)
 	c := newConn(ws, room, user, h.limits, h.stats, h.log)
+	c.node = h.queues
 	c.client.Since, _ = ws.Locals(auth.LocalSince).(string)
 	c.resync = func() { h.presenceList(c) }
 	c.requests.sayAll = func(ctx context.Context, said []hub.Said) { h.sayAll(ctx, c, said) }
@@ -91,6 +93,12 @@ func (h *Handler) serve(ws *websocket.Conn) {
 	}
 	defer leave()
 	defer c.requests.finish() // before the leave: the client's last messages go out first
+	defer c.pages.abandon()   // history for a client that has gone is not worth reading
+	if c.client.Since != "" {
+		// On the history lane, after the reader has started: a client that
+		// closes right after its 101 is closing before its replay is read.
+		c.pages.submit(func(ctx context.Context) { h.hub.Recover(ctx, c.client, historyPacer{c}) })
+	}
 	c.token.set(ws.Locals(auth.LocalClaims).(auth.Claims).ExpiresAt, c)
 	defer c.token.stop()
 	c.readLoop(h.dispatch)

@@ -28,6 +28,7 @@ type stats struct {
 	// read-only map lookup instead of the vector's lock and label hashing.
 	frameCounters map[string]prometheus.Counter
 	closed        *prometheus.CounterVec
+	shed          prometheus.Counter
 }
 
 func newStats() *stats {
@@ -44,6 +45,10 @@ func newStats() *stats {
 			Name: "rt_connections_closed_total",
 			Help: "Connections closed, by the close code the server sent (code none: the client closed, the connection was lost or a write timed out) and reason.",
 		}, []string{"code", "reason"}),
+		shed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "rt_send_queue_shed_total",
+			Help: "Sockets closed with 4002 because this node's send queues together passed MAX_QUEUED_BYTES (the ones with the most waiting first).",
+		}),
 	}
 	s.frameCounters = map[string]prometheus.Counter{}
 	for _, t := range []string{protocol.TypeChatMessage, protocol.TypePing, protocol.TypePong,
@@ -110,5 +115,9 @@ func collectors(s *stats, h *Handler) []prometheus.Collector {
 		Name: "rt_connections",
 		Help: "Open WebSocket connections on this node.",
 	}, func() float64 { return float64(h.registry.Len()) })
-	return []prometheus.Collector{conns, s.handshakes, s.frames, s.closed}
+	queued := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "rt_send_queue_bytes",
+		Help: "Bytes waiting in this node's send queues, each socket counted apart (history pages and replays included).",
+	}, func() float64 { return float64(h.queues.total.Load()) })
+	return []prometheus.Collector{conns, queued, s.handshakes, s.frames, s.closed, s.shed}
 }

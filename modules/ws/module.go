@@ -10,6 +10,7 @@ import (
 	"rt/modules/auth"
 	"rt/modules/hub"
 	"rt/modules/metrics/collect"
+	"rt/modules/protocol"
 	"rt/modules/server"
 )
 
@@ -38,23 +39,34 @@ type handlerParams struct {
 // bus and Redis stop.
 func newHandler(p handlerParams) *Handler {
 	caps := Caps{MaxConnsPerUser: p.Config.MaxConnsPerUser, MaxConns: p.Config.MaxConns}
+	budget := HistoryBudget{Rate: p.Config.HistoryBudget, Burst: p.Config.HistoryBudgetBurst}
 	h := &Handler{
-		handshake: p.Handshake, verifier: p.Verifier, hub: p.Hub, registry: NewRegistry(caps),
-		stats: p.Stats, limits: LimitsFrom(p.Config), log: p.Log,
+		handshake: p.Handshake, verifier: p.Verifier, hub: p.Hub, registry: NewRegistry(caps, budget),
+		queues: newNodeQueue(p.Config.MaxQueuedBytes), stats: p.Stats, limits: LimitsFrom(p.Config), log: p.Log,
 	}
 	p.Hub.OnDisconnect(h.registry.Disconnect)
-	var stopHeartbeat func()
+	var stopHeartbeat, stopShed func()
 	p.Lifecycle.Append(fx.Hook{
 		OnStart: func(context.Context) error {
 			stopHeartbeat = h.registry.Heartbeat(h.limits.Heartbeat)
+			stopShed = h.registry.Shed(h.queues, h.shed)
 			return nil
 		},
 		OnStop: func(ctx context.Context) error {
 			stopHeartbeat()
+			stopShed()
 			return h.registry.Drain(ctx)
 		},
 	})
 	return h
+}
+
+// shed logs and counts the sockets closed because the node's send queues
+// passed MAX_QUEUED_BYTES.
+func (h *Handler) shed(n int) {
+	h.stats.shed.Add(float64(n))
+	h.log.Warn("send queues past MAX_QUEUED_BYTES: the sockets with the most waiting were closed with 4002",
+		"closed", n, "queued_bytes", h.queues.total.Load())
 }
 
 // route offers the handler to the server.
@@ -63,14 +75,24 @@ func route(h *Handler) *Handler { return h }
 // LimitsFrom takes the per-connection settings from cfg.
 func LimitsFrom(cfg config.Config) Limits {
 	return Limits{
-		MaxFrameBytes: cfg.MaxFrameBytes,
-		SendQueue:     cfg.SendQueue,
-		Heartbeat:     cfg.HeartbeatInterval,
-		Idle:          cfg.IdleTimeout,
-		WriteTimeout:  cfg.WriteTimeout,
-		Rate:          cfg.RateLimit,
-		Burst:         cfg.RateBurst,
-		RateWarnings:  cfg.RateWarnings,
-		TokenLeeway:   cfg.JWTLeeway,
+		MaxFrameBytes:  cfg.MaxFrameBytes,
+		SendQueue:      cfg.SendQueue,
+		SendQueueBytes: cfg.SendQueueBytes,
+		PageEntries:    pageEntries(cfg),
+		Heartbeat:      cfg.HeartbeatInterval,
+		Idle:           cfg.IdleTimeout,
+		WriteTimeout:   cfg.WriteTimeout,
+		Rate:           cfg.RateLimit,
+		Burst:          cfg.RateBurst,
+		RateWarnings:   cfg.RateWarnings,
+		TokenLeeway:    cfg.JWTLeeway,
 	}
+}
+
+// pageEntries is how many messages one page of a recovery may ask for: as
+// many of the largest that fit in half the send queue's bytes (a page is
+// read only once the queue is under half), at least 1, at most 100.
+func pageEntries(cfg config.Config) int {
+	half := cfg.SendQueueBytes / 2
+	return min(100, max(1, half/protocol.MaxDeliveryBytes(cfg.MaxTextBytes)))
 }

@@ -1,6 +1,7 @@
 package ws
 
 import (
+	"context"
 	"encoding/binary"
 	"runtime"
 	"sync"
@@ -29,42 +30,99 @@ type outbox struct {
 	// do not count toward SEND_QUEUE. The writer takes the whole queue at
 	// once, so it is zero again at every batch.
 	replayed int
-	running  bool          // a writer goroutine is running
-	settled  bool          // the close has been written, or could not be
-	done     chan struct{} // closed once settled
+	// queued is the bytes of frames, writing those of the batch being
+	// written: together what this socket holds toward SEND_QUEUE_BYTES
+	// (replays included) and toward the node's MAX_QUEUED_BYTES.
+	queued, writing int
+	room            chan struct{} // signalled when a batch has been written
+	running         bool          // a writer goroutine is running
+	settled         bool          // the close has been written, or could not be
+	done            chan struct{} // closed once settled
 }
 
 // batches are pooled: a connection holds a write buffer only while it writes.
 var batches = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
 
 // queue appends frame unless the connection is closing; full reports a
-// queue at SEND_QUEUE, which nothing was added to.
+// queue at SEND_QUEUE frames or SEND_QUEUE_BYTES, which nothing was added to.
 func (c *Conn) queue(frame []byte) (queued, full bool) {
 	c.box.mu.Lock()
 	defer c.box.mu.Unlock()
 	switch {
 	case c.isClosing():
 		return false, false
-	case len(c.box.frames)-c.box.replayed >= c.limits.SendQueue:
+	case len(c.box.frames)-c.box.replayed >= c.limits.SendQueue, !c.fitsLocked(len(frame)):
 		return false, true
 	}
-	c.box.frames = append(c.box.frames, frame)
-	c.startWriterLocked()
+	c.addLocked(frame)
 	return true, false
 }
 
-// queueReplay appends a replayed frame unless the connection is closing,
-// whatever the queue holds.
-func (c *Conn) queueReplay(frame []byte) bool {
+// queueReplay appends a replayed frame unless the connection is closing or
+// the frame would take it past SEND_QUEUE_BYTES; a replay does not count
+// toward SEND_QUEUE's frames.
+func (c *Conn) queueReplay(frame []byte) (queued, full bool) {
 	c.box.mu.Lock()
 	defer c.box.mu.Unlock()
-	if c.isClosing() {
-		return false
+	switch {
+	case c.isClosing():
+		return false, false
+	case !c.fitsLocked(len(frame)):
+		return false, true
 	}
-	c.box.frames = append(c.box.frames, frame)
+	c.addLocked(frame)
 	c.box.replayed++
+	return true, false
+}
+
+// fitsLocked says whether n more bytes stay within SEND_QUEUE_BYTES; box.mu
+// is held.
+func (c *Conn) fitsLocked(n int) bool {
+	return c.box.queued+c.box.writing+n <= c.limits.SendQueueBytes
+}
+
+// addLocked queues frame and counts its bytes; box.mu is held.
+func (c *Conn) addLocked(frame []byte) {
+	c.box.frames = append(c.box.frames, frame)
+	c.box.queued += len(frame)
+	c.node.add(int64(len(frame)))
 	c.startWriterLocked()
-	return true
+}
+
+// waiting reports the bytes this socket holds, queued or being written.
+func (c *Conn) waiting() int {
+	c.box.mu.Lock()
+	defer c.box.mu.Unlock()
+	return c.box.queued + c.box.writing
+}
+
+// awaitRoom waits until at most limit bytes wait for this socket: a
+// history page is queued only once the client has read what came before
+// it, so a client that does not read holds one page, not one per request.
+// It reports false once the connection is closing or ctx ends.
+func (c *Conn) awaitRoom(ctx context.Context, limit int) bool {
+	for {
+		if c.isClosing() {
+			return false
+		}
+		if c.waiting() <= limit {
+			return true
+		}
+		select {
+		case <-c.box.room:
+		case <-c.closing:
+			return false
+		case <-ctx.Done():
+			return false
+		}
+	}
+}
+
+// releaseLocked forgets bytes queued or written; box.mu is held.
+func (c *Conn) releaseLocked(queued, writing int) {
+	c.box.queued -= queued
+	c.box.writing -= writing
+	c.node.add(-int64(queued + writing))
 }
 
 // queuePong has the writer answer a ping; only the latest one needs an
@@ -122,6 +180,7 @@ func (c *Conn) nextBatch() (batch [][]byte, pong []byte, last bool) {
 	if closing && c.end.code == protocol.CloseTooSlow {
 		clear(c.box.frames)
 		c.box.frames, c.box.hasPong, c.box.replayed = c.box.frames[:0], false, 0
+		c.releaseLocked(c.box.queued, 0)
 	}
 	if c.box.hasPong {
 		pong, c.box.hasPong = append([]byte{}, c.box.pong...), false
@@ -129,6 +188,7 @@ func (c *Conn) nextBatch() (batch [][]byte, pong []byte, last bool) {
 	if len(c.box.frames) > 0 {
 		batch, c.box.frames = c.box.frames, c.box.spare[:0]
 		c.box.spare, c.box.replayed = nil, 0
+		c.box.writing, c.box.queued = c.box.writing+c.box.queued, 0
 		return batch, pong, false
 	}
 	if pong != nil {
@@ -141,16 +201,22 @@ func (c *Conn) nextBatch() (batch [][]byte, pong []byte, last bool) {
 	return nil, nil, false
 }
 
-// recycle keeps the batch's slice for the next one and, when the queue is
-// empty again, lets a client that missed presence frames catch up.
+// recycle keeps the batch's slice for the next one, forgets its bytes, tells
+// a history page waiting for room and, when the queue is empty again, lets a
+// client that missed presence frames catch up.
 func (c *Conn) recycle(batch [][]byte) {
 	clear(batch)
 	c.box.mu.Lock()
 	if c.box.spare == nil && cap(batch) <= 2*c.limits.SendQueue {
 		c.box.spare = batch[:0]
 	}
+	c.releaseLocked(0, c.box.writing)
 	empty := len(c.box.frames) == 0
 	c.box.mu.Unlock()
+	select {
+	case c.box.room <- struct{}{}:
+	default:
+	}
 	if empty {
 		c.caughtUp()
 	}
@@ -166,6 +232,7 @@ func (c *Conn) settle() {
 	}
 	c.box.running = false
 	c.box.frames, c.box.spare, c.box.pong = nil, nil, nil
+	c.releaseLocked(c.box.queued, c.box.writing)
 }
 
 // writeBatch writes the pong (if any) and the frames with as few write

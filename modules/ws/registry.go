@@ -20,16 +20,25 @@ type Caps struct {
 // sockets per user for the connection caps.
 type Registry struct {
 	caps     Caps
+	history  HistoryBudget
 	mu       sync.Mutex
 	conns    map[*Conn]struct{}
-	perUser  map[string]int
+	perUser  map[string]*userConns
+	swept    time.Time // when perUser was last swept of users gone
 	draining bool
 	wg       sync.WaitGroup
 }
 
-// NewRegistry returns an empty registry enforcing caps.
-func NewRegistry(caps Caps) *Registry {
-	return &Registry{caps: caps, conns: make(map[*Conn]struct{}), perUser: make(map[string]int)}
+// userConns is what one user's sockets on this node share.
+type userConns struct {
+	n       int
+	history *historyAllowance
+}
+
+// NewRegistry returns an empty registry enforcing caps; each user's sockets
+// share one allowance of history reads.
+func NewRegistry(caps Caps, history HistoryBudget) *Registry {
+	return &Registry{caps: caps, history: history, conns: make(map[*Conn]struct{}), perUser: make(map[string]*userConns)}
 }
 
 // admission is the registry's answer to one more socket for a user.
@@ -56,7 +65,7 @@ func (r *Registry) admitLocked(user string) admission {
 		return draining
 	case r.caps.MaxConns > 0 && len(r.conns) >= r.caps.MaxConns:
 		return nodeFull
-	case r.perUser[user] >= r.caps.MaxConnsPerUser:
+	case r.perUser[user] != nil && r.perUser[user].n >= r.caps.MaxConnsPerUser:
 		return userFull
 	}
 	return admitted
@@ -70,9 +79,34 @@ func (r *Registry) add(c *Conn) admission {
 		return a
 	}
 	r.conns[c] = struct{}{}
-	r.perUser[c.client.User]++
+	u := r.perUser[c.client.User]
+	if u == nil {
+		u = &userConns{history: newHistoryAllowance(r.history, time.Now)}
+		r.perUser[c.client.User] = u
+	}
+	u.n++
+	c.history = u.history
 	r.wg.Add(1)
 	return admitted
+}
+
+// sweepEvery is how often users without sockets are looked for.
+const sweepEvery = time.Second
+
+// sweepLocked forgets, at most once per sweepEvery, the users with no
+// socket left whose history allowance is whole again. A user who
+// reconnects sooner finds the allowance as they left it, so closing and
+// reopening sockets does not refill it; r.mu is held.
+func (r *Registry) sweepLocked(now time.Time) {
+	if now.Sub(r.swept) < sweepEvery {
+		return
+	}
+	r.swept = now
+	for user, u := range r.perUser {
+		if u.n <= 0 && u.history.whole() {
+			delete(r.perUser, user)
+		}
+	}
 }
 
 // Len reports how many sockets are registered.
@@ -85,9 +119,10 @@ func (r *Registry) Len() int {
 func (r *Registry) remove(c *Conn) {
 	r.mu.Lock()
 	delete(r.conns, c)
-	if r.perUser[c.client.User]--; r.perUser[c.client.User] <= 0 {
-		delete(r.perUser, c.client.User)
+	if u := r.perUser[c.client.User]; u != nil {
+		u.n--
 	}
+	r.sweepLocked(time.Now())
 	r.mu.Unlock()
 	r.wg.Done()
 }

@@ -9,10 +9,17 @@ import (
 	"rt/modules/protocol"
 )
 
-// maxPendingRequests bounds how many of one connection's requests may wait
-// for a slow backend (a stalled Redis); beyond it they are answered
-// unavailable at once.
-const maxPendingRequests = 16
+// minPendingRequests is the least bound on how many of one connection's
+// requests may wait for a slow backend (a stalled Redis); beyond the bound
+// they are answered unavailable at once. The bound is RATE_BURST when that
+// is larger: a burst the rate limit allows arrives faster than any backend
+// answers, and must all be served when the backend is healthy.
+const minPendingRequests = 16
+
+// maxPendingPages bounds the history requests (scrollback pages) one
+// connection may have waiting; they wait for the user's history budget and
+// for the client to read the page before, so more would only hold memory.
+const maxPendingPages = 4
 
 // requests runs a connection's requests that wait on a backend (publish,
 // presence list) in arrival order, on a goroutine that exists only while
@@ -22,6 +29,8 @@ const maxPendingRequests = 16
 // that its message could not be sent.
 type requests struct {
 	conn    *Conn
+	limit   int                                        // requests that may wait
+	timeout time.Duration                              // bound on one request; 0 for none but the connection's life
 	sayAll  func(ctx context.Context, said []hub.Said) // publishes chat messages, set by the handler
 	mu      sync.Mutex
 	queue   []request
@@ -31,8 +40,8 @@ type requests struct {
 	cancel  context.CancelFunc
 }
 
-func (r *requests) init(c *Conn) {
-	r.conn = c
+func (r *requests) init(c *Conn, limit int, timeout time.Duration) {
+	r.conn, r.limit, r.timeout = c, limit, timeout
 	r.idle.L = &r.mu
 	r.base, r.cancel = context.WithCancel(context.Background())
 }
@@ -58,7 +67,7 @@ func (r *requests) submitSay(s hub.Said) bool {
 func (r *requests) add(req request) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if len(r.queue) >= maxPendingRequests {
+	if len(r.queue) >= r.limit {
 		return false
 	}
 	r.queue = append(r.queue, req)
@@ -115,7 +124,10 @@ func (r *requests) serve(f func(context.Context)) {
 			r.conn.Close(protocol.CloseInternal, "internal error")
 		}
 	}()
-	ctx, cancel := context.WithTimeout(r.base, opTimeout)
+	ctx, cancel := r.base, context.CancelFunc(func() {})
+	if r.timeout > 0 {
+		ctx, cancel = context.WithTimeout(r.base, r.timeout)
+	}
 	defer cancel()
 	f(ctx)
 }
@@ -123,8 +135,15 @@ func (r *requests) serve(f func(context.Context)) {
 // finish waits for the pending requests once the reader has stopped: what
 // the client sent before it left is still published. A backend that does
 // not answer gets opTimeout in all, after which the rest is cancelled.
-func (r *requests) finish() {
-	stop := time.AfterFunc(opTimeout, r.cancel)
+func (r *requests) finish() { r.finishWithin(opTimeout) }
+
+// abandon cancels the pending requests at once and waits for the one
+// running to return: history pages for a client that has gone are not
+// worth reading.
+func (r *requests) abandon() { r.finishWithin(0) }
+
+func (r *requests) finishWithin(d time.Duration) {
+	stop := time.AfterFunc(d, r.cancel)
 	defer stop.Stop()
 	defer r.cancel()
 	r.mu.Lock()

@@ -1,0 +1,24 @@
+package ws
+
+import "context"
+
+// historyPacer paces a recovery's replay for one socket: a page is read
+// only once the client has read most of what came before it and the user's
+// history budget allows, and it asks for as many messages as fit in the
+// half of SEND_QUEUE_BYTES left. A client that never reads holds one page.
+type historyPacer struct{ c *Conn }
+
+func (p historyPacer) Next(ctx context.Context) (int, bool) {
+	c := p.c
+	if !c.awaitRoom(ctx, c.pageRoom()) || !c.history.wait(ctx) || c.isClosing() {
+		return 0, false
+	}
+	return c.limits.PageEntries, true
+}
+
+func (p historyPacer) Read(n int) { p.c.history.charge(n) }
+
+// pageRoom is the bytes a history page may take, and how far the queue must
+// have drained before one is read: half of SEND_QUEUE_BYTES each, so a page
+// always fits behind what is queued.
+func (c *Conn) pageRoom() int { return c.limits.SendQueueBytes / 2 }
