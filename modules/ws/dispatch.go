@@ -76,13 +76,13 @@ func (h *Handler) presenceList(c *Conn) {
 func (h *Handler) historyPage(c *Conn, in protocol.Inbound) {
 	const unavailable = "history is unavailable; try again"
 	ok := c.pages.submit(func(ctx context.Context) {
-		if !c.awaitRoom(ctx, c.pageRoom()) || !c.history.wait(ctx) {
+		if !c.awaitRoom(ctx, c.pageRoom()) || !c.history.take(ctx, c.pageRoom()) {
 			return
 		}
 		ctx, cancel := context.WithTimeout(ctx, opTimeout)
 		defer cancel()
 		page, read, err := h.hub.PageWithin(ctx, c.client.Room, in.Before, in.Limit, c.pageRoom())
-		c.history.charge(read)
+		c.historyRead(read)
 		if err != nil {
 			h.refused(c, "history page failed", err, unavailable)
 			return

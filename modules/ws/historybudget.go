@@ -20,9 +20,10 @@ type HistoryBudget struct {
 
 // historyAllowance is one user's HistoryBudget on this node, shared by all
 // of the user's sockets here: scrollback pages and since replays draw on
-// it. A read waits until the allowance is positive and is charged what it
-// read afterwards, since its size is known only then; a large read leaves
-// the allowance in debt, and the next read waits that much longer.
+// it. A read waits until the allowance is positive and takes the most it
+// may read (a page's bytes) at once, so that sockets waiting together do
+// not all start on the same allowance; once its size is known, what it did
+// not use is given back (a read costs at least minHistoryCharge).
 type historyAllowance struct {
 	mu     sync.Mutex
 	budget HistoryBudget
@@ -35,11 +36,12 @@ func newHistoryAllowance(b HistoryBudget, now func() time.Time) *historyAllowanc
 	return &historyAllowance{budget: b, tokens: float64(b.Burst), last: now(), now: now}
 }
 
-// wait returns once a read may start, or false when ctx ends first. With no
-// budget configured (a test's zero HistoryBudget) reads never wait.
-func (a *historyAllowance) wait(ctx context.Context) bool {
+// take returns once a read of up to reserve bytes may start, having taken
+// reserve from the allowance, or false when ctx ends first. With no budget
+// configured (a test's zero HistoryBudget) reads never wait.
+func (a *historyAllowance) take(ctx context.Context, reserve int) bool {
 	for {
-		d := a.delay()
+		d := a.reserve(reserve)
 		if d <= 0 {
 			return true
 		}
@@ -53,8 +55,9 @@ func (a *historyAllowance) wait(ctx context.Context) bool {
 	}
 }
 
-// delay is how long until the allowance is positive again.
-func (a *historyAllowance) delay() time.Duration {
+// reserve takes n bytes if the allowance is positive, or says how long
+// until it is.
+func (a *historyAllowance) reserve(n int) time.Duration {
 	if a == nil || a.budget.Rate <= 0 {
 		return 0
 	}
@@ -62,20 +65,21 @@ func (a *historyAllowance) delay() time.Duration {
 	defer a.mu.Unlock()
 	a.refillLocked()
 	if a.tokens > 0 {
+		a.tokens -= float64(n)
 		return 0
 	}
 	return time.Duration((1 - a.tokens) / float64(a.budget.Rate) * float64(time.Second))
 }
 
-// charge takes n bytes read (at least minHistoryCharge) from the allowance.
-func (a *historyAllowance) charge(n int) {
+// settle gives back what a read that took reserved did not use: it costs
+// the bytes it read, at least minHistoryCharge.
+func (a *historyAllowance) settle(reserved, read int) {
 	if a == nil || a.budget.Rate <= 0 {
 		return
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.refillLocked()
-	a.tokens -= float64(max(n, minHistoryCharge))
+	a.tokens += float64(reserved - max(read, minHistoryCharge))
 }
 
 func (a *historyAllowance) refillLocked() {

@@ -29,6 +29,7 @@ type stats struct {
 	frameCounters map[string]prometheus.Counter
 	closed        *prometheus.CounterVec
 	shed          prometheus.Counter
+	historyRead   prometheus.Counter
 }
 
 func newStats() *stats {
@@ -48,6 +49,10 @@ func newStats() *stats {
 		shed: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "rt_send_queue_shed_total",
 			Help: "Sockets closed with 4002 because this node's send queues together passed MAX_QUEUED_BYTES (the ones with the most waiting first).",
+		}),
+		historyRead: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "rt_history_read_bytes_total",
+			Help: "Bytes of history read for clients (history.get pages and since replays), drawn from their users' HISTORY_BUDGET.",
 		}),
 	}
 	s.frameCounters = map[string]prometheus.Counter{}
@@ -119,5 +124,5 @@ func collectors(s *stats, h *Handler) []prometheus.Collector {
 		Name: "rt_send_queue_bytes",
 		Help: "Bytes waiting in this node's send queues, each socket counted apart (history pages and replays included).",
 	}, func() float64 { return float64(h.queues.total.Load()) })
-	return []prometheus.Collector{conns, queued, s.handshakes, s.frames, s.closed, s.shed}
+	return []prometheus.Collector{conns, queued, s.handshakes, s.frames, s.closed, s.shed, s.historyRead}
 }

@@ -10,13 +10,20 @@ type historyPacer struct{ c *Conn }
 
 func (p historyPacer) Next(ctx context.Context) (int, bool) {
 	c := p.c
-	if !c.awaitRoom(ctx, c.pageRoom()) || !c.history.wait(ctx) || c.isClosing() {
+	if !c.awaitRoom(ctx, c.pageRoom()) || c.isClosing() || !c.history.take(ctx, c.pageRoom()) {
 		return 0, false
 	}
 	return c.limits.PageEntries, true
 }
 
-func (p historyPacer) Read(n int) { p.c.history.charge(n) }
+func (p historyPacer) Read(n int) { p.c.historyRead(n) }
+
+// historyRead settles a read that took pageRoom from the user's allowance
+// and counts its bytes.
+func (c *Conn) historyRead(n int) {
+	c.history.settle(c.pageRoom(), n)
+	c.stats.historyRead.Add(float64(n))
+}
 
 // pageRoom is the bytes a history page may take, and how far the queue must
 // have drained before one is read: half of SEND_QUEUE_BYTES each, so a page
