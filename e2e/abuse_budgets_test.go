@@ -144,7 +144,7 @@ func TestAbuseSinceReplaysPaced(t *testing.T) {
 // makes it wait: nothing is lost by the pacing.
 func TestSinceReplayPacedIsWhole(t *testing.T) {
 	cfg := testConfig()
-	cfg.SendQueueBytes = 64 << 10                             // the smallest: a page holds one of these messages
+	cfg.SendQueueBytes = 64 << 10                            // the smallest: a page holds one of these messages
 	cfg.HistoryBudget, cfg.HistoryBudgetBurst = 4<<20, 1<<20 // waits, but not for long
 	n := startNode(t, cfg)
 	want := seedBig(t, n, "whole", 60)
