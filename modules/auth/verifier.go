@@ -24,7 +24,8 @@ var (
 type Claims struct {
 	// Subject is the user id; nothing the client sends later overrides it.
 	Subject string
-	// ExpiresAt is zero when the token has no exp.
+	// ExpiresAt is zero when the token has no exp, else no later than the
+	// year 9999 (see numericDate), so its UnixMilli never overflows.
 	ExpiresAt time.Time
 	// Rooms is the token's rooms claim: nil when absent (any room), else
 	// the rooms it may join, where an entry ending in * is a prefix.

@@ -191,6 +191,31 @@ func TestVerifyStrictClaims(t *testing.T) {
 		{"exp true", "", `{"sub":"u1","exp":true}`, ErrTokenInvalid, "", nil},
 		{"nbf and iat numbers", "", n(`{"sub":"u1","nbf":%d,"iat":%d}`, past, past), nil, "u1", nil},
 
+		// Times are NumericDates from 0 to 253402300799 (9999-12-31T23:59:59Z).
+		{"exp 0, the first second", "", `{"sub":"u1","exp":0}`, ErrTokenExpired, "", nil},
+		{"nbf and iat 0", "", `{"sub":"u1","nbf":0,"iat":0}`, nil, "u1", nil},
+		{"nbf and iat -0", "", `{"sub":"u1","nbf":-0,"iat":-0.0}`, nil, "u1", nil},
+		{"exp the last second of 9999", "", `{"sub":"u1","exp":253402300799}`, nil, "u1", nil},
+		{"exp within the last second of 9999", "", `{"sub":"u1","exp":253402300799.5}`, nil, "u1", nil},
+		{"exp as an exponent", "", `{"sub":"u1","exp":2.53402300799e11}`, nil, "u1", nil},
+		{"exp the first second of 10000", "", `{"sub":"u1","exp":253402300800}`, ErrTokenInvalid, "", nil},
+		{"exp 9.2e18", "", `{"sub":"u1","exp":9.2e18}`, ErrTokenInvalid, "", nil},
+		{"exp beyond int64", "", `{"sub":"u1","exp":1e19}`, ErrTokenInvalid, "", nil},
+		{"exp beyond float64", "", `{"sub":"u1","exp":1e400}`, ErrTokenInvalid, "", nil},
+		{"exp -1", "", `{"sub":"u1","exp":-1}`, ErrTokenInvalid, "", nil},
+		{"exp a little below 0", "", `{"sub":"u1","exp":-0.001}`, ErrTokenInvalid, "", nil},
+		{"exp -9.2e18", "", `{"sub":"u1","exp":-9.2e18}`, ErrTokenInvalid, "", nil},
+		{"nbf the last second of 9999", "", `{"sub":"u1","nbf":253402300799}`, ErrTokenInvalid, "", nil}, // in the future
+		{"nbf the first second of 10000", "", `{"sub":"u1","nbf":253402300800}`, ErrTokenInvalid, "", nil},
+		{"nbf 1e19", "", `{"sub":"u1","nbf":1e19}`, ErrTokenInvalid, "", nil},
+		{"nbf 10000000000000000000", "", `{"sub":"u1","nbf":10000000000000000000}`, ErrTokenInvalid, "", nil},
+		{"nbf 1.8e308", "", `{"sub":"u1","nbf":1.8e308}`, ErrTokenInvalid, "", nil},
+		{"nbf -1", "", `{"sub":"u1","nbf":-1}`, ErrTokenInvalid, "", nil},
+		{"iat 1e300", "", `{"sub":"u1","iat":1e300}`, ErrTokenInvalid, "", nil},
+		{"iat 9.3e18", "", `{"sub":"u1","iat":9.3e18}`, ErrTokenInvalid, "", nil},
+		{"iat -1", "", `{"sub":"u1","iat":-1}`, ErrTokenInvalid, "", nil},
+		{"iat a fraction in the past", "", n(`{"sub":"u1","iat":%d.25}`, past), nil, "u1", nil},
+
 		{"sub unicode", "", `{"sub":"łukasz-日本-👋"}`, nil, "łukasz-日本-👋", nil},
 		{"sub unicode escaped", "", `{"sub":"\u0142"}`, nil, "ł", nil},
 		{"sub of 256 bytes", "", `{"sub":"` + strings.Repeat("a", 256) + `"}`, nil, strings.Repeat("a", 256), nil},
@@ -258,6 +283,30 @@ func TestVerifyStrictClaimsOptions(t *testing.T) {
 	for _, tt := range tests {
 		if c, err := v.Verify(forge(hsHeader, tt.payload)); err != tt.want {
 			t.Errorf("%s: %+v, %v; want %v", tt.name, c, err, tt.want)
+		}
+	}
+}
+
+// TestVerifyExpiresAtInRange: an accepted exp is the second it names
+// (a fraction truncated), and its Unix milliseconds are exact up to the
+// last second of 9999.
+func TestVerifyExpiresAtInRange(t *testing.T) {
+	v := verifier("HS256")
+	future := at(time.Hour)
+	tests := []struct {
+		exp  string
+		want int64 // Unix milliseconds
+	}{
+		{fmt.Sprint(future), future * 1000},
+		{fmt.Sprintf("%d.999", future), future * 1000},
+		{"253402300799", 253402300799000},
+		{"253402300799.5", 253402300799000},
+		{"2.53402300799e11", 253402300799000},
+	}
+	for _, tt := range tests {
+		c, err := v.Verify(forge(hsHeader, `{"sub":"u1","exp":`+tt.exp+`}`))
+		if err != nil || c.ExpiresAt.UnixMilli() != tt.want {
+			t.Errorf("exp %s: %v (%d ms), %v; want %d ms", tt.exp, c.ExpiresAt, c.ExpiresAt.UnixMilli(), err, tt.want)
 		}
 	}
 }
