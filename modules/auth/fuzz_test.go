@@ -21,8 +21,9 @@ import (
 // independent check finds it genuinely valid (HS256 header without crit,
 // HMAC matching the secret, UTF-8 segments, claims read by exact name: sub
 // a short printable string, times JSON numbers with exp in the future, rooms
-// absent or a list of strings). An accepted exp is within 1970 to 9999, so
-// its Unix milliseconds never overflow. The seeds in testdata/fuzz/FuzzVerify
+// absent or a list of strings, the token no longer than MaxTokenBytes). An
+// accepted exp is within 1970 to 9999, so its Unix milliseconds never
+// overflow. The seeds in testdata/fuzz/FuzzVerify
 // are hand-signed tokens with odd JSON: duplicate and case-variant names,
 // null rooms, string times, control characters in sub.
 func FuzzVerify(f *testing.F) {
@@ -76,7 +77,7 @@ func expiryInRange(exp time.Time) bool {
 
 func genuinelyValid(token string, c Claims) bool {
 	parts := strings.Split(token, ".")
-	if len(parts) != 3 {
+	if len(token) > MaxTokenBytes || len(parts) != 3 {
 		return false
 	}
 	var header, payload map[string]any // maps: names match exactly

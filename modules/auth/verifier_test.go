@@ -310,3 +310,80 @@ func TestVerifyExpiresAtInRange(t *testing.T) {
 		}
 	}
 }
+
+// TestVerifyTokenSize: up to MaxTokenBytes a token is verified; beyond it
+// it is invalid, however well signed.
+func TestVerifyTokenSize(t *testing.T) {
+	v := verifier("HS256")
+	tests := []struct {
+		size int
+		want error
+	}{
+		{MaxTokenBytes - 1, nil},
+		{MaxTokenBytes, nil},
+		{MaxTokenBytes + 1, ErrTokenInvalid},
+		{MaxTokenBytes + 2, ErrTokenInvalid},
+	}
+	for _, tt := range tests {
+		if c, err := v.Verify(tokenOfSize(t, tt.size)); err != tt.want {
+			t.Errorf("%d bytes: %+v, %v; want %v", tt.size, c, err, tt.want)
+		}
+	}
+	if c, err := v.Verify(bigToken(t)); err != ErrTokenInvalid {
+		t.Errorf("61 KB: %+v, %v; want %v", c, err, ErrTokenInvalid)
+	}
+}
+
+// tokenOfSize is a valid token for u1 exactly size bytes long, padded with
+// a claim rt ignores. Base64 skips some lengths, so the header is padded too.
+func tokenOfSize(t testing.TB, size int) string {
+	t.Helper()
+	for pad := 0; pad < size; pad++ {
+		for kid := 0; kid < 3; kid++ {
+			header := `{"alg":"HS256","kid":"` + strings.Repeat("k", kid) + `"}`
+			tok := forge(header, `{"sub":"u1","p":"`+strings.Repeat("x", pad)+`"}`)
+			if len(tok) == size {
+				return tok
+			}
+		}
+	}
+	t.Fatalf("no token of %d bytes", size)
+	return ""
+}
+
+// bigToken is a valid token of about 61 KB: u1 with 3,300 rooms, any room
+// in fact (the last is *), as an attacker with a key or a careless issuer
+// could sign.
+func bigToken(t testing.TB) string {
+	rooms := make([]string, 3300)
+	for i := range rooms {
+		rooms[i] = fmt.Sprintf("room-%06d", i)
+	}
+	rooms[len(rooms)-1] = "*"
+	tok := hs256(t, jwt.MapClaims{"sub": "u1", "exp": at(time.Hour), "rooms": rooms})
+	if len(tok) < 60<<10 || len(tok) > 63<<10 {
+		t.Fatalf("token of %d bytes, want about 61 KB", len(tok))
+	}
+	return tok
+}
+
+// BenchmarkVerifyBigToken is the cost of a 61 KB auth.refresh: verified in
+// full (as before the cap) and refused by its size.
+func BenchmarkVerifyBigToken(b *testing.B) {
+	v := verifier("HS256")
+	tok := bigToken(b)
+	b.Run("verified", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			if _, err := v.verify(tok); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("capped", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			if _, err := v.Verify(tok); err != ErrTokenInvalid {
+				b.Fatal(err)
+			}
+		}
+	})
+}
