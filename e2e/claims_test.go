@@ -76,7 +76,8 @@ func claimsExpectRefused(t *testing.T, url string) {
 
 // TestClaimsStrictAtRefresh: auth.refresh verifies with the same rules, so
 // a token naming the same user but with a duplicated sub or a null rooms
-// claim changes nothing.
+// claim changes nothing. (Four refreshes: one more than the refresh burst,
+// so the control waits for a token to come back.)
 func TestClaimsStrictAtRefresh(t *testing.T) {
 	n := startNode(t, testConfig())
 	c := dial(t, n, "lobby", "u1")
@@ -92,6 +93,7 @@ func TestClaimsStrictAtRefresh(t *testing.T) {
 			t.Fatalf("refresh with %s: %v, want token_invalid", payload, f)
 		}
 	}
+	time.Sleep(time.Second)
 	c.send(map[string]string{"type": "auth.refresh", "token": claimsForge(claimsHeader, fmt.Sprintf(`{"sub":"u1","exp":%d}`, exp))})
 	if f := c.expect("auth.refreshed"); int64(f["exp"].(float64)) != exp*1000 {
 		t.Fatalf("control refresh: %v", f)

@@ -2,7 +2,10 @@ package auth
 
 import (
 	"errors"
+	"math"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
@@ -17,6 +20,7 @@ var (
 	errBadSubject = errors.New("sub is empty, too long, not UTF-8 or holds a control character")
 	errBadRooms   = errors.New("rooms must be a list of strings")
 	errNotNumber  = errors.New("exp, nbf and iat must be JSON numbers")
+	errDateRange  = errors.New("exp, nbf and iat must be from 0 to 253402300799 (1970 to 9999)")
 	errCritHeader = errors.New("crit header: no extension is understood")
 	errNotJWS     = errors.New("not a compact JWS")
 )
@@ -136,9 +140,20 @@ func registered(p payload) (jwt.RegisteredClaims, error) {
 	return rc, err
 }
 
+// lastNumericDate is 9999-12-31T23:59:59Z in Unix seconds, the last second
+// a time claim may name.
+const lastNumericDate = 253402300799
+
 // numericDate reads an optional time claim. It must be a JSON number: jwt
 // alone would also take a numeric string, and null would read as absent.
-// The conversion itself is jwt's, fractions and all.
+//
+// It must also be a time rt can compute with: from 0 (1970) to the last
+// second of the year 9999. jwt converts a number to int64 seconds without
+// looking, so 1e19 wrapped to a date long past (an nbf or iat "in the
+// past", accepted) and exp 9.2e18 to a time whose Unix milliseconds
+// overflow. RFC 7519 §2 allows a fraction, so 1.5 is accepted and, as jwt
+// does, truncated to the second; anything negative or from the year 10000
+// on is refused rather than clamped, as no issuer means it.
 func numericDate(raw jsontext.Value) (*jwt.NumericDate, error) {
 	if raw == nil {
 		return nil, nil
@@ -146,11 +161,12 @@ func numericDate(raw jsontext.Value) (*jwt.NumericDate, error) {
 	if raw.Kind() != '0' {
 		return nil, errNotNumber
 	}
-	d := new(jwt.NumericDate)
-	if err := d.UnmarshalJSON(raw); err != nil {
-		return nil, err
+	f, err := strconv.ParseFloat(string(raw), 64) // beyond float64 (1e400): an error
+	if err != nil || f < 0 || f >= lastNumericDate+1 {
+		return nil, errDateRange
 	}
-	return d, nil
+	secs, frac := math.Modf(f)
+	return jwt.NewNumericDate(time.Unix(int64(secs), int64(frac*1e9))), nil
 }
 
 // checkHeader reads the header segment again, strictly: jwt decodes it into

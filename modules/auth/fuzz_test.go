@@ -21,15 +21,20 @@ import (
 // independent check finds it genuinely valid (HS256 header without crit,
 // HMAC matching the secret, UTF-8 segments, claims read by exact name: sub
 // a short printable string, times JSON numbers with exp in the future, rooms
-// absent or a list of strings). The seeds in testdata/fuzz/FuzzVerify are
-// hand-signed tokens with odd JSON: duplicate and case-variant names, null
-// rooms, string times, control characters in sub.
+// absent or a list of strings, the token no longer than MaxTokenBytes). An
+// accepted exp is within 1970 to 9999, so its Unix milliseconds never
+// overflow. The seeds in testdata/fuzz/FuzzVerify
+// are hand-signed tokens with odd JSON: duplicate and case-variant names,
+// null rooms, string times, control characters in sub.
 func FuzzVerify(f *testing.F) {
 	f.Add(hs256(f, jwt.MapClaims{"sub": "u1", "exp": at(24 * time.Hour)}))
 	f.Add(hs256(f, jwt.MapClaims{"sub": "u1", "exp": at(-time.Hour)}))
 	f.Add(forge(hsHeader, fmt.Sprintf(`{"sub":"u1","exp":%d,"EXP":%d}`, at(-time.Hour), at(time.Hour))))
 	f.Add(forge(hsHeader, fmt.Sprintf(`{"sub":"u1","exp":%d,"exp":%d}`, at(-time.Hour), at(time.Hour))))
 	f.Add(forge(hsHeader, fmt.Sprintf(`{"sub":"u1","exp":"%d"}`, at(time.Hour))))
+	f.Add(forge(hsHeader, `{"sub":"u1","exp":9.2e18}`))
+	f.Add(forge(hsHeader, `{"sub":"u1","nbf":1e19,"iat":1e300}`))
+	f.Add(forge(hsHeader, `{"sub":"u1","exp":253402300799.5}`))
 	f.Add("eyJhbGciOiJub25lIn0.e30.")
 	f.Add("garbage")
 	v := verifier("HS256")
@@ -39,6 +44,9 @@ func FuzzVerify(f *testing.F) {
 		case nil:
 			if !genuinelyValid(token, c) {
 				t.Fatalf("accepted %q as %+v, but it is not a valid HS256 token for the secret", token, c)
+			}
+			if !expiryInRange(c.ExpiresAt) {
+				t.Fatalf("accepted %q with ExpiresAt %v, outside 1970 to 9999", token, c.ExpiresAt)
 			}
 		case ErrTokenMissing:
 			if token != "" {
@@ -57,9 +65,19 @@ func FuzzVerify(f *testing.F) {
 	})
 }
 
+// expiryInRange: no exp, or one whose Unix milliseconds are exact, so
+// auth.refreshed can report it.
+func expiryInRange(exp time.Time) bool {
+	if exp.IsZero() {
+		return true
+	}
+	s := exp.Unix()
+	return s >= 0 && s <= lastNumericDate && exp.UnixMilli()/1000 == s
+}
+
 func genuinelyValid(token string, c Claims) bool {
 	parts := strings.Split(token, ".")
-	if len(parts) != 3 {
+	if len(token) > MaxTokenBytes || len(parts) != 3 {
 		return false
 	}
 	var header, payload map[string]any // maps: names match exactly
@@ -132,10 +150,12 @@ func printableSubject(sub string) bool {
 	return true
 }
 
+// timesAreNumbers: each time present is a number from 0 to before the
+// year 10000.
 func timesAreNumbers(payload map[string]any) bool {
 	for _, name := range []string{"exp", "nbf", "iat"} {
 		if v, ok := payload[name]; ok {
-			if _, ok := v.(float64); !ok {
+			if f, ok := v.(float64); !ok || f < 0 || f >= lastNumericDate+1 {
 				return false
 			}
 		}

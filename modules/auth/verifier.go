@@ -11,7 +11,15 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"rt/config"
+	"rt/modules/server"
 )
+
+// MaxTokenBytes is the longest token Verify reads. The handshake cannot
+// carry a longer one (the request line and headers, ?token= and the
+// Authorization header included, are capped at the same number), so only
+// auth.refresh could; verifying costs time in proportion to the token's
+// size, and such a token is refused before any of it is decoded.
+const MaxTokenBytes = server.MaxHeaderBytes
 
 // The reasons a token is refused; each maps to a JSON error code.
 var (
@@ -24,7 +32,8 @@ var (
 type Claims struct {
 	// Subject is the user id; nothing the client sends later overrides it.
 	Subject string
-	// ExpiresAt is zero when the token has no exp.
+	// ExpiresAt is zero when the token has no exp, else no later than the
+	// year 9999 (see numericDate), so its UnixMilli never overflows.
 	ExpiresAt time.Time
 	// Rooms is the token's rooms claim: nil when absent (any room), else
 	// the rooms it may join, where an entry ending in * is a prefix.
@@ -106,11 +115,20 @@ func verificationKey(cfg config.Config) (any, error) {
 }
 
 // Verify checks signature, alg, the header, exp, nbf, iat and the claims rt
-// reads, all parsed strictly (see tokenClaims and checkHeader).
+// reads, all parsed strictly (see tokenClaims and checkHeader). A token
+// longer than MaxTokenBytes is invalid unread.
 func (v *JWT) Verify(token string) (Claims, error) {
-	if token == "" {
+	switch {
+	case token == "":
 		return Claims{}, ErrTokenMissing
+	case len(token) > MaxTokenBytes:
+		return Claims{}, ErrTokenInvalid
 	}
+	return v.verify(token)
+}
+
+// verify is Verify without the size cap.
+func (v *JWT) verify(token string) (Claims, error) {
 	var rc tokenClaims
 	_, err := v.parser.ParseWithClaims(token, &rc, v.keyFor)
 	switch {

@@ -191,6 +191,31 @@ func TestVerifyStrictClaims(t *testing.T) {
 		{"exp true", "", `{"sub":"u1","exp":true}`, ErrTokenInvalid, "", nil},
 		{"nbf and iat numbers", "", n(`{"sub":"u1","nbf":%d,"iat":%d}`, past, past), nil, "u1", nil},
 
+		// Times are NumericDates from 0 to 253402300799 (9999-12-31T23:59:59Z).
+		{"exp 0, the first second", "", `{"sub":"u1","exp":0}`, ErrTokenExpired, "", nil},
+		{"nbf and iat 0", "", `{"sub":"u1","nbf":0,"iat":0}`, nil, "u1", nil},
+		{"nbf and iat -0", "", `{"sub":"u1","nbf":-0,"iat":-0.0}`, nil, "u1", nil},
+		{"exp the last second of 9999", "", `{"sub":"u1","exp":253402300799}`, nil, "u1", nil},
+		{"exp within the last second of 9999", "", `{"sub":"u1","exp":253402300799.5}`, nil, "u1", nil},
+		{"exp as an exponent", "", `{"sub":"u1","exp":2.53402300799e11}`, nil, "u1", nil},
+		{"exp the first second of 10000", "", `{"sub":"u1","exp":253402300800}`, ErrTokenInvalid, "", nil},
+		{"exp 9.2e18", "", `{"sub":"u1","exp":9.2e18}`, ErrTokenInvalid, "", nil},
+		{"exp beyond int64", "", `{"sub":"u1","exp":1e19}`, ErrTokenInvalid, "", nil},
+		{"exp beyond float64", "", `{"sub":"u1","exp":1e400}`, ErrTokenInvalid, "", nil},
+		{"exp -1", "", `{"sub":"u1","exp":-1}`, ErrTokenInvalid, "", nil},
+		{"exp a little below 0", "", `{"sub":"u1","exp":-0.001}`, ErrTokenInvalid, "", nil},
+		{"exp -9.2e18", "", `{"sub":"u1","exp":-9.2e18}`, ErrTokenInvalid, "", nil},
+		{"nbf the last second of 9999", "", `{"sub":"u1","nbf":253402300799}`, ErrTokenInvalid, "", nil}, // in the future
+		{"nbf the first second of 10000", "", `{"sub":"u1","nbf":253402300800}`, ErrTokenInvalid, "", nil},
+		{"nbf 1e19", "", `{"sub":"u1","nbf":1e19}`, ErrTokenInvalid, "", nil},
+		{"nbf 10000000000000000000", "", `{"sub":"u1","nbf":10000000000000000000}`, ErrTokenInvalid, "", nil},
+		{"nbf 1.8e308", "", `{"sub":"u1","nbf":1.8e308}`, ErrTokenInvalid, "", nil},
+		{"nbf -1", "", `{"sub":"u1","nbf":-1}`, ErrTokenInvalid, "", nil},
+		{"iat 1e300", "", `{"sub":"u1","iat":1e300}`, ErrTokenInvalid, "", nil},
+		{"iat 9.3e18", "", `{"sub":"u1","iat":9.3e18}`, ErrTokenInvalid, "", nil},
+		{"iat -1", "", `{"sub":"u1","iat":-1}`, ErrTokenInvalid, "", nil},
+		{"iat a fraction in the past", "", n(`{"sub":"u1","iat":%d.25}`, past), nil, "u1", nil},
+
 		{"sub unicode", "", `{"sub":"łukasz-日本-👋"}`, nil, "łukasz-日本-👋", nil},
 		{"sub unicode escaped", "", `{"sub":"\u0142"}`, nil, "ł", nil},
 		{"sub of 256 bytes", "", `{"sub":"` + strings.Repeat("a", 256) + `"}`, nil, strings.Repeat("a", 256), nil},
@@ -260,4 +285,105 @@ func TestVerifyStrictClaimsOptions(t *testing.T) {
 			t.Errorf("%s: %+v, %v; want %v", tt.name, c, err, tt.want)
 		}
 	}
+}
+
+// TestVerifyExpiresAtInRange: an accepted exp is the second it names
+// (a fraction truncated), and its Unix milliseconds are exact up to the
+// last second of 9999.
+func TestVerifyExpiresAtInRange(t *testing.T) {
+	v := verifier("HS256")
+	future := at(time.Hour)
+	tests := []struct {
+		exp  string
+		want int64 // Unix milliseconds
+	}{
+		{fmt.Sprint(future), future * 1000},
+		{fmt.Sprintf("%d.999", future), future * 1000},
+		{"253402300799", 253402300799000},
+		{"253402300799.5", 253402300799000},
+		{"2.53402300799e11", 253402300799000},
+	}
+	for _, tt := range tests {
+		c, err := v.Verify(forge(hsHeader, `{"sub":"u1","exp":`+tt.exp+`}`))
+		if err != nil || c.ExpiresAt.UnixMilli() != tt.want {
+			t.Errorf("exp %s: %v (%d ms), %v; want %d ms", tt.exp, c.ExpiresAt, c.ExpiresAt.UnixMilli(), err, tt.want)
+		}
+	}
+}
+
+// TestVerifyTokenSize: up to MaxTokenBytes a token is verified; beyond it
+// it is invalid, however well signed.
+func TestVerifyTokenSize(t *testing.T) {
+	v := verifier("HS256")
+	tests := []struct {
+		size int
+		want error
+	}{
+		{MaxTokenBytes - 1, nil},
+		{MaxTokenBytes, nil},
+		{MaxTokenBytes + 1, ErrTokenInvalid},
+		{MaxTokenBytes + 2, ErrTokenInvalid},
+	}
+	for _, tt := range tests {
+		if c, err := v.Verify(tokenOfSize(t, tt.size)); err != tt.want {
+			t.Errorf("%d bytes: %+v, %v; want %v", tt.size, c, err, tt.want)
+		}
+	}
+	if c, err := v.Verify(bigToken(t)); err != ErrTokenInvalid {
+		t.Errorf("61 KB: %+v, %v; want %v", c, err, ErrTokenInvalid)
+	}
+}
+
+// tokenOfSize is a valid token for u1 exactly size bytes long, padded with
+// a claim rt ignores. Base64 skips some lengths, so the header is padded too.
+func tokenOfSize(t testing.TB, size int) string {
+	t.Helper()
+	for pad := 0; pad < size; pad++ {
+		for kid := 0; kid < 3; kid++ {
+			header := `{"alg":"HS256","kid":"` + strings.Repeat("k", kid) + `"}`
+			tok := forge(header, `{"sub":"u1","p":"`+strings.Repeat("x", pad)+`"}`)
+			if len(tok) == size {
+				return tok
+			}
+		}
+	}
+	t.Fatalf("no token of %d bytes", size)
+	return ""
+}
+
+// bigToken is a valid token of about 61 KB: u1 with 3,300 rooms, any room
+// in fact (the last is *), as an attacker with a key or a careless issuer
+// could sign.
+func bigToken(t testing.TB) string {
+	rooms := make([]string, 3300)
+	for i := range rooms {
+		rooms[i] = fmt.Sprintf("room-%06d", i)
+	}
+	rooms[len(rooms)-1] = "*"
+	tok := hs256(t, jwt.MapClaims{"sub": "u1", "exp": at(time.Hour), "rooms": rooms})
+	if len(tok) < 60<<10 || len(tok) > 63<<10 {
+		t.Fatalf("token of %d bytes, want about 61 KB", len(tok))
+	}
+	return tok
+}
+
+// BenchmarkVerifyBigToken is the cost of a 61 KB auth.refresh: verified in
+// full (as before the cap) and refused by its size.
+func BenchmarkVerifyBigToken(b *testing.B) {
+	v := verifier("HS256")
+	tok := bigToken(b)
+	b.Run("verified", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			if _, err := v.verify(tok); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("capped", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			if _, err := v.Verify(tok); err != ErrTokenInvalid {
+				b.Fatal(err)
+			}
+		}
+	})
 }

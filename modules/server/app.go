@@ -28,10 +28,11 @@ const (
 	// /demo/origin sends none), so a few KiB is plenty there; the server
 	// API, a listener of its own, has its own limit.
 	maxBodyBytes = 4 << 10
-	// maxHeaderBytes is the read buffer every connection gets, and so the
+	// MaxHeaderBytes is the read buffer every connection gets, and so the
 	// largest request line plus headers (431 beyond it): room for a token in
-	// ?token= and a browser's usual headers.
-	maxHeaderBytes = 4 << 10
+	// ?token= and a browser's usual headers. It is also the longest token
+	// rt verifies anywhere (auth.MaxTokenBytes).
+	MaxHeaderBytes = 4 << 10
 )
 
 // NewApp is a Fiber app with this server's limits and behaviour, for the
@@ -49,7 +50,7 @@ func NewApp(cfg config.Config, refused *Refusals, log *slog.Logger, bodyLimit in
 		IdleTimeout:           time.Minute,
 		ErrorHandler:          jsonError,
 		BodyLimit:             bodyLimit,
-		ReadBufferSize:        maxHeaderBytes,
+		ReadBufferSize:        MaxHeaderBytes,
 		// No route reads a form: fasthttp would otherwise parse a multipart
 		// body while reading it, before any route is chosen.
 		DisablePreParseMultipartForm: true,

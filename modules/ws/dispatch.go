@@ -3,6 +3,7 @@ package ws
 import (
 	"context"
 	"errors"
+	"time"
 
 	"rt/modules/hub"
 	"rt/modules/protocol"
@@ -124,7 +125,17 @@ func (h *Handler) request(c *Conn, unavailable string, f func(context.Context)) 
 
 // refresh moves the connection's expiry to the new token's, if it verifies,
 // names the same user and still allows this room; otherwise nothing changes.
+// Refreshes have a rate of their own (checkRefresh), and a token longer
+// than auth.MaxTokenBytes is refused by Verify unread.
 func (h *Handler) refresh(c *Conn, token string) {
+	switch c.guard.checkRefresh(time.Now()) { // not rateLimited or expel: the frame is counted as auth.refresh
+	case warn:
+		c.Send(protocol.ErrorFrame(protocol.CodeRateLimited, "too many token refreshes; slow down"))
+		return
+	case expel:
+		c.Close(protocol.ClosePolicy, "rate limit exceeded repeatedly")
+		return
+	}
 	claims, err := h.verifier.Verify(token)
 	if err != nil || claims.Subject != c.client.User || !claims.MayJoin(c.client.Room) {
 		c.Send(protocol.ErrorFrame(protocol.CodeTokenInvalid, "token does not verify, names another user or does not allow this room"))

@@ -13,11 +13,13 @@ const warningWindow = time.Minute
 // floodGuard is one connection's token buckets plus its count of recent
 // warnings. Data frames and control frames (ping, pong) have a bucket each,
 // so a client's pings never eat into its message budget, and both kinds of
-// excess count toward the same warnings. Only the connection's reader uses
-// it, so it needs no lock.
+// excess count toward the same warnings; so does the excess of auth.refresh,
+// which has a bucket of its own as well (refreshlimit.go). Only the
+// connection's reader uses it, so it needs no lock.
 type floodGuard struct {
 	frames      *rate.Limiter
 	control     *rate.Limiter
+	refreshes   *rate.Limiter
 	maxWarnings int
 	warnings    int
 	windowStart time.Time
@@ -27,6 +29,7 @@ func newFloodGuard(l Limits) *floodGuard {
 	return &floodGuard{
 		frames:      rate.NewLimiter(rate.Limit(l.Rate), l.Burst),
 		control:     rate.NewLimiter(rate.Limit(l.Rate), l.Burst),
+		refreshes:   rate.NewLimiter(refreshRate, refreshBurst),
 		maxWarnings: l.RateWarnings,
 	}
 }

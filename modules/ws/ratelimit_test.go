@@ -63,3 +63,45 @@ func TestFloodGuardControlBudget(t *testing.T) {
 		}
 	}
 }
+
+// auth.refresh has a bucket of its own, and its excess counts toward the
+// same warnings as data frames.
+func TestFloodGuardRefreshBudget(t *testing.T) {
+	g := newFloodGuard(Limits{Rate: 1000, Burst: 1000, RateWarnings: 2})
+	t0 := time.Unix(1000, 0)
+	for i, s := range []struct {
+		at      time.Duration
+		refresh bool
+		want    verdict
+	}{
+		{0, true, allow}, {0, true, allow}, {0, true, allow}, // the refresh burst
+		{0, false, allow},          // data frames are not held back by it
+		{0, true, warn},            // a fourth refresh at once: warned
+		{time.Second, true, allow}, // one back after a second
+		{time.Second, true, warn},  // the second warning
+		{time.Second, true, expel}, // the third: more than RateWarnings
+	} {
+		check := g.check
+		if s.refresh {
+			check = g.checkRefresh
+		}
+		if got := check(t0.Add(s.at)); got != s.want {
+			t.Fatalf("step %d: %v, want %v", i, got, s.want)
+		}
+	}
+}
+
+// A refresh warning and a data-frame warning add up.
+func TestFloodGuardRefreshWarningsShared(t *testing.T) {
+	g := newFloodGuard(Limits{Rate: 1, Burst: 1, RateWarnings: 1})
+	now := time.Unix(1000, 0)
+	for i := 0; i < refreshBurst; i++ {
+		g.checkRefresh(now)
+	}
+	steps := []func(time.Time) verdict{g.check, g.checkRefresh, g.check}
+	for i, want := range []verdict{allow, warn, expel} {
+		if got := steps[i](now); got != want {
+			t.Fatalf("step %d: %v, want %v", i, got, want)
+		}
+	}
+}
