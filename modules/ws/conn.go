@@ -34,8 +34,8 @@ type Conn struct {
 	token    tokenClock // closes with 4001 when the token expires
 	requests requests   // publishes and presence reads, off the reader
 
-	// Reader-only state: the reader goroutine and the control-frame
-	// handlers it calls are the only users.
+	// Reader-only state: the reader goroutine is the only user.
+	frames      *frameReader
 	guard       *floodGuard
 	discardLeft int64 // bytes still read and dropped while closing
 
