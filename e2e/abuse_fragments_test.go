@@ -224,3 +224,45 @@ func b2i(b bool) int {
 	}
 	return 0
 }
+
+// TestClientCloseFrames: the server, not the library, now answers a
+// client's close frame: with the same code (1000 for a close without one),
+// or, for a close that breaks the rules, with 1002 or 1007.
+func TestClientCloseFrames(t *testing.T) {
+	n := startNode(t, testConfig())
+	for _, tc := range []struct {
+		name    string
+		payload []byte
+		want    int
+	}{
+		{"1000 with a reason", append([]byte{0x03, 0xE8}, "bye"...), 1000},
+		{"no status", nil, 1000},
+		{"4999", []byte{0x13, 0x87}, 4999},
+		{"one byte", []byte{0x03}, 1002},
+		{"1005 sent on the wire", []byte{0x03, 0xED}, 1002},
+		{"reason not UTF-8", []byte{0x03, 0xE8, 0xFF}, 1007},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := dial(t, n, "closes", "closer")
+			c.ready()
+			writeFrames(c, clientFrame(true, 0x8, tc.payload))
+			if code := c.closeCode(); code != tc.want {
+				t.Fatalf("close %d, want %d", code, tc.want)
+			}
+		})
+	}
+	t.Run("unmasked frame", func(t *testing.T) {
+		c := dial(t, n, "closes", "closer")
+		c.ready()
+		writeFrames(c, []byte{0x81, 2, 'h', 'i'})
+		if code := c.closeCode(); code != 1002 {
+			t.Fatalf("close %d, want 1002", code)
+		}
+	})
+	eventually(t, "client closes counted as client_closed, no code", func() bool {
+		m := n.scrape(t)
+		return m.Value("rt_connections_closed_total", "code", "none", "reason", "client_closed") == 3 &&
+			m.Value("rt_connections_closed_total", "code", "1002", "reason", "protocol_error") == 3 &&
+			m.Value("rt_connections_closed_total", "code", "1007", "reason", "invalid_payload") == 1
+	})
+}
