@@ -40,8 +40,8 @@ type Conn struct {
 	// shared with their other sockets here (set by the registry).
 	history *historyAllowance
 
-	// Reader-only state: the reader goroutine and the control-frame
-	// handlers it calls are the only users.
+	// Reader-only state: the reader goroutine is the only user.
+	frames      *frameReader
 	guard       *floodGuard
 	discardLeft int64 // bytes still read and dropped while closing
 

@@ -2,9 +2,7 @@ package ws
 
 import (
 	"errors"
-	"io"
 	"net"
-	"syscall"
 
 	fws "github.com/fasthttp/websocket"
 
@@ -14,10 +12,13 @@ import (
 // ending is how a connection ended: the close code the server sends (0 when
 // the client or the transport ended it and the server chose none), the close
 // frame's text, and why, the reason label of rt_connections_closed_total.
+// echo is the code that answers a client's close: the client chose it, so
+// it is not counted as a code the server sent.
 type ending struct {
 	code int
 	text string
 	why  string
+	echo int
 }
 
 // Reasons of ends the server did not choose a close code for.
@@ -25,7 +26,7 @@ const (
 	whyClientClosed  = "client_closed"   // the client sent a close frame first
 	whyConnLost      = "connection_lost" // the TCP connection failed or was dropped
 	whyWriteTimeout  = "write_timeout"   // the client stopped reading: a write hit WRITE_TIMEOUT
-	whyProtocolError = "protocol_error"  // a frame broke RFC 6455; the library sent 1002
+	whyProtocolError = "protocol_error"  // a frame broke RFC 6455 or the fragment rules: 1002
 )
 
 // closeReasons names every close code the server sends, for the
@@ -45,22 +46,17 @@ var closeReasons = map[int]string{
 }
 
 // endingFor maps the error that ended the reader to the connection's end.
+// A client's close frame is not an error: the read loop ends with it.
 func endingFor(err error) ending {
-	var ce *fws.CloseError
+	var fe *frameError
 	var ne net.Error
 	switch {
-	case errors.Is(err, errReadLimit): // the library has sent 1009 already
-		return ending{code: protocol.CloseTooLarge, text: "frame too large", why: "too_large"}
-	case errors.As(err, &ce) && ce.Code == fws.CloseAbnormalClosure: // EOF mid-read
-		return ending{why: whyConnLost}
-	case errors.As(err, &ce): // the library has echoed the client's close
-		return ending{why: whyClientClosed}
+	case errors.As(err, &fe): // a frame broke the rules: 1002, 1007 or 1009
+		return ending{code: fe.code, text: fe.text, why: closeReasons[fe.code]}
 	case errors.As(err, &ne) && ne.Timeout():
 		return ending{code: protocol.CloseIdle, text: "idle timeout", why: "idle"}
-	case isTransport(err):
+	default: // EOF, a reset, a closed socket: the peer is gone
 		return ending{why: whyConnLost}
-	default: // every other read error is a protocol error the library answered with 1002
-		return ending{code: fws.CloseProtocolError, why: whyProtocolError}
 	}
 }
 
@@ -71,11 +67,4 @@ func transportWhy(err error) string {
 		return whyWriteTimeout
 	}
 	return whyConnLost
-}
-
-func isTransport(err error) bool {
-	var op *net.OpError
-	var errno syscall.Errno
-	return errors.As(err, &op) || errors.As(err, &errno) ||
-		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed)
 }

@@ -9,7 +9,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/gofiber/contrib/websocket"
@@ -23,8 +22,9 @@ import (
 // opTimeout bounds one hub call made for a client (join, publish, presence).
 const opTimeout = 5 * time.Second
 
-// readBufferBytes is each socket's read buffer, held for its whole life:
-// client frames are small, and a larger one is read in several calls.
+// readBufferBytes is each socket's read buffer (frames.go), held for its
+// whole life: client frames are small, and a larger one is read in several
+// calls.
 const readBufferBytes = 1024
 
 // Handler is the /ws/:room route.
@@ -37,18 +37,16 @@ type Handler struct {
 	stats     *stats
 	limits    Limits
 	log       *slog.Logger
-	// closeBuffers lends the library a write buffer only while it writes a
-	// close frame, instead of one per socket for its whole life.
-	closeBuffers sync.Pool
 }
 
 // Register mounts the route: checks first, upgrade only if they pass.
 func (h *Handler) Register(app *fiber.App) {
 	app.Get("/ws/*", h.stats.handshake, h.handshake.Check, h.admit, upgrade(websocket.New(h.serve, websocket.Config{
-		ReadBufferSize:  readBufferBytes,
-		WriteBufferSize: 1024, // the library writes only close frames; frames go out through the outbox
-		WriteBufferPool: &h.closeBuffers,
-		RecoverHandler:  h.recoverUpgrade,
+		// The library neither reads nor writes frames (frames.go reads, the
+		// outbox writes): its read buffer, allocated anyway, is the
+		// smallest it takes, and it borrows a write buffer it never uses.
+		ReadBufferSize: maxControlBytes,
+		RecoverHandler: h.recoverUpgrade,
 	})))
 }
 

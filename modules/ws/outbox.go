@@ -263,8 +263,7 @@ func (c *Conn) writeBatch(frames [][]byte, pong []byte) bool {
 }
 
 // writeBytes writes encoded frames straight to the socket. Only the writer
-// goroutine writes to it; the one exception is the library's own close
-// after a protocol error (1002), on a connection that is failing anyway.
+// goroutine writes to it, close frames included.
 func (c *Conn) writeBytes(b []byte) bool {
 	nc := c.ws.NetConn()
 	_ = nc.SetWriteDeadline(time.Now().Add(c.limits.WriteTimeout))
@@ -274,12 +273,6 @@ func (c *Conn) writeBytes(b []byte) bool {
 	}
 	return true
 }
-
-// WebSocket opcodes the writer sends (RFC 6455 §5.2).
-const (
-	opText = 0x1
-	opPong = 0xA
-)
 
 // appendFrame appends one unmasked, unfragmented server frame.
 func appendFrame(b []byte, op byte, payload []byte) []byte {
