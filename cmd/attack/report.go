@@ -13,23 +13,24 @@ import (
 // result is one scenario run against one binary: a markdown row, and the
 // figures behind it.
 type result struct {
-	Binary    string   `json:"binary"`
-	Scenario  string   `json:"scenario"`
-	Mode      string   `json:"mode"`
-	Command   string   `json:"command"`
-	Attack    string   `json:"attack"`
-	RSSBefore uint64   `json:"rss_before_bytes"`
-	RSSPeak   uint64   `json:"rss_peak_bytes"`  // sampled every 100 ms, from before to after
-	RSSEnd    uint64   `json:"rss_end_bytes"`   // 1 s after the attack, sockets still open
-	RSSAfter  uint64   `json:"rss_after_bytes"` // 1 s after the attacker's sockets were read and closed
-	ServerCPU float64  `json:"server_cpu_seconds"`
-	Wall      float64  `json:"wall_seconds"` // the window ServerCPU covers: the attack and 1 s after
-	RedisCPU  float64  `json:"redis_cpu_seconds,omitempty"`
-	Saw       string   `json:"attacker_saw"`
-	Also      string   `json:"also,omitempty"`
-	Moved     []string `json:"counters_moved,omitempty"` // rt_ counters of /metrics over the window
-	Figures   any      `json:"figures,omitempty"`
-	Error     string   `json:"error,omitempty"`
+	Binary        string   `json:"binary"`
+	Scenario      string   `json:"scenario"`
+	Mode          string   `json:"mode"`
+	Command       string   `json:"command"`
+	Attack        string   `json:"attack"`
+	RSSBefore     uint64   `json:"rss_before_bytes"`
+	RSSPeak       uint64   `json:"rss_peak_bytes"`  // sampled every 100 ms, from before to after
+	RSSEnd        uint64   `json:"rss_end_bytes"`   // 1 s after the attack, sockets still open
+	RSSAfter      uint64   `json:"rss_after_bytes"` // 1 s after the attacker's sockets were read and closed
+	ServerCPU     float64  `json:"server_cpu_seconds"`
+	Wall          float64  `json:"wall_seconds"` // the window ServerCPU covers: the attack and 1 s after
+	RedisCPU      float64  `json:"redis_cpu_seconds,omitempty"`
+	RedisCPUError string   `json:"redis_cpu_error,omitempty"` // INFO cpu could not be read
+	Saw           string   `json:"attacker_saw"`
+	Also          string   `json:"also,omitempty"`
+	Moved         []string `json:"counters_moved,omitempty"` // rt_ counters of /metrics over the window
+	Figures       any      `json:"figures,omitempty"`
+	Error         string   `json:"error,omitempty"`
 }
 
 // header is the markdown table's head: two runs (a before binary and an
@@ -60,7 +61,10 @@ func (r *result) row() string {
 		saw = "**failed**: " + r.Error
 	}
 	cpu := cpuCell(r.ServerCPU, r.Wall)
-	if r.RedisCPU > 0 {
+	switch {
+	case r.RedisCPUError != "":
+		cpu += "; Redis: INFO cpu unreadable (" + r.RedisCPUError + ")"
+	case r.Mode == "redis":
 		cpu += fmt.Sprintf("; Redis %.2f s", r.RedisCPU)
 	}
 	rss := "—"

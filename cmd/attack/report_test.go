@@ -97,7 +97,7 @@ func TestMarkdownRowPerScenario(t *testing.T) {
 	for _, want := range []string{
 		header,
 		"| rt-before | history | embedded | 4 sockets | 25.0 MiB → **600.0 MiB** → 400.0 MiB → 30.0 MiB | 1.50 s in 11.0 s (14% of one core) | a \\| b | — |",
-		"| rt-after | fragments | redis | — | — | 0.00 s | **failed**: boom | — |",
+		"| rt-after | fragments | redis | — | — | 0.00 s; Redis 0.00 s | **failed**: boom | — |",
 		"- counters of /metrics that moved: rt_x_total +1",
 	} {
 		if !strings.Contains(out, want) {

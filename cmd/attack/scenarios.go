@@ -17,7 +17,7 @@ var scenarios = []scenario{
 		4, "never-reading sockets", runHistory},
 	{"since-hold", "never-reading sockets of one token join that room with since=<its oldest message> and stay",
 		16, "never-reading sockets", runSinceHold},
-	{"since-storm", "workers join that room with since=<oldest> and close right after the 101, as fast as they can (one user per worker)",
+	{"since-storm", "workers join that room with since=<oldest> and close right after the 101, as fast as they can (a new user each time)",
 		16, "workers", runSinceStorm},
 	{"fragments", "sockets send a text frame without FIN, then empty masked continuation frames as fast as they can; a bystander room at 20 msg/s, measured before and during",
 		4, "sockets", runFragments},

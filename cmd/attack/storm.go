@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"rt/cmd/internal/rtnode"
@@ -23,7 +24,7 @@ type loopFigures struct {
 	SeededRoom int            `json:"messages_in_room,omitempty"`
 }
 
-// runSinceStorm: workers, one user each, join the seeded room with
+// runSinceStorm: workers, a new user each time, join the seeded room with
 // since=<oldest> and close right after the 101, for the duration.
 func runSinceStorm(ctx context.Context, e *env, s settings, r *result) error {
 	t, err := startTarget(ctx, e, openHandshakes)
@@ -35,15 +36,20 @@ func runSinceStorm(ctx context.Context, e *env, s settings, r *result) error {
 	if err != nil {
 		return err
 	}
-	toks := make([]string, s.Sockets)
-	for i := range toks {
-		if toks[i], err = rtnode.Token("storm-" + strconv.Itoa(i)); err != nil {
-			return err
+	// A user of its own for every handshake: the server may hold a closed
+	// socket until its replay is written, and MAX_CONNS_PER_USER would
+	// then refuse a user's next joins before they read any history.
+	var next atomic.Int64
+	urlOf := func(int) string {
+		tok, err := rtnode.Token("storm-" + strconv.FormatInt(next.Add(1), 10))
+		if err != nil {
+			panic(err) // HMAC signing of a fixed secret does not fail
 		}
+		return wsURL(t.Port, room.room, tok, room.oldest)
 	}
-	r.Attack = fmt.Sprintf("%d workers (one user each) join with since=<oldest of %d messages> and close right after the 101, for %s", s.Sockets, room.stored, s.Duration)
+	r.Attack = fmt.Sprintf("%d workers (a new user each time) join with since=<oldest of %d messages> and close right after the 101, for %s", s.Sockets, room.stored, s.Duration)
 	fig := &loopFigures{SeededRoom: room.stored}
-	return handshakeLoop(ctx, t, s, r, fig, func(i int) string { return wsURL(t.Port, room.room, toks[i], room.oldest) })
+	return handshakeLoop(ctx, t, s, r, fig, urlOf)
 }
 
 // runHandshakes: workers of one address and one token make handshakes as

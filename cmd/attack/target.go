@@ -89,7 +89,10 @@ func (t *target) startMeter(ctx context.Context, r *result) *meter {
 	m.metrics0, _ = scrape(ctx, t.Port)
 	if t.e.redisURL != "" {
 		m.redis = newRedisCPU(t.e.redisURL)
-		m.redis0, _ = m.redis.seconds(ctx)
+		var err error
+		if m.redis0, err = m.redis.seconds(ctx); err != nil {
+			r.RedisCPUError = err.Error()
+		}
 	}
 	r.RSSBefore = t.rss()
 	m.peak.Store(r.RSSBefore)
@@ -119,7 +122,9 @@ func (m *meter) end(ctx context.Context, r *result) {
 	r.Wall = time.Since(m.start).Seconds()
 	r.RSSEnd = m.t.rss()
 	if m.redis != nil {
-		if s, err := m.redis.seconds(ctx); err == nil {
+		if s, err := m.redis.seconds(ctx); err != nil {
+			r.RedisCPUError = err.Error()
+		} else {
 			r.RedisCPU = s - m.redis0
 		}
 	}
