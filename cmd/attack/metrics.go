@@ -104,16 +104,26 @@ func newRedisCPU(url string) *redisCPU {
 	return &redisCPU{client: c, err: err}
 }
 
+// seconds asks up to redisTries times: a Redis busy serving the attack's
+// history reads may not answer a first INFO in time.
 func (r *redisCPU) seconds(ctx context.Context) (float64, error) {
 	if r.err != nil {
 		return 0, r.err
 	}
-	info, err := r.client.Do(ctx, r.client.B().Info().Section("cpu").Build()).ToString()
-	if err != nil {
-		return 0, err
+	var err error
+	for range redisTries {
+		var info string
+		if info, err = r.client.Do(ctx, r.client.B().Info().Section("cpu").Build()).ToString(); err == nil {
+			return parseRedisCPU(info)
+		}
+		if rtnode.Sleep(ctx, time.Second) != nil {
+			break
+		}
 	}
-	return parseRedisCPU(info)
+	return 0, err
 }
+
+const redisTries = 5
 
 func (r *redisCPU) close() {
 	if r.client != nil {
