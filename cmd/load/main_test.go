@@ -198,21 +198,6 @@ func TestCeilingRatio(t *testing.T) {
 	}
 }
 
-func TestCPUList(t *testing.T) {
-	tests := []struct {
-		cpus []int
-		want string
-	}{
-		{[]int{0}, "0"}, {[]int{1}, "1"}, {[]int{1, 2, 3}, "1-3"}, {[]int{0, 2}, "0,2"},
-		{[]int{3, 1, 2, 7, 9, 10}, "1-3,7,9-10"}, {nil, ""},
-	}
-	for _, tt := range tests {
-		if got := cpuList(tt.cpus); got != tt.want {
-			t.Errorf("cpuList(%v) = %q, want %q", tt.cpus, got, tt.want)
-		}
-	}
-}
-
 func TestRoomSize(t *testing.T) {
 	if got := roomSize(1000, 100); got != "10" {
 		t.Errorf("roomSize(1000, 100) = %q", got)

@@ -3,8 +3,9 @@ package main
 import (
 	"fmt"
 	"os/exec"
-	"slices"
 	"strconv"
+
+	"rt/cmd/internal/proc"
 )
 
 // pinning is where the server (and the ceiling writer) and the load
@@ -23,7 +24,7 @@ func planPinning(want bool) pinning {
 	if !want {
 		return pinning{Note: "not pinned (-pin=false): server and load generator share every CPU"}
 	}
-	cpus, err := allowedCPUs()
+	cpus, err := proc.AllowedCPUs()
 	if err != nil {
 		return pinning{Note: "not pinned: " + err.Error()}
 	}
@@ -36,7 +37,7 @@ func planPinning(want bool) pinning {
 	}
 	p := pinning{server: cpus[:1], load: cpus[1:], taskset: path}
 	p.Note = fmt.Sprintf("server (and the ceiling writer) on CPU %s (taskset -c %s, GOMAXPROCS=1); load generator on CPU %s (sched_setaffinity, GOMAXPROCS=%d)",
-		cpuList(p.server), cpuList(p.server), cpuList(p.load), len(p.load))
+		proc.CPUList(p.server), proc.CPUList(p.server), proc.CPUList(p.load), len(p.load))
 	return p
 }
 
@@ -45,7 +46,7 @@ func (p pinning) command(bin string) *exec.Cmd {
 	if p.server == nil {
 		return exec.Command(bin)
 	}
-	return exec.Command(p.taskset, "-c", cpuList(p.server), bin)
+	return exec.Command(p.taskset, "-c", proc.CPUList(p.server), bin)
 }
 
 // env is what the server's environment gains from the pinning.
@@ -54,27 +55,4 @@ func (p pinning) env() []string {
 		return nil
 	}
 	return []string{"GOMAXPROCS=" + strconv.Itoa(len(p.server))}
-}
-
-// cpuList is "0", "1-3" or "0,2": taskset's notation.
-func cpuList(cpus []int) string {
-	cpus = slices.Clone(cpus)
-	slices.Sort(cpus)
-	out := ""
-	for i := 0; i < len(cpus); {
-		j := i
-		for j+1 < len(cpus) && cpus[j+1] == cpus[j]+1 {
-			j++
-		}
-		if out != "" {
-			out += ","
-		}
-		if j > i {
-			out += fmt.Sprintf("%d-%d", cpus[i], cpus[j])
-		} else {
-			out += strconv.Itoa(cpus[i])
-		}
-		i = j + 1
-	}
-	return out
 }

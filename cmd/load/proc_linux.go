@@ -8,25 +8,6 @@ import (
 	"time"
 )
 
-// rssBytes is the resident set size of pid (VmRSS in /proc/<pid>/status):
-// what an operator's top or ps shows for the server.
-func rssBytes(pid int) (uint64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, err
-	}
-	return parseVmRSS(b)
-}
-
-// processCPUTime is the user+system CPU time pid has used so far.
-func processCPUTime(pid int) (time.Duration, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, err
-	}
-	return parseStatCPU(b)
-}
-
 // selfCPUTime is this process's user+system CPU time: the load generator
 // shares the machine with the server, so its own cost is reported too.
 func selfCPUTime() time.Duration {

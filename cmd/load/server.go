@@ -5,11 +5,13 @@ import (
 	"strconv"
 	"time"
 
+	"rt/cmd/internal/proc"
 	"rt/cmd/internal/rtnode"
 )
 
 // The node machinery (build, pinned environment, start, stop, loopback
-// dialing) is shared with cmd/chaos in cmd/internal/rtnode; these names
+// dialing) is shared with cmd/chaos in cmd/internal/rtnode, the /proc
+// readings with cmd/attack in cmd/internal/proc; these names
 // keep the scenarios' code as it reads.
 const (
 	loopback  = rtnode.Loopback
@@ -18,13 +20,16 @@ const (
 )
 
 var (
-	dialLoopback  = rtnode.DialLoopback
-	checkRedisURL = rtnode.CheckRedisURL
-	modeName      = rtnode.ModeName
-	moduleRoot    = rtnode.ModuleRoot
-	token         = rtnode.Token
-	childAttr     = rtnode.ChildAttr
-	sleep         = rtnode.Sleep
+	dialLoopback   = rtnode.DialLoopback
+	checkRedisURL  = rtnode.CheckRedisURL
+	modeName       = rtnode.ModeName
+	moduleRoot     = rtnode.ModuleRoot
+	token          = rtnode.Token
+	childAttr      = rtnode.ChildAttr
+	sleep          = rtnode.Sleep
+	rssBytes       = proc.RSS
+	processCPUTime = proc.CPUTime
+	pinSelf        = proc.PinSelf
 )
 
 // server is the rt child process under test.

@@ -1,62 +1,10 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
-	"fmt"
 	"math"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
 )
-
-// userHZ is the unit of utime and stime in /proc/<pid>/stat. The kernel
-// fixes it at 100 for user space on every architecture Go supports.
-const userHZ = 100
-
-// parseVmRSS reads VmRSS out of a /proc/<pid>/status, in bytes.
-func parseVmRSS(status []byte) (uint64, error) {
-	sc := bufio.NewScanner(bytes.NewReader(status))
-	for sc.Scan() {
-		rest, ok := strings.CutPrefix(sc.Text(), "VmRSS:")
-		if !ok {
-			continue
-		}
-		var kb uint64
-		if _, err := fmt.Sscanf(strings.TrimSpace(rest), "%d kB", &kb); err != nil {
-			return 0, fmt.Errorf("VmRSS %q: %w", rest, err)
-		}
-		return kb * 1024, nil
-	}
-	if err := sc.Err(); err != nil {
-		return 0, err
-	}
-	return 0, fmt.Errorf("no VmRSS in the process status")
-}
-
-// parseStatCPU reads utime+stime out of a /proc/<pid>/stat.
-func parseStatCPU(stat []byte) (time.Duration, error) {
-	// The command name (field 2) may hold spaces and parentheses: the fields
-	// after it start past the last ')'. utime and stime are fields 14 and 15.
-	i := bytes.LastIndexByte(stat, ')')
-	if i < 0 {
-		return 0, fmt.Errorf("unexpected process stat %q", stat)
-	}
-	fields := strings.Fields(string(stat[i+1:])) // fields[0] is field 3
-	if len(fields) < 13 {
-		return 0, fmt.Errorf("short process stat %q", stat)
-	}
-	var ticks int64
-	for _, s := range fields[11:13] {
-		n, err := strconv.ParseInt(s, 10, 64)
-		if err != nil || n < 0 {
-			return 0, fmt.Errorf("process stat: utime/stime %q", s)
-		}
-		ticks += n
-	}
-	return time.Duration(ticks) * time.Second / userHZ, nil
-}
 
 // percentile is the nearest-rank p-th percentile (0 < p <= 100) of sorted
 // values: the smallest value with at least p% of the values at or below it.

@@ -144,6 +144,16 @@ func (n *Node) Stop() {
 	}
 }
 
+// LogBytes is how much the server has written to its stdout and stderr so
+// far: what its log costs the disk.
+func (n *Node) LogBytes() (int64, error) {
+	fi, err := os.Stat(n.logPath)
+	if err != nil {
+		return 0, err
+	}
+	return fi.Size(), nil
+}
+
 // LogTail is the last bytes the server wrote.
 func (n *Node) LogTail() string {
 	b, err := os.ReadFile(n.logPath)

@@ -13,6 +13,7 @@ func TestEnv(t *testing.T) {
 	t.Setenv("SOMETHING_ELSE", "kept")      // not rt's: passed on
 	t.Setenv("API_ADDR", "127.0.0.1:8001")  // exported for rtctl: no node of a run may take it
 	t.Setenv("API_KEY", "0123456789abcdef") // nor its key
+	t.Setenv("HANDSHAKE_RATE", "0")         // the binary's own default is what is measured
 	env := Env(8123, "", map[string]string{"RATE_BURST": "5000", "LOG_LEVEL": "error"})
 	get := func(k string) []string {
 		var vals []string
@@ -32,7 +33,7 @@ func TestEnv(t *testing.T) {
 			t.Errorf("%s = %q, want exactly [%q]", k, got, want)
 		}
 	}
-	for _, k := range []string{"JWT_LEEWAY", "API_ADDR", "API_KEY"} {
+	for _, k := range []string{"JWT_LEEWAY", "API_ADDR", "API_KEY", "HANDSHAKE_RATE"} {
 		if got := get(k); got != nil {
 			t.Errorf("%s = %q, want it unset", k, got)
 		}

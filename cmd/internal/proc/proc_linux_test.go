@@ -1,4 +1,4 @@
-package main
+package proc
 
 import (
 	"slices"
@@ -14,15 +14,15 @@ func TestCPUMaskRoundTrip(t *testing.T) {
 }
 
 func TestPinSelfToWhatIsAllowed(t *testing.T) {
-	cpus, err := allowedCPUs()
+	cpus, err := AllowedCPUs()
 	if err != nil || len(cpus) == 0 {
-		t.Fatalf("allowedCPUs = %v, %v", cpus, err)
+		t.Fatalf("AllowedCPUs = %v, %v", cpus, err)
 	}
 	// Pinning to every allowed CPU changes nothing but must succeed.
-	if err := pinSelf(cpus); err != nil {
+	if err := PinSelf(cpus); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := allowedCPUs(); !slices.Equal(got, cpus) {
-		t.Errorf("after pinSelf(%v), allowed = %v", cpus, got)
+	if got, _ := AllowedCPUs(); !slices.Equal(got, cpus) {
+		t.Errorf("after PinSelf(%v), allowed = %v", cpus, got)
 	}
 }

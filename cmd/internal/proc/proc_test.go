@@ -1,4 +1,4 @@
-package main
+package proc
 
 import (
 	"testing"
@@ -18,9 +18,9 @@ func TestParseVmRSS(t *testing.T) {
 		{"", 0, false},
 	}
 	for _, tt := range tests {
-		got, err := parseVmRSS([]byte(tt.status))
+		got, err := ParseVmRSS([]byte(tt.status))
 		if got != tt.want || (err == nil) != tt.ok {
-			t.Errorf("parseVmRSS(%q) = %d, %v; want %d, ok=%v", tt.status, got, err, tt.want, tt.ok)
+			t.Errorf("ParseVmRSS(%q) = %d, %v; want %d, ok=%v", tt.status, got, err, tt.want, tt.ok)
 		}
 	}
 }
@@ -42,9 +42,24 @@ func TestParseStatCPU(t *testing.T) {
 		{"1234 (rt) S 1 2 3 0 -1 4194304 100 0 0 0 -5 50", 0, false},
 	}
 	for _, tt := range tests {
-		got, err := parseStatCPU([]byte(tt.stat))
+		got, err := ParseStatCPU([]byte(tt.stat))
 		if got != tt.want || (err == nil) != tt.ok {
-			t.Errorf("parseStatCPU(%q) = %v, %v; want %v, ok=%v", tt.stat, got, err, tt.want, tt.ok)
+			t.Errorf("ParseStatCPU(%q) = %v, %v; want %v, ok=%v", tt.stat, got, err, tt.want, tt.ok)
+		}
+	}
+}
+
+func TestCPUList(t *testing.T) {
+	tests := []struct {
+		cpus []int
+		want string
+	}{
+		{[]int{0}, "0"}, {[]int{1}, "1"}, {[]int{1, 2, 3}, "1-3"}, {[]int{0, 2}, "0,2"},
+		{[]int{3, 1, 2, 7, 9, 10}, "1-3,7,9-10"}, {nil, ""},
+	}
+	for _, tt := range tests {
+		if got := CPUList(tt.cpus); got != tt.want {
+			t.Errorf("CPUList(%v) = %q, want %q", tt.cpus, got, tt.want)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package proc
 
 import (
 	"fmt"
@@ -6,8 +6,28 @@ import (
 	"runtime"
 	"strconv"
 	"syscall"
+	"time"
 	"unsafe"
 )
+
+// RSS is the resident set size of pid (VmRSS in /proc/<pid>/status):
+// what an operator's top or ps shows for the server.
+func RSS(pid int) (uint64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	return ParseVmRSS(b)
+}
+
+// CPUTime is the user+system CPU time pid has used so far.
+func CPUTime(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	return ParseStatCPU(b)
+}
 
 // cpuMask is a kernel cpu_set_t for up to 1024 CPUs.
 type cpuMask [16]uint64
@@ -29,8 +49,8 @@ func (m cpuMask) cpus() []int {
 	return out
 }
 
-// allowedCPUs is the CPUs this process may run on (what nproc counts).
-func allowedCPUs() ([]int, error) {
+// AllowedCPUs is the CPUs this process may run on (what nproc counts).
+func AllowedCPUs() ([]int, error) {
 	var m cpuMask
 	_, _, e := syscall.RawSyscall(syscall.SYS_SCHED_GETAFFINITY, 0, unsafe.Sizeof(m), uintptr(unsafe.Pointer(&m)))
 	if e != 0 {
@@ -39,11 +59,11 @@ func allowedCPUs() ([]int, error) {
 	return m.cpus(), nil
 }
 
-// pinSelf restricts every thread of this process to cpus and sets
+// PinSelf restricts every thread of this process to cpus and sets
 // GOMAXPROCS to match. sched_setaffinity applies to one thread, and a new
 // thread inherits the mask of the one that creates it, so every thread in
 // /proc/self/task is set, again until a pass finds nothing left to change.
-func pinSelf(cpus []int) error {
+func PinSelf(cpus []int) error {
 	want := maskOf(cpus)
 	for range 5 {
 		tids, err := os.ReadDir("/proc/self/task")
