@@ -51,7 +51,12 @@ func seedRoom(ctx context.Context, t *target) (*seeded, error) {
 		if err != nil {
 			return nil, err
 		}
-		ws, cause := dial(ctx, newDialer(), wsURL(t.Port, s.room, tok, ""))
+		// A buffer that holds a whole message (4,096 `<` are 24.6 KB once
+		// JSON-escaped), so each goes as one frame:
+		// the server charges a rate token per frame, fragments included.
+		d := newDialer()
+		d.WriteBufferSize = 32 << 10
+		ws, cause := dial(ctx, d, wsURL(t.Port, s.room, tok, ""))
 		if ws == nil {
 			return nil, fmt.Errorf("seeder %d: handshake: %s", i, cause)
 		}
