@@ -185,18 +185,13 @@ func (h *Redis) appendExec(run []Draft, sharded bool) rueidis.LuaExec {
 // After reads, newest first, the entries from the newest down to since
 // itself, at most Size+1 of them (Log).
 func (h *Redis) After(ctx context.Context, room, since string) ([]Entry, bool, error) {
-	sinceStream, ok := streamID(since)
-	if !ok {
-		return nil, false, fmt.Errorf("history: %q is not a message id", since)
+	raw, err := h.xrange(ctx, since, func(b rueidis.Builder, stream string) rueidis.Completed {
+		return b.Xrevrange().Key(Key(room)).End("+").Start(stream).Count(int64(h.set.Size) + 1).Build()
+	})
+	if err != nil {
+		return nil, false, err
 	}
-	c := h.client()
-	if c == nil {
-		return nil, false, errNotStarted
-	}
-	ctx, cancel := context.WithTimeout(ctx, commandTimeout)
-	defer cancel()
-	cmd := c.B().Xrevrange().Key(Key(room)).End("+").Start(sinceStream).Count(int64(h.set.Size) + 1).Build()
-	entries, err := h.read(ctx, c, cmd)
+	entries, err := h.newestFirst(raw)
 	if err != nil {
 		return nil, false, err
 	}
@@ -215,20 +210,12 @@ func (h *Redis) After(ctx context.Context, room, since string) ([]Entry, bool, e
 // Range reads, oldest first, after itself and up to limit entries after it
 // (Log).
 func (h *Redis) Range(ctx context.Context, room, after string, limit int) ([]Entry, bool, error) {
-	start, ok := streamID(after)
-	if !ok {
-		return nil, false, fmt.Errorf("history: %q is not a message id", after)
-	}
-	c := h.client()
-	if c == nil {
-		return nil, false, errNotStarted
-	}
-	ctx, cancel := context.WithTimeout(ctx, commandTimeout)
-	defer cancel()
-	cmd := c.B().Xrange().Key(Key(room)).Start(start).End("+").Count(int64(max(limit, 0)) + 1).Build()
-	raw, err := c.Do(ctx, cmd).AsXRange()
+	limit = max(limit, 0)
+	raw, err := h.xrange(ctx, after, func(b rueidis.Builder, stream string) rueidis.Completed {
+		return b.Xrange().Key(Key(room)).Start(stream).End("+").Count(int64(limit) + 1).Build()
+	})
 	if err != nil {
-		return nil, false, h.fail("read", err)
+		return nil, false, err
 	}
 	entries, err := h.unexpired(raw)
 	if err != nil {
@@ -238,7 +225,27 @@ func (h *Redis) Range(ctx context.Context, room, after string, limit int) ([]Ent
 	if held {
 		entries = entries[1:]
 	}
-	return entries[:min(len(entries), max(limit, 0))], held, nil
+	return entries[:min(len(entries), limit)], held, nil
+}
+
+// xrange runs the range read that build makes from the stream id of the
+// message id ("" for none), within commandTimeout.
+func (h *Redis) xrange(ctx context.Context, id string, build func(b rueidis.Builder, stream string) rueidis.Completed) ([]rueidis.XRangeEntry, error) {
+	stream, ok := streamID(id)
+	if !ok && id != "" {
+		return nil, fmt.Errorf("history: %q is not a message id", id)
+	}
+	c := h.client()
+	if c == nil {
+		return nil, errNotStarted
+	}
+	ctx, cancel := context.WithTimeout(ctx, commandTimeout)
+	defer cancel()
+	raw, err := c.Do(ctx, build(c.B(), stream)).AsXRange()
+	if err != nil {
+		return nil, h.fail("read", err)
+	}
+	return raw, nil
 }
 
 // unexpired turns stream entries read oldest first into messages, leaving
@@ -261,22 +268,17 @@ func (h *Redis) unexpired(raw []rueidis.XRangeEntry) ([]Entry, error) {
 
 // Before reads, newest first, up to limit+1 entries below before (Log).
 func (h *Redis) Before(ctx context.Context, room, before string, limit int) ([]Entry, bool, error) {
-	end := "+"
-	if before != "" {
-		s, ok := streamID(before)
-		if !ok {
-			return nil, false, fmt.Errorf("history: %q is not a message id", before)
+	raw, err := h.xrange(ctx, before, func(b rueidis.Builder, stream string) rueidis.Completed {
+		end := "+"
+		if stream != "" {
+			end = "(" + stream
 		}
-		end = "(" + s
+		return b.Xrevrange().Key(Key(room)).End(end).Start("-").Count(int64(limit) + 1).Build()
+	})
+	if err != nil {
+		return nil, false, err
 	}
-	c := h.client()
-	if c == nil {
-		return nil, false, errNotStarted
-	}
-	ctx, cancel := context.WithTimeout(ctx, commandTimeout)
-	defer cancel()
-	cmd := c.B().Xrevrange().Key(Key(room)).End(end).Start("-").Count(int64(limit) + 1).Build()
-	entries, err := h.read(ctx, c, cmd)
+	entries, err := h.newestFirst(raw)
 	if err != nil {
 		return nil, false, err
 	}
@@ -288,13 +290,9 @@ func (h *Redis) Before(ctx context.Context, room, before string, limit int) ([]E
 	return entries, more, nil
 }
 
-// read runs an XREVRANGE and returns its entries with their ids written
-// into their frames, newest first, stopping at the first expired one.
-func (h *Redis) read(ctx context.Context, c rueidis.Client, cmd rueidis.Completed) ([]Entry, error) {
-	raw, err := c.Do(ctx, cmd).AsXRange()
-	if err != nil {
-		return nil, h.fail("read", err)
-	}
+// newestFirst turns stream entries read newest first into messages,
+// stopping at the first expired one.
+func (h *Redis) newestFirst(raw []rueidis.XRangeEntry) ([]Entry, error) {
 	now := h.now()
 	entries := make([]Entry, 0, len(raw))
 	for _, x := range raw {
