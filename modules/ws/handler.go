@@ -30,25 +30,34 @@ const readBufferBytes = 1024
 // Handler is the /ws/:room route.
 type Handler struct {
 	handshake *auth.Handshake
-	verifier  auth.Verifier
-	hub       *hub.Hub
-	registry  *Registry
-	stats     *stats
-	limits    Limits
-	log       *slog.Logger
+	// limit is the per-address handshake limit; nil when HANDSHAKE_RATE is 0.
+	limit    *handshakeLimit
+	verifier auth.Verifier
+	hub      *hub.Hub
+	registry *Registry
+	stats    *stats
+	limits   Limits
+	log      *slog.Logger
 	// closeBuffers lends the library a write buffer only while it writes a
 	// close frame, instead of one per socket for its whole life.
 	closeBuffers sync.Pool
 }
 
-// Register mounts the route: checks first, upgrade only if they pass.
+// Register mounts the route: checks first, upgrade only if they pass. The
+// per-address limit comes before every other check, so a refused
+// handshake costs no token parsing.
 func (h *Handler) Register(app *fiber.App) {
-	app.Get("/ws/*", h.stats.handshake, h.handshake.Check, h.admit, upgrade(websocket.New(h.serve, websocket.Config{
+	chain := []fiber.Handler{h.stats.handshake}
+	if h.limit != nil {
+		chain = append(chain, h.limit.check)
+	}
+	chain = append(chain, h.handshake.Check, h.admit, upgrade(websocket.New(h.serve, websocket.Config{
 		ReadBufferSize:  readBufferBytes,
 		WriteBufferSize: 1024, // the library writes only close frames; frames go out through the outbox
 		WriteBufferPool: &h.closeBuffers,
 		RecoverHandler:  h.recoverUpgrade,
 	})))
+	app.Get("/ws/*", chain...)
 }
 
 // upgrade gives the upgrader's own refusal (a request that passed the checks

@@ -3,6 +3,7 @@ package ws
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"go.uber.org/fx"
 
@@ -42,6 +43,7 @@ func newHandler(p handlerParams) *Handler {
 		handshake: p.Handshake, verifier: p.Verifier, hub: p.Hub, registry: NewRegistry(caps),
 		stats: p.Stats, limits: LimitsFrom(p.Config), log: p.Log,
 	}
+	h.limit = handshakeLimitFrom(p.Config)
 	p.Hub.OnDisconnect(h.registry.Disconnect)
 	var stopHeartbeat func()
 	p.Lifecycle.Append(fx.Hook{
@@ -55,6 +57,18 @@ func newHandler(p handlerParams) *Handler {
 		},
 	})
 	return h
+}
+
+// handshakeLimitFrom builds the per-address handshake limit from cfg; nil
+// when HANDSHAKE_RATE is 0 (no limit).
+func handshakeLimitFrom(cfg config.Config) *handshakeLimit {
+	if cfg.HandshakeRate == 0 {
+		return nil
+	}
+	return &handshakeLimit{
+		addrs:   clientAddrs{trusted: cfg.TrustedPrefixes()},
+		buckets: newAddrLimiter(cfg.HandshakeRate, cfg.HandshakeBurst, time.Now),
+	}
 }
 
 // route offers the handler to the server.
