@@ -30,17 +30,17 @@ const readBufferBytes = 1024
 // Handler is the /ws/:room route.
 type Handler struct {
 	handshake *auth.Handshake
-	// limit is the per-address handshake limit; nil when HANDSHAKE_RATE is 0.
-	limit    *handshakeLimit
-	verifier auth.Verifier
-	hub      *hub.Hub
-	registry *Registry
-	stats    *stats
-	limits   Limits
-	log      *slog.Logger
+	verifier  auth.Verifier
+	hub       *hub.Hub
+	registry  *Registry
+	stats     *stats
+	limits    Limits
+	log       *slog.Logger
 	// closeBuffers lends the library a write buffer only while it writes a
 	// close frame, instead of one per socket for its whole life.
 	closeBuffers sync.Pool
+	// limit is the per-address handshake limit; nil when HANDSHAKE_RATE is 0.
+	limit *handshakeLimit
 }
 
 // Register mounts the route: checks first, upgrade only if they pass. The
