@@ -124,6 +124,38 @@ func (c Config) Mode() Mode {
 // Addr is the listen address host:port.
 func (c Config) Addr() string { return net.JoinHostPort(c.Host, strconv.Itoa(c.Port)) }
 
+// TrustedPrefixes are TrustedProxies parsed, a single IP as a prefix of
+// its full length. Load has checked every entry; one that does not parse
+// (a Config built by hand) is left out, trusting less rather than more.
+func (c Config) TrustedPrefixes() []netip.Prefix {
+	var out []netip.Prefix
+	for _, s := range c.TrustedProxies {
+		if p, ok := parseProxy(s); ok {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// parseProxy reads one TRUSTED_PROXIES entry: an IP or a CIDR prefix. An
+// IPv4-mapped IPv6 address is taken as the IPv4 address it maps, as the
+// server sees its peers.
+func parseProxy(s string) (netip.Prefix, bool) {
+	s = strings.TrimSpace(s)
+	if a, err := netip.ParseAddr(s); err == nil {
+		a = a.Unmap()
+		return netip.PrefixFrom(a, a.BitLen()), true
+	}
+	p, err := netip.ParsePrefix(s)
+	if err != nil {
+		return netip.Prefix{}, false
+	}
+	if a := p.Addr(); a.Is4In6() && p.Bits() >= 96 {
+		p = netip.PrefixFrom(a.Unmap(), p.Bits()-96)
+	}
+	return p.Masked(), true
+}
+
 // asymmetricAlgs verify with JWT_PUBLIC_KEY instead of JWT_SECRET.
 var asymmetricAlgs = map[string]bool{
 	"RS256": true, "RS384": true, "RS512": true,

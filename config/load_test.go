@@ -78,6 +78,12 @@ func TestLoadValid(t *testing.T) {
 			func(c *Config) { c.APIAddr, c.APIKey = "127.0.0.1:8001", "0123456789abcdef" }},
 		{map[string]string{"API_ADDR": "[::1]:8001", "API_KEY": "k3y~with+punct/=" + strings.Repeat("x", 40)},
 			func(c *Config) { c.APIAddr, c.APIKey = "[::1]:8001", "k3y~with+punct/="+strings.Repeat("x", 40) }},
+		{map[string]string{"HANDSHAKE_RATE": "0", "HANDSHAKE_BURST": "1"}, func(c *Config) { c.HandshakeRate, c.HandshakeBurst = 0, 1 }},
+		{map[string]string{"TRUSTED_PROXIES": " 10.0.0.1 , 10.0.0.0/8,,fd00::/8, ::1 ,192.168.1.7/24"},
+			func(c *Config) {
+				c.TrustedProxies = []string{"10.0.0.1", "10.0.0.0/8", "fd00::/8", "::1", "192.168.1.7/24"}
+			}},
+		{map[string]string{"TRUSTED_PROXIES": " , "}, func(c *Config) {}},
 		// Without API_ADDR the API is off and its key is neither used nor checked.
 		{map[string]string{"API_KEY": "short"}, func(c *Config) { c.APIKey = "short" }},
 	}
@@ -154,6 +160,12 @@ func TestLoadInvalid(t *testing.T) {
 		{"HISTORY_SIZE", "-1", `HISTORY_SIZE="-1": must be an integer from 0 (history off) to 100000`},
 		{"HISTORY_SIZE", "x", `HISTORY_SIZE="x": must be an integer from 0 (history off) to 100000`},
 		{"HISTORY_TTL", "0", `HISTORY_TTL="0"` + dur},
+		{"HANDSHAKE_RATE", "-1", `HANDSHAKE_RATE="-1": must be a number of handshakes per second of at least 0 (0 means no limit)`},
+		{"HANDSHAKE_BURST", "0", `HANDSHAKE_BURST="0": must be an integer of at least 1`},
+		{"TRUSTED_PROXIES", "10.0.0.1,proxy.local", `TRUSTED_PROXIES="10.0.0.1,proxy.local": want a comma list of IPs or CIDR prefixes ` +
+			`(10.0.0.1, 10.0.0.0/8, fd00::/8); "proxy.local" is not an IP or a CIDR prefix`},
+		{"TRUSTED_PROXIES", "10.0.0.1:80, 10.0.0.0/33", `TRUSTED_PROXIES="10.0.0.1:80, 10.0.0.0/33": want a comma list of IPs or CIDR prefixes ` +
+			`(10.0.0.1, 10.0.0.0/8, fd00::/8); "10.0.0.1:80" is not an IP or a CIDR prefix; "10.0.0.0/33" is not an IP or a CIDR prefix`},
 		{"API_ADDR", "8001", `API_ADDR="8001": must be empty (the server API off) or host:port with a port from 1 to 65535`},
 		{"API_ADDR", "127.0.0.1:0", `API_ADDR="127.0.0.1:0": must be empty (the server API off) or host:port with a port from 1 to 65535`},
 	}
@@ -168,6 +180,18 @@ func TestLoadInvalid(t *testing.T) {
 		} else if err.Error() != tt.want {
 			t.Errorf("%s=%q:\n got %s\nwant %s", tt.name, tt.value, err, tt.want)
 		}
+	}
+}
+
+func TestTrustedPrefixes(t *testing.T) {
+	c := Config{TrustedProxies: []string{"10.0.0.1", "192.168.1.7/24", "::ffff:10.1.2.3", "::ffff:10.9.0.0/112", "fd00::/8", "not-an-ip"}}
+	var got []string
+	for _, p := range c.TrustedPrefixes() {
+		got = append(got, p.String())
+	}
+	want := []string{"10.0.0.1/32", "192.168.1.0/24", "10.1.2.3/32", "10.9.0.0/16", "fd00::/8"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("TrustedPrefixes = %v, want %v", got, want)
 	}
 }
 

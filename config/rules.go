@@ -130,6 +130,7 @@ func check(c *Config, p *problems) {
 		p.addLine("SEND_QUEUE_BYTES", fmt.Sprintf("SEND_QUEUE_BYTES=%d must hold two of the largest chat.delivery frames MAX_TEXT_BYTES=%d allows: at least %d",
 			c.SendQueueBytes, c.MaxTextBytes, need))
 	}
+	checkTrustedProxies(c, p)
 	if !p.has("HEARTBEAT_INTERVAL") && !p.has("IDLE_TIMEOUT") && c.HeartbeatInterval >= c.IdleTimeout {
 		p.addLine("HEARTBEAT_INTERVAL", fmt.Sprintf("HEARTBEAT_INTERVAL=%s must be shorter than IDLE_TIMEOUT=%s",
 			c.HeartbeatInterval, c.IdleTimeout))
@@ -228,6 +229,27 @@ func checkOrigins(c *Config, p *problems) {
 		p.add("ALLOWED_ORIGINS", "must list at least one origin, like http://localhost:8000")
 	}
 	c.AllowedOrigins = out
+}
+
+// checkTrustedProxies trims TRUSTED_PROXIES and drops empty entries, like
+// ALLOWED_ORIGINS, and refuses any entry that is neither an IP nor a CIDR
+// prefix: a typo must not silently trust nobody, or somebody else.
+func checkTrustedProxies(c *Config, p *problems) {
+	var out, bad []string
+	for _, s := range c.TrustedProxies {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		if _, ok := parseProxy(s); !ok {
+			bad = append(bad, strconv.Quote(s)+" is not an IP or a CIDR prefix")
+		}
+		out = append(out, s)
+	}
+	if len(bad) > 0 {
+		p.add("TRUSTED_PROXIES", "want a comma list of IPs or CIDR prefixes (10.0.0.1, 10.0.0.0/8, fd00::/8); "+
+			strings.Join(bad, "; "))
+	}
+	c.TrustedProxies = out
 }
 
 // validListenHost accepts what net.JoinHostPort and Listen can use: an IP

@@ -5,9 +5,12 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 	"go.uber.org/fx"
@@ -71,5 +74,44 @@ func TestAccessLogNeverHoldsTokens(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("log lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// TestAccessLogSamplesRefusals floods handshakes from one address: every
+// accepted one has its line, the refusals at most 10 a second, and the
+// ones left out are counted in an "access suppressed" line once their
+// second is over, so that lines plus counts are every refusal.
+func TestAccessLogSamplesRefusals(t *testing.T) {
+	logs := &lockedBuffer{}
+	cfg := testConfig()
+	cfg.HandshakeRate, cfg.HandshakeBurst = 20, 40
+	n := startNode(t, cfg, logTo(logs))
+
+	accepted, refused, took := floodHandshakes(t, n, 200, nil)
+	lines := func(status string) int {
+		return strings.Count(logs.String(), "msg=access method=GET path=/ws/flood status="+status+" ")
+	}
+	if got := lines("101"); got != accepted {
+		t.Errorf("%d access lines with status 101, want one per accepted handshake: %d", got, accepted)
+	}
+	seconds := int(took/time.Second) + 2 // the windows the flood can have touched
+	if got := lines("429"); got == 0 || got > 10*seconds {
+		t.Errorf("%d access lines for %d refusals in %s, want 1 to %d", got, refused, took, 10*seconds)
+	}
+	suppressed := regexp.MustCompile(`msg="access suppressed" status=429 reason=too_many_handshakes count=([0-9]+) within=1s`)
+	deadline := time.Now().Add(readWait)
+	for {
+		total := 0
+		for _, m := range suppressed.FindAllStringSubmatch(logs.String(), -1) {
+			c, _ := strconv.Atoi(m[1])
+			total += c
+		}
+		if lines("429")+total == refused {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d refusals, %d lines and %d counted as suppressed:\n%s", refused, lines("429"), total, logs.String())
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

@@ -45,7 +45,7 @@ func (h *Handshake) Check(c *fiber.Ctx) error {
 	if !websocket.IsWebSocketUpgrade(c) {
 		return fiber.NewError(fiber.StatusUpgradeRequired, "upgrade_required")
 	}
-	room := c.Params("*") // the whole rest of the path, so "a/b" is a bad room, not a 404
+	room := roomAsWritten(c)
 	if !protocol.ValidRoom(room) {
 		return fiber.NewError(fiber.StatusBadRequest, "bad_room")
 	}
@@ -72,6 +72,17 @@ func (h *Handshake) Check(c *fiber.Ctx) error {
 	c.Locals(LocalUser, claims.Subject)
 	c.Locals(LocalClaims, claims)
 	return c.Next()
+}
+
+// roomAsWritten is the whole rest of the path after the route's prefix, so
+// "a/b" is a bad room, not a 404. Fiber's non-strict routing matches
+// "/ws/lobby/" as "/ws/lobby" and leaves the trailing slashes out of the
+// parameter; they are put back, so "lobby/" is refused rather than taken
+// for "lobby". (The path is the one written: Fiber neither unescapes it nor
+// collapses "//", so those reach the room name too.)
+func roomAsWritten(c *fiber.Ctx) string {
+	path := c.Path()
+	return c.Params("*") + path[len(strings.TrimRight(path, "/")):]
 }
 
 // sinceParam reads ?since=, the id of the last message a reconnecting

@@ -40,9 +40,9 @@ const (
 // headers up to 4 KiB, bodies up to bodyLimit bytes, a request read within
 // 10 s, every error answered as {"error":"<code>"}, requests refused before
 // routing answered, logged and counted in refused, and one access line per
-// request, written to log.
+// request, written to log (refusals sampled: see access).
 func NewApp(cfg config.Config, refused *Refusals, log *slog.Logger, bodyLimit int) *fiber.App {
-	acc := access{log: log}
+	acc := newAccess(log)
 	app := fiber.New(fiber.Config{
 		DisableStartupMessage: true,
 		ReadTimeout:           handshakeTimeout,

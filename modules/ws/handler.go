@@ -37,17 +37,26 @@ type Handler struct {
 	stats     *stats
 	limits    Limits
 	log       *slog.Logger
+	// limit is the per-address handshake limit; nil when HANDSHAKE_RATE is 0.
+	limit *handshakeLimit
 }
 
-// Register mounts the route: checks first, upgrade only if they pass.
+// Register mounts the route: checks first, upgrade only if they pass. The
+// per-address limit comes before every other check, so a refused
+// handshake costs no token parsing.
 func (h *Handler) Register(app *fiber.App) {
-	app.Get("/ws/*", h.stats.handshake, h.handshake.Check, h.admit, upgrade(websocket.New(h.serve, websocket.Config{
+	chain := []fiber.Handler{h.stats.handshake}
+	if h.limit != nil {
+		chain = append(chain, h.limit.check)
+	}
+	chain = append(chain, h.handshake.Check, h.admit, upgrade(websocket.New(h.serve, websocket.Config{
 		// The library neither reads nor writes frames (frames.go reads, the
 		// outbox writes): its read buffer, allocated anyway, is the
 		// smallest it takes, and it borrows a write buffer it never uses.
 		ReadBufferSize: maxControlBytes,
 		RecoverHandler: h.recoverUpgrade,
 	})))
+	app.Get("/ws/*", chain...)
 }
 
 // upgrade gives the upgrader's own refusal (a request that passed the checks

@@ -3,6 +3,7 @@ package ws
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"go.uber.org/fx"
 
@@ -44,6 +45,7 @@ func newHandler(p handlerParams) *Handler {
 		handshake: p.Handshake, verifier: p.Verifier, hub: p.Hub, registry: NewRegistry(caps, budget),
 		queues: newNodeQueue(p.Config.MaxQueuedBytes), stats: p.Stats, limits: LimitsFrom(p.Config), log: p.Log,
 	}
+	h.limit = handshakeLimitFrom(p.Config)
 	p.Hub.OnDisconnect(h.registry.Disconnect)
 	var stopHeartbeat, stopShed func()
 	p.Lifecycle.Append(fx.Hook{
@@ -67,6 +69,18 @@ func (h *Handler) shed(n int) {
 	h.stats.shed.Add(float64(n))
 	h.log.Warn("send queues past MAX_QUEUED_BYTES: the sockets with the most waiting were closed with 4002",
 		"closed", n, "queued_bytes", h.queues.total.Load())
+}
+
+// handshakeLimitFrom builds the per-address handshake limit from cfg; nil
+// when HANDSHAKE_RATE is 0 (no limit).
+func handshakeLimitFrom(cfg config.Config) *handshakeLimit {
+	if cfg.HandshakeRate == 0 {
+		return nil
+	}
+	return &handshakeLimit{
+		addrs:   clientAddrs{trusted: cfg.TrustedPrefixes()},
+		buckets: newAddrLimiter(cfg.HandshakeRate, cfg.HandshakeBurst, time.Now),
+	}
 }
 
 // route offers the handler to the server.

@@ -90,15 +90,15 @@ func (r *Registry) add(c *Conn) admission {
 	return admitted
 }
 
-// sweepEvery is how often users without sockets are looked for.
-const sweepEvery = time.Second
+// userSweepEvery is how often users without sockets are looked for.
+const userSweepEvery = time.Second
 
-// sweepLocked forgets, at most once per sweepEvery, the users with no
+// sweepLocked forgets, at most once per userSweepEvery, the users with no
 // socket left whose history allowance is whole again. A user who
 // reconnects sooner finds the allowance as they left it, so closing and
 // reopening sockets does not refill it; r.mu is held.
 func (r *Registry) sweepLocked(now time.Time) {
-	if now.Sub(r.swept) < sweepEvery {
+	if now.Sub(r.swept) < userSweepEvery {
 		return
 	}
 	r.swept = now

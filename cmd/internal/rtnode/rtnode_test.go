@@ -11,6 +11,7 @@ func TestEnv(t *testing.T) {
 	t.Setenv("RATE_LIMIT", "1")             // the caller's shell must not change what is measured
 	t.Setenv("JWT_LEEWAY", "30s")           // left at rt's default: removed
 	t.Setenv("SOMETHING_ELSE", "kept")      // not rt's: passed on
+	t.Setenv("HANDSHAKE_RATE", "20")        // every client of a run is 127.0.0.1: the limit stays off
 	t.Setenv("API_ADDR", "127.0.0.1:8001")  // exported for rtctl: no node of a run may take it
 	t.Setenv("API_KEY", "0123456789abcdef") // nor its key
 	t.Setenv("HANDSHAKE_RATE", "0")         // the binary's own default is what is measured
@@ -27,7 +28,7 @@ func TestEnv(t *testing.T) {
 	for k, want := range map[string]string{
 		"PORT": "8123", "HOST": "127.0.0.1", "RATE_LIMIT": "20", "RATE_BURST": "5000",
 		"LOG_LEVEL": "error", "REDIS_URL": "", "SOMETHING_ELSE": "kept",
-		"HISTORY_SIZE": "200", "SEND_QUEUE": "256",
+		"HISTORY_SIZE": "200", "SEND_QUEUE": "256", "HANDSHAKE_RATE": "0", "TRUSTED_PROXIES": "",
 	} {
 		if got := get(k); !slices.Equal(got, []string{want}) {
 			t.Errorf("%s = %q, want exactly [%q]", k, got, want)
