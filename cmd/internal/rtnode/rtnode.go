@@ -31,13 +31,13 @@ const (
 // the inherited environment rather than given a value.
 // API_ADDR and API_KEY among them: an operator's shell that exports them for
 // rtctl would otherwise have every node of a run claim the same API port.
-// The byte budgets, the history budget and the per-address handshake limit
-// too: a binary that has them runs with its own defaults, one that has not
-// ignores them, so old and new binaries are measured as they ship.
+// The byte budgets and the history budget too: a binary that has them runs
+// with its own defaults, one that has not ignores them, so old and new
+// binaries are measured as they ship. (The handshake limit is pinned off in
+// Env.)
 var unset = []string{"JWT_LEEWAY", "JWT_PUBLIC_KEY", "JWT_ISSUER", "JWT_AUDIENCE", "JWT_REQUIRE_EXP",
-	"API_ADDR", "API_KEY", "DEBUG_ADDR", "TRUSTED_PROXIES",
-	"SEND_QUEUE_BYTES", "MAX_QUEUED_BYTES", "HISTORY_BUDGET", "HISTORY_BUDGET_BURST",
-	"HANDSHAKE_RATE", "HANDSHAKE_BURST"}
+	"API_ADDR", "API_KEY", "DEBUG_ADDR",
+	"SEND_QUEUE_BYTES", "MAX_QUEUED_BYTES", "HISTORY_BUDGET", "HISTORY_BUDGET_BURST"}
 
 // Env pins every setting rt reads, so a variable exported in the caller's
 // shell cannot change what a run does; extra overrides them. Everything

@@ -34,7 +34,7 @@ func TestEnv(t *testing.T) {
 			t.Errorf("%s = %q, want exactly [%q]", k, got, want)
 		}
 	}
-	for _, k := range []string{"JWT_LEEWAY", "API_ADDR", "API_KEY", "HANDSHAKE_RATE"} {
+	for _, k := range []string{"JWT_LEEWAY", "API_ADDR", "API_KEY", "SEND_QUEUE_BYTES"} {
 		if got := get(k); got != nil {
 			t.Errorf("%s = %q, want it unset", k, got)
 		}
