@@ -104,7 +104,7 @@ func (h *Handler) serve(ws *websocket.Conn) {
 	if c.client.Since != "" {
 		// On the history lane, after the reader has started: a client that
 		// closes right after its 101 is closing before its replay is read.
-		c.pages.submit(func(ctx context.Context) { h.hub.Recover(ctx, c.client, historyPacer{c}) })
+		c.pages.submit(func(ctx context.Context) { h.hub.Recover(ctx, c.client, &historyPacer{c: c}) })
 	}
 	c.token.set(ws.Locals(auth.LocalClaims).(auth.Claims).ExpiresAt, c)
 	defer c.token.stop()

@@ -1,22 +1,53 @@
 package ws
 
-import "context"
+import (
+	"context"
+	"time"
+)
+
+// recoveryGrace is how long a recovery waits after the upgrade before its
+// first read: a client that closes right after its 101 (a storm of
+// reconnects that never stay) is closing by then and costs no read, and a
+// real client waits no longer than a round trip or two.
+const recoveryGrace = 50 * time.Millisecond
 
 // historyPacer paces a recovery's replay for one socket: a page is read
 // only once the client has read most of what came before it and the user's
 // history budget allows, and it asks for as many messages as fit in the
 // half of SEND_QUEUE_BYTES left. A client that never reads holds one page.
-type historyPacer struct{ c *Conn }
+type historyPacer struct {
+	c       *Conn
+	started bool
+}
 
-func (p historyPacer) Next(ctx context.Context) (int, bool) {
+func (p *historyPacer) Next(ctx context.Context) (int, bool) {
 	c := p.c
+	if !p.started {
+		p.started = true
+		if !c.linger(ctx, recoveryGrace) {
+			return 0, false
+		}
+	}
 	if !c.awaitRoom(ctx, c.pageRoom()) || c.isClosing() || !c.history.take(ctx, c.pageRoom()) {
 		return 0, false
 	}
 	return c.limits.PageEntries, true
 }
 
-func (p historyPacer) Read(n int) { p.c.historyRead(n) }
+func (p *historyPacer) Read(n int) { p.c.historyRead(n) }
+
+// linger waits d and reports whether the connection is still open then.
+func (c *Conn) linger(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return !c.isClosing()
+	case <-c.closing:
+	case <-ctx.Done():
+	}
+	return false
+}
 
 // historyRead settles a read that took pageRoom from the user's allowance
 // and counts its bytes.

@@ -49,3 +49,32 @@ func TestReplayAllowanceEndsWithTheBatch(t *testing.T) {
 		t.Fatal("after the batch the queue does not hold exactly SEND_QUEUE live frames")
 	}
 }
+
+// SEND_QUEUE_BYTES bounds live frames and replays alike, counting what the
+// writer holds too, and the node's count follows every frame in and out.
+func TestQueueBoundedInBytes(t *testing.T) {
+	c := newConn(nil, "r", "u", Limits{SendQueue: 100, SendQueueBytes: 10}, newStats(), slog.New(slog.DiscardHandler))
+	c.node = newNodeQueue(1 << 20)
+	c.box.running = true // no writer starts: the test plays the writer
+	if queued, _ := c.queue([]byte("123456")); !queued {
+		t.Fatal("6 bytes refused by an empty queue of 10")
+	}
+	if _, full := c.queue([]byte("12345")); !full {
+		t.Fatal("a live frame past SEND_QUEUE_BYTES taken")
+	}
+	if _, full := c.queueReplay([]byte("12345")); !full {
+		t.Fatal("a replayed frame past SEND_QUEUE_BYTES taken")
+	}
+	batch, _, _ := c.nextBatch() // being written: still counts
+	if _, full := c.queue([]byte("12345")); !full || c.waiting() != 6 || c.node.total.Load() != 6 {
+		t.Fatalf("while written: full %v, waiting %d, node %d", full, c.waiting(), c.node.total.Load())
+	}
+	c.recycle(batch)
+	if queued, _ := c.queueReplay([]byte("1234567890")); !queued || c.node.total.Load() != 10 {
+		t.Fatalf("after the write: queued %v, node %d", queued, c.node.total.Load())
+	}
+	c.settle() // a connection that ends gives its bytes back
+	if c.waiting() != 0 || c.node.total.Load() != 0 {
+		t.Fatalf("after the end: waiting %d, node %d", c.waiting(), c.node.total.Load())
+	}
+}
