@@ -135,7 +135,7 @@ func bystanderSocket(ctx context.Context, t *target, room, user string) (*websoc
 	if err != nil {
 		return nil, err
 	}
-	ws, cause := dial(ctx, newDialer(), wsURL(t.Port, room, tok, ""))
+	ws, cause := dial(ctx, newDialer(), rtnode.WSURL(t.Port, room, tok, ""))
 	if ws == nil {
 		return nil, fmt.Errorf("bystander %s: handshake: %s", user, cause)
 	}

@@ -54,7 +54,7 @@ func runFragments(ctx context.Context, e *env, s settings, r *result) error {
 	m := t.startMeter(ctx, r)
 	d := newDialer()
 	for range s.Sockets {
-		ws, cause := dial(ctx, d, wsURL(t.Port, "attack."+e.runID, tok, ""))
+		ws, cause := dial(ctx, d, rtnode.WSURL(t.Port, "attack."+e.runID, tok, ""))
 		if ws == nil {
 			fig.Refused[cause]++
 			continue

@@ -85,7 +85,7 @@ func openSockets(ctx context.Context, port int, room, tok, since string, n int, 
 	var socks []*websocket.Conn
 	d := newDialer()
 	for range n {
-		ws, cause := dial(ctx, d, wsURL(port, room, tok, since))
+		ws, cause := dial(ctx, d, rtnode.WSURL(port, room, tok, since))
 		if ws == nil {
 			fig.Refused[cause]++
 			continue

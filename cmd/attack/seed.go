@@ -56,7 +56,7 @@ func seedRoom(ctx context.Context, t *target) (*seeded, error) {
 		// the server charges a rate token per frame, fragments included.
 		d := newDialer()
 		d.WriteBufferSize = 32 << 10
-		ws, cause := dial(ctx, d, wsURL(t.Port, s.room, tok, ""))
+		ws, cause := dial(ctx, d, rtnode.WSURL(t.Port, s.room, tok, ""))
 		if ws == nil {
 			return nil, fmt.Errorf("seeder %d: handshake: %s", i, cause)
 		}

@@ -45,7 +45,7 @@ func runSinceStorm(ctx context.Context, e *env, s settings, r *result) error {
 		if err != nil {
 			panic(err) // HMAC signing of a fixed secret does not fail
 		}
-		return wsURL(t.Port, room.room, tok, room.oldest)
+		return rtnode.WSURL(t.Port, room.room, tok, room.oldest)
 	}
 	r.Attack = fmt.Sprintf("%d workers (a new user each time) join with since=<oldest of %d messages> and close right after the 101, for %s", s.Sockets, room.stored, s.Duration)
 	fig := &loopFigures{SeededRoom: room.stored}
@@ -66,7 +66,7 @@ func runHandshakes(ctx context.Context, e *env, s settings, r *result) error {
 	}
 	room := "attack." + e.runID
 	r.Attack = fmt.Sprintf("%d workers, one address, one token: handshakes as fast as they can, closed after the answer, for %s", s.Sockets, s.Duration)
-	u := wsURL(t.Port, room, tok, "")
+	u := rtnode.WSURL(t.Port, room, tok, "")
 	return handshakeLoop(ctx, t, s, r, &loopFigures{}, func(int) string { return u })
 }
 
