@@ -9,6 +9,7 @@ import (
 
 	"github.com/fasthttp/websocket"
 
+	"rt/cmd/internal/mdtable"
 	"rt/cmd/internal/rtnode"
 )
 
@@ -164,17 +165,17 @@ func closeAll(socks []*websocket.Conn) {
 func (fig *holdFigures) describe(since bool) string {
 	out := fmt.Sprintf("%d opened", fig.Opened)
 	if len(fig.Refused) > 0 {
-		out += ", refused: " + counts(fig.Refused)
+		out += ", refused: " + mdtable.Counts(fig.Refused)
 	}
 	if !since {
 		out += fmt.Sprintf("; %d history.get sent", fig.Sent)
 		if len(fig.SendErrs) > 0 {
-			out += " (writes stopped: " + counts(fig.SendErrs) + ")"
+			out += " (writes stopped: " + mdtable.Counts(fig.SendErrs) + ")"
 		}
 	}
-	out += fmt.Sprintf("; read at the end (%s each): %s in %s", drainMax, mib(float64(fig.Read.Bytes)), counts(fig.Read.Types))
+	out += fmt.Sprintf("; read at the end (%s each): %s in %s", drainMax, mdtable.MiB(float64(fig.Read.Bytes)), mdtable.Counts(fig.Read.Types))
 	if len(fig.Read.Errors) > 0 {
-		out += ", system.error " + counts(fig.Read.Errors)
+		out += ", system.error " + mdtable.Counts(fig.Read.Errors)
 	}
-	return out + "; sockets: " + counts(fig.Ends)
+	return out + "; sockets: " + mdtable.Counts(fig.Ends)
 }

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"rt/cmd/internal/mdtable"
 	"rt/cmd/internal/rtnode"
 )
 
@@ -112,7 +113,7 @@ func handshakeLoop(ctx context.Context, t *target, s settings, r *result, fig *l
 	fig.LogBytes = log1 - log0
 	m.finish(ctx, r)
 	r.Saw = fig.describe()
-	r.Also = fmt.Sprintf("server log: %s written during the attack", mib(float64(fig.LogBytes)))
+	r.Also = fmt.Sprintf("server log: %s written during the attack", mdtable.MiB(float64(fig.LogBytes)))
 	r.Figures = fig
 	return ctx.Err()
 }
