@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -87,6 +88,11 @@ func printJSON(w io.Writer, results []*result) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(plain)
+}
+
+// anyFailed is whether a scenario could not be run to its end.
+func anyFailed(results []*result) bool {
+	return slices.ContainsFunc(results, func(r *result) bool { return r.Error != "" })
 }
 
 // cpuCell is "1.23 s in 11.0 s (11% of one core)".
