@@ -42,15 +42,11 @@ type holdFigures struct {
 }
 
 func runHold(ctx context.Context, e *env, s settings, r *result, since bool) error {
-	t, err := startTarget(ctx, e, openHandshakes)
+	t, room, err := startSeeded(ctx, e)
 	if err != nil {
 		return err
 	}
 	defer t.Stop()
-	room, err := seedRoom(ctx, t)
-	if err != nil {
-		return err
-	}
 	tok, err := rtnode.Token("attacker")
 	if err != nil {
 		return err

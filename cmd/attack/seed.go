@@ -30,6 +30,21 @@ type seeded struct {
 	stored int    // messages confirmed by their own delivery
 }
 
+// startSeeded starts the server of a history scenario, its handshakes
+// open, and fills a room of it; the caller stops the server.
+func startSeeded(ctx context.Context, e *env) (*target, *seeded, error) {
+	t, err := startTarget(ctx, e, openHandshakes)
+	if err != nil {
+		return nil, nil, err
+	}
+	room, err := seedRoom(ctx, t)
+	if err != nil {
+		t.Stop()
+		return nil, nil, err
+	}
+	return t, room, nil
+}
+
 // seedRoom fills a room's history with seedMessages of bigText, posted by
 // seeders ordinary clients that read everything, as the limits allow.
 func seedRoom(ctx context.Context, t *target) (*seeded, error) {

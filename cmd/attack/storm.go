@@ -28,15 +28,11 @@ type loopFigures struct {
 // runSinceStorm: workers, a new user each time, join the seeded room with
 // since=<oldest> and close right after the 101, for the duration.
 func runSinceStorm(ctx context.Context, e *env, s settings, r *result) error {
-	t, err := startTarget(ctx, e, openHandshakes)
+	t, room, err := startSeeded(ctx, e)
 	if err != nil {
 		return err
 	}
 	defer t.Stop()
-	room, err := seedRoom(ctx, t)
-	if err != nil {
-		return err
-	}
 	// A user of its own for every handshake: the server may hold a closed
 	// socket until its replay is written, and MAX_CONNS_PER_USER would
 	// then refuse a user's next joins before they read any history.
