@@ -11,6 +11,7 @@ import (
 
 	"github.com/fasthttp/websocket"
 
+	"rt/cmd/internal/mdtable"
 	"rt/cmd/internal/rtnode"
 )
 
@@ -39,10 +40,10 @@ func (b *bystanderFigures) String() string {
 	}
 	out := fmt.Sprintf("p50 %.2f ms, p99 %.2f ms, max %.1f ms (%d of %d received)", b.P50, b.P99, b.Max, b.Received, b.Sent)
 	if len(b.Errors) > 0 {
-		out += "; system.error " + counts(b.Errors)
+		out += "; system.error " + mdtable.Counts(b.Errors)
 	}
 	if len(b.Ends) > 0 {
-		out += "; closed: " + counts(b.Ends)
+		out += "; closed: " + mdtable.Counts(b.Ends)
 	}
 	return out
 }
@@ -135,7 +136,7 @@ func bystanderSocket(ctx context.Context, t *target, room, user string) (*websoc
 	if err != nil {
 		return nil, err
 	}
-	ws, cause := dial(ctx, newDialer(), wsURL(t.Port, room, tok, ""))
+	ws, cause := dial(ctx, newDialer(), rtnode.WSURL(t.Port, room, tok, ""))
 	if ws == nil {
 		return nil, fmt.Errorf("bystander %s: handshake: %s", user, cause)
 	}

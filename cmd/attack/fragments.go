@@ -10,6 +10,7 @@ import (
 
 	"github.com/fasthttp/websocket"
 
+	"rt/cmd/internal/mdtable"
 	"rt/cmd/internal/rtnode"
 )
 
@@ -54,7 +55,7 @@ func runFragments(ctx context.Context, e *env, s settings, r *result) error {
 	m := t.startMeter(ctx, r)
 	d := newDialer()
 	for range s.Sockets {
-		ws, cause := dial(ctx, d, wsURL(t.Port, "attack."+e.runID, tok, ""))
+		ws, cause := dial(ctx, d, rtnode.WSURL(t.Port, "attack."+e.runID, tok, ""))
 		if ws == nil {
 			fig.Refused[cause]++
 			continue
@@ -178,11 +179,11 @@ func (fig *fragmentFigures) collect() {
 }
 
 func (fig *fragmentFigures) describe() string {
-	out := fmt.Sprintf("**%s frames** (%s) written by %d sockets", thousands(float64(fig.Frames)), mib(float64(fig.Bytes)), len(fig.perSocket))
+	out := fmt.Sprintf("**%s frames** (%s) written by %d sockets", thousands(float64(fig.Frames)), mdtable.MiB(float64(fig.Bytes)), len(fig.perSocket))
 	if len(fig.Refused) > 0 {
-		out += " (refused: " + counts(fig.Refused) + ")"
+		out += " (refused: " + mdtable.Counts(fig.Refused) + ")"
 	}
-	out += "; ended: " + counts(fig.Closed)
+	out += "; ended: " + mdtable.Counts(fig.Closed)
 	if n := len(fig.FramesClosed); n > 0 {
 		var most int64
 		for _, f := range fig.FramesClosed {
@@ -191,7 +192,7 @@ func (fig *fragmentFigures) describe() string {
 		out += fmt.Sprintf("; %d closed by the server, the last after %s frames", n, thousands(float64(most)))
 	}
 	if len(fig.Read.Errors) > 0 {
-		out += "; system.error " + counts(fig.Read.Errors)
+		out += "; system.error " + mdtable.Counts(fig.Read.Errors)
 	}
 	return out
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/fasthttp/websocket"
 
+	"rt/cmd/internal/mdtable"
 	"rt/cmd/internal/rtnode"
 )
 
@@ -41,15 +42,11 @@ type holdFigures struct {
 }
 
 func runHold(ctx context.Context, e *env, s settings, r *result, since bool) error {
-	t, err := startTarget(ctx, e, openHandshakes)
+	t, room, err := startSeeded(ctx, e)
 	if err != nil {
 		return err
 	}
 	defer t.Stop()
-	room, err := seedRoom(ctx, t)
-	if err != nil {
-		return err
-	}
 	tok, err := rtnode.Token("attacker")
 	if err != nil {
 		return err
@@ -85,7 +82,7 @@ func openSockets(ctx context.Context, port int, room, tok, since string, n int, 
 	var socks []*websocket.Conn
 	d := newDialer()
 	for range n {
-		ws, cause := dial(ctx, d, wsURL(port, room, tok, since))
+		ws, cause := dial(ctx, d, rtnode.WSURL(port, room, tok, since))
 		if ws == nil {
 			fig.Refused[cause]++
 			continue
@@ -164,17 +161,17 @@ func closeAll(socks []*websocket.Conn) {
 func (fig *holdFigures) describe(since bool) string {
 	out := fmt.Sprintf("%d opened", fig.Opened)
 	if len(fig.Refused) > 0 {
-		out += ", refused: " + counts(fig.Refused)
+		out += ", refused: " + mdtable.Counts(fig.Refused)
 	}
 	if !since {
 		out += fmt.Sprintf("; %d history.get sent", fig.Sent)
 		if len(fig.SendErrs) > 0 {
-			out += " (writes stopped: " + counts(fig.SendErrs) + ")"
+			out += " (writes stopped: " + mdtable.Counts(fig.SendErrs) + ")"
 		}
 	}
-	out += fmt.Sprintf("; read at the end (%s each): %s in %s", drainMax, mib(float64(fig.Read.Bytes)), counts(fig.Read.Types))
+	out += fmt.Sprintf("; read at the end (%s each): %s in %s", drainMax, mdtable.MiB(float64(fig.Read.Bytes)), mdtable.Counts(fig.Read.Types))
 	if len(fig.Read.Errors) > 0 {
-		out += ", system.error " + counts(fig.Read.Errors)
+		out += ", system.error " + mdtable.Counts(fig.Read.Errors)
 	}
-	return out + "; sockets: " + counts(fig.Ends)
+	return out + "; sockets: " + mdtable.Counts(fig.Ends)
 }

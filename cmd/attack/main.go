@@ -42,16 +42,13 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"time"
 
+	"rt/cmd/internal/cli"
 	"rt/cmd/internal/proc"
 	"rt/cmd/internal/rtnode"
 )
@@ -61,35 +58,11 @@ func main() { os.Exit(realMain(os.Args[1:])) }
 // realMain is main with its deferred calls run before the exit.
 func realMain(args []string) int {
 	p, err := parseFlags(args)
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
+	if status, exit := cli.FlagStatus("attack", err); exit {
+		return status
 	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "attack:", err)
-		return 2
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	results, err := run(ctx, p)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "attack:", err)
-		return 1
-	}
-	if p.JSON {
-		err = printJSON(os.Stdout, results)
-	} else {
-		printMarkdown(os.Stdout, results)
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "attack:", err)
-		return 1
-	}
-	for _, r := range results {
-		if r.Error != "" {
-			return 1
-		}
-	}
-	return 0
+	return cli.Run("attack", func(ctx context.Context) ([]*result, error) { return run(ctx, p) },
+		p.JSON, printJSON, printMarkdown, anyFailed)
 }
 
 // run pins this program and runs every scenario asked for, each against a

@@ -4,10 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"maps"
 	"slices"
 	"strconv"
 	"strings"
+
+	"rt/cmd/internal/mdtable"
 )
 
 // result is one scenario run against one binary: a markdown row, and the
@@ -69,10 +70,10 @@ func (r *result) row() string {
 	}
 	rss := "—"
 	if r.RSSBefore > 0 {
-		rss = fmt.Sprintf("%s → **%s** → %s → %s", mib(float64(r.RSSBefore)), mib(float64(r.RSSPeak)), mib(float64(r.RSSEnd)), mib(float64(r.RSSAfter)))
+		rss = fmt.Sprintf("%s → **%s** → %s → %s", mdtable.MiB(float64(r.RSSBefore)), mdtable.MiB(float64(r.RSSPeak)), mdtable.MiB(float64(r.RSSEnd)), mdtable.MiB(float64(r.RSSAfter)))
 	}
 	return fmt.Sprintf("| %s | %s | %s | %s | %s | %s | %s | %s |",
-		cell(r.Binary), r.Scenario, r.Mode, dash(r.Attack), rss, cpu, dash(saw), dash(r.Also))
+		mdtable.Cell(r.Binary), r.Scenario, r.Mode, mdtable.Dash(r.Attack), rss, cpu, mdtable.Dash(saw), mdtable.Dash(r.Also))
 }
 
 // printJSON writes the results as JSON; the cells lose their markdown bold.
@@ -89,19 +90,10 @@ func printJSON(w io.Writer, results []*result) error {
 	return enc.Encode(plain)
 }
 
-// cell keeps a value from breaking the table.
-func cell(s string) string {
-	return strings.ReplaceAll(strings.ReplaceAll(s, "|", "\\|"), "\n", " ")
+// anyFailed is whether a scenario could not be run to its end.
+func anyFailed(results []*result) bool {
+	return slices.ContainsFunc(results, func(r *result) bool { return r.Error != "" })
 }
-
-func dash(s string) string {
-	if s == "" {
-		return "—"
-	}
-	return cell(s)
-}
-
-func mib(b float64) string { return fmt.Sprintf("%.1f MiB", b/(1<<20)) }
 
 // cpuCell is "1.23 s in 11.0 s (11% of one core)".
 func cpuCell(cpuSeconds, wallSeconds float64) string {
@@ -111,35 +103,11 @@ func cpuCell(cpuSeconds, wallSeconds float64) string {
 	return fmt.Sprintf("%.2f s in %.1f s (%.0f%% of one core)", cpuSeconds, wallSeconds, cpuSeconds/wallSeconds*100)
 }
 
-// counts is a map of causes as "1008 rate limit exceeded repeatedly ×3,
-// still open ×1", most frequent first, or "none".
-func counts(m map[string]int) string {
-	return joinCounts(m, func(k string, v int) string { return fmt.Sprintf("%s ×%d", k, v) })
-}
-
-// perSecond is counts as rates: "429 too_many_connections 2,106/s (21,065)".
+// perSecond is mdtable.Counts as rates: "429 too_many_connections 2,106/s (21,065)".
 func perSecond(m map[string]int, seconds float64) string {
-	return joinCounts(m, func(k string, v int) string {
+	return mdtable.CountsBy(m, func(k string, v int) string {
 		return fmt.Sprintf("%s %s/s (%s)", k, thousands(float64(v)/seconds), thousands(float64(v)))
 	})
-}
-
-func joinCounts(m map[string]int, format func(string, int) string) string {
-	if len(m) == 0 {
-		return "none"
-	}
-	keys := slices.Collect(maps.Keys(m))
-	slices.SortFunc(keys, func(a, b string) int {
-		if m[a] != m[b] {
-			return m[b] - m[a]
-		}
-		return strings.Compare(a, b)
-	})
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = format(k, m[k])
-	}
-	return strings.Join(parts, ", ")
 }
 
 func sum(m map[string]int) int {

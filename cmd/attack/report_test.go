@@ -66,14 +66,7 @@ func TestRefusal(t *testing.T) {
 	}
 }
 
-func TestCountsAndRates(t *testing.T) {
-	m := map[string]int{"still open": 1, "1008 rate limit exceeded repeatedly": 3}
-	if got := counts(m); got != "1008 rate limit exceeded repeatedly ×3, still open ×1" {
-		t.Errorf("counts = %q", got)
-	}
-	if got := counts(nil); got != "none" {
-		t.Errorf("counts(nil) = %q", got)
-	}
+func TestRates(t *testing.T) {
 	if got := perSecond(map[string]int{"429 too_many_connections": 21065}, 10); got != "429 too_many_connections 2,107/s (21,065)" {
 		t.Errorf("perSecond = %q", got)
 	}

@@ -30,6 +30,21 @@ type seeded struct {
 	stored int    // messages confirmed by their own delivery
 }
 
+// startSeeded starts the server of a history scenario, its handshakes
+// open, and fills a room of it; the caller stops the server.
+func startSeeded(ctx context.Context, e *env) (*target, *seeded, error) {
+	t, err := startTarget(ctx, e, openHandshakes)
+	if err != nil {
+		return nil, nil, err
+	}
+	room, err := seedRoom(ctx, t)
+	if err != nil {
+		t.Stop()
+		return nil, nil, err
+	}
+	return t, room, nil
+}
+
 // seedRoom fills a room's history with seedMessages of bigText, posted by
 // seeders ordinary clients that read everything, as the limits allow.
 func seedRoom(ctx context.Context, t *target) (*seeded, error) {
@@ -56,7 +71,7 @@ func seedRoom(ctx context.Context, t *target) (*seeded, error) {
 		// the server charges a rate token per frame, fragments included.
 		d := newDialer()
 		d.WriteBufferSize = 32 << 10
-		ws, cause := dial(ctx, d, wsURL(t.Port, s.room, tok, ""))
+		ws, cause := dial(ctx, d, rtnode.WSURL(t.Port, s.room, tok, ""))
 		if ws == nil {
 			return nil, fmt.Errorf("seeder %d: handshake: %s", i, cause)
 		}

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"rt/cmd/internal/mdtable"
 	"rt/cmd/internal/rtnode"
 )
 
@@ -27,15 +28,11 @@ type loopFigures struct {
 // runSinceStorm: workers, a new user each time, join the seeded room with
 // since=<oldest> and close right after the 101, for the duration.
 func runSinceStorm(ctx context.Context, e *env, s settings, r *result) error {
-	t, err := startTarget(ctx, e, openHandshakes)
+	t, room, err := startSeeded(ctx, e)
 	if err != nil {
 		return err
 	}
 	defer t.Stop()
-	room, err := seedRoom(ctx, t)
-	if err != nil {
-		return err
-	}
 	// A user of its own for every handshake: the server may hold a closed
 	// socket until its replay is written, and MAX_CONNS_PER_USER would
 	// then refuse a user's next joins before they read any history.
@@ -45,7 +42,7 @@ func runSinceStorm(ctx context.Context, e *env, s settings, r *result) error {
 		if err != nil {
 			panic(err) // HMAC signing of a fixed secret does not fail
 		}
-		return wsURL(t.Port, room.room, tok, room.oldest)
+		return rtnode.WSURL(t.Port, room.room, tok, room.oldest)
 	}
 	r.Attack = fmt.Sprintf("%d workers (a new user each time) join with since=<oldest of %d messages> and close right after the 101, for %s", s.Sockets, room.stored, s.Duration)
 	fig := &loopFigures{SeededRoom: room.stored}
@@ -66,7 +63,7 @@ func runHandshakes(ctx context.Context, e *env, s settings, r *result) error {
 	}
 	room := "attack." + e.runID
 	r.Attack = fmt.Sprintf("%d workers, one address, one token: handshakes as fast as they can, closed after the answer, for %s", s.Sockets, s.Duration)
-	u := wsURL(t.Port, room, tok, "")
+	u := rtnode.WSURL(t.Port, room, tok, "")
 	return handshakeLoop(ctx, t, s, r, &loopFigures{}, func(int) string { return u })
 }
 
@@ -112,7 +109,7 @@ func handshakeLoop(ctx context.Context, t *target, s settings, r *result, fig *l
 	fig.LogBytes = log1 - log0
 	m.finish(ctx, r)
 	r.Saw = fig.describe()
-	r.Also = fmt.Sprintf("server log: %s written during the attack", mib(float64(fig.LogBytes)))
+	r.Also = fmt.Sprintf("server log: %s written during the attack", mdtable.MiB(float64(fig.LogBytes)))
 	r.Figures = fig
 	return ctx.Err()
 }

@@ -8,7 +8,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/url"
 	"strconv"
 	"syscall"
 	"time"
@@ -33,15 +32,6 @@ func newDialer() *websocket.Dialer {
 		ReadBufferSize:   4096,
 		WriteBufferSize:  4096,
 	}
-}
-
-// wsURL is the handshake URL of room for tok, with since when not empty.
-func wsURL(port int, room, tok, since string) string {
-	q := url.Values{"token": {tok}}
-	if since != "" {
-		q.Set("since", since)
-	}
-	return fmt.Sprintf("ws://%s:%d/ws/%s?%s", rtnode.Loopback, port, room, q.Encode())
 }
 
 // dial makes one handshake. On a refusal or a failure ws is nil and cause
@@ -72,21 +62,13 @@ func refusal(status int, body io.Reader) string {
 	return strconv.Itoa(status) + " " + b.Error
 }
 
+// dialFailure is rtnode.DialFailure, with a connection closed before the
+// handshake's answer named as such.
 func dialFailure(err error) string {
-	var ne net.Error
-	switch {
-	case errors.Is(err, syscall.ECONNREFUSED):
-		return "connection refused"
-	case errors.Is(err, syscall.ECONNRESET):
-		return "connection reset"
-	case errors.Is(err, syscall.EADDRNOTAVAIL):
-		return "no free local port"
-	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
-		return "timeout"
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 		return "closed before the answer"
 	}
-	return "other: " + err.Error()
+	return rtnode.DialFailure(err)
 }
 
 // closeCause is how a connection ended, as seen by its reader: the close

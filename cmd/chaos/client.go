@@ -9,8 +9,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"net/url"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -59,12 +57,7 @@ func newWorld(c *cluster) *world {
 // dial opens a socket to room on port, asking to recover after since when
 // it is not empty. A refusal is returned with its HTTP status and body.
 func (w *world) dial(ctx context.Context, port int, room, tok, since string) (*websocket.Conn, error) {
-	q := url.Values{"token": {tok}}
-	if since != "" {
-		q.Set("since", since)
-	}
-	u := fmt.Sprintf("ws://%s/ws/%s?%s", net.JoinHostPort(rtnode.Loopback, strconv.Itoa(port)), room, q.Encode())
-	ws, resp, err := w.dialer.DialContext(ctx, u, http.Header{"Origin": {rtnode.Origin}})
+	ws, resp, err := w.dialer.DialContext(ctx, rtnode.WSURL(port, room, tok, since), http.Header{"Origin": {rtnode.Origin}})
 	if err != nil {
 		cause := "no answer"
 		if resp != nil {

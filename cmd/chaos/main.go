@@ -52,15 +52,13 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
-	"os/signal"
 	"strconv"
 	"sync"
-	"syscall"
 	"time"
 
+	"rt/cmd/internal/cli"
 	"rt/cmd/internal/rtnode"
 )
 
@@ -76,33 +74,11 @@ func main() { os.Exit(realMain(os.Args[1:])) }
 // realMain is main with its deferred calls run before the exit.
 func realMain(args []string) int {
 	p, err := parseFlags(args)
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
+	if status, exit := cli.FlagStatus("chaos", err); exit {
+		return status
 	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "chaos:", err)
-		return 2
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	rep, err := run(ctx, p)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "chaos:", err)
-		return 1
-	}
-	if p.JSON {
-		err = printJSON(os.Stdout, rep)
-	} else {
-		printTables(os.Stdout, rep)
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "chaos:", err)
-		return 1
-	}
-	if rep.Verdict == failed {
-		return 1
-	}
-	return 0
+	return cli.Run("chaos", func(ctx context.Context) (*report, error) { return run(ctx, p) },
+		p.JSON, printJSON, printTables, func(r *report) bool { return r.Verdict == failed })
 }
 
 // run is the whole fault run; an error is a run that could not be carried

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"rt/cmd/internal/mdtable"
 )
 
 // connectFigures is what the connect scenario measured.
@@ -118,10 +120,10 @@ func (fig *connectFigures) row(s settings) *row {
 	failed, closed := sum(fig.DialFailures), sum(fig.ClosedByServer)
 	health := fmt.Sprintf("%d failed, %d closed by server", failed, closed)
 	if failed > 0 {
-		health += "; failed: " + counts(fig.DialFailures)
+		health += "; failed: " + mdtable.Counts(fig.DialFailures)
 	}
 	if closed > 0 {
-		health += "; closed: " + counts(fig.ClosedByServer)
+		health += "; closed: " + mdtable.Counts(fig.ClosedByServer)
 	}
 	if fig.Joined < fig.Connected {
 		health += fmt.Sprintf("; only %d of %d saw their own join", fig.Joined, fig.Connected)
@@ -129,7 +131,7 @@ func (fig *connectFigures) row(s settings) *row {
 	r := &row{
 		Setup: fmt.Sprintf("%d connections over %d rooms (%s each), %d dialling at a time", s.Conns, s.Rooms, roomSize(s.Conns, s.Rooms), s.Dialers),
 		Result: fmt.Sprintf("**%s handshakes/s** (counted at the 101), %s/s counted at the own presence frame; %s per idle connection",
-			thousands(fig.HandshakesPerSec), thousands(fig.JoinsPerSec), kib(fig.BytesPerConn)),
+			thousands(fig.HandshakesPerSec), thousands(fig.JoinsPerSec), mdtable.KiB(fig.BytesPerConn)),
 		Latency:   fmt.Sprintf("handshake p50 %.2f / p99 %.2f ms", fig.Handshake.P50, fig.Handshake.P99),
 		ServerCPU: cpuCell(fig.ServerCPUSeconds, fig.JoinSeconds) + fmt.Sprintf(", %.0f µs per connection; load generator %s", fig.CPUPerHandshake, share(fig.LoadCPUSeconds, fig.JoinSeconds, fig.LoadCPUs)),
 		Health:    health,
@@ -137,14 +139,14 @@ func (fig *connectFigures) row(s settings) *row {
 	}
 	r.details = [][2]string{
 		{"connections", fmt.Sprintf("%d of %d connected (no retries), %d dialling at a time, over %d rooms", fig.Connected, s.Conns, s.Dialers, s.Rooms)},
-		{"failures", fmt.Sprintf("dials: %s; closed by the server afterwards: %s", counts(fig.DialFailures), counts(fig.ClosedByServer))},
+		{"failures", fmt.Sprintf("dials: %s; closed by the server afterwards: %s", mdtable.Counts(fig.DialFailures), mdtable.Counts(fig.ClosedByServer))},
 		{"**handshakes/s, counted when the upgrade completed**", fmt.Sprintf("**%s** (%d in %.2f s)", thousands(fig.HandshakesPerSec), fig.Connected, fig.UpgradeSeconds)},
 		{"joins/s, counted when the own presence frame arrived", fmt.Sprintf("%s (%d in %.2f s)", thousands(fig.JoinsPerSec), fig.Joined, fig.JoinSeconds)},
 		{"one handshake p50 / p90 / p99 / max", fmt.Sprintf("%.2f / %.2f / %.2f / %.2f ms", fig.Handshake.P50, fig.Handshake.P90, fig.Handshake.P99, fig.Handshake.Max)},
 		{"presence frames read", thousands(float64(fig.PresenceFrames))},
-		{"server RSS, 0 connections", mib(float64(fig.RSSIdle))},
-		{fmt.Sprintf("server RSS, %d idle connections", fig.Connected), mib(float64(fig.RSSConns))},
-		{"**memory per idle connection**", "**" + kib(fig.BytesPerConn) + "**"},
+		{"server RSS, 0 connections", mdtable.MiB(float64(fig.RSSIdle))},
+		{fmt.Sprintf("server RSS, %d idle connections", fig.Connected), mdtable.MiB(float64(fig.RSSConns))},
+		{"**memory per idle connection**", "**" + mdtable.KiB(fig.BytesPerConn) + "**"},
 		{"server CPU, first dial to last join", cpuCell(fig.ServerCPUSeconds, fig.JoinSeconds) + fmt.Sprintf(", %.0f µs per connection", fig.CPUPerHandshake)},
 		{"load generator CPU, the same time", fmt.Sprintf("%.2f s (%s)", fig.LoadCPUSeconds, share(fig.LoadCPUSeconds, fig.JoinSeconds, fig.LoadCPUs))},
 	}

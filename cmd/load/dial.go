@@ -3,16 +3,14 @@ package main
 import (
 	"cmp"
 	"context"
-	"errors"
-	"fmt"
-	"net"
 	"net/http"
 	"strconv"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/fasthttp/websocket"
+
+	"rt/cmd/internal/rtnode"
 )
 
 // newDialer dials only loopback. Its read buffer is small where there are
@@ -75,7 +73,7 @@ func (f *fleet) dialSpread(ctx context.Context, spread time.Duration) int {
 // dial connects c and starts its reader; false (with the cause counted in
 // f.fails) if it could not.
 func (f *fleet) dial(ctx context.Context, c *client, attempts int) bool {
-	url := fmt.Sprintf("ws://%s:%d/ws/%s?token=%s", loopback, c.port, c.room.name, c.tok)
+	url := rtnode.WSURL(c.port, c.room.name, c.tok, "")
 	header := http.Header{"Origin": {origin}}
 	for attempt := 1; ; attempt++ {
 		t0 := time.Now()
@@ -92,7 +90,7 @@ func (f *fleet) dial(ctx context.Context, c *client, attempts int) bool {
 			return false
 		}
 		if attempt >= attempts || ctx.Err() != nil {
-			f.fail(dialFailure(err))
+			f.fail(rtnode.DialFailure(err))
 			return false
 		}
 		_ = sleep(ctx, time.Duration(attempt)*100*time.Millisecond)
@@ -112,25 +110,6 @@ func (f *fleet) fail(cause string) {
 	f.mu.Lock()
 	f.fails[cause]++
 	f.mu.Unlock()
-}
-
-// dialFailure names the cause of a failed dial without its addresses, so
-// that failures group.
-func dialFailure(err error) string {
-	var ne net.Error
-	switch {
-	case errors.Is(err, syscall.ECONNREFUSED):
-		return "connection refused"
-	case errors.Is(err, syscall.ECONNRESET):
-		return "connection reset"
-	case errors.Is(err, syscall.EADDRNOTAVAIL):
-		return "no free local port"
-	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
-		return "timeout"
-	case errors.Is(err, websocket.ErrBadHandshake):
-		return "bad handshake"
-	}
-	return "other: " + err.Error()
 }
 
 func (f *fleet) groupRooms() {

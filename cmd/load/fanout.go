@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"rt/cmd/internal/mdtable"
 )
 
 // maxRateGuess sizes the time bound of a max-rate phase: the deliveries/s
@@ -89,7 +91,7 @@ func runFanout(ctx context.Context, e *env, s settings, name string, nServers in
 	start := time.Now()
 	if failed := f.dialAll(ctx, s.Dialers, 3); failed > 0 {
 		// A figure over fewer connections than asked would be misquoted.
-		return nil, fmt.Errorf("%d of %d dials failed: %s", failed, s.Conns, counts(f.failsSnapshot()))
+		return nil, fmt.Errorf("%d of %d dials failed: %s", failed, s.Conns, mdtable.Counts(f.failsSnapshot()))
 	}
 	fig.DialSeconds = time.Since(start).Seconds()
 	fig.Connected = f.connected()
@@ -217,17 +219,17 @@ func (fig *fanoutFigures) row(s settings, plan sendPlan, rooms int, memory bool)
 	setup += ", " + plan.describe(rooms)
 	result := fmt.Sprintf("**%s deliveries/s**, %s per server CPU-second", thousands(fig.DeliveriesPerSec), thousands(fig.PerCPUSecond))
 	if memory {
-		result += fmt.Sprintf("; %s per idle connection", kib(fig.BytesPerConn))
+		result += fmt.Sprintf("; %s per idle connection", mdtable.KiB(fig.BytesPerConn))
 	}
 	health := fmt.Sprintf("%d of %d delivered, %d closed by server", fig.Received, fig.Expected, sum(fig.ClosedByServer))
 	if n := sum(fig.ClosedByServer); n > 0 {
-		health += " (" + counts(fig.ClosedByServer) + ")"
+		health += " (" + mdtable.Counts(fig.ClosedByServer) + ")"
 	}
 	if fig.Refused > 0 {
 		health += fmt.Sprintf("; %d messages refused", fig.Refused)
 	}
 	if len(fig.Errors) > 0 {
-		health += " (system.error " + counts(fig.Errors) + ")"
+		health += " (system.error " + mdtable.Counts(fig.Errors) + ")"
 	}
 	r := &row{
 		Setup:     setup,
@@ -248,15 +250,15 @@ func (fig *fanoutFigures) row(s settings, plan sendPlan, rooms int, memory bool)
 	}
 	if memory {
 		d = append(d,
-			[2]string{"server RSS, 0 connections", mib(float64(fig.RSSIdle))},
-			[2]string{fmt.Sprintf("server RSS, %d connections", fig.Connected), mib(float64(fig.RSSConns))},
-			[2]string{"**memory per connection**", "**" + kib(fig.BytesPerConn) + "**"})
+			[2]string{"server RSS, 0 connections", mdtable.MiB(float64(fig.RSSIdle))},
+			[2]string{fmt.Sprintf("server RSS, %d connections", fig.Connected), mdtable.MiB(float64(fig.RSSConns))},
+			[2]string{"**memory per connection**", "**" + mdtable.KiB(fig.BytesPerConn) + "**"})
 	}
 	if fig.OfferedPerSec > 0 {
 		d = append(d, [2]string{"offered load", fmt.Sprintf("%s deliveries/s (members × rate)", thousands(fig.OfferedPerSec))})
 	}
 	d = append(d,
-		[2]string{"deliveries", fmt.Sprintf("%d of %d expected, %d lost; %d messages refused; closed by the server: %s; system.error frames: %s", fig.Received, fig.Expected, fig.Lost, fig.Refused, counts(fig.ClosedByServer), counts(fig.Errors))},
+		[2]string{"deliveries", fmt.Sprintf("%d of %d expected, %d lost; %d messages refused; closed by the server: %s; system.error frames: %s", fig.Received, fig.Expected, fig.Lost, fig.Refused, mdtable.Counts(fig.ClosedByServer), mdtable.Counts(fig.Errors))},
 		[2]string{"**fan-out throughput**", fmt.Sprintf("**%s deliveries/s** (over %.2f s, first send to last delivery)", thousands(fig.DeliveriesPerSec), fig.PhaseSeconds)},
 		[2]string{"**latency p50 / p90 / p99 / max**", fmt.Sprintf("**%.2f / %.2f / %.2f / %.2f ms**", fig.Latency.P50, fig.Latency.P90, fig.Latency.P99, fig.Latency.Max)},
 		[2]string{"server CPU in fan-out", cpuCell(fig.ServerCPUSeconds, fig.PhaseSeconds) + fmt.Sprintf(", %s deliveries per CPU-second", thousands(fig.PerCPUSecond))},

@@ -49,16 +49,14 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"os"
-	"os/signal"
 	"runtime"
 	"runtime/pprof"
 	"strconv"
-	"syscall"
 	"time"
+
+	"rt/cmd/internal/cli"
 )
 
 // Settling delays and bounds: long enough for the server to finish the work
@@ -108,46 +106,24 @@ func main() {
 // realMain is main with its deferred calls run before the exit.
 func realMain(args []string) int {
 	p, err := parseFlags(args)
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "load:", err)
-		return 2
+	if status, exit := cli.FlagStatus("load", err); exit {
+		return status
 	}
 	if p.CPUProfile != "" {
 		f, err := os.Create(p.CPUProfile)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "load:", err)
-			return 1
+			return cli.Failed
 		}
 		defer f.Close()
 		if err := pprof.StartCPUProfile(f); err != nil {
 			fmt.Fprintln(os.Stderr, "load:", err)
-			return 1
+			return cli.Failed
 		}
 		defer pprof.StopCPUProfile()
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	rep, err := run(ctx, p)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "load:", err)
-		return 1
-	}
-	if p.JSON {
-		err = printJSON(os.Stdout, rep)
-	} else {
-		printMarkdown(os.Stdout, rep)
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "load:", err)
-		return 1
-	}
-	if rep.failed() {
-		return 1
-	}
-	return 0
+	return cli.Run("load", func(ctx context.Context) (*report, error) { return run(ctx, p) },
+		p.JSON, printJSON, printMarkdown, (*report).failed)
 }
 
 // run builds the server, measures the ceiling and runs every job; a job

@@ -176,16 +176,6 @@ func TestThousands(t *testing.T) {
 	}
 }
 
-func TestCounts(t *testing.T) {
-	if got := counts(nil); got != "none" {
-		t.Errorf("counts(nil) = %q", got)
-	}
-	got := counts(map[string]int{"1006 (no close frame)": 2, "4002": 5, "1001": 2})
-	if want := "4002 ×5, 1001 ×2, 1006 (no close frame) ×2"; got != want {
-		t.Errorf("counts = %q, want %q", got, want)
-	}
-}
-
 func TestCeilingRatio(t *testing.T) {
 	c := &ceiling{Single: 100000, Batched: 400000}
 	if got := c.ratio(50000); got != "0.50 / 0.12" {

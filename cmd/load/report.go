@@ -4,11 +4,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"maps"
 	"os/exec"
 	"runtime"
 	"slices"
 	"strings"
+
+	"rt/cmd/internal/mdtable"
 )
 
 // report is everything a run measured, with the machine it ran on.
@@ -112,10 +113,10 @@ func printMarkdown(w io.Writer, r *report) {
 	for _, x := range r.Rows {
 		health := x.Health
 		if x.Error != "" {
-			health = "**failed**: " + cell(x.Error)
+			health = "**failed**: " + mdtable.Cell(x.Error)
 		}
 		fmt.Fprintf(w, "| %s | `%s` | %s | %s | %s | %s | %s | %s | %s |\n",
-			x.Scenario, x.Command, x.Mode, dash(x.Setup), dash(x.Result), dash(x.Latency), dash(x.VsCeiling), dash(x.ServerCPU), dash(health))
+			x.Scenario, x.Command, x.Mode, mdtable.Dash(x.Setup), mdtable.Dash(x.Result), mdtable.Dash(x.Latency), mdtable.Dash(x.VsCeiling), mdtable.Dash(x.ServerCPU), mdtable.Dash(health))
 	}
 	fmt.Fprintln(w)
 	if r.Ceiling != nil {
@@ -132,44 +133,9 @@ func printMarkdown(w io.Writer, r *report) {
 		}
 		fmt.Fprintf(w, "\n%s (`%s`):\n\n| | |\n|---|---|\n", x.Scenario, x.Command)
 		for _, d := range x.details {
-			fmt.Fprintf(w, "| %s | %s |\n", d[0], cell(d[1]))
+			fmt.Fprintf(w, "| %s | %s |\n", d[0], mdtable.Cell(d[1]))
 		}
 	}
-}
-
-// cell keeps a value from breaking the table.
-func cell(s string) string {
-	return strings.ReplaceAll(strings.ReplaceAll(s, "|", "\\|"), "\n", " ")
-}
-
-func dash(s string) string {
-	if s == "" {
-		return "—"
-	}
-	return cell(s)
-}
-
-func mib(b float64) string { return fmt.Sprintf("%.1f MiB", b/(1<<20)) }
-func kib(b float64) string { return fmt.Sprintf("%.1f KiB", b/(1<<10)) }
-
-// counts is a map of causes as "4002 ×3, 1006 (no close frame) ×1", most
-// frequent first, or "none".
-func counts(m map[string]int) string {
-	if len(m) == 0 {
-		return "none"
-	}
-	keys := slices.Collect(maps.Keys(m))
-	slices.SortFunc(keys, func(a, b string) int {
-		if m[a] != m[b] {
-			return m[b] - m[a]
-		}
-		return strings.Compare(a, b)
-	})
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = fmt.Sprintf("%s ×%d", k, m[k])
-	}
-	return strings.Join(parts, ", ")
 }
 
 func sum(m map[string]int) int {

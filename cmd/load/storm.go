@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"rt/cmd/internal/mdtable"
 )
 
 const (
@@ -150,10 +152,10 @@ func (fig *stormFigures) row(s settings) *row {
 	}
 	health := fmt.Sprintf("closed by server: %d", closed)
 	if closed > 0 {
-		health += " (" + counts(fig.ClosedByServer) + ")"
+		health += " (" + mdtable.Counts(fig.ClosedByServer) + ")"
 	}
 	if failed > 0 {
-		health += fmt.Sprintf("; %d dials failed (%s)", failed, counts(fig.DialFailures))
+		health += fmt.Sprintf("; %d dials failed (%s)", failed, mdtable.Counts(fig.DialFailures))
 	}
 	health += fmt.Sprintf("; presence right at **%d of %d** clients", fig.Correct, open)
 	if fig.Extra+fig.Missing > 0 {
@@ -178,9 +180,9 @@ func (fig *stormFigures) row(s settings) *row {
 		Figures:   fig,
 	}
 	r.details = [][2]string{
-		{"clients", fmt.Sprintf("%d of %d connected, upgrades over %.2f s; dial failures: %s", fig.Connected, fig.Clients, fig.JoinSeconds, counts(fig.DialFailures))},
+		{"clients", fmt.Sprintf("%d of %d connected, upgrades over %.2f s; dial failures: %s", fig.Connected, fig.Clients, fig.JoinSeconds, mdtable.Counts(fig.DialFailures))},
 		{"slow reading", fmt.Sprintf("every client pauses %s after each frame it reads", s.ReadDelay)},
-		{"**closed by the server**", fmt.Sprintf("**%d** (%s)", closed, counts(fig.ClosedByServer))},
+		{"**closed by the server**", fmt.Sprintf("**%d** (%s)", closed, mdtable.Counts(fig.ClosedByServer))},
 		{"**presence frames**", fmt.Sprintf("**%s** in all: %.1f per client (a frame per join to every member makes about N/2 = %.0f; coalesced, far fewer)", thousands(float64(fig.PresenceFrames)), fig.FramesPerClient, float64(fig.Connected)/2)},
 		{"users named in presence frames", fmt.Sprintf("%s in all, %.1f per client", thousands(float64(fig.PresenceUsers)), fig.UsersPerClient)},
 		{"storm settled", fmt.Sprintf("%.2f s after the first dial (the last frame read; quiet for %s after it: %v)", fig.SettleSeconds, stormQuiet, fig.Settled)},

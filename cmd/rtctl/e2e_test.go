@@ -3,9 +3,7 @@ package main
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -181,8 +179,7 @@ func dialRT(t *testing.T, port int, user, room string) *rtClient {
 		t.Fatal(err)
 	}
 	d := websocket.Dialer{NetDialContext: rtnode.DialLoopback, HandshakeTimeout: 5 * time.Second}
-	u := fmt.Sprintf("ws://%s:%d/ws/%s?token=%s", rtnode.Loopback, port, room, url.QueryEscape(tok))
-	ws, resp, err := d.DialContext(t.Context(), u, http.Header{"Origin": {rtnode.Origin}})
+	ws, resp, err := d.DialContext(t.Context(), rtnode.WSURL(port, room, tok, ""), http.Header{"Origin": {rtnode.Origin}})
 	if err != nil {
 		t.Fatalf("dial %s as %q: %v (%v)", room, user, err, resp)
 	}

@@ -2,9 +2,12 @@ package rtnode
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
+	"strconv"
+	"syscall"
 )
 
 // FreePort asks the kernel for an unused loopback port. Another process
@@ -30,6 +33,34 @@ func DialLoopback(ctx context.Context, network, addr string) (net.Conn, error) {
 	}
 	var d net.Dialer
 	return d.DialContext(ctx, network, addr)
+}
+
+// WSURL is a node's handshake URL for room on port, as tok, asking to
+// recover after since when it is not empty.
+func WSURL(port int, room, tok, since string) string {
+	q := url.Values{"token": {tok}}
+	if since != "" {
+		q.Set("since", since)
+	}
+	return fmt.Sprintf("ws://%s/ws/%s?%s", net.JoinHostPort(Loopback, strconv.Itoa(port)), room, q.Encode())
+}
+
+// DialFailure names the cause of a dial that got no answer, without its
+// addresses, so that failures group: "connection refused", "timeout"…, or
+// "other: " and the error.
+func DialFailure(err error) string {
+	var ne net.Error
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused"
+	case errors.Is(err, syscall.ECONNRESET):
+		return "connection reset"
+	case errors.Is(err, syscall.EADDRNOTAVAIL):
+		return "no free local port"
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		return "timeout"
+	}
+	return "other: " + err.Error()
 }
 
 // CheckRedisURL accepts an empty URL (embedded mode) or a redis URL whose

@@ -72,3 +72,12 @@ func TestDialLoopbackRefusesOtherHosts(t *testing.T) {
 		}
 	}
 }
+
+func TestWSURL(t *testing.T) {
+	if got, want := WSURL(8123, "lobby", "h.p-a_y", ""), "ws://127.0.0.1:8123/ws/lobby?token=h.p-a_y"; got != want {
+		t.Errorf("WSURL without since = %q, want %q", got, want)
+	}
+	if got, want := WSURL(8123, "lobby", "h.p-a_y", "1-0"), "ws://127.0.0.1:8123/ws/lobby?since=1-0&token=h.p-a_y"; got != want {
+		t.Errorf("WSURL with since = %q, want %q", got, want)
+	}
+}
