@@ -52,7 +52,7 @@ func runSinceStorm(ctx context.Context, e *env, s settings, r *result) error {
 // runHandshakes: workers of one address and one token make handshakes as
 // fast as they can, with the server's default limits.
 func runHandshakes(ctx context.Context, e *env, s settings, r *result) error {
-	t, err := startTarget(ctx, e, nil)
+	t, err := startTarget(ctx, e, shippedHandshakes)
 	if err != nil {
 		return err
 	}

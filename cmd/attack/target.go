@@ -58,6 +58,11 @@ func startTarget(ctx context.Context, e *env, scenarioEnv map[string]string) (*t
 // than it allows, and measures something else.
 var openHandshakes = map[string]string{"HANDSHAKE_RATE": "0"}
 
+// shippedHandshakes gives the handshakes scenario the server's own
+// per-address limit: rtnode pins it off for the load and chaos runs, and an
+// empty value is the server's default.
+var shippedHandshakes = map[string]string{"HANDSHAKE_RATE": "", "HANDSHAKE_BURST": ""}
+
 func (t *target) rss() uint64 {
 	b, _ := proc.RSS(t.Pid()) // 0 once the server has gone: the row shows it
 	return b

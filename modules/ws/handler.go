@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/gofiber/contrib/websocket"
@@ -39,6 +40,10 @@ type Handler struct {
 	log       *slog.Logger
 	// limit is the per-address handshake limit; nil when HANDSHAKE_RATE is 0.
 	limit *handshakeLimit
+	// unusedWrites is the library's write-buffer pool. The library writes
+	// nothing (the outbox does), but without a pool it allocates a 4 KiB
+	// write buffer for every socket, kept for the socket's life.
+	unusedWrites sync.Pool
 }
 
 // Register mounts the route: checks first, upgrade only if they pass. The
@@ -53,8 +58,9 @@ func (h *Handler) Register(app *fiber.App) {
 		// The library neither reads nor writes frames (frames.go reads, the
 		// outbox writes): its read buffer, allocated anyway, is the
 		// smallest it takes, and it borrows a write buffer it never uses.
-		ReadBufferSize: maxControlBytes,
-		RecoverHandler: h.recoverUpgrade,
+		ReadBufferSize:  maxControlBytes,
+		WriteBufferPool: &h.unusedWrites,
+		RecoverHandler:  h.recoverUpgrade,
 	})))
 	app.Get("/ws/*", chain...)
 }

@@ -36,7 +36,7 @@ const (
 // binaries are measured as they ship. (The handshake limit is pinned off in
 // Env.)
 var unset = []string{"JWT_LEEWAY", "JWT_PUBLIC_KEY", "JWT_ISSUER", "JWT_AUDIENCE", "JWT_REQUIRE_EXP",
-	"API_ADDR", "API_KEY", "DEBUG_ADDR",
+	"API_ADDR", "API_KEY",
 	"SEND_QUEUE_BYTES", "MAX_QUEUED_BYTES", "HISTORY_BUDGET", "HISTORY_BUDGET_BURST"}
 
 // Env pins every setting rt reads, so a variable exported in the caller's
