@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"rt/modules/bus"
+	"rt/modules/history"
 )
 
 // pager is a Pacer that allows pages of limit, allow of them, and records
@@ -85,5 +87,52 @@ func TestRecoveryEndedByPacer(t *testing.T) {
 		if len(rec) != 0 || len(got) != 3*allow {
 			t.Fatalf("%d pages allowed: got %v and %v", allow, got, rec)
 		}
+	}
+}
+
+// busyPager publishes into the room before every page, as a busy room does
+// while a client recovers.
+type busyPager struct {
+	pager
+	t     *testing.T
+	h     *Hub
+	burst int
+}
+
+func (p *busyPager) Next(ctx context.Context) (int, bool) {
+	say(p.t, p.h, "r", p.burst)
+	return p.pager.Next(ctx)
+}
+
+// A reconnect into a busy room: the live messages that arrive while the
+// replay is read are read from history too, page by page, until few enough
+// are held to hand over at once; the client gets every id once and in
+// order, and history.recovered comes when the backlog is small.
+func TestRecoveryIntoABusyRoom(t *testing.T) {
+	b := bus.NewMemory()
+	h := newHistoryHub(b, history.NewMemory(b, history.Settings{Size: 100000, TTL: time.Hour}))
+	watcher := &member{}
+	if _, err := h.Join(t.Context(), Client{Room: "r", User: "w", Member: watcher}); err != nil {
+		t.Fatal(err)
+	}
+	say(t, h, "r", 50)
+	all, _ := chatIDs(t, watcher)
+	bob := &member{}
+	p := &busyPager{pager: pager{limit: 40, allow: 1 << 30}, t: t, h: h, burst: 30}
+	if _, err := joinSince(t.Context(), h, Client{Room: "r", User: "bob", Member: bob, Since: all[9]}, p); err != nil {
+		t.Fatal(err)
+	}
+	all, _ = chatIDs(t, watcher)
+	got, rec := chatIDs(t, bob)
+	if fmt.Sprint(got) != fmt.Sprint(all[10:]) {
+		t.Fatalf("bob got %d ids, want the %d after since, in order", len(got), len(all[10:]))
+	}
+	if len(rec) != 1 || rec[0]["complete"] != true {
+		t.Fatalf("recovered %v", rec)
+	}
+	// Everything but the last few came from history, not from the held
+	// live messages.
+	if n := int(rec[0]["count"].(float64)); len(got)-n > releaseBatch {
+		t.Fatalf("%d of %d handed over from what was held", len(got)-n, len(got))
 	}
 }

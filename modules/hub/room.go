@@ -52,18 +52,6 @@ type gap struct {
 	lostAgain, backAgain bool
 }
 
-// recovery is a member that joined with since, catching up from history.
-// Until released it holds its live chat messages; after, it drops those it
-// was already given from history.
-type recovery struct {
-	held     []bus.Message
-	overflow bool   // more than holdLimit arrived: some were dropped
-	floor    string // the greatest id the replay gave so far (or since, when held)
-	replayed int    // messages the replay gave so far
-	released bool   // the replay is queued; now only after applies
-	after    string // released: the greatest id the replay gave
-}
-
 // holdLimit bounds the live messages held for one member while its
 // recovery reads history, or for a room while a gap is filled.
 const holdLimit = 4096
@@ -164,84 +152,6 @@ func (r *room) fanOut(msg bus.Message, send func(Member, []byte) bool) {
 		}
 	}
 	r.stats.observe(msg, queued)
-}
-
-// take says whether a recovering member gets msg now: before release it
-// holds it instead; after, it gets only what its replay did not give.
-func (rec *recovery) take(msg bus.Message) bool {
-	if rec.released {
-		return msg.ID > rec.after
-	}
-	if len(rec.held) < holdLimit {
-		rec.held = append(rec.held, msg)
-	} else {
-		rec.overflow = true
-	}
-	return false
-}
-
-// startAt makes since the floor of m's recovery: history holds it, so a
-// held live message at or below it was given to the client before.
-func (r *room) startAt(m Member, since string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if rec := r.members[m]; rec != nil && !rec.released && rec.floor == "" {
-		rec.floor = since
-	}
-}
-
-// replayPage queues to a recovering m the entries of one page read from
-// history that go past what it was given; full says the page held as many
-// as were asked for. more says another page is worth reading: not once the
-// replay has reached the live messages m holds. ok is false when m left or
-// cannot take the replay (closing).
-func (r *room) replayPage(m Member, entries []history.Entry, full bool) (more, ok bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	rec := r.members[m]
-	if rec == nil || rec.released {
-		return false, false
-	}
-	for _, e := range entries {
-		if e.ID <= rec.floor {
-			continue
-		}
-		if !m.Replay(e.Frame) {
-			return false, false
-		}
-		rec.floor = e.ID
-		rec.replayed++
-	}
-	caughtUp := len(rec.held) > 0 && rec.floor >= rec.held[0].ID
-	return full && !caughtUp, true
-}
-
-// release ends m's recovery: it queues history.recovered, then the live
-// messages m held that the replay did not give, and returns the count
-// replayed and whether the recovery was complete (as the caller found it,
-// and nothing held was dropped).
-func (r *room) release(m Member, complete bool) (int, bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	rec := r.members[m]
-	if rec == nil || rec.released {
-		return 0, false // left meanwhile
-	}
-	complete = complete && !rec.overflow
-	m.Replay(protocol.Recovered(r.name, rec.replayed, complete))
-	floor := rec.floor
-	for _, msg := range rec.held {
-		if msg.ID > floor {
-			m.Send(msg.Frame)
-			floor = msg.ID
-		}
-	}
-	if floor > r.lastID { // the replay ran ahead of the live stream
-		r.members[m] = &recovery{released: true, after: floor}
-	} else {
-		r.members[m] = nil
-	}
-	return rec.replayed, complete
 }
 
 // lost starts a gap, or marks the one being filled to start over; r.mu is
