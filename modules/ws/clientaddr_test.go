@@ -3,6 +3,7 @@ package ws
 import (
 	"net"
 	"net/netip"
+	"strings"
 	"testing"
 
 	"github.com/gofiber/fiber/v2"
@@ -74,4 +75,31 @@ func TestClientAddrTrustsNobodyByDefault(t *testing.T) {
 	if got != netip.MustParseAddr("127.0.0.1") {
 		t.Errorf("got %s, want the peer", got)
 	}
+}
+
+// FuzzForwardedFor: whatever a trusted proxy's X-Forwarded-For holds, the
+// client is the peer or an address written in it, without a zone, and
+// never a panic.
+func FuzzForwardedFor(f *testing.F) {
+	for _, seed := range []string{"", "203.0.113.7", "203.0.113.7, 10.0.0.2", "x, 10.0.0.2", "::ffff:1.2.3.4,fd00::1",
+		"fe80::1%eth0", " , ,", "10.0.0.1,10.0.0.2"} {
+		f.Add(seed, "198.51.100.9")
+	}
+	addrs := clientAddrs{trusted: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("fd00::/8")}}
+	peer := netip.MustParseAddr("10.1.1.1")
+	f.Fuzz(func(t *testing.T, first, second string) {
+		got := addrs.forwarded(peer, [][]byte{[]byte(first), []byte(second)})
+		if !got.IsValid() || got.Zone() != "" {
+			t.Fatalf("client %v", got)
+		}
+		if got == peer {
+			return
+		}
+		for _, entry := range strings.Split(first+","+second, ",") {
+			if ip, err := netip.ParseAddr(strings.TrimSpace(entry)); err == nil && ip.Unmap().WithZone("") == got {
+				return
+			}
+		}
+		t.Fatalf("client %v is neither the peer nor written in %q, %q", got, first, second)
+	})
 }
