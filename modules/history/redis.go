@@ -185,13 +185,9 @@ func (h *Redis) appendExec(run []Draft, sharded bool) rueidis.LuaExec {
 // After reads, newest first, the entries from the newest down to since
 // itself, at most Size+1 of them (Log).
 func (h *Redis) After(ctx context.Context, room, since string) ([]Entry, bool, error) {
-	raw, err := h.xrange(ctx, since, func(b rueidis.Builder, stream string) rueidis.Completed {
+	entries, err := h.xrange(ctx, since, newestFirst, func(b rueidis.Builder, stream string) rueidis.Completed {
 		return b.Xrevrange().Key(Key(room)).End("+").Start(stream).Count(int64(h.set.Size) + 1).Build()
 	})
-	if err != nil {
-		return nil, false, err
-	}
-	entries, err := h.newestFirst(raw)
 	if err != nil {
 		return nil, false, err
 	}
@@ -211,13 +207,9 @@ func (h *Redis) After(ctx context.Context, room, since string) ([]Entry, bool, e
 // (Log).
 func (h *Redis) Range(ctx context.Context, room, after string, limit int) ([]Entry, bool, error) {
 	limit = max(limit, 0)
-	raw, err := h.xrange(ctx, after, func(b rueidis.Builder, stream string) rueidis.Completed {
+	entries, err := h.xrange(ctx, after, oldestFirst, func(b rueidis.Builder, stream string) rueidis.Completed {
 		return b.Xrange().Key(Key(room)).Start(stream).End("+").Count(int64(limit) + 1).Build()
 	})
-	if err != nil {
-		return nil, false, err
-	}
-	entries, err := h.unexpired(raw)
 	if err != nil {
 		return nil, false, err
 	}
@@ -228,9 +220,18 @@ func (h *Redis) Range(ctx context.Context, room, after string, limit int) ([]Ent
 	return entries[:min(len(entries), limit)], held, nil
 }
 
+// order is how a range read returns its entries.
+type order bool
+
+const (
+	oldestFirst order = false // XRANGE
+	newestFirst order = true  // XREVRANGE
+)
+
 // xrange runs the range read that build makes from the stream id of the
-// message id ("" for none), within commandTimeout.
-func (h *Redis) xrange(ctx context.Context, id string, build func(b rueidis.Builder, stream string) rueidis.Completed) ([]rueidis.XRangeEntry, error) {
+// message id ("" for none), within commandTimeout, and returns its
+// messages without the expired ones (in the order read).
+func (h *Redis) xrange(ctx context.Context, id string, o order, build func(b rueidis.Builder, stream string) rueidis.Completed) ([]Entry, error) {
 	stream, ok := streamID(id)
 	if !ok && id != "" {
 		return nil, fmt.Errorf("history: %q is not a message id", id)
@@ -245,12 +246,15 @@ func (h *Redis) xrange(ctx context.Context, id string, build func(b rueidis.Buil
 	if err != nil {
 		return nil, h.fail("read", err)
 	}
-	return raw, nil
+	if o == newestFirst {
+		return h.fromNewest(raw)
+	}
+	return h.fromOldest(raw)
 }
 
-// unexpired turns stream entries read oldest first into messages, leaving
+// fromOldest turns stream entries read oldest first into messages, leaving
 // out those older than the TTL (they come first).
-func (h *Redis) unexpired(raw []rueidis.XRangeEntry) ([]Entry, error) {
+func (h *Redis) fromOldest(raw []rueidis.XRangeEntry) ([]Entry, error) {
 	now := h.now()
 	entries := make([]Entry, 0, len(raw))
 	for _, x := range raw {
@@ -268,17 +272,13 @@ func (h *Redis) unexpired(raw []rueidis.XRangeEntry) ([]Entry, error) {
 
 // Before reads, newest first, up to limit+1 entries below before (Log).
 func (h *Redis) Before(ctx context.Context, room, before string, limit int) ([]Entry, bool, error) {
-	raw, err := h.xrange(ctx, before, func(b rueidis.Builder, stream string) rueidis.Completed {
+	entries, err := h.xrange(ctx, before, newestFirst, func(b rueidis.Builder, stream string) rueidis.Completed {
 		end := "+"
 		if stream != "" {
 			end = "(" + stream
 		}
 		return b.Xrevrange().Key(Key(room)).End(end).Start("-").Count(int64(limit) + 1).Build()
 	})
-	if err != nil {
-		return nil, false, err
-	}
-	entries, err := h.newestFirst(raw)
 	if err != nil {
 		return nil, false, err
 	}
@@ -290,9 +290,9 @@ func (h *Redis) Before(ctx context.Context, room, before string, limit int) ([]E
 	return entries, more, nil
 }
 
-// newestFirst turns stream entries read newest first into messages,
+// fromNewest turns stream entries read newest first into messages,
 // stopping at the first expired one.
-func (h *Redis) newestFirst(raw []rueidis.XRangeEntry) ([]Entry, error) {
+func (h *Redis) fromNewest(raw []rueidis.XRangeEntry) ([]Entry, error) {
 	now := h.now()
 	entries := make([]Entry, 0, len(raw))
 	for _, x := range raw {

@@ -13,12 +13,7 @@ import (
 func TestPageWithin(t *testing.T) {
 	b := bus.NewMemory()
 	h := newHistoryHub(b, memoryHistory(b))
-	watcher := &member{}
-	if _, err := h.Join(t.Context(), Client{Room: "r", User: "w", Member: watcher}); err != nil {
-		t.Fatal(err)
-	}
-	say(t, h, "r", 10)
-	all, _ := chatIDs(t, watcher)
+	_, all := watched(t, h, 10)
 	_, whole, err := h.PageWithin(t.Context(), "r", "", 100, 1<<30)
 	if err != nil {
 		t.Fatal(err)

@@ -36,12 +36,7 @@ func TestRecoveryInPages(t *testing.T) {
 		t.Run(fmt.Sprint("limit ", limit), func(t *testing.T) {
 			b := bus.NewMemory()
 			h := newHistoryHub(b, memoryHistory(b))
-			watcher := &member{}
-			if _, err := h.Join(t.Context(), Client{Room: "r", User: "w", Member: watcher}); err != nil {
-				t.Fatal(err)
-			}
-			say(t, h, "r", 20)
-			all, _ := chatIDs(t, watcher)
+			watcher, all := watched(t, h, 20)
 			bob, p := &member{}, &pager{limit: limit, allow: 1 << 30}
 			if _, err := joinSince(t.Context(), h, Client{Room: "r", User: "bob", Member: bob, Since: all[4]}, p); err != nil {
 				t.Fatal(err)
@@ -72,12 +67,7 @@ func TestRecoveryInPages(t *testing.T) {
 func TestRecoveryEndedByPacer(t *testing.T) {
 	b := bus.NewMemory()
 	h := newHistoryHub(b, memoryHistory(b))
-	watcher := &member{}
-	if _, err := h.Join(t.Context(), Client{Room: "r", User: "w", Member: watcher}); err != nil {
-		t.Fatal(err)
-	}
-	say(t, h, "r", 10)
-	all, _ := chatIDs(t, watcher)
+	_, all := watched(t, h, 10)
 	for _, allow := range []int{0, 1} { // before the first page, after one
 		bob, p := &member{}, &pager{limit: 3, allow: allow}
 		if _, err := joinSince(t.Context(), h, Client{Room: "r", User: "bob", Member: bob, Since: all[0]}, p); err != nil {
@@ -111,12 +101,7 @@ func (p *busyPager) Next(ctx context.Context) (int, bool) {
 func TestRecoveryIntoABusyRoom(t *testing.T) {
 	b := bus.NewMemory()
 	h := newHistoryHub(b, history.NewMemory(b, history.Settings{Size: 100000, TTL: time.Hour}))
-	watcher := &member{}
-	if _, err := h.Join(t.Context(), Client{Room: "r", User: "w", Member: watcher}); err != nil {
-		t.Fatal(err)
-	}
-	say(t, h, "r", 50)
-	all, _ := chatIDs(t, watcher)
+	watcher, all := watched(t, h, 50)
 	bob := &member{}
 	p := &busyPager{pager: pager{limit: 40, allow: 1 << 30}, t: t, h: h, burst: 30}
 	if _, err := joinSince(t.Context(), h, Client{Room: "r", User: "bob", Member: bob, Since: all[9]}, p); err != nil {

@@ -76,6 +76,19 @@ func newHistoryHub(b bus.Bus, log history.Log) *Hub {
 	return newHub(b, log, tracker, NewULIDs(), Limits{MaxTextBytes: 4096}, discard)
 }
 
+// watched joins a watcher to room "r" of h and has n messages said there;
+// it returns the watcher and the ids it got.
+func watched(t *testing.T, h *Hub, n int) (*member, []string) {
+	t.Helper()
+	watcher := &member{}
+	if _, err := h.Join(t.Context(), Client{Room: "r", User: "w", Member: watcher}); err != nil {
+		t.Fatal(err)
+	}
+	say(t, h, "r", n)
+	all, _ := chatIDs(t, watcher)
+	return watcher, all
+}
+
 func say(t *testing.T, h *Hub, room string, n int) {
 	t.Helper()
 	c := Client{Room: room, User: "sender", Member: &member{}}
@@ -96,12 +109,7 @@ func TestRecoveryHoldsLiveMessages(t *testing.T) {
 			b := bus.NewMemory()
 			log := &gatedLog{Memory: memoryHistory(b), readLate: readLate, gate: make(chan struct{}), reading: make(chan struct{})}
 			h := newHistoryHub(b, log)
-			watcher := &member{}
-			if _, err := h.Join(t.Context(), Client{Room: "r", User: "w", Member: watcher}); err != nil {
-				t.Fatal(err)
-			}
-			say(t, h, "r", 5)
-			all, _ := chatIDs(t, watcher)
+			watcher, all := watched(t, h, 5)
 			bob := &member{}
 			done := make(chan error)
 			go func() {
@@ -134,12 +142,7 @@ func TestRecoveryIncomplete(t *testing.T) {
 	b := bus.NewMemory()
 	log := history.NewMemory(b, history.Settings{Size: 3, TTL: time.Hour})
 	h := newHistoryHub(b, log)
-	watcher := &member{}
-	if _, err := h.Join(t.Context(), Client{Room: "r", User: "w", Member: watcher}); err != nil {
-		t.Fatal(err)
-	}
-	say(t, h, "r", 6)
-	all, _ := chatIDs(t, watcher)
+	_, all := watched(t, h, 6)
 	for _, tc := range []struct {
 		name, since string
 		want        int // messages replayed: the newest this many
