@@ -185,7 +185,7 @@ func (h *Redis) appendExec(run []Draft, sharded bool) rueidis.LuaExec {
 // After reads, newest first, the entries from the newest down to since
 // itself, at most Size+1 of them (Log).
 func (h *Redis) After(ctx context.Context, room, since string) ([]Entry, bool, error) {
-	entries, err := h.xrange(ctx, since, newestFirst, func(b rueidis.Builder, stream string) rueidis.Completed {
+	entries, err := h.xrange(ctx, since, func(b rueidis.Builder, stream string) rueidis.Completed {
 		return b.Xrevrange().Key(Key(room)).End("+").Start(stream).Count(int64(h.set.Size) + 1).Build()
 	})
 	if err != nil {
@@ -207,7 +207,7 @@ func (h *Redis) After(ctx context.Context, room, since string) ([]Entry, bool, e
 // (Log).
 func (h *Redis) Range(ctx context.Context, room, after string, limit int) ([]Entry, bool, error) {
 	limit = max(limit, 0)
-	entries, err := h.xrange(ctx, after, oldestFirst, func(b rueidis.Builder, stream string) rueidis.Completed {
+	entries, err := h.xrange(ctx, after, func(b rueidis.Builder, stream string) rueidis.Completed {
 		return b.Xrange().Key(Key(room)).Start(stream).End("+").Count(int64(limit) + 1).Build()
 	})
 	if err != nil {
@@ -220,18 +220,10 @@ func (h *Redis) Range(ctx context.Context, room, after string, limit int) ([]Ent
 	return entries[:min(len(entries), limit)], held, nil
 }
 
-// order is how a range read returns its entries.
-type order bool
-
-const (
-	oldestFirst order = false // XRANGE
-	newestFirst order = true  // XREVRANGE
-)
-
 // xrange runs the range read that build makes from the stream id of the
 // message id ("" for none), within commandTimeout, and returns its
-// messages without the expired ones (in the order read).
-func (h *Redis) xrange(ctx context.Context, id string, o order, build func(b rueidis.Builder, stream string) rueidis.Completed) ([]Entry, error) {
+// messages without the expired ones, in the order read.
+func (h *Redis) xrange(ctx context.Context, id string, build func(b rueidis.Builder, stream string) rueidis.Completed) ([]Entry, error) {
 	stream, ok := streamID(id)
 	if !ok && id != "" {
 		return nil, fmt.Errorf("history: %q is not a message id", id)
@@ -246,33 +238,12 @@ func (h *Redis) xrange(ctx context.Context, id string, o order, build func(b rue
 	if err != nil {
 		return nil, h.fail("read", err)
 	}
-	if o == newestFirst {
-		return h.fromNewest(raw)
-	}
-	return h.fromOldest(raw)
-}
-
-// fromOldest turns stream entries read oldest first into messages, leaving
-// out those older than the TTL (they come first).
-func (h *Redis) fromOldest(raw []rueidis.XRangeEntry) ([]Entry, error) {
-	now := h.now()
-	entries := make([]Entry, 0, len(raw))
-	for _, x := range raw {
-		e, err := entry(x)
-		if err != nil {
-			return nil, h.fail("read", err)
-		}
-		if len(entries) == 0 && expired(e.ID, now, h.set.TTL) {
-			continue
-		}
-		entries = append(entries, e)
-	}
-	return entries, nil
+	return h.messages(raw)
 }
 
 // Before reads, newest first, up to limit+1 entries below before (Log).
 func (h *Redis) Before(ctx context.Context, room, before string, limit int) ([]Entry, bool, error) {
-	entries, err := h.xrange(ctx, before, newestFirst, func(b rueidis.Builder, stream string) rueidis.Completed {
+	entries, err := h.xrange(ctx, before, func(b rueidis.Builder, stream string) rueidis.Completed {
 		end := "+"
 		if stream != "" {
 			end = "(" + stream
@@ -290,9 +261,9 @@ func (h *Redis) Before(ctx context.Context, room, before string, limit int) ([]E
 	return entries, more, nil
 }
 
-// fromNewest turns stream entries read newest first into messages,
-// stopping at the first expired one.
-func (h *Redis) fromNewest(raw []rueidis.XRangeEntry) ([]Entry, error) {
+// messages turns stream entries into messages, leaving out those older
+// than the TTL (in a range read they are all at one end).
+func (h *Redis) messages(raw []rueidis.XRangeEntry) ([]Entry, error) {
 	now := h.now()
 	entries := make([]Entry, 0, len(raw))
 	for _, x := range raw {
@@ -300,10 +271,9 @@ func (h *Redis) fromNewest(raw []rueidis.XRangeEntry) ([]Entry, error) {
 		if err != nil {
 			return nil, h.fail("read", err)
 		}
-		if expired(e.ID, now, h.set.TTL) {
-			break
+		if !expired(e.ID, now, h.set.TTL) {
+			entries = append(entries, e)
 		}
-		entries = append(entries, e)
 	}
 	return entries, nil
 }
