@@ -93,7 +93,6 @@ func newConn(ws *websocket.Conn, room, user string, l Limits, s *stats, log *slo
 		c.limits.PageEntries = 100
 	}
 	c.box.done = make(chan struct{})
-	c.box.room = make(chan struct{}, 1)
 	c.client = hub.Client{Room: room, User: user, Member: c}
 	c.requests.init(c, max(minPendingRequests, l.Burst), opTimeout)
 	c.pages.init(c, maxPendingPages, 0)

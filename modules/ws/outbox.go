@@ -34,10 +34,12 @@ type outbox struct {
 	// written: together what this socket holds toward SEND_QUEUE_BYTES
 	// (replays included) and toward the node's MAX_QUEUED_BYTES.
 	queued, writing int
-	room            chan struct{} // signalled when a batch has been written
-	running         bool          // a writer goroutine is running
-	settled         bool          // the close has been written, or could not be
-	done            chan struct{} // closed once settled
+	// room is signalled when a batch has been written, made by the first
+	// history page that waits for room (most sockets never wait).
+	room    chan struct{}
+	running bool          // a writer goroutine is running
+	settled bool          // the close has been written, or could not be
+	done    chan struct{} // closed once settled
 }
 
 // batches are pooled: a connection holds a write buffer only while it writes.
@@ -96,6 +98,17 @@ func (c *Conn) waiting() int {
 	return c.box.queued + c.box.writing
 }
 
+// roomSignal returns the channel a written batch signals, making it if
+// need be, and the bytes waiting now.
+func (c *Conn) roomSignal() (<-chan struct{}, int) {
+	c.box.mu.Lock()
+	defer c.box.mu.Unlock()
+	if c.box.room == nil {
+		c.box.room = make(chan struct{}, 1)
+	}
+	return c.box.room, c.box.queued + c.box.writing
+}
+
 // awaitRoom waits until at most limit bytes wait for this socket: a
 // history page is queued only once the client has read what came before
 // it, so a client that does not read holds one page, not one per request.
@@ -105,11 +118,12 @@ func (c *Conn) awaitRoom(ctx context.Context, limit int) bool {
 		if c.isClosing() {
 			return false
 		}
-		if c.waiting() <= limit {
+		room, waiting := c.roomSignal()
+		if waiting <= limit {
 			return true
 		}
 		select {
-		case <-c.box.room:
+		case <-room:
 		case <-c.closing:
 			return false
 		case <-ctx.Done():
@@ -212,10 +226,13 @@ func (c *Conn) recycle(batch [][]byte) {
 	}
 	c.releaseLocked(0, c.box.writing)
 	empty := len(c.box.frames) == 0
+	room := c.box.room
 	c.box.mu.Unlock()
-	select {
-	case c.box.room <- struct{}{}:
-	default:
+	if room != nil {
+		select {
+		case room <- struct{}{}:
+		default:
+		}
 	}
 	if empty {
 		c.caughtUp()

@@ -19,7 +19,7 @@ const warningWindow = time.Minute
 type floodGuard struct {
 	frames      *rate.Limiter
 	control     *rate.Limiter
-	refreshes   *rate.Limiter
+	refreshes   *rate.Limiter // made with the first auth.refresh
 	maxWarnings int
 	warnings    int
 	windowStart time.Time
@@ -29,7 +29,6 @@ func newFloodGuard(l Limits) *floodGuard {
 	return &floodGuard{
 		frames:      rate.NewLimiter(rate.Limit(l.Rate), l.Burst),
 		control:     rate.NewLimiter(rate.Limit(l.Rate), l.Burst),
-		refreshes:   rate.NewLimiter(refreshRate, refreshBurst),
 		maxWarnings: l.RateWarnings,
 	}
 }

@@ -1,6 +1,10 @@
 package ws
 
-import "time"
+import (
+	"time"
+
+	"golang.org/x/time/rate"
+)
 
 // The auth.refresh bucket, on top of the data-frame bucket the frame has
 // already passed. A refresh costs a signature check and a parse of up to
@@ -15,4 +19,9 @@ const (
 
 // checkRefresh judges an auth.refresh arriving at now. Its excess counts
 // toward the same warnings as data and control frames.
-func (g *floodGuard) checkRefresh(now time.Time) verdict { return g.judge(g.refreshes, now) }
+func (g *floodGuard) checkRefresh(now time.Time) verdict {
+	if g.refreshes == nil { // most sockets never refresh
+		g.refreshes = rate.NewLimiter(refreshRate, refreshBurst)
+	}
+	return g.judge(g.refreshes, now)
+}

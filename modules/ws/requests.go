@@ -36,14 +36,17 @@ type requests struct {
 	queue   []request
 	running bool
 	idle    sync.Cond // signalled when the queue empties and the runner stops
-	base    context.Context
-	cancel  context.CancelFunc
+	// base is the context of every request, made with the first one (most
+	// sockets never ask for history, so their history lane never has one)
+	// and cancelled by finish; finished refuses requests after that.
+	base     context.Context
+	cancel   context.CancelFunc
+	finished bool
 }
 
 func (r *requests) init(c *Conn, limit int, timeout time.Duration) {
 	r.conn, r.limit, r.timeout = c, limit, timeout
 	r.idle.L = &r.mu
-	r.base, r.cancel = context.WithCancel(context.Background())
 }
 
 // request is one pending request: a chat message, or anything else as f.
@@ -67,8 +70,11 @@ func (r *requests) submitSay(s hub.Said) bool {
 func (r *requests) add(req request) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if len(r.queue) >= r.limit {
+	if len(r.queue) >= r.limit || r.finished {
 		return false
+	}
+	if r.base == nil {
+		r.base, r.cancel = context.WithCancel(context.Background())
 	}
 	r.queue = append(r.queue, req)
 	if !r.running {
@@ -143,11 +149,15 @@ func (r *requests) finish() { r.finishWithin(opTimeout) }
 func (r *requests) abandon() { r.finishWithin(0) }
 
 func (r *requests) finishWithin(d time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.finished = true
+	if r.cancel == nil {
+		return // never asked anything
+	}
 	stop := time.AfterFunc(d, r.cancel)
 	defer stop.Stop()
 	defer r.cancel()
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	for r.running {
 		r.idle.Wait()
 	}
