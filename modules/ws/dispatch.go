@@ -77,7 +77,7 @@ func (h *Handler) presenceList(c *Conn) {
 func (h *Handler) historyPage(c *Conn, in protocol.Inbound) {
 	const unavailable = "history is unavailable; try again"
 	ok := c.pages.submit(func(ctx context.Context) {
-		if !c.awaitRoom(ctx, c.pageRoom()) || !c.history.take(ctx, c.pageRoom()) {
+		if !c.pageTurn(ctx) {
 			return
 		}
 		ctx, cancel := context.WithTimeout(ctx, opTimeout)

@@ -28,7 +28,7 @@ func (p *historyPacer) Next(ctx context.Context) (int, bool) {
 			return 0, false
 		}
 	}
-	if !c.awaitRoom(ctx, c.pageRoom()) || c.isClosing() || !c.history.take(ctx, c.pageRoom()) {
+	if !c.pageTurn(ctx) {
 		return 0, false
 	}
 	return c.limits.PageEntries, true
@@ -54,6 +54,15 @@ func (c *Conn) linger(ctx context.Context, d time.Duration) bool {
 func (c *Conn) historyRead(n int) {
 	c.history.settle(c.pageRoom(), n)
 	c.stats.historyRead.Add(float64(n))
+}
+
+// pageTurn waits until one more history page may be read for this socket,
+// a recovery's or a history.get's: the client has read most of what came
+// before it and its user's history budget allows (a page's bytes taken
+// from it; historyRead gives back what the read did not use). It reports
+// false once the connection is closing or ctx ends.
+func (c *Conn) pageTurn(ctx context.Context) bool {
+	return c.awaitRoom(ctx, c.pageRoom()) && c.history.take(ctx, c.pageRoom())
 }
 
 // pageRoom is the bytes a history page may take, and how far the queue must
