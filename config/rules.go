@@ -12,8 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/redis/rueidis"
-
 	"rt/modules/protocol"
 )
 
@@ -199,9 +197,14 @@ func redisURLRule(raw string) string {
 	case u.Hostname() == "":
 		return "must name a host, like redis://host:6379"
 	}
-	if _, err := rueidis.ParseURL(raw); err != nil {
-		return strings.TrimPrefix(err.Error(), "redis: ")
+	if db := strings.TrimPrefix(u.Path, "/"); db != "" {
+		if _, err := strconv.ParseUint(db, 10, 16); err != nil {
+			return fmt.Sprintf("invalid database number: %q", db)
+		}
 	}
+	// What else the URL may say (query options) is read by the redis
+	// module when it connects, which names REDIS_URL if it refuses it: the
+	// configuration, read by every node, links no Redis client.
 	return ""
 }
 

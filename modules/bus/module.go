@@ -1,30 +1,19 @@
 package bus
 
 import (
-	"log/slog"
-
 	"go.uber.org/fx"
 
-	"rt/modules/redis"
+	"rt/config"
 )
 
 // MemoryModule provides the in-process Bus of embedded mode. It needs
 // nothing from Redis, so an app assembled with it has no redis module.
+// The Redis side has a module of its own (redisbus.Module).
 var MemoryModule = fx.Module("bus",
-	fx.Provide(fx.Annotate(NewMemory, fx.As(new(Bus)))),
+	fx.Provide(func(cfg config.Config) Bus { return NewMemory(HistorySettings(cfg)) }),
 )
 
-// RedisModule provides the Redis Pub/Sub Bus. It needs the redis module,
-// whose client opens in OnStart before the bus's subscriber starts.
-var RedisModule = fx.Module("bus", fx.Provide(newRedisBus))
-
-// newRedisBus builds the Redis bus and runs its subscriber between start
-// and stop. Depending on *redis.Client orders the hooks: the client's
-// OnStart was appended first, so it has opened by the time Start runs, and
-// it closes only after Stop. rec is told after every reconnect.
-func newRedisBus(lc fx.Lifecycle, rc *redis.Client, stats *redis.Stats, rec *redis.Reconnects, log *slog.Logger) Bus {
-	b := NewRedis(rc.Get, stats, log)
-	b.reconnects = rec
-	lc.Append(fx.StartStopHook(b.Start, b.Stop))
-	return b
+// HistorySettings are the history limits cfg sets.
+func HistorySettings(cfg config.Config) Settings {
+	return Settings{Size: cfg.HistorySize, TTL: cfg.HistoryTTL}
 }

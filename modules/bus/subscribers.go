@@ -2,8 +2,8 @@ package bus
 
 import "sync"
 
-// subscribers is this node's set of deliver funcs per room, shared by both
-// buses. The first add and the last remove of a room are reported so the
+// Subscribers is this node's set of deliver funcs per room, shared by every
+// Bus implementation. The first add and the last remove of a room are reported so the
 // Redis bus knows when to SUBSCRIBE and UNSUBSCRIBE.
 //
 // A room's subscribers are a slice, each knowing its index, rather than a
@@ -11,30 +11,34 @@ import "sync"
 // while add and remove stay O(1). deliver holds the read lock throughout,
 // so once remove returns the removed deliver is neither running nor called
 // again.
-type subscribers struct {
+type Subscribers struct {
 	mu    sync.RWMutex
-	rooms map[string][]*subscriber
+	rooms map[string][]*Subscriber
 }
 
-type subscriber struct {
+type Subscriber struct {
 	deliver func(Message)
 	i       int // index in its room's slice
 }
 
-func newSubscribers() subscribers {
-	return subscribers{rooms: make(map[string][]*subscriber)}
+// NewSubscribers returns an empty set.
+func NewSubscribers() Subscribers {
+	return Subscribers{rooms: make(map[string][]*Subscriber)}
 }
 
-func (s *subscribers) add(room string, deliver func(Message)) (sub *subscriber, first bool) {
+// Add registers deliver for room; first: room had no subscriber before.
+func (s *Subscribers) Add(room string, deliver func(Message)) (sub *Subscriber, first bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	list := s.rooms[room]
-	sub = &subscriber{deliver: deliver, i: len(list)}
+	sub = &Subscriber{deliver: deliver, i: len(list)}
 	s.rooms[room] = append(list, sub)
 	return sub, len(list) == 0
 }
 
-func (s *subscribers) remove(room string, sub *subscriber) (last bool) {
+// Remove unregisters sub; last: room has no subscriber left. Removing
+// twice is harmless and reports false.
+func (s *Subscribers) Remove(room string, sub *Subscriber) (last bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	list := s.rooms[room]
@@ -53,8 +57,8 @@ func (s *subscribers) remove(room string, sub *subscriber) (last bool) {
 	return true
 }
 
-// deliver hands m to every subscriber of m.Room.
-func (s *subscribers) deliver(m Message) {
+// Deliver hands m to every subscriber of m.Room.
+func (s *Subscribers) Deliver(m Message) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	for _, sub := range s.rooms[m.Room] {
@@ -62,20 +66,22 @@ func (s *subscribers) deliver(m Message) {
 	}
 }
 
-// signal hands a Link message to every subscriber of each of rooms.
-func (s *subscribers) signal(link Link, rooms []string) {
+// Signal hands a Link message to every subscriber of each of rooms.
+func (s *Subscribers) Signal(link Link, rooms []string) {
 	for _, room := range rooms {
-		s.deliver(Message{Room: room, Link: link})
+		s.Deliver(Message{Room: room, Link: link})
 	}
 }
 
-func (s *subscribers) has(room string) bool {
+// Has says whether room has a subscriber.
+func (s *Subscribers) Has(room string) bool {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return len(s.rooms[room]) > 0
 }
 
-func (s *subscribers) names() []string {
+// Names lists the rooms with subscribers.
+func (s *Subscribers) Names() []string {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	names := make([]string, 0, len(s.rooms))
@@ -85,8 +91,8 @@ func (s *subscribers) names() []string {
 	return names
 }
 
-// cancelOnce wraps a cancel func so calling it twice is harmless.
-func cancelOnce(f func()) func() {
+// CancelOnce wraps a cancel func so calling it twice is harmless.
+func CancelOnce(f func()) func() {
 	var once sync.Once
 	return func() { once.Do(f) }
 }

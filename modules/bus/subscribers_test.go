@@ -10,10 +10,10 @@ import (
 // and last are reported right, and deliver reaches exactly the subscribers
 // present, once each.
 func TestSubscribersAgreeWithASet(t *testing.T) {
-	s := newSubscribers()
+	s := NewSubscribers()
 	type entry struct {
 		room string
-		sub  *subscriber
+		sub  *Subscriber
 		id   int
 	}
 	var present []entry
@@ -24,7 +24,7 @@ func TestSubscribersAgreeWithASet(t *testing.T) {
 		room := fmt.Sprintf("r%d", rng.IntN(3))
 		if len(present) == 0 || rng.IntN(2) == 0 {
 			id := step
-			sub, first := s.add(room, func(Message) { got[id]++ })
+			sub, first := s.Add(room, func(Message) { got[id]++ })
 			if first != (count[room] == 0) {
 				t.Fatalf("step %d: add to %s with %d present said first=%v", step, room, count[room], first)
 			}
@@ -36,10 +36,10 @@ func TestSubscribersAgreeWithASet(t *testing.T) {
 			present[k] = present[len(present)-1]
 			present = present[:len(present)-1]
 			count[e.room]--
-			if last := s.remove(e.room, e.sub); last != (count[e.room] == 0) {
+			if last := s.Remove(e.room, e.sub); last != (count[e.room] == 0) {
 				t.Fatalf("step %d: remove from %s leaving %d said last=%v", step, e.room, count[e.room], last)
 			}
-			if s.remove(e.room, e.sub) {
+			if s.Remove(e.room, e.sub) {
 				t.Fatalf("step %d: a second remove said last", step)
 			}
 		}
@@ -48,7 +48,7 @@ func TestSubscribersAgreeWithASet(t *testing.T) {
 		}
 		clear(got)
 		for r := range 3 {
-			s.deliver(Message{Room: fmt.Sprintf("r%d", r)})
+			s.Deliver(Message{Room: fmt.Sprintf("r%d", r)})
 		}
 		if len(got) != len(present) {
 			t.Fatalf("step %d: deliver reached %d subscribers, %d present", step, len(got), len(present))

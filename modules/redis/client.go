@@ -1,15 +1,16 @@
 // Package redis owns this process's connection to Redis (redis mode only).
 //
-// The app assembles this module in redis mode only. The connection opens in
-// OnStart with a PING, so an unreachable Redis stops the start with an error
-// naming REDIS_URL (for a Redis Cluster: CLUSTER INFO on every node, and a
-// cluster that is not cluster_state:ok stops the start too), and closes in
+// The app assembles this module in redis mode only. The connection opens
+// when the app is assembled, with a PING, so an unreachable Redis stops the
+// start with an error naming REDIS_URL (for a Redis Cluster: CLUSTER INFO
+// on every node, and a cluster that is not cluster_state:ok stops the start
+// too). Every module that uses Redis is then built on an open client, and
+// can decide once, from its mode, how to use it. The client closes in
 // OnStop, after every module that uses it has stopped.
 package redis
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -24,60 +25,54 @@ import (
 	"rt/modules/metrics/collect"
 )
 
-// Module provides *Client, its *Stats, the *Reconnects notifier and a
-// readiness check.
+// Module provides the open rueidis.Client, its *Stats, the *Reconnects
+// notifier and a readiness check.
 var Module = fx.Module("redis",
-	fx.Provide(New, NewStats, NewReconnects, check.As(readiness), collect.As((*Stats).Collectors)),
+	fx.Provide(Open, NewStats, NewReconnects, check.As(readiness), collect.As((*Stats).Collectors)),
 )
 
-// dialTimeout bounds connecting and the first PING at start.
+// dialTimeout bounds connecting and the first PING or CLUSTER INFO.
 const dialTimeout = 5 * time.Second
 
-// Client holds the rueidis client once started.
-type Client struct {
-	url    string
-	client rueidis.Client
-}
-
-// New registers the open/close hooks; it dials nothing itself.
-func New(lc fx.Lifecycle, cfg config.Config) *Client {
-	c := &Client{url: cfg.RedisURL}
-	lc.Append(fx.Hook{OnStart: c.open, OnStop: c.close})
-	return c
-}
-
-// Get returns the client; nil before OnStart has opened it, which runs
-// before any other module's start hook that uses Redis.
-func (c *Client) Get() rueidis.Client { return c.client }
-
-func (c *Client) open(ctx context.Context) error {
-	opt, err := rueidis.ParseURL(c.url)
+// Open connects to cfg.RedisURL and closes the client when the app stops.
+func Open(lc fx.Lifecycle, cfg config.Config) (rueidis.Client, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), dialTimeout)
+	defer cancel()
+	client, err := Dial(ctx, cfg.RedisURL)
 	if err != nil {
-		return c.fail(err)
+		return nil, err
+	}
+	lc.Append(fx.StopHook(client.Close))
+	return client, nil
+}
+
+// Dial opens a client on url and checks that Redis answers (a cluster: that
+// every node reports cluster_state:ok). Errors name url, password masked.
+func Dial(ctx context.Context, url string) (rueidis.Client, error) {
+	opt, err := rueidis.ParseURL(url)
+	if err != nil {
+		return nil, fail(url, err)
 	}
 	opt.DisableCache = true // rt needs no client-side caching
 	opt.Dialer.Timeout = dialTimeout
 	client, err := rueidis.NewClient(opt)
 	if err != nil {
-		return c.fail(err)
+		return nil, fail(url, err)
 	}
-	ctx, cancel := context.WithTimeout(ctx, dialTimeout)
-	defer cancel()
 	if client.Mode() == rueidis.ClientModeCluster {
-		err = c.checkCluster(ctx, client)
+		err = checkCluster(ctx, url, client)
 	} else if err = client.Do(ctx, client.B().Ping().Build()).Error(); err != nil {
-		err = c.fail(err)
+		err = fail(url, err)
 	}
 	if err != nil {
 		client.Close()
-		return err
+		return nil, err
 	}
-	c.client = client
-	return nil
+	return client, nil
 }
 
-func (c *Client) fail(err error) error {
-	return fmt.Errorf("REDIS_URL=%s: Redis is not reachable: %w", config.MaskURL(c.url), err)
+func fail(url string, err error) error {
+	return fmt.Errorf("REDIS_URL=%s: Redis is not reachable: %w", config.MaskURL(url), err)
 }
 
 // checkCluster asks every node the cluster client knows for CLUSTER INFO:
@@ -85,7 +80,7 @@ func (c *Client) fail(err error) error {
 // down without a replica to replace it) fails the start, and so does a
 // node that does not answer. A node's state is reported before an
 // unreachable node, as it says more.
-func (c *Client) checkCluster(ctx context.Context, client rueidis.Client) error {
+func checkCluster(ctx context.Context, url string, client rueidis.Client) error {
 	nodes := client.Nodes()
 	addrs := slices.Sorted(maps.Keys(nodes))
 	var unreachable error
@@ -99,11 +94,11 @@ func (c *Client) checkCluster(ctx context.Context, client rueidis.Client) error 
 			continue
 		}
 		if state := clusterState(info); state != "ok" {
-			return fmt.Errorf("REDIS_URL=%s: Redis Cluster is not healthy: node %s reports cluster_state:%s", config.MaskURL(c.url), addr, state)
+			return fmt.Errorf("REDIS_URL=%s: Redis Cluster is not healthy: node %s reports cluster_state:%s", config.MaskURL(url), addr, state)
 		}
 	}
 	if unreachable != nil {
-		return c.fail(unreachable)
+		return fail(url, unreachable)
 	}
 	return nil
 }
@@ -120,18 +115,6 @@ func clusterState(info string) string {
 	return strings.TrimSpace(v)
 }
 
-func (c *Client) close(context.Context) error {
-	if c.client != nil {
-		c.client.Close()
-	}
-	return nil
-}
-
-func readiness(c *Client) check.Check {
-	return check.Check{Name: "redis", Probe: func(ctx context.Context) error {
-		if c.client == nil {
-			return errors.New("redis not started")
-		}
-		return probe(ctx, c.client)
-	}}
+func readiness(c rueidis.Client) check.Check {
+	return check.Check{Name: "redis", Probe: func(ctx context.Context) error { return probe(ctx, c) }}
 }

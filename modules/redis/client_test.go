@@ -27,11 +27,11 @@ func TestClusterState(t *testing.T) {
 // error naming REDIS_URL and the state.
 func TestOpenCluster(t *testing.T) {
 	c := redistest.StartCluster(t)
-	ok := &Client{url: c.URL()}
-	if err := ok.open(t.Context()); err != nil {
+	ok, err := Dial(t.Context(), c.URL())
+	if err != nil {
 		t.Fatalf("open on a healthy cluster: %v", err)
 	}
-	defer ok.close(t.Context())
+	defer ok.Close()
 	if err := readiness(ok).Probe(t.Context()); err != nil {
 		t.Fatalf("readiness of a healthy cluster: %v", err)
 	}
@@ -63,12 +63,11 @@ func TestOpenCluster(t *testing.T) {
 		t.Errorf("readiness with %s and its replica gone: %v; want that master named", m.Addr(), err)
 	}
 
-	bad := &Client{url: c.URL()}
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 	defer cancel()
-	err := bad.open(ctx)
+	bad, err := Dial(ctx, c.URL())
 	if err == nil {
-		bad.close(t.Context())
+		bad.Close()
 		t.Fatal("open on a failed cluster: no error")
 	}
 	t.Logf("start refused: %v", err)
@@ -77,9 +76,6 @@ func TestOpenCluster(t *testing.T) {
 	if msg := err.Error(); !strings.HasPrefix(msg, "REDIS_URL=redis://") ||
 		(!strings.Contains(msg, "cluster_state:fail") && !strings.Contains(msg, "not reachable")) {
 		t.Errorf("open on a failed cluster: %q; want REDIS_URL named and cluster_state:fail or the node not reachable", msg)
-	}
-	if bad.client != nil {
-		t.Error("the client of a failed start was kept")
 	}
 }
 
