@@ -1,7 +1,8 @@
 // Package app assembles rt: one list of modules, with the backend chosen
 // once, here, from the configuration. Embedded mode assembles the memory
 // bus and presence and constructs no Redis code at all; redis mode
-// assembles the redis module with the Redis bus and presence.
+// assembles the redis module with the Redis bus and presence, which pick
+// single Redis or Cluster once, from the client the redis module opened.
 //
 // main runs FromEnv; tests and programs that embed rt assemble the same
 // parts with a Config of their own, and leave out or swap modules with fx
@@ -19,10 +20,10 @@ import (
 	"rt/modules/api"
 	"rt/modules/auth"
 	"rt/modules/bus"
+	"rt/modules/bus/redisbus"
 	"rt/modules/debug"
 	"rt/modules/demo"
 	"rt/modules/health"
-	"rt/modules/history"
 	"rt/modules/hub"
 	"rt/modules/logging"
 	"rt/modules/metrics"
@@ -52,19 +53,17 @@ var Extras = fx.Options(
 	api.Module,
 )
 
-// Embedded keeps rooms and presence in this process.
+// Embedded keeps rooms, their history and presence in this process.
 var Embedded = fx.Options(
 	bus.MemoryModule,
 	presence.MemoryModule,
-	history.MemoryModule,
 )
 
-// Redis shares rooms and presence between nodes through Redis.
+// Redis shares rooms, their history and presence between nodes through
+// Redis: a single Redis or a Redis Cluster, as the client finds it.
 var Redis = fx.Options(
 	redis.Module,
-	bus.RedisModule,
-	presence.RedisModule,
-	history.RedisModule,
+	redisbus.Module,
 )
 
 // Backend is Redis when REDIS_URL is set, Embedded otherwise.

@@ -1,10 +1,15 @@
-// Package hub is the one service that owns rooms: who is a member of which
-// room on this node, presence across nodes, the announcements of joins and
-// leaves, message ids and the encoding of room frames. The transport (ws)
-// only reads, decodes, calls the hub and writes; the bus only carries.
+// Package hub is the room manager: who is a member of which room on this
+// node, presence across nodes, the announcements of joins and leaves, the
+// checks on what clients say and the encoding of room frames, recovery
+// and scrollback from history, and filling the gaps a lost link leaves.
+// It knows the other nodes only through one bus.Bus, which gives each chat
+// message its id (its position in the room's history), stores it and
+// carries it. The transport (ws) only reads, decodes, calls the hub and
+// writes.
 //
-// A chat message goes ws → hub (Say: check, id, encode, publish) → bus →
-// hub (fan-out to local members) → ws (each member's send queue).
+// A chat message goes ws → hub (Say: check, encode a draft) → bus (Append:
+// id, history, publish, one step) → hub (room.deliver: fan-out to local
+// members in id order) → ws (each member's send queue).
 package hub
 
 import (
@@ -13,7 +18,6 @@ import (
 	"time"
 
 	"rt/modules/bus"
-	"rt/modules/history"
 	"rt/modules/presence"
 )
 
@@ -52,7 +56,6 @@ type Client struct {
 // Hub is the rooms of this node and their way to the other nodes.
 type Hub struct {
 	bus      bus.Bus
-	history  history.Log
 	presence *presence.Tracker
 	ids      IDs
 	log      *slog.Logger
@@ -68,11 +71,11 @@ type Limits struct {
 	MaxTextBytes int
 }
 
-// newHub returns a hub that carries room messages on b, keeps them in hist
-// and presence in p.
-func newHub(b bus.Bus, hist history.Log, p *presence.Tracker, ids IDs, l Limits, log *slog.Logger) *Hub {
-	h := &Hub{bus: b, history: hist, presence: p, ids: ids, log: log, limits: l, stats: newStats()}
-	h.rooms = newRooms(b, hist, h.stats, log)
+// newHub returns a hub whose rooms and their history live on b, with
+// presence in p.
+func newHub(b bus.Bus, p *presence.Tracker, ids IDs, l Limits, log *slog.Logger) *Hub {
+	h := &Hub{bus: b, presence: p, ids: ids, log: log, limits: l, stats: newStats()}
+	h.rooms = newRooms(b, h.stats, log)
 	h.announce = newAnnouncer(b.Publish, func(room string, err error) {
 		log.Warn("presence announce failed", "room", room, "err", err)
 	})

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"rt/modules/bus"
-	"rt/modules/history"
 	"rt/modules/presence"
 	"rt/modules/protocol"
 )
@@ -31,7 +30,7 @@ func newTestHub(t *testing.T, b bus.Bus, ids IDs) *Hub {
 }
 
 func memoryHistory(b bus.Bus) *history.Memory {
-	return history.NewMemory(b, history.Settings{Size: 200, TTL: time.Hour})
+	return history.NewMemory(b, bus.Settings{Size: 200, TTL: time.Hour})
 }
 
 func frames(m *member) []string { return m.strings() }
@@ -132,7 +131,7 @@ type batchingLog struct {
 	batches [][]string
 }
 
-func (l *batchingLog) Append(ctx context.Context, drafts []history.Draft) ([]string, []error) {
+func (l *batchingLog) Append(ctx context.Context, drafts []bus.Draft) ([]string, []error) {
 	ids, errs := l.Memory.Append(ctx, drafts)
 	l.batches = append(l.batches, ids)
 	return ids, errs

@@ -8,7 +8,6 @@ import (
 
 	"rt/config"
 	"rt/modules/bus"
-	"rt/modules/history"
 	"rt/modules/metrics/collect"
 	"rt/modules/presence"
 )
@@ -28,7 +27,6 @@ type hubParams struct {
 	Lifecycle fx.Lifecycle
 	Config    config.Config
 	Bus       bus.Bus
-	History   history.Log
 	Presence  *presence.Tracker
 	IDs       IDs
 	Log       *slog.Logger
@@ -38,7 +36,7 @@ type hubParams struct {
 // order of construction, so it runs after every socket has left (ws is built
 // after the hub) and before presence and the bus stop.
 func provideHub(p hubParams) *Hub {
-	h := newHub(p.Bus, p.History, p.Presence, p.IDs, Limits{MaxTextBytes: p.Config.MaxTextBytes}, p.Log)
+	h := newHub(p.Bus, p.Presence, p.IDs, Limits{MaxTextBytes: p.Config.MaxTextBytes}, p.Log)
 	p.Lifecycle.Append(fx.Hook{
 		OnStart: func(ctx context.Context) error { h.listen(ctx); return nil },
 		OnStop:  func(context.Context) error { h.stopListening(); h.Stop(); return nil },

@@ -20,7 +20,7 @@ func (h *Hub) Page(ctx context.Context, room, before string, limit int) ([]byte,
 // and says more, and the client pages on from the oldest it got, as after
 // a full page. It also returns the bytes read from history.
 func (h *Hub) PageWithin(ctx context.Context, room, before string, limit, maxBytes int) (page []byte, read int, err error) {
-	entries, more, err := h.history.Before(ctx, room, before, limit)
+	entries, more, err := h.bus.Before(ctx, room, before, limit)
 	if err != nil {
 		h.stats.historyErrors.WithLabelValues("read").Inc()
 		return nil, 0, fmt.Errorf("history of %s: %w", room, err)

@@ -4,7 +4,7 @@ import (
 	"context"
 	"unicode/utf8"
 
-	"rt/modules/history"
+	"rt/modules/bus"
 	"rt/modules/protocol"
 )
 
@@ -40,7 +40,7 @@ func (h *Hub) Publish(ctx context.Context, room, user, text string) (Published, 
 	if err != nil {
 		return Published{}, err
 	}
-	ids, errs := h.history.Append(ctx, []history.Draft{d})
+	ids, errs := h.bus.Append(ctx, []bus.Draft{d})
 	if errs[0] != nil {
 		h.stats.historyErrors.WithLabelValues("append").Inc()
 		return Published{}, errs[0]

@@ -41,7 +41,7 @@ func TestPublish(t *testing.T) {
 	if len(ids) != 1 || ids[0] != p.ID || p.TS == 0 {
 		t.Fatalf("published %+v, member got %v", p, ids)
 	}
-	page, _, _ := h.history.Before(t.Context(), "r", "", 10)
+	page, _, _ := h.bus.Before(t.Context(), "r", "", 10)
 	if len(page) != 1 || page[0].ID != p.ID || !strings.Contains(string(page[0].Frame), `"user":"system","text":"order shipped"`) {
 		t.Fatalf("history %v", page)
 	}

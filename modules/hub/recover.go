@@ -4,7 +4,7 @@ import (
 	"context"
 	"strconv"
 
-	"rt/modules/history"
+	"rt/modules/bus"
 )
 
 // Pacer paces a recovery's reads of history: the transport knows how much
@@ -49,7 +49,7 @@ func (h *Hub) Recover(ctx context.Context, c Client, p Pacer) {
 		if !ok {
 			return
 		}
-		entries, held, err := h.history.Range(ctx, c.Room, from, limit)
+		entries, held, err := h.bus.Range(ctx, c.Room, from, limit)
 		if err != nil {
 			h.stats.historyErrors.WithLabelValues("read").Inc()
 			h.log.Warn("recovery: history unreadable; the client is told it is incomplete", "room", c.Room, "err", err)
@@ -77,7 +77,7 @@ func (h *Hub) Recover(ctx context.Context, c Client, p Pacer) {
 }
 
 // frameBytes is the size of the entries' frames.
-func frameBytes(entries []history.Entry) int {
+func frameBytes(entries []bus.Entry) int {
 	n := 0
 	for _, e := range entries {
 		n += len(e.Frame)

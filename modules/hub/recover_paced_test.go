@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"rt/modules/bus"
-	"rt/modules/history"
 )
 
 // pager is a Pacer that allows pages of limit, allow of them, and records
@@ -100,7 +99,7 @@ func (p *busyPager) Next(ctx context.Context) (int, bool) {
 // order, and history.recovered comes when the backlog is small.
 func TestRecoveryIntoABusyRoom(t *testing.T) {
 	b := bus.NewMemory()
-	h := newHistoryHub(b, history.NewMemory(b, history.Settings{Size: 100000, TTL: time.Hour}))
+	h := newHistoryHub(b, history.NewMemory(b, bus.Settings{Size: 100000, TTL: time.Hour}))
 	watcher, all := watched(t, h, 50)
 	bob := &member{}
 	p := &busyPager{pager: pager{limit: 40, allow: 1 << 30}, t: t, h: h, burst: 30}

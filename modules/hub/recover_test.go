@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"rt/modules/bus"
-	"rt/modules/history"
 	"rt/modules/metrics/metricstest"
 	"rt/modules/presence"
 	"rt/modules/protocol"
@@ -45,7 +44,7 @@ type gatedLog struct {
 	once     sync.Once
 }
 
-func (g *gatedLog) Range(ctx context.Context, room, after string, limit int) ([]history.Entry, bool, error) {
+func (g *gatedLog) Range(ctx context.Context, room, after string, limit int) ([]bus.Entry, bool, error) {
 	first := false
 	g.once.Do(func() { first = true })
 	if !first {
@@ -71,7 +70,7 @@ func joinSince(ctx context.Context, h *Hub, c Client, p Pacer) (leave func(), er
 	return leave, err
 }
 
-func newHistoryHub(b bus.Bus, log history.Log) *Hub {
+func newHistoryHub(b bus.Bus, log bus.Bus) *Hub {
 	tracker := presence.NewTracker(presence.NewMemory(time.Minute), time.Minute, discard)
 	return newHub(b, log, tracker, NewULIDs(), Limits{MaxTextBytes: 4096}, discard)
 }
@@ -140,7 +139,7 @@ func TestRecoveryHoldsLiveMessages(t *testing.T) {
 // messages, even when it names the far future.
 func TestRecoveryIncomplete(t *testing.T) {
 	b := bus.NewMemory()
-	log := history.NewMemory(b, history.Settings{Size: 3, TTL: time.Hour})
+	log := history.NewMemory(b, bus.Settings{Size: 3, TTL: time.Hour})
 	h := newHistoryHub(b, log)
 	_, all := watched(t, h, 6)
 	for _, tc := range []struct {

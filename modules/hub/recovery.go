@@ -2,7 +2,6 @@ package hub
 
 import (
 	"rt/modules/bus"
-	"rt/modules/history"
 	"rt/modules/protocol"
 )
 
@@ -91,7 +90,7 @@ func (r *room) startAt(m Member, since string) {
 // read has not reached its end, and the replay has not caught up with the
 // live messages m holds. ok is false when m left or cannot take the replay
 // (closing).
-func (r *room) replayPage(m Member, entries []history.Entry, full bool) (more, ok bool) {
+func (r *room) replayPage(m Member, entries []bus.Entry, full bool) (more, ok bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	rec := r.members[m]

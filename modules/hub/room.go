@@ -5,7 +5,6 @@ import (
 	"sync"
 
 	"rt/modules/bus"
-	"rt/modules/history"
 	"rt/modules/protocol"
 )
 
@@ -58,7 +57,7 @@ const holdLimit = 4096
 
 func newRoom(name string, s stats, fill func(*room, *gap)) *room {
 	r := &room{name: name, stats: s, members: make(map[Member]*recovery)}
-	r.since = history.FloorID(protocol.Now() - clockSkew.Milliseconds())
+	r.since = bus.FloorID(protocol.Now() - clockSkew.Milliseconds())
 	r.fill = func(g *gap) { fill(r, g) }
 	return r
 }
@@ -186,7 +185,7 @@ func (r *room) back() {
 // meanwhile, and ends the gap; r.mu is held. If the link broke again while
 // filling, a new gap starts from where this fill got to, keeping what is
 // held.
-func (r *room) filled(g *gap, entries []history.Entry) int {
+func (r *room) filled(g *gap, entries []bus.Entry) int {
 	n := 0
 	for _, e := range entries {
 		if e.ID > r.lastID {

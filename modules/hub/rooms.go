@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"rt/modules/bus"
-	"rt/modules/history"
 )
 
 // clockSkew is how far this node's clock may be ahead of the one that
@@ -30,16 +29,15 @@ const (
 // bus once per node, already encoded, and the same bytes are queued to every
 // member; queuing never blocks, so one slow socket cannot hold up a room.
 type rooms struct {
-	bus     bus.Bus
-	history history.Log
-	stats   stats
-	log     *slog.Logger
-	mu      sync.Mutex
-	byName  map[string]*room
+	bus    bus.Bus
+	stats  stats
+	log    *slog.Logger
+	mu     sync.Mutex
+	byName map[string]*room
 }
 
-func newRooms(b bus.Bus, h history.Log, s stats, log *slog.Logger) *rooms {
-	return &rooms{bus: b, history: h, stats: s, log: log, byName: make(map[string]*room)}
+func newRooms(b bus.Bus, s stats, log *slog.Logger) *rooms {
+	return &rooms{bus: b, stats: s, log: log, byName: make(map[string]*room)}
 }
 
 // join adds m to the room, subscribing the room on the bus if m is the
@@ -132,12 +130,12 @@ func (rs *rooms) fillGap(r *room, g *gap) {
 }
 
 // readGap reads the room's history after from, retrying with backoff.
-func (rs *rooms) readGap(room, from string) ([]history.Entry, bool, error) {
+func (rs *rooms) readGap(room, from string) ([]bus.Entry, bool, error) {
 	wait := fillBackoff
 	var err error
 	for attempt := 1; ; attempt++ {
 		ctx, cancel := context.WithTimeout(context.Background(), fillTimeout)
-		entries, complete, e := rs.history.After(ctx, room, from)
+		entries, complete, e := rs.bus.After(ctx, room, from)
 		cancel()
 		if e == nil {
 			return entries, complete, nil

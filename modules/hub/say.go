@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"rt/modules/history"
+	"rt/modules/bus"
 	"rt/modules/protocol"
 )
 
@@ -35,7 +35,7 @@ func (h *Hub) Say(ctx context.Context, c Client, room, text string) error {
 // together.
 func (h *Hub) SayAll(ctx context.Context, c Client, said []Said) []error {
 	errs := make([]error, len(said))
-	drafts := make([]history.Draft, 0, len(said))
+	drafts := make([]bus.Draft, 0, len(said))
 	at := make([]int, 0, len(said)) // index in said of each draft
 	for i, s := range said {
 		d, err := h.compose(c, s)
@@ -46,7 +46,7 @@ func (h *Hub) SayAll(ctx context.Context, c Client, said []Said) []error {
 	if len(drafts) == 0 {
 		return errs
 	}
-	_, appendErrs := h.history.Append(ctx, drafts)
+	_, appendErrs := h.bus.Append(ctx, drafts)
 	for k, err := range appendErrs {
 		if err != nil {
 			h.stats.historyErrors.WithLabelValues("append").Inc()
@@ -61,14 +61,14 @@ func (h *Hub) SayAll(ctx context.Context, c Client, said []Said) []error {
 
 // compose checks one message and encodes its delivery, with a placeholder
 // for the id history gives it.
-func (h *Hub) compose(c Client, s Said) (history.Draft, error) {
+func (h *Hub) compose(c Client, s Said) (bus.Draft, error) {
 	if s.Room != "" && s.Room != c.Room {
-		return history.Draft{}, ErrRoomMismatch
+		return bus.Draft{}, ErrRoomMismatch
 	}
 	if len(s.Text) > h.limits.MaxTextBytes {
-		return history.Draft{}, ErrTextTooLong
+		return bus.Draft{}, ErrTextTooLong
 	}
-	d := history.Draft{Room: c.Room, At: protocol.Now()}
+	d := bus.Draft{Room: c.Room, At: protocol.Now()}
 	d.Frame, d.IDAt = protocol.DeliveryDraft(c.Room, c.User, s.Text, d.At)
 	return d, nil
 }

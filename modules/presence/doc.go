@@ -11,9 +11,10 @@
 // join, refresh or write check did, e.g. Redis out of memory) the
 // "presence" readiness check fails.
 //
-// Two stores keep the entries: Memory in embedded mode and Redis in redis
-// mode. Both report the first join and the last leave of a user, which the
-// caller turns into presence.join and presence.leave frames.
+// Two stores keep the entries: Memory in embedded mode and, in redis mode,
+// redisbus.Presence (package bus/redisbus). Both report the first join and
+// the last leave of a user, which the caller turns into presence.join and
+// presence.leave frames.
 //
 // # Redis key layout
 //
@@ -38,7 +39,7 @@
 // (members whose score is in the past are leftovers of a dead node, removed
 // on the next join to the room). Join, Leave and Refresh each run as one Lua
 // script, so concurrent nodes never see half an update. The scripts declare
-// Redis 7 flags (scripts.go), so a Redis at maxmemory refuses the writing
+// Redis 7 flags (redisbus/wire.go), so a Redis at maxmemory refuses the writing
 // ones up front instead of letting them write past the limit, while the
 // read and the leave still run. Redis 7.0 or newer is needed; an older one
 // fails the start.

@@ -27,7 +27,7 @@ func NewMemory(ttl time.Duration) *Memory {
 
 // Join adds e; first when the user had no live connection in the room.
 func (m *Memory) Join(_ context.Context, e Entry) (bool, error) {
-	if err := checkRoom(e.Room); err != nil {
+	if err := CheckRoom(e.Room); err != nil {
 		return false, err
 	}
 	m.mu.Lock()
@@ -37,7 +37,7 @@ func (m *Memory) Join(_ context.Context, e Entry) (bool, error) {
 
 // Leave removes e; last when it ended the user's presence in the room.
 func (m *Memory) Leave(_ context.Context, e Entry) (bool, error) {
-	if err := checkRoom(e.Room); err != nil {
+	if err := CheckRoom(e.Room); err != nil {
 		return false, err
 	}
 	m.mu.Lock()
@@ -57,7 +57,7 @@ func (m *Memory) Leave(_ context.Context, e Entry) (bool, error) {
 
 // Refresh moves every entry's expiry to now+ttl, re-adding missing ones.
 func (m *Memory) Refresh(_ context.Context, entries []Entry) error {
-	if err := checkRooms(entries); err != nil {
+	if err := CheckRooms(entries); err != nil {
 		return err
 	}
 	m.mu.Lock()
@@ -71,7 +71,7 @@ func (m *Memory) Refresh(_ context.Context, entries []Entry) error {
 
 // Users lists the room's users with a live connection, sorted.
 func (m *Memory) Users(_ context.Context, room string) ([]string, error) {
-	if err := checkRoom(room); err != nil {
+	if err := CheckRoom(room); err != nil {
 		return nil, err
 	}
 	m.mu.Lock()

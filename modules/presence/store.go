@@ -29,25 +29,24 @@ type Store interface {
 	Users(ctx context.Context, room string) ([]string, error)
 }
 
-var (
-	_ Store = (*Memory)(nil)
-	_ Store = (*Redis)(nil)
-)
+var _ Store = (*Memory)(nil)
 
 // ErrBadRoom is returned for a room name outside SPEC §3's rule; the Redis
 // key layout relies on that rule, and both stores check it so they agree.
 var ErrBadRoom = errors.New("presence: bad room name")
 
-func checkRoom(room string) error {
+// CheckRoom returns ErrBadRoom, naming room, unless it is a valid name.
+func CheckRoom(room string) error {
 	if !protocol.ValidRoom(room) {
 		return fmt.Errorf("%w: %q", ErrBadRoom, room)
 	}
 	return nil
 }
 
-func checkRooms(entries []Entry) error {
+// CheckRooms is CheckRoom for every entry's room.
+func CheckRooms(entries []Entry) error {
 	for _, e := range entries {
-		if err := checkRoom(e.Room); err != nil {
+		if err := CheckRoom(e.Room); err != nil {
 			return err
 		}
 	}

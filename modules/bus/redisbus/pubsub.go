@@ -1,4 +1,4 @@
-package bus
+package redisbus
 
 import (
 	"context"
@@ -11,29 +11,28 @@ import (
 
 	"github.com/redis/rueidis"
 
+	"rt/modules/bus"
 	"rt/modules/redis"
 )
 
-// ChannelPrefix is prepended to a room name to form its Pub/Sub channel.
-const ChannelPrefix = "rt:room:"
-
-// commandTimeout bounds one PUBLISH, SUBSCRIBE or UNSUBSCRIBE.
+// commandTimeout bounds one command: an append, a read, a PUBLISH, a
+// SUBSCRIBE or an UNSUBSCRIBE.
 const commandTimeout = 5 * time.Second
 
-var errDisconnected = errors.New("bus: not connected to Redis; the room will be subscribed on reconnect")
+var errDisconnected = errors.New("redisbus: not connected to Redis; the room will be subscribed on reconnect")
 
-// Redis is the bus of redis mode. It holds one dedicated Pub/Sub connection
+// pubsub carries rooms on a single Redis. It holds one dedicated Pub/Sub connection
 // per process with one SUBSCRIBE per room that has local subscribers,
 // taken on the first Subscribe and dropped on the last cancel. When the
 // connection breaks it reconnects with backoff and subscribes every wanted
 // room again.
-type Redis struct {
-	client func() rueidis.Client
+type pubsub struct {
+	client rueidis.Client
 	stats  *redis.Stats
 	log    *slog.Logger
-	subs   subscribers
-	// reconnects is told after every reconnect (nil: nobody listens), so
-	// presence can rewrite what a restarted Redis lost; set before Start.
+	subs   bus.Subscribers
+	// reconnects is told after every reconnect, so presence can rewrite
+	// what a restarted Redis lost.
 	reconnects *redis.Reconnects
 
 	// syncMu serialises every change to what Redis has subscribed, so a
@@ -58,21 +57,14 @@ type Redis struct {
 	stop         chan struct{}
 	done         chan struct{}
 	firstConnect chan struct{} // closed after the first connect attempt
-
-	// shards, set by Start when the client is a Redis Cluster client,
-	// carries every room on sharded Pub/Sub instead (sharded.go); the
-	// connection above is then never opened.
-	shards *sharded
 }
 
-var _ Bus = (*Redis)(nil)
-
-// NewRedis returns a bus that uses the client returned by client once
-// started, counts its failures and reconnects in stats and logs what it
+// newPubSub returns the transport on c, which counts its failures and
+// reconnects in stats, tells rec after each reconnect and logs what it
 // recovers from to log.
-func NewRedis(client func() rueidis.Client, stats *redis.Stats, log *slog.Logger) *Redis {
-	return &Redis{
-		client: client, stats: stats, log: log, subs: newSubscribers(),
+func newPubSub(c rueidis.Client, stats *redis.Stats, rec *redis.Reconnects, log *slog.Logger) *pubsub {
+	return &pubsub{
+		client: c, stats: stats, log: log, subs: bus.NewSubscribers(), reconnects: rec,
 		active: map[string]bool{}, unsure: map[string]bool{}, resync: make(chan struct{}, 1),
 	}
 }
@@ -80,14 +72,7 @@ func NewRedis(client func() rueidis.Client, stats *redis.Stats, log *slog.Logger
 // Start runs the subscriber connection in the background and waits for its
 // first connect, so a Subscribe right after start is confirmed by Redis
 // rather than deferred to a reconnect.
-//
-// With a Redis Cluster client it starts nothing: each room's sharded
-// subscription is taken on its first Subscribe.
-func (r *Redis) Start(ctx context.Context) error {
-	if c := r.client(); Sharded(c) {
-		r.shards = newSharded(c, r.stats, r.log, r.reconnects)
-		return nil
-	}
+func (r *pubsub) Start(ctx context.Context) error {
 	r.stop, r.done = make(chan struct{}), make(chan struct{})
 	r.firstConnect = make(chan struct{})
 	go r.run()
@@ -96,17 +81,12 @@ func (r *Redis) Start(ctx context.Context) error {
 		return nil
 	case <-ctx.Done():
 		r.Stop()
-		return fmt.Errorf("bus: Redis Pub/Sub connection: %w", ctx.Err())
+		return fmt.Errorf("redisbus: Redis Pub/Sub connection: %w", ctx.Err())
 	}
 }
 
-// Stop closes the subscriber connection, or ends every sharded
-// subscription, and waits for it.
-func (r *Redis) Stop() {
-	if r.shards != nil {
-		r.shards.stop()
-		return
-	}
+// Stop closes the subscriber connection and waits for it.
+func (r *pubsub) Stop() {
 	close(r.stop)
 	<-r.done
 }
@@ -114,11 +94,8 @@ func (r *Redis) Stop() {
 // Publish sends m to its room's channel in an envelope (envelope.go). A
 // message the envelope cannot carry (negative At, newline in ID) is refused
 // before Redis is asked, rather than arriving changed or dropped elsewhere.
-func (r *Redis) Publish(ctx context.Context, m Message) error {
-	if r.shards != nil {
-		return r.shards.publish(ctx, m)
-	}
-	c := r.client()
+func (r *pubsub) Publish(ctx context.Context, m bus.Message) error {
+	c := r.client
 	cmd, err := publishCmd(c, m)
 	if err != nil {
 		return err
@@ -133,12 +110,12 @@ func (r *Redis) Publish(ctx context.Context, m Message) error {
 
 // publishCmd is the PUBLISH of m's envelope to its room's channel, or the
 // reason the envelope cannot carry m.
-func publishCmd(c rueidis.Client, m Message) (rueidis.Completed, error) {
+func publishCmd(c rueidis.Client, m bus.Message) (rueidis.Completed, error) {
 	if err := checkEnvelope(m); err != nil {
 		return rueidis.Completed{}, err
 	}
 	payload := rueidis.BinaryString(encodeEnvelope(m))
-	return c.B().Publish().Channel(ChannelPrefix + m.Room).Message(payload).Build(), nil
+	return c.B().Publish().Channel(Channel(m.Room)).Message(payload).Build(), nil
 }
 
 // Subscribe registers deliver and, for the room's first subscriber, waits
@@ -146,28 +123,25 @@ func publishCmd(c rueidis.Client, m Message) (rueidis.Completed, error) {
 // when the connection breaks under it, or when the SUBSCRIBE is not
 // confirmed before ctx ends, deliver is given LinkLost at once and the room
 // is subscribed as soon as Redis answers (send), followed by LinkBack.
-func (r *Redis) Subscribe(ctx context.Context, room string, deliver func(Message)) func() {
-	if r.shards != nil {
-		return r.shards.subscribe(ctx, room, deliver)
-	}
-	sub, _ := r.subs.add(room, deliver)
+func (r *pubsub) Subscribe(ctx context.Context, room string, deliver func(bus.Message)) func() {
+	sub, _ := r.subs.Add(room, deliver)
 	// Every caller reconciles, not only the first: a second subscriber must
 	// also wait until a SUBSCRIBE in flight for the room is confirmed.
 	if err := r.reconcile(ctx, room); err != nil {
-		r.logFailure(ctx, "bus: subscribe failed; retrying", room, err)
+		r.logFailure(ctx, "redisbus: subscribe failed; retrying", room, err)
 		// Messages published until the SUBSCRIBE goes through are missed;
 		// LinkBack follows once it has. The run loop may have subscribed
 		// the room, and told LinkBack, since reconcile failed: then this
 		// subscriber hears LinkBack again from here, after its LinkLost.
-		deliver(Message{Room: room, Link: LinkLost})
+		deliver(bus.Message{Room: room, Link: bus.LinkLost})
 		if r.confirmed(room) {
-			deliver(Message{Room: room, Link: LinkBack})
+			deliver(bus.Message{Room: room, Link: bus.LinkBack})
 		}
 	}
-	return cancelOnce(func() {
-		if r.subs.remove(room, sub) {
+	return bus.CancelOnce(func() {
+		if r.subs.Remove(room, sub) {
 			if err := r.reconcile(context.Background(), room); err != nil {
-				r.logFailure(context.Background(), "bus: unsubscribe failed; retrying", room, err)
+				r.logFailure(context.Background(), "redisbus: unsubscribe failed; retrying", room, err)
 			}
 		}
 	})
@@ -175,7 +149,7 @@ func (r *Redis) Subscribe(ctx context.Context, room string, deliver func(Message
 
 // confirmed says whether Redis has confirmed room subscribed on the
 // connection in use.
-func (r *Redis) confirmed(room string) bool {
+func (r *pubsub) confirmed(room string) bool {
 	r.syncMu.Lock()
 	defer r.syncMu.Unlock()
 	return r.conn != nil && r.active[room]
@@ -184,7 +158,7 @@ func (r *Redis) confirmed(room string) bool {
 // logFailure logs a failed reconcile of room, unless the bus is merely
 // waiting for Redis or the caller itself gave up: the room is retried in
 // every case.
-func (r *Redis) logFailure(ctx context.Context, msg, room string, err error) {
+func (r *pubsub) logFailure(ctx context.Context, msg, room string, err error) {
 	if errors.Is(err, errDisconnected) || ctx.Err() != nil {
 		return
 	}
@@ -193,14 +167,14 @@ func (r *Redis) logFailure(ctx context.Context, msg, room string, err error) {
 
 // reconcile makes Redis's subscription of room match whether it has local
 // subscribers now.
-func (r *Redis) reconcile(ctx context.Context, room string) error {
+func (r *pubsub) reconcile(ctx context.Context, room string) error {
 	r.syncMu.Lock()
 	defer r.syncMu.Unlock()
 	c := r.conn
 	if c == nil {
 		return errDisconnected
 	}
-	want := r.subs.has(room)
+	want := r.subs.Has(room)
 	if !r.unsure[room] && want == r.active[room] {
 		return nil
 	}
@@ -229,13 +203,13 @@ func (r *Redis) reconcile(ctx context.Context, room string) error {
 //     is cleared and closed here, under syncMu, so no later command can
 //     reach its recycled client, and the run loop, seeing lost, reconnects
 //     and subscribes every wanted room again.
-func (r *Redis) send(ctx context.Context, c *dedicated, want bool, rooms ...string) error {
+func (r *pubsub) send(ctx context.Context, c *dedicated, want bool, rooms ...string) error {
 	if len(rooms) == 0 {
 		return nil // an UNSUBSCRIBE without channels would drop every room
 	}
 	channels := make([]string, len(rooms))
 	for i, room := range rooms {
-		channels[i] = ChannelPrefix + room
+		channels[i] = Channel(room)
 	}
 	cmd := c.B().Unsubscribe().Channel(channels...).Build()
 	if want {
@@ -286,7 +260,7 @@ func connectionFailed(err error) bool {
 
 // drop forgets c and closes it, so the run loop's lost fires; syncMu must
 // be held. A c the run loop has already replaced is only closed (again).
-func (r *Redis) drop(c *dedicated) {
+func (r *pubsub) drop(c *dedicated) {
 	if r.conn == c {
 		r.conn = nil
 		clear(r.active)
@@ -299,7 +273,7 @@ func (r *Redis) drop(c *dedicated) {
 // A payload that is not an envelope (published by something other than an
 // rt bus) is dropped: its ID and At are unknown, and the frame in it cannot
 // be trusted to be one. The payload is not logged; anyone can publish it.
-func (r *Redis) dispatch(p rueidis.PubSubMessage) {
+func (r *pubsub) dispatch(p rueidis.PubSubMessage) {
 	room, ok := strings.CutPrefix(p.Channel, ChannelPrefix)
 	if !ok {
 		return
@@ -307,8 +281,8 @@ func (r *Redis) dispatch(p rueidis.PubSubMessage) {
 	m, err := decodeEnvelope(room, p.Message)
 	if err != nil {
 		r.stats.Failed(redis.OpPubSub)
-		r.log.Warn("bus: dropped a malformed message on a room channel", "room", room, "err", err)
+		r.log.Warn("redisbus: dropped a malformed message on a room channel", "room", room, "err", err)
 		return
 	}
-	r.subs.deliver(m)
+	r.subs.Deliver(m)
 }

@@ -1,4 +1,4 @@
-package bus
+package redisbus
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 
 	"github.com/redis/rueidis"
 
+	"rt/modules/bus"
 	"rt/modules/redis"
 )
 
@@ -20,10 +21,10 @@ const (
 
 // errClosed stands for a lost channel closed without an error: rueidis
 // closes it so when the dedicated client is closed or handed back.
-var errClosed = errors.New("bus: Redis Pub/Sub connection closed")
+var errClosed = errors.New("redisbus: Redis Pub/Sub connection closed")
 
 // run keeps one dedicated Pub/Sub connection alive until Stop.
-func (r *Redis) run() {
+func (r *pubsub) run() {
 	defer close(r.done)
 	backoff := minBackoff
 	signalled, connectedBefore := false, false
@@ -47,12 +48,12 @@ func (r *Redis) run() {
 			r.disconnect(c)
 			// Whatever is published from now until the rooms are
 			// subscribed again is missed: tell their subscribers.
-			r.subs.signal(LinkLost, r.subs.names())
+			r.subs.Signal(bus.LinkLost, r.subs.Names())
 			r.stats.Failed(redis.OpPubSub)
-			r.log.Warn("bus: Redis Pub/Sub connection lost; reconnecting", "err", err)
+			r.log.Warn("redisbus: Redis Pub/Sub connection lost; reconnecting", "err", err)
 		} else {
 			r.stats.Failed(redis.OpPubSub)
-			r.log.Warn("bus: Redis Pub/Sub connect failed; retrying", "err", err, "in", backoff)
+			r.log.Warn("redisbus: Redis Pub/Sub connect failed; retrying", "err", err, "in", backoff)
 		}
 		select {
 		case <-time.After(backoff):
@@ -66,7 +67,7 @@ func (r *Redis) run() {
 // serve waits until the connection is lost, returning why, or the bus
 // stops. Meanwhile it sends again the command of every unsure room, backing
 // off while that keeps failing.
-func (r *Redis) serve(lost <-chan error) (err error, stopped bool) {
+func (r *pubsub) serve(lost <-chan error) (err error, stopped bool) {
 	delay := minBackoff
 	var retry <-chan time.Time
 	for {
@@ -96,8 +97,8 @@ func (r *Redis) serve(lost <-chan error) (err error, stopped bool) {
 // connect dedicates a connection, installs the hooks and subscribes every
 // room that has local subscribers. It fails only when the connection does:
 // rooms whose SUBSCRIBE is not confirmed in time are left unsure (send).
-func (r *Redis) connect() (*dedicated, <-chan error, error) {
-	dc, release := r.client().Dedicate()
+func (r *pubsub) connect() (*dedicated, <-chan error, error) {
+	dc, release := r.client.Dedicate()
 	c := &dedicated{DedicatedClient: dc, release: release}
 	lost := dc.SetPubSubHooks(rueidis.PubSubHooks{OnMessage: r.dispatch})
 	select {
@@ -116,25 +117,25 @@ func (r *Redis) connect() (*dedicated, <-chan error, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	r.subs.signal(LinkBack, back)
+	r.subs.Signal(bus.LinkBack, back)
 	return c, lost, nil
 }
 
 // subscribeAll makes c the connection in use and subscribes every room
 // with local subscribers on it, returning the rooms Redis confirmed. It
 // fails only when c does; rooms left unsure are retried (resend).
-func (r *Redis) subscribeAll(c *dedicated) ([]string, error) {
+func (r *pubsub) subscribeAll(c *dedicated) ([]string, error) {
 	r.syncMu.Lock()
 	defer r.syncMu.Unlock()
 	r.conn = c
 	clear(r.active)
 	clear(r.unsure)
-	rooms := r.subs.names()
+	rooms := r.subs.Names()
 	if err := r.send(context.Background(), c, true, rooms...); err != nil {
 		if r.conn != c { // the connection failed; send closed it
 			return nil, err
 		}
-		r.log.Warn("bus: subscribing the rooms again was not confirmed; retrying", "err", err)
+		r.log.Warn("redisbus: subscribing the rooms again was not confirmed; retrying", "err", err)
 		return nil, nil
 	}
 	return rooms, nil
@@ -142,15 +143,15 @@ func (r *Redis) subscribeAll(c *dedicated) ([]string, error) {
 
 // resend sends again the command of every unsure room and says whether
 // every one was confirmed.
-func (r *Redis) resend() bool {
+func (r *pubsub) resend() bool {
 	back, ok := r.resendLocked()
-	r.subs.signal(LinkBack, back)
+	r.subs.Signal(bus.LinkBack, back)
 	return ok
 }
 
 // resendLocked is resend under syncMu; it returns the rooms now confirmed
 // subscribed, whose subscribers are told LinkBack outside the lock.
-func (r *Redis) resendLocked() ([]string, bool) {
+func (r *pubsub) resendLocked() ([]string, bool) {
 	r.syncMu.Lock()
 	defer r.syncMu.Unlock()
 	c := r.conn
@@ -159,7 +160,7 @@ func (r *Redis) resendLocked() ([]string, bool) {
 	}
 	var sub, unsub []string
 	for room := range r.unsure {
-		if r.subs.has(room) {
+		if r.subs.Has(room) {
 			sub = append(sub, room)
 		} else {
 			unsub = append(unsub, room)
@@ -172,14 +173,14 @@ func (r *Redis) resendLocked() ([]string, bool) {
 		err = r.send(context.Background(), c, false, unsub...)
 	}
 	if err != nil {
-		r.log.Warn("bus: subscribing or unsubscribing rooms again failed; retrying", "rooms", len(sub)+len(unsub), "err", err)
+		r.log.Warn("redisbus: subscribing or unsubscribing rooms again failed; retrying", "rooms", len(sub)+len(unsub), "err", err)
 		return back, false
 	}
 	return back, true
 }
 
 // disconnect forgets c, unless a failed command already did, and closes it.
-func (r *Redis) disconnect(c *dedicated) {
+func (r *pubsub) disconnect(c *dedicated) {
 	r.syncMu.Lock()
 	if r.conn == c {
 		r.conn = nil

@@ -1,4 +1,4 @@
-package bus
+package redisbus
 
 import (
 	"context"
@@ -9,21 +9,11 @@ import (
 
 	"github.com/redis/rueidis"
 
+	"rt/modules/bus"
 	"rt/modules/redis"
 )
 
-// ShardChannel is a room's sharded Pub/Sub channel in a Redis Cluster. The
-// room is its hash tag, so the channel lives in the room's slot, with the
-// room's history and presence keys, and the append script can publish on
-// it.
-func ShardChannel(room string) string { return ChannelPrefix + "{" + room + "}" }
-
-// Sharded says whether c is a Redis Cluster client, whose rooms use
-// sharded Pub/Sub (SSUBSCRIBE, SPUBLISH on ShardChannel) rather than
-// PUBLISH and SUBSCRIBE on ChannelPrefix+room.
-func Sharded(c rueidis.Client) bool { return c != nil && c.Mode() == rueidis.ClientModeCluster }
-
-// sharded is the Redis bus's way in a Redis Cluster: one sharded
+// sharded carries rooms on a Redis Cluster: one sharded
 // subscription per room with local subscribers, each held by its own
 // goroutine with client.Receive on the connection rueidis keeps to the
 // master that serves the room's slot. A subscription ends when its master
@@ -37,7 +27,7 @@ type sharded struct {
 	client  rueidis.Client
 	stats   *redis.Stats
 	log     *slog.Logger
-	subs    subscribers
+	subs    bus.Subscribers
 	relinks *debounce
 
 	// mu orders the first add and the last remove of a room's subscribers
@@ -76,18 +66,22 @@ const (
 	relinkMost  = time.Second
 )
 
-// newSharded returns the sharded bus; rec (nil: nobody listens) is told
+// newSharded returns the transport on the cluster client c; rec is told
 // when rooms come back after a loss.
-func newSharded(c rueidis.Client, stats *redis.Stats, log *slog.Logger, rec *redis.Reconnects) *sharded {
+func newSharded(c rueidis.Client, stats *redis.Stats, rec *redis.Reconnects, log *slog.Logger) *sharded {
 	return &sharded{
-		client: c, stats: stats, log: log, subs: newSubscribers(),
+		client: c, stats: stats, log: log, subs: bus.NewSubscribers(),
 		relinks: newDebounce(relinkQuiet, relinkMost, rec.Reconnected),
 		rooms:   map[string]*shard{}, ending: map[string]*shard{},
 	}
 }
 
-// stop ends every room's goroutine and waits for them.
-func (s *sharded) stop() {
+// Start starts nothing: each room's sharded subscription is taken on its
+// first Subscribe.
+func (s *sharded) Start(context.Context) error { return nil }
+
+// Stop ends every room's goroutine and waits for them.
+func (s *sharded) Stop() {
 	defer s.relinks.stop()
 	s.mu.Lock()
 	for room, sh := range s.rooms {
@@ -98,8 +92,8 @@ func (s *sharded) stop() {
 	s.wg.Wait()
 }
 
-// publish sends m's envelope with SPUBLISH to the room's shard channel.
-func (s *sharded) publish(ctx context.Context, m Message) error {
+// Publish sends m's envelope with SPUBLISH to the room's shard channel.
+func (s *sharded) Publish(ctx context.Context, m bus.Message) error {
 	if err := checkEnvelope(m); err != nil {
 		return err
 	}
@@ -114,13 +108,13 @@ func (s *sharded) publish(ctx context.Context, m Message) error {
 	return err
 }
 
-// subscribe registers deliver, starts the room's goroutine for its first
+// Subscribe registers deliver, starts the room's goroutine for its first
 // subscriber, and waits until Redis confirms the room subscribed. If that
 // does not happen before ctx ends or within commandTimeout, deliver is told
 // LinkLost at once, and LinkBack once it does.
-func (s *sharded) subscribe(ctx context.Context, room string, deliver func(Message)) func() {
+func (s *sharded) Subscribe(ctx context.Context, room string, deliver func(bus.Message)) func() {
 	s.mu.Lock()
-	sub, first := s.subs.add(room, deliver)
+	sub, first := s.subs.Add(room, deliver)
 	sh := s.rooms[room]
 	if first {
 		sh = s.start(room)
@@ -131,14 +125,14 @@ func (s *sharded) subscribe(ctx context.Context, room string, deliver func(Messa
 		sh.mu.Lock()
 		if !sh.up {
 			sh.lost = true
-			deliver(Message{Room: room, Link: LinkLost})
+			deliver(bus.Message{Room: room, Link: bus.LinkLost})
 		}
 		sh.mu.Unlock()
 	}
-	return cancelOnce(func() {
+	return bus.CancelOnce(func() {
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		if s.subs.remove(room, sub) {
+		if s.subs.Remove(room, sub) {
 			sh := s.rooms[room]
 			delete(s.rooms, room)
 			sh.cancel()
@@ -198,7 +192,7 @@ func (s *sharded) run(sh *shard, prev *shard) {
 		wait := time.Duration(0)
 		if err != nil {
 			s.stats.Failed(redis.OpSubscribe)
-			s.log.Warn("bus: sharded subscription failed; retrying", "room", sh.room, "err", err, "in", backoff)
+			s.log.Warn("redisbus: sharded subscription failed; retrying", "room", sh.room, "err", err, "in", backoff)
 			wait, backoff = backoff, min(backoff*2, maxBackoff)
 		}
 		select {
@@ -210,7 +204,7 @@ func (s *sharded) run(sh *shard, prev *shard) {
 }
 
 // dispatch hands the room's messages to its subscribers; a payload that is
-// not an envelope is dropped (Redis.dispatch).
+// not an envelope is dropped (pubsub.dispatch).
 func (sh *shard) dispatch(s *sharded) func(rueidis.PubSubMessage) {
 	return func(p rueidis.PubSubMessage) {
 		if p.Channel != sh.channel {
@@ -219,10 +213,10 @@ func (sh *shard) dispatch(s *sharded) func(rueidis.PubSubMessage) {
 		m, err := decodeEnvelope(sh.room, p.Message)
 		if err != nil {
 			s.stats.Failed(redis.OpPubSub)
-			s.log.Warn("bus: dropped a malformed message on a room channel", "room", sh.room, "err", err)
+			s.log.Warn("redisbus: dropped a malformed message on a room channel", "room", sh.room, "err", err)
 			return
 		}
-		s.subs.deliver(m)
+		s.subs.Deliver(m)
 	}
 }
 
@@ -259,7 +253,7 @@ func (sh *shard) returned(s *sharded) func(error, rueidis.CommandClient) error {
 		ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
 		defer cancel()
 		if e := cc.Do(ctx, cc.B().Sunsubscribe().Channel(sh.channel).Build()).Error(); e != nil && !errors.Is(e, context.Canceled) {
-			s.log.Debug("bus: SUNSUBSCRIBE failed", "room", sh.room, "err", e)
+			s.log.Debug("redisbus: SUNSUBSCRIBE failed", "room", sh.room, "err", e)
 		}
 		return err
 	}
@@ -278,7 +272,7 @@ func (sh *shard) setUp(s *sharded) {
 	close(sh.upCh)
 	if sh.lost {
 		sh.lost = false
-		s.subs.signal(LinkBack, []string{sh.room})
+		s.subs.Signal(bus.LinkBack, []string{sh.room})
 		s.relinks.trigger()
 	}
 }
@@ -294,7 +288,7 @@ func (sh *shard) down(s *sharded) {
 	sh.upCh = make(chan struct{})
 	sh.lost = true
 	s.stats.Failed(redis.OpPubSub)
-	s.subs.signal(LinkLost, []string{sh.room})
+	s.subs.Signal(bus.LinkLost, []string{sh.room})
 }
 
 // confirmations counts Redis's confirmations of the subscription so far.
@@ -322,66 +316,4 @@ func (sh *shard) waitUp(ctx context.Context) bool {
 	case <-t.C:
 	}
 	return false
-}
-
-// debounce calls f once per burst of triggers: when no trigger came for
-// quiet, or most after the burst's first trigger, whichever is sooner. f
-// runs on a timer's goroutine; after stop it is not called again.
-type debounce struct {
-	quiet, most time.Duration
-	f           func()
-
-	mu      sync.Mutex
-	timer   *time.Timer // pending call of f; nil when none
-	gen     int         // the pending timer's number: a timer replaced does nothing
-	first   time.Time   // the burst's first trigger
-	stopped bool
-}
-
-func newDebounce(quiet, most time.Duration, f func()) *debounce {
-	return &debounce{quiet: quiet, most: most, f: f}
-}
-
-// trigger starts a burst or extends the current one. It never blocks on f.
-func (d *debounce) trigger() {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.stopped {
-		return
-	}
-	now := time.Now()
-	if d.timer != nil {
-		wait := max(min(d.quiet, d.first.Add(d.most).Sub(now)), 0)
-		if d.timer.Reset(wait) {
-			return
-		}
-		// it fired and its call is waiting for mu: it has to do nothing,
-		// and this trigger starts a burst of its own
-	}
-	d.first = now
-	d.gen++
-	gen := d.gen
-	d.timer = time.AfterFunc(min(d.quiet, d.most), func() { d.fire(gen) })
-}
-
-func (d *debounce) fire(gen int) {
-	d.mu.Lock()
-	if d.stopped || gen != d.gen {
-		d.mu.Unlock()
-		return
-	}
-	d.timer = nil
-	d.mu.Unlock()
-	d.f()
-}
-
-// stop cancels a pending call; later triggers do nothing.
-func (d *debounce) stop() {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.stopped = true
-	if d.timer != nil {
-		d.timer.Stop()
-		d.timer = nil
-	}
 }

@@ -1,8 +1,7 @@
-package history
+package redisbus
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -16,112 +15,43 @@ import (
 	"rt/modules/redis"
 )
 
-// commandTimeout bounds one append or read, like the bus's PUBLISH.
-const commandTimeout = 5 * time.Second
-
-// errNotStarted: the Redis client is not open (before start).
-var errNotStarted = errors.New("history: Redis client not started")
-
-// Key is a room's history stream. The room is a hash tag, like the presence
-// keys, so that every key of a room lives in one Redis Cluster slot.
-func Key(room string) string { return "rt:history:{" + room + "}" }
-
-// appendScript appends messages of one room to KEYS[1] and publishes each,
-// in order, as one step, and returns their ids. ARGV: channel, trim ("="
-// exact or "~" approximate), size, ttl ms, then for each message its At,
-// its frame with an id placeholder and the placeholder's offset. One call
-// for a run of messages spares Redis the cost of a script call for each.
-//
-// The stream stores each frame with its placeholder and the offset (the id
-// is the entry's own id, known only once XADD has run); the published frame
-// has the id written in. The payload is the bus's envelope,
-// "<At> <id>\n<frame>" (bus/envelope.go), so the Redis bus delivers it like
-// any other message. The id is the stream id "<ms>-<seq>" as 12 and 16 hex
-// digits (protocol.FormatID); Lua's %x takes the whole double.
-//
-// A stream that does not exist (never written, expired, flushed) starts one
-// millisecond after the clock XADD numbers with, not at it: a FLUSHALL in
-// the millisecond of a message would otherwise number the next one below
-// it. The clock is read with a probe entry, deleted at once (the stream
-// still numbers after it): a script's TIME is the time its event-loop turn
-// began, which under load lags XADD's clock.
-var appendScript = redis.NewScript(redis.Writes, appendBody)
-
-// appendShardedScript is appendScript for a Redis Cluster: it publishes
-// with SPUBLISH on the room's shard channel (bus.ShardChannel), whose hash
-// tag puts it in the slot of KEYS[1], as a script's commands must be.
-var appendShardedScript = redis.NewScript(redis.Writes, strings.Replace(appendBody, "'PUBLISH'", "'SPUBLISH'", 1))
-
-const appendBody = `
-local next = '*'
-if redis.call('EXISTS', KEYS[1]) == 0 then
-  local probe = redis.call('XADD', KEYS[1], '*', 'probe', '')
-  redis.call('XDEL', KEYS[1], probe)
-  next = string.format('%d', tonumber(string.match(probe, '^(%d+)-')) + 1) .. '-0'
-end
-local ids = {}
-for k = 5, #ARGV, 3 do
-  local sid = redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[2], ARGV[3], next, 'f', ARGV[k+1], 'i', ARGV[k+2])
-  next = '*'
-  local ms, seq = string.match(sid, '^(%d+)-(%d+)$')
-  local id = string.format('%012x%016x', tonumber(ms), tonumber(seq))
-  local off = tonumber(ARGV[k+2])
-  redis.call('PUBLISH', ARGV[1], ARGV[k] .. ' ' .. id .. '\n' .. string.sub(ARGV[k+1], 1, off) .. id .. string.sub(ARGV[k+1], off + 29))
-  ids[#ids+1] = id
-end
-redis.call('PEXPIRE', KEYS[1], ARGV[4])
-return ids
-`
-
 // maxRun bounds the messages of one script call, and so how long it holds
 // Redis.
 const maxRun = 64
 
-// Redis is the history of redis mode: a Redis Stream per room, trimmed to
-// about Size entries (MAXLEN ~: Redis trims whole nodes of the stream, so a
-// room may hold somewhat more, never fewer) and expiring TTL after its last
-// message.
-type Redis struct {
-	client func() rueidis.Client
-	set    Settings
-	stats  *redis.Stats
-	now    func() time.Time
+// streams is the history of redis mode: a Redis Stream per room, trimmed
+// to about Size entries (MAXLEN ~: Redis trims whole nodes of the stream,
+// so a room may hold somewhat more, never fewer) and expiring TTL after its
+// last message. Its append script publishes each message on the channel
+// that channel names, where the bus's subscribers receive it.
+type streams struct {
+	client  rueidis.Client
+	set     bus.Settings
+	now     func() time.Time
+	stats   *redis.Stats
+	script  *redis.Script
+	channel func(room string) string
 }
 
-var _ Log = (*Redis)(nil)
-
-// NewRedis returns the history kept in the Redis that client returns.
-func NewRedis(client func() rueidis.Client, s Settings, stats *redis.Stats) *Redis {
-	return &Redis{client: client, set: s, stats: stats, now: time.Now}
+func newStreams(c rueidis.Client, s bus.Settings, stats *redis.Stats, script *redis.Script, channel func(string) string) *streams {
+	return &streams{client: c, set: s, now: s.Clock(), stats: stats, script: script, channel: channel}
 }
 
 // Append runs the append script once for each run of consecutive drafts
 // of one room (at most maxRun), all in one pipelined round trip, in order.
 // The scripts are not retried: a script that ran but whose answer was lost
 // would otherwise store and publish its messages twice.
-func (h *Redis) Append(ctx context.Context, drafts []Draft) ([]string, []error) {
+func (h *streams) Append(ctx context.Context, drafts []bus.Draft) ([]string, []error) {
 	ids := make([]string, len(drafts))
 	errs := make([]error, len(drafts))
-	c := h.client()
-	if c == nil {
-		for i := range errs {
-			errs[i] = errNotStarted
-		}
-		return ids, errs
-	}
 	runs := roomRuns(drafts)
-	sharded := bus.Sharded(c)
 	execs := make([]rueidis.LuaExec, len(runs))
 	for i, run := range runs {
-		execs[i] = h.appendExec(drafts[run[0]:run[1]], sharded)
-	}
-	script := appendScript
-	if sharded {
-		script = appendShardedScript
+		execs[i] = h.appendExec(drafts[run[0]:run[1]])
 	}
 	ctx, cancel := context.WithTimeout(ctx, commandTimeout)
 	defer cancel()
-	for i, res := range script.ExecMulti(ctx, c, execs) {
+	for i, res := range h.script.ExecMulti(ctx, h.client, execs) {
 		from, to := runs[i][0], runs[i][1]
 		got, err := res.AsStrSlice()
 		if err == nil && len(got) != to-from {
@@ -149,7 +79,7 @@ func (h *Redis) Append(ctx context.Context, drafts []Draft) ([]string, []error) 
 
 // roomRuns splits drafts into runs [from, to) of one room, at most maxRun
 // long, in order.
-func roomRuns(drafts []Draft) [][2]int {
+func roomRuns(drafts []bus.Draft) [][2]int {
 	var runs [][2]int
 	for from := 0; from < len(drafts); {
 		to := from + 1
@@ -162,31 +92,26 @@ func roomRuns(drafts []Draft) [][2]int {
 	return runs
 }
 
-// appendExec is the script call for one run of drafts of one room, for
-// the sharded script in a Redis Cluster.
-func (h *Redis) appendExec(run []Draft, sharded bool) rueidis.LuaExec {
+// appendExec is the script call for one run of drafts of one room.
+func (h *streams) appendExec(run []bus.Draft) rueidis.LuaExec {
 	trim := "~"
 	if h.set.Size == 0 {
 		trim = "=" // keep no entry, though the stream still numbers them
 	}
 	room := run[0].Room
 	args := make([]string, 0, 4+3*len(run))
-	channel := bus.ChannelPrefix + room
-	if sharded {
-		channel = bus.ShardChannel(room)
-	}
-	args = append(args, channel, trim, strconv.Itoa(h.set.Size), strconv.FormatInt(h.set.TTL.Milliseconds(), 10))
+	args = append(args, h.channel(room), trim, strconv.Itoa(h.set.Size), strconv.FormatInt(h.set.TTL.Milliseconds(), 10))
 	for _, d := range run {
 		args = append(args, strconv.FormatInt(d.At, 10), string(d.Frame), strconv.Itoa(d.IDAt))
 	}
-	return rueidis.LuaExec{Keys: []string{Key(room)}, Args: args}
+	return rueidis.LuaExec{Keys: []string{StreamKey(room)}, Args: args}
 }
 
 // After reads, newest first, the entries from the newest down to since
-// itself, at most Size+1 of them (Log).
-func (h *Redis) After(ctx context.Context, room, since string) ([]Entry, bool, error) {
+// itself, at most Size+1 of them (bus.Bus).
+func (h *streams) After(ctx context.Context, room, since string) ([]bus.Entry, bool, error) {
 	entries, err := h.xrange(ctx, since, func(b rueidis.Builder, stream string) rueidis.Completed {
-		return b.Xrevrange().Key(Key(room)).End("+").Start(stream).Count(int64(h.set.Size) + 1).Build()
+		return b.Xrevrange().Key(StreamKey(room)).End("+").Start(stream).Count(int64(h.set.Size) + 1).Build()
 	})
 	if err != nil {
 		return nil, false, err
@@ -204,11 +129,11 @@ func (h *Redis) After(ctx context.Context, room, since string) ([]Entry, bool, e
 }
 
 // Range reads, oldest first, after itself and up to limit entries after it
-// (Log).
-func (h *Redis) Range(ctx context.Context, room, after string, limit int) ([]Entry, bool, error) {
+// (bus.Bus).
+func (h *streams) Range(ctx context.Context, room, after string, limit int) ([]bus.Entry, bool, error) {
 	limit = max(limit, 0)
 	entries, err := h.xrange(ctx, after, func(b rueidis.Builder, stream string) rueidis.Completed {
-		return b.Xrange().Key(Key(room)).Start(stream).End("+").Count(int64(limit) + 1).Build()
+		return b.Xrange().Key(StreamKey(room)).Start(stream).End("+").Count(int64(limit) + 1).Build()
 	})
 	if err != nil {
 		return nil, false, err
@@ -223,15 +148,12 @@ func (h *Redis) Range(ctx context.Context, room, after string, limit int) ([]Ent
 // xrange runs the range read that build makes from the stream id of the
 // message id ("" for none), within commandTimeout, and returns its
 // messages without the expired ones, in the order read.
-func (h *Redis) xrange(ctx context.Context, id string, build func(b rueidis.Builder, stream string) rueidis.Completed) ([]Entry, error) {
+func (h *streams) xrange(ctx context.Context, id string, build func(b rueidis.Builder, stream string) rueidis.Completed) ([]bus.Entry, error) {
 	stream, ok := streamID(id)
 	if !ok && id != "" {
 		return nil, fmt.Errorf("history: %q is not a message id", id)
 	}
-	c := h.client()
-	if c == nil {
-		return nil, errNotStarted
-	}
+	c := h.client
 	ctx, cancel := context.WithTimeout(ctx, commandTimeout)
 	defer cancel()
 	raw, err := c.Do(ctx, build(c.B(), stream)).AsXRange()
@@ -241,14 +163,14 @@ func (h *Redis) xrange(ctx context.Context, id string, build func(b rueidis.Buil
 	return h.messages(raw)
 }
 
-// Before reads, newest first, up to limit+1 entries below before (Log).
-func (h *Redis) Before(ctx context.Context, room, before string, limit int) ([]Entry, bool, error) {
+// Before reads, newest first, up to limit+1 entries below before (bus.Bus).
+func (h *streams) Before(ctx context.Context, room, before string, limit int) ([]bus.Entry, bool, error) {
 	entries, err := h.xrange(ctx, before, func(b rueidis.Builder, stream string) rueidis.Completed {
 		end := "+"
 		if stream != "" {
 			end = "(" + stream
 		}
-		return b.Xrevrange().Key(Key(room)).End(end).Start("-").Count(int64(limit) + 1).Build()
+		return b.Xrevrange().Key(StreamKey(room)).End(end).Start("-").Count(int64(limit) + 1).Build()
 	})
 	if err != nil {
 		return nil, false, err
@@ -263,15 +185,15 @@ func (h *Redis) Before(ctx context.Context, room, before string, limit int) ([]E
 
 // messages turns stream entries into messages, leaving out those older
 // than the TTL (in a range read they are all at one end).
-func (h *Redis) messages(raw []rueidis.XRangeEntry) ([]Entry, error) {
+func (h *streams) messages(raw []rueidis.XRangeEntry) ([]bus.Entry, error) {
 	now := h.now()
-	entries := make([]Entry, 0, len(raw))
+	entries := make([]bus.Entry, 0, len(raw))
 	for _, x := range raw {
 		e, err := entry(x)
 		if err != nil {
 			return nil, h.fail("read", err)
 		}
-		if !expired(e.ID, now, h.set.TTL) {
+		if !bus.Expired(e.ID, now, h.set.TTL) {
 			entries = append(entries, e)
 		}
 	}
@@ -280,16 +202,16 @@ func (h *Redis) messages(raw []rueidis.XRangeEntry) ([]Entry, error) {
 
 // entry turns a stream entry into a message: its frame with the id written
 // at the stored offset.
-func entry(x rueidis.XRangeEntry) (Entry, error) {
+func entry(x rueidis.XRangeEntry) (bus.Entry, error) {
 	id, ok := messageID(x.ID)
 	frame, at := x.FieldValues["f"], x.FieldValues["i"]
 	n, err := strconv.Atoi(at)
 	if !ok || err != nil || n < 0 || n+protocol.IDLen > len(frame) {
-		return Entry{}, fmt.Errorf("history: malformed stream entry %q", x.ID)
+		return bus.Entry{}, fmt.Errorf("history: malformed stream entry %q", x.ID)
 	}
 	b := []byte(frame)
 	protocol.SetID(b, n, id)
-	return Entry{ID: id, Frame: b}, nil
+	return bus.Entry{ID: id, Frame: b}, nil
 }
 
 // streamID is the stream id "<ms>-<seq>" of a message id.
@@ -313,7 +235,7 @@ func messageID(s string) (string, bool) {
 }
 
 // fail counts a Redis failure and names the operation.
-func (h *Redis) fail(op string, err error) error {
+func (h *streams) fail(op string, err error) error {
 	if h.stats != nil {
 		h.stats.Failed(redis.OpHistory)
 	}

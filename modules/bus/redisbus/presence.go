@@ -1,4 +1,4 @@
-package presence
+package redisbus
 
 import (
 	"context"
@@ -10,48 +10,48 @@ import (
 
 	"github.com/redis/rueidis"
 
+	"rt/modules/presence"
 	"rt/modules/redis"
 )
 
-// Redis is the Store of redis mode; doc.go describes the keys.
-type Redis struct {
-	client func() rueidis.Client
+// Presence is the presence.Store of redis mode; the keys are described in
+// wire.go, and in the presence package's doc.
+type Presence struct {
+	client rueidis.Client
 	stats  *redis.Stats
 	ttl    string // milliseconds, as the scripts take it
 }
 
-// errNotStarted means the Redis module has not opened its client yet.
-var errNotStarted = errors.New("presence: redis client not started")
+var _ presence.Store = (*Presence)(nil)
 
-// NewRedis returns a store that calls client at use time, because the
-// client only exists once the redis module has started; stats count its
-// failed Redis calls.
-func NewRedis(client func() rueidis.Client, ttl time.Duration, stats *redis.Stats) *Redis {
-	return &Redis{client: client, stats: stats, ttl: strconv.FormatInt(clampTTL(ttl).Milliseconds(), 10)}
+// minTTL keeps a zero or negative ttl from deleting entries as they are
+// written; config rejects such values, this only guards direct callers.
+const minTTL = time.Millisecond
+
+// NewPresence returns the store on c; stats count its failed Redis calls.
+func NewPresence(c rueidis.Client, ttl time.Duration, stats *redis.Stats) *Presence {
+	return &Presence{client: c, stats: stats, ttl: strconv.FormatInt(max(ttl, minTTL).Milliseconds(), 10)}
 }
 
 // Join adds e; first when the user had no live connection in the room.
-func (r *Redis) Join(ctx context.Context, e Entry) (bool, error) {
+func (r *Presence) Join(ctx context.Context, e presence.Entry) (bool, error) {
 	n, err := r.exec(ctx, touchScript, e)
 	return n == 1, r.wrap("join", err)
 }
 
 // Leave removes e; last when it ended the user's presence in the room.
-func (r *Redis) Leave(ctx context.Context, e Entry) (bool, error) {
+func (r *Presence) Leave(ctx context.Context, e presence.Entry) (bool, error) {
 	n, err := r.exec(ctx, leaveScript, e)
 	return n == 1, r.wrap("leave", err)
 }
 
 // Refresh runs the touch script for every entry in one pipeline.
-func (r *Redis) Refresh(ctx context.Context, entries []Entry) error {
+func (r *Presence) Refresh(ctx context.Context, entries []presence.Entry) error {
 	if len(entries) == 0 {
 		return nil
 	}
-	c := r.client()
-	if c == nil {
-		return errNotStarted
-	}
-	if err := checkRooms(entries); err != nil {
+	c := r.client
+	if err := presence.CheckRooms(entries); err != nil {
 		return err
 	}
 	execs := make([]rueidis.LuaExec, len(entries))
@@ -67,12 +67,9 @@ func (r *Redis) Refresh(ctx context.Context, entries []Entry) error {
 }
 
 // Users lists the room's live users, sorted.
-func (r *Redis) Users(ctx context.Context, room string) ([]string, error) {
-	c := r.client()
-	if c == nil {
-		return nil, errNotStarted
-	}
-	if err := checkRoom(room); err != nil {
+func (r *Presence) Users(ctx context.Context, room string) ([]string, error) {
+	c := r.client
+	if err := presence.CheckRoom(room); err != nil {
 		return nil, err
 	}
 	users, err := usersScript.Exec(ctx, c, []string{usersKey(room)}, nil).AsStrSlice()
@@ -89,22 +86,16 @@ func (r *Redis) Users(ctx context.Context, room string) ([]string, error) {
 // CheckWrite reports whether Redis would run a presence write now (it is
 // not out of memory, nor a read-only replica) without writing anything, so
 // a node with no entries to refresh can tell when writes work again.
-func (r *Redis) CheckWrite(ctx context.Context) error {
-	c := r.client()
-	if c == nil {
-		return errNotStarted
-	}
+func (r *Presence) CheckWrite(ctx context.Context) error {
+	c := r.client
 	return r.wrap("write check", writeProbeScript.Exec(ctx, c, []string{probeKey}, nil).Error())
 }
 
-// checkScripts fails on a Redis that refuses flagged scripts (older than
+// CheckScripts fails on a Redis that refuses flagged scripts (older than
 // 7.0, it cannot compile the shebang line; or an ACL without EVAL): better
 // a clear error at start than every join failing later.
-func (r *Redis) checkScripts(ctx context.Context) error {
-	c := r.client()
-	if c == nil {
-		return errNotStarted
-	}
+func (r *Presence) CheckScripts(ctx context.Context) error {
+	c := r.client
 	err := flagsProbeScript.Exec(ctx, c, []string{probeKey}, nil).Error()
 	if _, refused := rueidis.IsRedisErr(err); refused {
 		return fmt.Errorf("presence: Redis refused a Lua script with flags (Redis 7.0 or newer is needed, with EVAL and EVALSHA allowed): %w", err)
@@ -112,28 +103,19 @@ func (r *Redis) checkScripts(ctx context.Context) error {
 	return err
 }
 
-func (r *Redis) exec(ctx context.Context, s *redis.Script, e Entry) (int64, error) {
-	c := r.client()
-	if c == nil {
-		return 0, errNotStarted
-	}
-	if err := checkRoom(e.Room); err != nil {
+func (r *Presence) exec(ctx context.Context, s *redis.Script, e presence.Entry) (int64, error) {
+	c := r.client
+	if err := presence.CheckRoom(e.Room); err != nil {
 		return 0, err
 	}
 	return s.Exec(ctx, c, keys(e.Room, e.User), r.args(e)).AsInt64()
 }
 
-func (r *Redis) args(e Entry) []string { return []string{e.User, e.Conn, r.ttl} }
-
-func usersKey(room string) string { return "rt:presence:users:{" + room + "}" }
-
-func connsKey(room, user string) string { return "rt:presence:conns:{" + room + "}:" + user }
-
-func keys(room, user string) []string { return []string{usersKey(room), connsKey(room, user)} }
+func (r *Presence) args(e presence.Entry) []string { return []string{e.User, e.Conn, r.ttl} }
 
 // wrap names the operation in a Redis failure and counts it.
-func (r *Redis) wrap(op string, err error) error {
-	if err == nil || errors.Is(err, errNotStarted) || errors.Is(err, ErrBadRoom) {
+func (r *Presence) wrap(op string, err error) error {
+	if err == nil || errors.Is(err, presence.ErrBadRoom) {
 		return err
 	}
 	r.stats.Failed(redis.OpPresence)

@@ -1,0 +1,41 @@
+package redisbus
+
+import (
+	"log/slog"
+
+	"github.com/redis/rueidis"
+	"go.uber.org/fx"
+
+	"rt/config"
+	"rt/modules/bus"
+	"rt/modules/presence"
+	"rt/modules/redis"
+)
+
+// Module provides the Redis bus and presence store. It needs the redis
+// module, whose client is open when they are built; the bus's subscriber
+// runs between start and stop, and the client closes only after it (fx
+// stops in reverse order of construction).
+var Module = fx.Module("bus.redis",
+	fx.Provide(provideBus, providePresence),
+	fx.Invoke(refreshOnReconnect),
+)
+
+func provideBus(lc fx.Lifecycle, c rueidis.Client, cfg config.Config, stats *redis.Stats, rec *redis.Reconnects, log *slog.Logger) bus.Bus {
+	b := New(c, bus.HistorySettings(cfg), stats, rec, log)
+	lc.Append(fx.StartStopHook(b.Start, b.Stop))
+	return b
+}
+
+// providePresence checks at start that Redis runs the presence scripts.
+func providePresence(lc fx.Lifecycle, c rueidis.Client, cfg config.Config, stats *redis.Stats) presence.Store {
+	p := NewPresence(c, cfg.PresenceTTL, stats)
+	lc.Append(fx.StartHook(p.CheckScripts))
+	return p
+}
+
+// refreshOnReconnect has the tracker rewrite this node's presence after
+// each Redis reconnect: a restarted Redis has lost it.
+func refreshOnReconnect(lc fx.Lifecycle, t *presence.Tracker, rec *redis.Reconnects) {
+	lc.Append(fx.StopHook(rec.Subscribe(t.RefreshNow)))
+}
