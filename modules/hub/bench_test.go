@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"sync/atomic"
 	"testing"
-
-	"rt/modules/bus"
 )
 
 // counter is a member that only counts: Send never blocks nor allocates.
@@ -18,7 +16,7 @@ func (c *counter) Replay(f []byte) bool    { return c.Send(f) }
 
 // fanoutRoom returns a Manager with n counters joined to room "bench".
 func fanoutRoom(tb testing.TB, n int) (*Manager, []*counter) {
-	mgr := New(bus.NewMemory())
+	mgr := New(newMemory())
 	members := make([]*counter, n)
 	for i := range members {
 		members[i] = &counter{}

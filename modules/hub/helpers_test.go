@@ -56,7 +56,7 @@ type countingBus struct {
 }
 
 func newCountingBus() *countingBus {
-	return &countingBus{Bus: bus.NewMemory(), active: map[string]int{}, max: map[string]int{}}
+	return &countingBus{Bus: newMemory(), active: map[string]int{}, max: map[string]int{}}
 }
 
 func (c *countingBus) Subscribe(ctx context.Context, room string, deliver func(bus.Message)) func() {
@@ -113,7 +113,7 @@ func New(b bus.Bus) *Manager {
 }
 
 func newHubForTest(b bus.Bus, tracker *presence.Tracker) *Hub {
-	return newHub(b, memoryHistory(b), tracker, NewULIDs(), Limits{MaxTextBytes: 4096}, discard)
+	return newHub(b, tracker, NewULIDs(), Limits{MaxTextBytes: 4096}, discard)
 }
 
 var discard = slog.New(slog.DiscardHandler)

@@ -18,19 +18,31 @@ type fixedIDs struct{ next []string }
 
 func (f *fixedIDs) Next() string { id := f.next[0]; f.next = f.next[1:]; return id }
 
-// failingBus refuses every publish, as a bus whose backend is away.
+// failingBus refuses every append and publish, as a bus whose backend is
+// away.
 type failingBus struct{ bus.Bus }
 
-func (failingBus) Publish(context.Context, bus.Message) error { return errors.New("backend away") }
+func (failingBus) Publish(context.Context, bus.Message) error { return errBackendAway }
+
+func (failingBus) Append(_ context.Context, drafts []bus.Draft) ([]string, []error) {
+	errs := make([]error, len(drafts))
+	for i := range errs {
+		errs[i] = errBackendAway
+	}
+	return make([]string, len(drafts)), errs
+}
+
+var errBackendAway = errors.New("backend away")
 
 func newTestHub(t *testing.T, b bus.Bus, ids IDs) *Hub {
 	t.Helper()
 	tracker := presence.NewTracker(presence.NewMemory(time.Minute), time.Minute, discard)
-	return newHub(b, memoryHistory(b), tracker, ids, Limits{MaxTextBytes: 8}, discard)
+	return newHub(b, tracker, ids, Limits{MaxTextBytes: 8}, discard)
 }
 
-func memoryHistory(b bus.Bus) *history.Memory {
-	return history.NewMemory(b, bus.Settings{Size: 200, TTL: time.Hour})
+// newMemory is the memory bus with room for every test's history.
+func newMemory() *bus.Memory {
+	return bus.NewMemory(bus.Settings{Size: 200, TTL: time.Hour})
 }
 
 func frames(m *member) []string { return m.strings() }
@@ -46,7 +58,7 @@ func waitFrames(t *testing.T, m *member, n int) {
 }
 
 func TestJoinSayLeave(t *testing.T) {
-	h := newTestHub(t, bus.NewMemory(), &fixedIDs{next: []string{"c1", "c2"}})
+	h := newTestHub(t, newMemory(), &fixedIDs{next: []string{"c1", "c2"}})
 	alice, bob := &member{}, &member{}
 	leaveAlice, err := h.Join(t.Context(), Client{Room: "r", User: "alice", Member: alice})
 	if err != nil {
@@ -89,7 +101,7 @@ func TestJoinSayLeave(t *testing.T) {
 }
 
 func TestSayRefusals(t *testing.T) {
-	h := newTestHub(t, bus.NewMemory(), NewULIDs())
+	h := newTestHub(t, newMemory(), NewULIDs())
 	c := Client{Room: "r", User: "u", Member: &member{}}
 	for _, tc := range []struct {
 		name, room, text string
@@ -104,7 +116,7 @@ func TestSayRefusals(t *testing.T) {
 		}
 	}
 	var perr *protocol.Error
-	if err := newTestHub(t, failingBus{bus.NewMemory()}, NewULIDs()).Say(t.Context(), c, "", "hi"); err == nil || errors.As(err, &perr) {
+	if err := newTestHub(t, failingBus{newMemory()}, NewULIDs()).Say(t.Context(), c, "", "hi"); err == nil || errors.As(err, &perr) {
 		t.Errorf("a failed publish gives %v; want an error that is not the client's fault", err)
 	}
 }
@@ -115,8 +127,7 @@ func TestJoinFailureLeavesNothing(t *testing.T) {
 	if err := tracker.Stop(t.Context()); err != nil { // a stopped tracker refuses joins
 		t.Fatal(err)
 	}
-	b := bus.NewMemory()
-	h := newHub(b, memoryHistory(b), tracker, NewULIDs(), Limits{MaxTextBytes: 8}, discard)
+	h := newHub(newMemory(), tracker, NewULIDs(), Limits{MaxTextBytes: 8}, discard)
 	if _, err := h.Join(t.Context(), Client{Room: "r", User: "u", Member: &member{}}); err == nil {
 		t.Fatal("join succeeded with presence refusing it")
 	}
@@ -125,9 +136,9 @@ func TestJoinFailureLeavesNothing(t *testing.T) {
 	}
 }
 
-// batchingLog is the memory history, recording each batch appended.
+// batchingLog is the memory bus, recording each batch appended.
 type batchingLog struct {
-	*history.Memory
+	*bus.Memory
 	batches [][]string
 }
 
@@ -140,10 +151,9 @@ func (l *batchingLog) Append(ctx context.Context, drafts []bus.Draft) ([]string,
 // SayAll appends a client's messages in one batch, in order, and answers
 // each refused one in its place.
 func TestSayAllBatchesInOrder(t *testing.T) {
-	b := bus.NewMemory()
-	log := &batchingLog{Memory: memoryHistory(b)}
+	log := &batchingLog{Memory: newMemory()}
 	tracker := presence.NewTracker(presence.NewMemory(time.Minute), time.Minute, discard)
-	h := newHub(b, log, tracker, NewULIDs(), Limits{MaxTextBytes: 8}, discard)
+	h := newHub(log, tracker, NewULIDs(), Limits{MaxTextBytes: 8}, discard)
 	alice := &member{}
 	c := Client{Room: "r", User: "alice", Member: alice}
 	if _, err := h.Join(t.Context(), c); err != nil {

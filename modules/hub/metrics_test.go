@@ -17,7 +17,7 @@ func (refusing) SendState([]byte) bool { return false }
 func (refusing) Replay([]byte) bool    { return false }
 
 func TestMetricsCountQueuedDeliveriesAndChatLatency(t *testing.T) {
-	mgr := New(bus.NewMemory())
+	mgr := New(newMemory())
 	join(t, mgr, "r1", &member{})
 	join(t, mgr, "r1", &member{})
 	join(t, mgr, "r1", refusing{})

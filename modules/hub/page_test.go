@@ -4,15 +4,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"testing"
-
-	"rt/modules/bus"
 )
 
 // A page larger than the socket's room keeps the newest messages that fit,
 // at least one, and says more; the API's Page is never cut.
 func TestPageWithin(t *testing.T) {
-	b := bus.NewMemory()
-	h := newHistoryHub(b, memoryHistory(b))
+	b := newMemory()
+	h := newHistoryHub(b)
 	_, all := watched(t, h, 10)
 	_, whole, err := h.PageWithin(t.Context(), "r", "", 100, 1<<30)
 	if err != nil {

@@ -11,8 +11,8 @@ import (
 // The server API publishes exactly like a client: the same frame, the same
 // history, the same limit on text; bad input is the caller's fault.
 func TestPublish(t *testing.T) {
-	b := bus.NewMemory()
-	h := newHistoryHub(b, memoryHistory(b))
+	b := newMemory()
+	h := newHistoryHub(b)
 	m := &member{}
 	if _, err := h.Join(t.Context(), Client{Room: "r", User: "alice", Member: m}); err != nil {
 		t.Fatal(err)
@@ -50,8 +50,8 @@ func TestPublish(t *testing.T) {
 // A disconnect travels on the bus to every node's transport; bad input is
 // refused before it does.
 func TestDisconnect(t *testing.T) {
-	b := bus.NewMemory()
-	h := newHistoryHub(b, memoryHistory(b))
+	b := newMemory()
+	h := newHistoryHub(b)
 	h.listen(t.Context())
 	defer h.stopListening()
 	type call struct{ user, room, reason string }

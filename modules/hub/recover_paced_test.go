@@ -33,8 +33,8 @@ func (p *pager) Read(n int) { p.read = append(p.read, n) }
 func TestRecoveryInPages(t *testing.T) {
 	for _, limit := range []int{1, 3, 7, 100} {
 		t.Run(fmt.Sprint("limit ", limit), func(t *testing.T) {
-			b := bus.NewMemory()
-			h := newHistoryHub(b, memoryHistory(b))
+			b := newMemory()
+			h := newHistoryHub(b)
 			watcher, all := watched(t, h, 20)
 			bob, p := &member{}, &pager{limit: limit, allow: 1 << 30}
 			if _, err := joinSince(t.Context(), h, Client{Room: "r", User: "bob", Member: bob, Since: all[4]}, p); err != nil {
@@ -64,8 +64,8 @@ func TestRecoveryInPages(t *testing.T) {
 // A recovery whose pacer ends it (the client is leaving) reads no further
 // and sends no history.recovered.
 func TestRecoveryEndedByPacer(t *testing.T) {
-	b := bus.NewMemory()
-	h := newHistoryHub(b, memoryHistory(b))
+	b := newMemory()
+	h := newHistoryHub(b)
 	_, all := watched(t, h, 10)
 	for _, allow := range []int{0, 1} { // before the first page, after one
 		bob, p := &member{}, &pager{limit: 3, allow: allow}
@@ -98,8 +98,7 @@ func (p *busyPager) Next(ctx context.Context) (int, bool) {
 // are held to hand over at once; the client gets every id once and in
 // order, and history.recovered comes when the backlog is small.
 func TestRecoveryIntoABusyRoom(t *testing.T) {
-	b := bus.NewMemory()
-	h := newHistoryHub(b, history.NewMemory(b, bus.Settings{Size: 100000, TTL: time.Hour}))
+	h := newHistoryHub(bus.NewMemory(bus.Settings{Size: 100000, TTL: time.Hour}))
 	watcher, all := watched(t, h, 50)
 	bob := &member{}
 	p := &busyPager{pager: pager{limit: 40, allow: 1 << 30}, t: t, h: h, burst: 30}

@@ -37,7 +37,7 @@ func chatIDs(t *testing.T, m *member) (ids []string, recovered []map[string]any)
 // gatedLog is a history whose first Range waits at gate after reading, or
 // before reading when readLate, so a test can publish in between.
 type gatedLog struct {
-	*history.Memory
+	*bus.Memory
 	readLate bool
 	gate     chan struct{}
 	reading  chan struct{}
@@ -70,9 +70,9 @@ func joinSince(ctx context.Context, h *Hub, c Client, p Pacer) (leave func(), er
 	return leave, err
 }
 
-func newHistoryHub(b bus.Bus, log bus.Bus) *Hub {
+func newHistoryHub(b bus.Bus) *Hub {
 	tracker := presence.NewTracker(presence.NewMemory(time.Minute), time.Minute, discard)
-	return newHub(b, log, tracker, NewULIDs(), Limits{MaxTextBytes: 4096}, discard)
+	return newHub(b, tracker, NewULIDs(), Limits{MaxTextBytes: 4096}, discard)
 }
 
 // watched joins a watcher to room "r" of h and has n messages said there;
@@ -105,9 +105,8 @@ func say(t *testing.T, h *Hub, room string, n int) {
 func TestRecoveryHoldsLiveMessages(t *testing.T) {
 	for _, readLate := range []bool{false, true} {
 		t.Run(fmt.Sprintf("read late %v", readLate), func(t *testing.T) {
-			b := bus.NewMemory()
-			log := &gatedLog{Memory: memoryHistory(b), readLate: readLate, gate: make(chan struct{}), reading: make(chan struct{})}
-			h := newHistoryHub(b, log)
+			log := &gatedLog{Memory: newMemory(), readLate: readLate, gate: make(chan struct{}), reading: make(chan struct{})}
+			h := newHistoryHub(log)
 			watcher, all := watched(t, h, 5)
 			bob := &member{}
 			done := make(chan error)
@@ -138,9 +137,8 @@ func TestRecoveryHoldsLiveMessages(t *testing.T) {
 // recovers what there is, says incomplete, and never holds back live
 // messages, even when it names the far future.
 func TestRecoveryIncomplete(t *testing.T) {
-	b := bus.NewMemory()
-	log := history.NewMemory(b, bus.Settings{Size: 3, TTL: time.Hour})
-	h := newHistoryHub(b, log)
+	log := bus.NewMemory(bus.Settings{Size: 3, TTL: time.Hour})
+	h := newHistoryHub(log)
 	_, all := watched(t, h, 6)
 	for _, tc := range []struct {
 		name, since string
@@ -174,7 +172,7 @@ func TestRecoveryIncomplete(t *testing.T) {
 }
 
 // linkBus is the memory bus with a link that a test breaks: while it is down
-// messages are stored by history but not delivered, as when a node's Pub/Sub
+// messages are stored but not delivered, as when a node's Pub/Sub
 // connection is lost, and the subscribers are told LinkLost and LinkBack.
 type linkBus struct {
 	*bus.Memory
@@ -184,21 +182,21 @@ type linkBus struct {
 }
 
 func newLinkBus() *linkBus {
-	return &linkBus{Memory: bus.NewMemory(), subs: map[string][]func(bus.Message){}}
+	return &linkBus{Memory: newMemory(), subs: map[string][]func(bus.Message){}}
 }
 
-func (l *linkBus) Publish(ctx context.Context, m bus.Message) error {
-	if l.down.Load() {
-		return nil // stored, never received: the Pub/Sub link is down
-	}
-	return l.Memory.Publish(ctx, m)
-}
-
+// Subscribe registers deliver for the link's notices, and with the memory
+// bus behind a filter that drops every message while the link is down:
+// stored, never received.
 func (l *linkBus) Subscribe(ctx context.Context, room string, deliver func(bus.Message)) func() {
 	l.mu.Lock()
 	l.subs[room] = append(l.subs[room], deliver)
 	l.mu.Unlock()
-	return l.Memory.Subscribe(ctx, room, deliver)
+	return l.Memory.Subscribe(ctx, room, func(m bus.Message) {
+		if !l.down.Load() {
+			deliver(m)
+		}
+	})
 }
 
 func (l *linkBus) signal(link bus.Link) {
@@ -234,8 +232,7 @@ func TestGapFill(t *testing.T) {
 	for _, twice := range []bool{false, true} {
 		t.Run(fmt.Sprintf("lost twice %v", twice), func(t *testing.T) {
 			b := newLinkBus()
-			log := memoryHistory(b)
-			h := newHistoryHub(b, log)
+			h := newHistoryHub(b)
 			m := &member{}
 			if _, err := h.Join(t.Context(), Client{Room: "r", User: "m", Member: m}); err != nil {
 				t.Fatal(err)
@@ -250,7 +247,7 @@ func TestGapFill(t *testing.T) {
 			}
 			b.back()
 			say(t, h, "r", 2)
-			want, _, _ := log.Before(t.Context(), "r", "", 100)
+			want, _, _ := b.Before(t.Context(), "r", "", 100)
 			got := waitIDs(t, m, len(want))
 			if len(got) != len(want) {
 				t.Fatalf("got %d ids %v, want %d", len(got), got, len(want))
@@ -269,7 +266,7 @@ func TestGapFill(t *testing.T) {
 // recovered messages and duplicates.
 func TestHistoryMetrics(t *testing.T) {
 	b := newLinkBus()
-	h := newHistoryHub(b, memoryHistory(b))
+	h := newHistoryHub(b)
 	m := &member{}
 	if _, err := h.Join(t.Context(), Client{Room: "r", User: "m", Member: m}); err != nil {
 		t.Fatal(err)
@@ -285,7 +282,7 @@ func TestHistoryMetrics(t *testing.T) {
 	say(t, h, "r", 2) // missed, then filled from history
 	b.back()
 	waitIDs(t, m, 5)
-	failing := newHistoryHub(failingBus{bus.NewMemory()}, memoryHistory(failingBus{bus.NewMemory()}))
+	failing := newHistoryHub(failingBus{newMemory()})
 	if err := failing.Say(t.Context(), Client{Room: "r", User: "u", Member: &member{}}, "", "x"); err == nil {
 		t.Fatal("a publish on a failing bus succeeded")
 	}
