@@ -21,3 +21,34 @@ func TestCoreDoesNotImportHTTP(t *testing.T) {
 		}
 	}
 }
+
+// TestOnlyTheRedisSideLinksRedis: the hub, the bus's interface, presence
+// and the configuration link no Redis client, so embedded mode and a
+// broker of one's own carry none of it; and the packages that import
+// rueidis are the connection, the bus's Redis side and the test servers.
+func TestOnlyTheRedisSideLinksRedis(t *testing.T) {
+	for _, pkg := range []string{"./modules/hub", "./modules/bus", "./modules/presence", "./config", "./modules/ws"} {
+		out, err := exec.Command("go", "list", "-deps", pkg).Output()
+		if err != nil {
+			t.Fatalf("go list -deps %s: %v", pkg, err)
+		}
+		if strings.Contains(string(out), "github.com/redis/rueidis") {
+			t.Errorf("%s links rueidis", pkg)
+		}
+	}
+	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}} {{join .Imports " "}}`, "./...").Output()
+	if err != nil {
+		t.Fatalf("go list ./...: %v", err)
+	}
+	var importers []string
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		pkg, imports, _ := strings.Cut(line, " ")
+		if strings.Contains(" "+imports+" ", " github.com/redis/rueidis ") {
+			importers = append(importers, pkg)
+		}
+	}
+	want := []string{"rt/modules/bus/redisbus", "rt/modules/redis", "rt/modules/redis/redistest"}
+	if strings.Join(importers, " ") != strings.Join(want, " ") {
+		t.Errorf("packages importing rueidis: %v, want %v", importers, want)
+	}
+}

@@ -4,19 +4,21 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 
+	"github.com/redis/rueidis"
 	"go.uber.org/fx"
 
 	"rt/modules/app"
 	"rt/modules/bus"
+	"rt/modules/bus/redisbus"
 	"rt/modules/demo"
 	"rt/modules/health"
-	"rt/modules/history"
 	"rt/modules/hub"
 	"rt/modules/metrics"
-	"rt/modules/presence"
 	"rt/modules/redis"
 	"rt/modules/redis/redistest"
 )
@@ -37,9 +39,9 @@ func chats(t *testing.T, n *node) {
 func TestEmbeddedAppHasNoRedis(t *testing.T) {
 	cfg := testConfig()
 	err := fx.ValidateApp(fx.Supply(cfg), app.Core, app.Embedded, app.Extras, fx.NopLogger,
-		fx.Invoke(func(*redis.Client) {}))
+		fx.Invoke(func(rueidis.Client) {}))
 	if err == nil {
-		t.Fatal("an embedded app provides a *redis.Client")
+		t.Fatal("an embedded app provides a Redis client")
 	}
 	n, err := launch(cfg, fx.Options(app.Embedded, app.Extras))
 	if err != nil {
@@ -91,55 +93,78 @@ func TestExtrasCanBeLeftOut(t *testing.T) {
 	}
 }
 
-// recordingBus is a bus of the test's own: the memory bus, remembering every
-// published message.
-type recordingBus struct {
+// sharedBus is a broker of the test's own, shared by two nodes in one
+// process: the memory bus, counting what goes through it.
+type sharedBus struct {
 	*bus.Memory
-	mu        sync.Mutex
-	published []bus.Message
+	appended, published atomic.Int64
 }
 
-func (r *recordingBus) Publish(ctx context.Context, m bus.Message) error {
-	r.mu.Lock()
-	r.published = append(r.published, m)
-	r.mu.Unlock()
-	return r.Memory.Publish(ctx, m)
+func (s *sharedBus) Append(ctx context.Context, drafts []bus.Draft) ([]string, []error) {
+	s.appended.Add(int64(len(drafts)))
+	return s.Memory.Append(ctx, drafts)
 }
 
-func (r *recordingBus) count() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return len(r.published)
+func (s *sharedBus) Publish(ctx context.Context, m bus.Message) error {
+	s.published.Add(1)
+	return s.Memory.Publish(ctx, m)
 }
 
-// A bus of one's own replaces the Redis bus in redis mode: the redis module
-// and Redis presence stay, no Redis bus is built, so no room channel is ever
-// subscribed, and every message goes through the replacement. History goes
-// with it in memory: the Redis history publishes through Redis itself, in the
-// same step as it stores.
-func TestRedisAppWithABusOfItsOwn(t *testing.T) {
+// A broker of one's own replaces the Redis bus in redis mode: the redis
+// module and Redis presence stay, no Redis bus is built, so no room channel
+// is ever subscribed and no history stream written, and every message, its
+// history and its id go through the replacement. Two nodes on it, each
+// with a client sending at the same time, deliver one order to both.
+func TestRedisAppWithABrokerOfItsOwn(t *testing.T) {
 	srv := redistest.Start(t)
 	cfg := testConfig()
 	cfg.RedisURL = srv.URL()
-	mine := &recordingBus{Memory: bus.NewMemory()}
-	n, err := launch(cfg, fx.Options(
-		redis.Module, presence.RedisModule, // app.Redis without bus.RedisModule and history.RedisModule
-		history.MemoryModule,
+	mine := &sharedBus{Memory: bus.NewMemory(bus.HistorySettings(cfg))}
+	parts := fx.Options(
+		redis.Module, redisbus.PresenceModule, // app.Redis without redisbus.BusModule
 		fx.Provide(func() bus.Bus { return mine }),
 		app.Extras,
-	))
-	if err != nil {
-		t.Fatal(err)
+	)
+	var nodes []*node
+	for range 2 {
+		n, err := launch(cfg, parts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { n.stop(t) })
+		nodes = append(nodes, n)
 	}
-	t.Cleanup(func() { n.stop(t) })
-	chats(t, n)
-	if got := mine.count(); got != 2 { // alice's join, then her message
-		t.Fatalf("published %d messages through the replacement, want 2", got)
+	const each = 50
+	a, b := dial(t, nodes[0], "ordered", "alice"), dial(t, nodes[1], "ordered", "bob")
+	a.expect("presence.join")
+	b.expect("presence.join", "presence.join", "presence.leave")
+	var wg sync.WaitGroup
+	for name, c := range map[string]*client{"alice": a, "bob": b} {
+		wg.Go(func() {
+			for i := range each {
+				c.chat(fmt.Sprintf("%s-%d", name, i))
+			}
+		})
 	}
-	if subs := numsub(t, srv, "assembled"); subs != 0 {
+	wg.Wait()
+	order := func(c *client) []string {
+		var ids []string
+		for len(ids) < 2*each {
+			ids = append(ids, c.expect("chat.delivery", "presence.join", "presence.leave").str("id"))
+		}
+		return ids
+	}
+	got, want := order(b), order(a)
+	if !slices.Equal(got, want) || !slices.IsSorted(want) {
+		t.Fatalf("the two nodes delivered different orders, or ids out of order:\n%v\n%v", want, got)
+	}
+	if n := mine.appended.Load(); n != 2*each {
+		t.Errorf("appended %d messages through the replacement, want %d", n, 2*each)
+	}
+	if subs := numsub(t, srv, "ordered"); subs != 0 {
 		t.Fatalf("NUMSUB %d: a Redis bus subscribed the room", subs)
 	}
-	if !presenceInRedis(t, srv, "assembled") {
+	if !presenceInRedis(t, srv, "ordered") {
 		t.Fatal("presence is not in Redis")
 	}
 }

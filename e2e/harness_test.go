@@ -8,11 +8,11 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/redis/rueidis"
 	"go.uber.org/fx"
 
 	"rt/config"
 	"rt/modules/app"
-	"rt/modules/redis"
 	"rt/modules/server"
 )
 
@@ -52,7 +52,7 @@ func testConfig() config.Config {
 type node struct {
 	app  *fx.App
 	addr string
-	rc   *redis.Client
+	rc   rueidis.Client
 }
 
 func startNode(t *testing.T, cfg config.Config, extra ...fx.Option) *node {

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"rt/config"
-	"rt/modules/bus"
+	"rt/modules/bus/redisbus"
 	"rt/modules/redis/redistest"
 )
 
@@ -35,7 +35,7 @@ func clusterRooms(t *testing.T, c *redistest.Cluster, prefix string) []string {
 			t.Fatalf("no room for every master after 1000 tries: %v", byID)
 		}
 		room := prefix + strconv.Itoa(i)
-		if m := c.MasterOf(t, bus.ShardChannel(room)); byID[m.ID] == "" {
+		if m := c.MasterOf(t, redisbus.ShardChannel(room)); byID[m.ID] == "" {
 			byID[m.ID] = room
 		}
 	}
@@ -50,7 +50,7 @@ func clusterRooms(t *testing.T, c *redistest.Cluster, prefix string) []string {
 func roomChannels(t *testing.T, c *redistest.Cluster, m redistest.Node) []string {
 	t.Helper()
 	n := c.NodeClient(t, m)
-	chs, err := n.Do(t.Context(), n.B().PubsubShardchannels().Pattern(bus.ChannelPrefix+"*").Build()).AsStrSlice()
+	chs, err := n.Do(t.Context(), n.B().PubsubShardchannels().Pattern(redisbus.ChannelPrefix+"*").Build()).AsStrSlice()
 	if err != nil {
 		t.Fatalf("PUBSUB SHARDCHANNELS on %s: %v", m.Addr(), err)
 	}

@@ -9,7 +9,7 @@ import (
 
 	"github.com/fasthttp/websocket"
 
-	"rt/modules/bus"
+	"rt/modules/bus/redisbus"
 )
 
 // TestRedisClusterRoomsOnEveryShard runs two nodes on a Redis Cluster with
@@ -53,10 +53,10 @@ func TestRedisClusterRoomsOnEveryShard(t *testing.T) {
 	// the one commands are sent on.
 	ours := map[string]bool{}
 	for _, room := range rooms {
-		ours[bus.ShardChannel(room)] = true
+		ours[redisbus.ShardChannel(room)] = true
 	}
 	for i, m := range c.Masters() {
-		want := []string{bus.ShardChannel(rooms[i])}
+		want := []string{redisbus.ShardChannel(rooms[i])}
 		got := slices.DeleteFunc(roomChannels(t, c, m), func(ch string) bool { return !ours[ch] })
 		if !slices.Equal(got, want) {
 			t.Fatalf("master %s serves room %s: shard channels %v, want %v", m.Addr(), rooms[i], got, want)
@@ -90,7 +90,7 @@ func TestRedisClusterMasterKilledMidTraffic(t *testing.T) {
 	cfg.HistorySize = 5000 // keep every message of the run
 	c, na, nb := clusterNodes(t, cfg)
 	room := clusterRooms(t, c, "failover")[0]
-	old := c.MasterOf(t, bus.ShardChannel(room))
+	old := c.MasterOf(t, redisbus.ShardChannel(room))
 
 	sender := dial(t, na, room, "sender")
 	sender.ready()
@@ -266,7 +266,7 @@ func TestRedisClusterPresenceAfterFailover(t *testing.T) {
 	room := clusterRooms(t, c, "presence")[0]
 	users, conns := "rt:presence:users:{"+room+"}", "rt:presence:conns:{"+room+"}:"
 	old := c.MasterOf(t, users)
-	if ch := c.MasterOf(t, bus.ShardChannel(room)); ch.ID != old.ID {
+	if ch := c.MasterOf(t, redisbus.ShardChannel(room)); ch.ID != old.ID {
 		t.Fatalf("room %s: presence on %s, channel on %s", room, old.Addr(), ch.Addr())
 	}
 	alice := dial(t, na, room, "alice")

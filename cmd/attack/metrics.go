@@ -13,9 +13,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/redis/rueidis"
-
 	"rt/cmd/internal/rtnode"
+	"rt/modules/redis"
 )
 
 // scrape reads the rt_ counters of the server's /metrics.
@@ -89,18 +88,12 @@ func moved(before, after map[string]float64) []string {
 // redisCPU reads the CPU time Redis has used (INFO cpu), to show what an
 // attack costs the Redis behind the server.
 type redisCPU struct {
-	client rueidis.Client
+	client *redis.Admin
 	err    error
 }
 
-func newRedisCPU(url string) *redisCPU {
-	opt, err := rueidis.ParseURL(url)
-	if err != nil {
-		return &redisCPU{err: err}
-	}
-	opt.DisableCache = true
-	opt.Dialer.Timeout = 5 * time.Second
-	c, err := rueidis.NewClient(opt)
+func newRedisCPU(ctx context.Context, url string) *redisCPU {
+	c, err := redis.DialAdmin(ctx, url)
 	return &redisCPU{client: c, err: err}
 }
 
@@ -113,7 +106,7 @@ func (r *redisCPU) seconds(ctx context.Context) (float64, error) {
 	var err error
 	for range redisTries {
 		var info string
-		if info, err = r.client.Do(ctx, r.client.B().Info().Section("cpu").Build()).ToString(); err == nil {
+		if info, err = r.info(ctx); err == nil {
 			return parseRedisCPU(info)
 		}
 		if rtnode.Sleep(ctx, time.Second) != nil {
@@ -124,6 +117,14 @@ func (r *redisCPU) seconds(ctx context.Context) (float64, error) {
 }
 
 const redisTries = 5
+
+func (r *redisCPU) info(ctx context.Context) (string, error) {
+	m, err := r.client.Do(ctx, "INFO", "cpu")
+	if err != nil {
+		return "", err
+	}
+	return m.ToString()
+}
 
 func (r *redisCPU) close() {
 	if r.client != nil {

@@ -93,7 +93,7 @@ func (t *target) startMeter(ctx context.Context, r *result) *meter {
 	m := &meter{t: t, stop: make(chan struct{})}
 	m.metrics0, _ = scrape(ctx, t.Port)
 	if t.e.redisURL != "" {
-		m.redis = newRedisCPU(t.e.redisURL)
+		m.redis = newRedisCPU(ctx, t.e.redisURL)
 		var err error
 		if m.redis0, err = m.redis.seconds(ctx); err != nil {
 			r.RedisCPUError = err.Error()

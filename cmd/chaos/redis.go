@@ -13,9 +13,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/redis/rueidis"
-
 	"rt/cmd/internal/rtnode"
+	"rt/modules/redis"
 )
 
 // errNoRedis is the answer when redis-server is not on PATH and no -redis
@@ -92,16 +91,10 @@ func (r *redisServer) stop() {
 }
 
 // redisCtl is the run's own connection to Redis, for the faults.
-type redisCtl struct{ c rueidis.Client }
+type redisCtl struct{ c *redis.Admin }
 
 func dialRedis(ctx context.Context, url string) (*redisCtl, error) {
-	opt, err := rueidis.ParseURL(url)
-	if err != nil {
-		return nil, err
-	}
-	opt.DisableCache = true // a plain client: no tracking, nothing else on its connection
-	opt.Dialer.Timeout = 2 * time.Second
-	c, err := rueidis.NewClient(opt)
+	c, err := redis.DialAdmin(ctx, url)
 	if err != nil {
 		return nil, fmt.Errorf("connecting to Redis at %s: %w", redactURL(url), err)
 	}
@@ -114,7 +107,11 @@ func dialRedis(ctx context.Context, url string) (*redisCtl, error) {
 func (r *redisCtl) killPubSubCount(ctx context.Context) (int64, error) {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	return r.c.Do(ctx, r.c.B().Arbitrary("CLIENT", "KILL").Args("TYPE", "pubsub").Build()).AsInt64()
+	n, err := r.c.Do(ctx, "CLIENT", "KILL", "TYPE", "pubsub")
+	if err != nil {
+		return 0, err
+	}
+	return n.AsInt64()
 }
 
 func (r *redisCtl) close() { r.c.Close() }

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	rthistory "rt/modules/history"
+	"rt/modules/bus/redisbus"
 	"rt/modules/redis/redistest"
 )
 
@@ -143,7 +143,7 @@ func (r *redisCluster) subscribers(m redistest.Node) ([]string, error) {
 // slotOf is the hash slot of a room: its history key's, which is its
 // channel's and its presence keys' too (the room is their hash tag).
 func (r *redisCluster) slotOf(room string) (int, error) {
-	return r.c.Slot(rthistory.Key(room))
+	return r.c.Slot(redisbus.StreamKey(room))
 }
 
 // masterOf is the master serving room now.

@@ -12,12 +12,19 @@ import (
 	"rt/modules/redis"
 )
 
-// Module provides the Redis bus and presence store. It needs the redis
-// module, whose client is open when they are built; the bus's subscriber
-// runs between start and stop, and the client closes only after it (fx
-// stops in reverse order of construction).
-var Module = fx.Module("bus.redis",
-	fx.Provide(provideBus, providePresence),
+// Module provides the Redis bus and presence store. Both need the redis
+// module, whose client is open when they are built.
+var Module = fx.Options(BusModule, PresenceModule)
+
+// BusModule provides the Redis bus alone: its subscriber runs between
+// start and stop, and the client closes only after it (fx stops in
+// reverse order of construction).
+var BusModule = fx.Module("bus.redis", fx.Provide(provideBus))
+
+// PresenceModule provides the Redis presence store alone, for an app that
+// brings a bus of its own and keeps presence in Redis.
+var PresenceModule = fx.Module("presence.redis",
+	fx.Provide(providePresence),
 	fx.Invoke(refreshOnReconnect),
 )
 
