@@ -30,6 +30,10 @@ type announcer struct {
 	mu      sync.Mutex
 	rooms   map[string]*pending
 	stopped bool
+	// timed counts the scheduled flushes that have not returned: stop
+	// waits for them, so no publish outlives the hub. Added to under mu
+	// while not stopped, so never once stop waits.
+	timed sync.WaitGroup
 }
 
 // pending is one room's changes not yet announced.
@@ -63,7 +67,11 @@ func (a *announcer) change(room, user string, joined bool) {
 	}
 	wait := time.Until(p.last.Add(announceWindow))
 	if wait > 0 && !a.stopped {
-		p.timer = time.AfterFunc(wait, func() { a.flush(room) })
+		a.timed.Add(1)
+		p.timer = time.AfterFunc(wait, func() {
+			defer a.timed.Done()
+			a.flush(room)
+		})
 		a.mu.Unlock()
 		return
 	}
@@ -100,21 +108,24 @@ func (a *announcer) flush(room string) {
 
 // stop announces whatever is pending at once, and from then on every change
 // goes out at once: the node is shutting down, and its last leaves must go
-// out before the bus stops.
+// out before the bus stops. It returns once a scheduled flush that had
+// already fired has returned too.
 func (a *announcer) stop() {
 	a.mu.Lock()
 	a.stopped = true
 	rooms := make([]string, 0, len(a.rooms))
 	for room, p := range a.rooms {
-		if p.timer != nil {
-			p.timer.Stop()
+		if p.timer != nil && p.timer.Stop() {
+			a.timed.Done() // stopped before it fired: its flush never runs
 		}
+		p.timer = nil
 		rooms = append(rooms, room)
 	}
 	a.mu.Unlock()
 	for _, room := range rooms {
 		a.flush(room)
 	}
+	a.timed.Wait()
 }
 
 // split sorts changes into joins and leaves, each sorted.

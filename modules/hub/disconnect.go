@@ -2,9 +2,10 @@ package hub
 
 import (
 	"context"
-	"encoding/json"
 	"sync"
 	"unicode/utf8"
+
+	"github.com/go-json-experiment/json"
 
 	"rt/modules/bus"
 	"rt/modules/protocol"
@@ -91,7 +92,8 @@ func (h *Hub) stopListening() {
 
 // obey carries out a command from the control room. A payload that is not
 // one (anything with access to Redis can publish there) is logged and
-// dropped, without its content.
+// dropped, without its content. json/v2 reads names as written, once each,
+// in valid UTF-8: a payload Disconnect could not have made is no command.
 func (h *Hub) obey(m bus.Message) {
 	if m.Link != bus.LinkUp {
 		return

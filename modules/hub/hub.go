@@ -119,8 +119,13 @@ func (h *Hub) leave(e presence.Entry, m Member) {
 	}
 }
 
-// Stop announces the presence changes still pending, before the bus stops.
-func (h *Hub) Stop() { h.announce.stop() }
+// Stop ends the rooms' gap fills and waits for them, then announces the
+// presence changes still pending and waits for every announcement in
+// flight: all of it uses the bus and history, which stop after the hub.
+func (h *Hub) Stop() {
+	h.rooms.fills.stop()
+	h.announce.stop()
+}
 
 // Presence lists the room's users on every node, sorted, each once.
 func (h *Hub) Presence(ctx context.Context, room string) ([]string, error) {

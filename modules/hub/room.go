@@ -12,7 +12,9 @@ import (
 type room struct {
 	name  string
 	stats stats
-	fill  func(g *gap) // reads the history a gap missed and calls filled
+	// fill starts reading, on a goroutine of its own, the history a gap
+	// missed, and calls filled; after the hub stops it starts nothing.
+	fill func(g *gap)
 
 	// lifeMu orders subscription changes: join holds it while subscribing,
 	// so a second member never returns before the room is receiving.
@@ -177,7 +179,7 @@ func (r *room) back() {
 		}
 	default:
 		r.gap.filling = true
-		go r.fill(r.gap)
+		r.fill(r.gap)
 	}
 }
 
@@ -201,7 +203,7 @@ func (r *room) filled(g *gap, entries []bus.Entry) int {
 		}
 		if g.backAgain {
 			r.gap.filling = true
-			go r.fill(r.gap)
+			r.fill(r.gap)
 		}
 		return n
 	}

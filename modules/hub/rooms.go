@@ -14,15 +14,6 @@ import (
 // fills its gap from this long before it was subscribed.
 const clockSkew = time.Second
 
-// A gap fill reads history up to fillAttempts times, fillTimeout each,
-// waiting fillBackoff, doubled, between attempts; then it gives up and
-// delivers what it holds.
-const (
-	fillAttempts = 5
-	fillTimeout  = 5 * time.Second
-	fillBackoff  = 200 * time.Millisecond
-)
-
 // rooms is the set of rooms with local members. A room holds exactly one
 // bus subscription while it has local members: taken when the first member
 // joins, cancelled when the last one leaves. Each message arrives from the
@@ -32,12 +23,13 @@ type rooms struct {
 	bus    bus.Bus
 	stats  stats
 	log    *slog.Logger
+	fills  *fills
 	mu     sync.Mutex
 	byName map[string]*room
 }
 
 func newRooms(b bus.Bus, s stats, log *slog.Logger) *rooms {
-	return &rooms{bus: b, stats: s, log: log, byName: make(map[string]*room)}
+	return &rooms{bus: b, stats: s, log: log, fills: newFills(), byName: make(map[string]*room)}
 }
 
 // join adds m to the room, subscribing the room on the bus if m is the
@@ -94,7 +86,7 @@ func (rs *rooms) room(name string) *room {
 	defer rs.mu.Unlock()
 	r := rs.byName[name]
 	if r == nil {
-		r = newRoom(name, rs.stats, rs.fillGap)
+		r = newRoom(name, rs.stats, rs.startFill)
 		rs.byName[name] = r
 	}
 	return r
@@ -106,45 +98,5 @@ func (rs *rooms) forget(name string, r *room) {
 	defer rs.mu.Unlock()
 	if rs.byName[name] == r && r.closed() {
 		delete(rs.byName, name)
-	}
-}
-
-// fillGap reads from history what r missed during g and delivers it; it
-// runs on its own goroutine, started when the link came back.
-func (rs *rooms) fillGap(r *room, g *gap) {
-	entries, complete, err := rs.readGap(r.name, g.from)
-	r.mu.Lock()
-	n := r.filled(g, entries)
-	r.mu.Unlock()
-	rs.stats.gapRecovered.Add(float64(n))
-	switch {
-	case err != nil:
-		rs.stats.gapFills.WithLabelValues("failed").Inc()
-		rs.log.Warn("gap fill: history unreadable; messages published while the Pub/Sub link was down are missed", "room", r.name, "err", err)
-	case (!complete && !g.fromFloor) || g.dropped > 0:
-		rs.stats.gapFills.WithLabelValues("incomplete").Inc()
-		rs.log.Warn("gap fill: history no longer holds every message missed", "room", r.name, "recovered", n)
-	default:
-		rs.stats.gapFills.WithLabelValues("complete").Inc()
-	}
-}
-
-// readGap reads the room's history after from, retrying with backoff.
-func (rs *rooms) readGap(room, from string) ([]bus.Entry, bool, error) {
-	wait := fillBackoff
-	var err error
-	for attempt := 1; ; attempt++ {
-		ctx, cancel := context.WithTimeout(context.Background(), fillTimeout)
-		entries, complete, e := rs.bus.After(ctx, room, from)
-		cancel()
-		if e == nil {
-			return entries, complete, nil
-		}
-		rs.stats.historyErrors.WithLabelValues("read").Inc()
-		if err = e; attempt == fillAttempts {
-			return nil, false, err
-		}
-		time.Sleep(wait)
-		wait *= 2
 	}
 }

@@ -10,15 +10,18 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"rt/modules/backoff"
 )
 
 // refreshTimeout bounds one refresh batch so a hung store delays the next
 // batch instead of stopping refreshes for good.
 const refreshTimeout = 5 * time.Second
 
-// After a failed refresh the loop retries after retryMin, doubling while it
-// keeps failing up to retryMax, never later than the regular period: a
-// Redis that is back must not wait a whole PRESENCE_TTL/3 for its entries.
+// After a failed refresh the loop retries after about retryMin, doubling
+// while it keeps failing up to retryMax, never later than the regular
+// period: a Redis that is back must not wait a whole PRESENCE_TTL/3 for its
+// entries.
 const (
 	retryMin = time.Second
 	retryMax = 5 * time.Second
@@ -172,40 +175,40 @@ func (t *Tracker) Stop(ctx context.Context) error {
 
 // loop refreshes every period, at once on RefreshNow, and after a failure
 // (its own or a join's) on the retry schedule until a write goes through.
+// Its waits are all in one select on ctx, so Stop ends it at once.
 func (t *Tracker) loop(ctx context.Context) {
 	defer close(t.done)
 	timer := time.NewTimer(t.every)
 	defer timer.Stop()
-	var retry time.Duration // the current retry delay; 0 while writes work
+	retry := t.retryPolicy().Start()
+	retrying := false // a write failed and none has gone through since
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.soon:
-			if retry == 0 { // a join failed: retry soon rather than at the period's end
-				retry = t.nextRetry(false, 0)
-				timer.Reset(retry)
+			if !retrying { // a join failed: retry soon rather than at the period's end
+				retrying = true
+				timer.Reset(retry.Next())
 			}
 			continue
 		case <-timer.C:
 		case <-t.now:
 		}
-		retry = t.nextRetry(t.refresh(ctx), retry)
-		timer.Reset(cmp.Or(retry, t.every))
+		if retrying = !t.refresh(ctx); retrying {
+			timer.Reset(retry.Next())
+		} else {
+			retry.Reset()
+			timer.Reset(t.every)
+		}
 	}
 }
 
-// nextRetry is the delay before the next attempt: none (the regular period)
-// after a success, else retryMin doubling up to retryMax, within the period.
-func (t *Tracker) nextRetry(ok bool, prev time.Duration) time.Duration {
-	switch {
-	case ok:
-		return 0
-	case prev == 0:
-		return min(retryMin, t.every)
-	default:
-		return min(2*prev, retryMax, t.every)
-	}
+// retryPolicy is retryMin doubling up to retryMax, jittered so that the
+// nodes that lost one Redis together do not retry together, and never
+// later than the regular period.
+func (t *Tracker) retryPolicy() backoff.Policy {
+	return backoff.Policy{Min: min(retryMin, t.every), Max: min(retryMax, t.every)}
 }
 
 // refresh pushes every tracked entry's expiry in one batch or, with none
