@@ -54,7 +54,9 @@ type pubsub struct {
 	// resync tells the run loop that a room became unsure.
 	resync chan struct{}
 
-	stop         chan struct{}
+	// ctx ends at Stop: the run loop and its waits end with it.
+	ctx          context.Context
+	cancel       context.CancelFunc
 	done         chan struct{}
 	firstConnect chan struct{} // closed after the first connect attempt
 }
@@ -73,7 +75,8 @@ func newPubSub(c rueidis.Client, stats *redis.Stats, rec *redis.Reconnects, log 
 // first connect, so a Subscribe right after start is confirmed by Redis
 // rather than deferred to a reconnect.
 func (r *pubsub) Start(ctx context.Context) error {
-	r.stop, r.done = make(chan struct{}), make(chan struct{})
+	r.ctx, r.cancel = context.WithCancel(context.Background())
+	r.done = make(chan struct{})
 	r.firstConnect = make(chan struct{})
 	go r.run()
 	select {
@@ -87,7 +90,7 @@ func (r *pubsub) Start(ctx context.Context) error {
 
 // Stop closes the subscriber connection and waits for it.
 func (r *pubsub) Stop() {
-	close(r.stop)
+	r.cancel()
 	<-r.done
 }
 

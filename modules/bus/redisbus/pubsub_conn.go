@@ -8,16 +8,14 @@ import (
 
 	"github.com/redis/rueidis"
 
+	"rt/modules/backoff"
 	"rt/modules/bus"
 	"rt/modules/redis"
 )
 
-// Reconnect backoff: doubles from minBackoff to maxBackoff while Redis is
-// away. Unsure rooms (send) are sent again on the same schedule.
-const (
-	minBackoff = 100 * time.Millisecond
-	maxBackoff = 5 * time.Second
-)
+// retry is the schedule of reconnects while Redis is away, of unsure rooms
+// (send) sent again, and of a room's sharded subscription taken again.
+var retry = backoff.Policy{Min: 100 * time.Millisecond, Max: 5 * time.Second}
 
 // errClosed stands for a lost channel closed without an error: rueidis
 // closes it so when the dedicated client is closed or handed back.
@@ -26,7 +24,7 @@ var errClosed = errors.New("redisbus: Redis Pub/Sub connection closed")
 // run keeps one dedicated Pub/Sub connection alive until Stop.
 func (r *pubsub) run() {
 	defer close(r.done)
-	backoff := minBackoff
+	wait := retry.Start()
 	signalled, connectedBefore := false, false
 	for {
 		c, lost, err := r.connect()
@@ -34,12 +32,14 @@ func (r *pubsub) run() {
 			close(r.firstConnect)
 			signalled = true
 		}
-		if err == nil {
+		failed := err != nil
+		if !failed {
 			if connectedBefore {
 				r.stats.Reconnected()
 				r.reconnects.Reconnected()
 			}
-			connectedBefore, backoff = true, minBackoff
+			connectedBefore = true
+			wait.Reset()
 			var stopped bool
 			if err, stopped = r.serve(lost); stopped {
 				r.disconnect(c)
@@ -51,14 +51,13 @@ func (r *pubsub) run() {
 			r.subs.Signal(bus.LinkLost, r.subs.Names())
 			r.stats.Failed(redis.OpPubSub)
 			r.log.Warn("redisbus: Redis Pub/Sub connection lost; reconnecting", "err", err)
-		} else {
-			r.stats.Failed(redis.OpPubSub)
-			r.log.Warn("redisbus: Redis Pub/Sub connect failed; retrying", "err", err, "in", backoff)
 		}
-		select {
-		case <-time.After(backoff):
-			backoff = min(backoff*2, maxBackoff)
-		case <-r.stop:
+		d := wait.Next()
+		if failed {
+			r.stats.Failed(redis.OpPubSub)
+			r.log.Warn("redisbus: Redis Pub/Sub connect failed; retrying", "err", err, "in", d)
+		}
+		if !backoff.Sleep(r.ctx, d) {
 			return
 		}
 	}
@@ -68,8 +67,8 @@ func (r *pubsub) run() {
 // stops. Meanwhile it sends again the command of every unsure room, backing
 // off while that keeps failing.
 func (r *pubsub) serve(lost <-chan error) (err error, stopped bool) {
-	delay := minBackoff
-	var retry <-chan time.Time
+	wait := retry.Start()
+	var again <-chan time.Time
 	for {
 		select {
 		case err = <-lost:
@@ -77,18 +76,16 @@ func (r *pubsub) serve(lost <-chan error) (err error, stopped bool) {
 				err = errClosed
 			}
 			return err, false
-		case <-r.stop:
+		case <-r.ctx.Done():
 			return nil, true
 		case <-r.resync:
-			if retry == nil {
-				retry = time.After(delay)
+			if again == nil {
+				again = time.After(wait.Next())
 			}
-		case <-retry:
-			retry = nil
+		case <-again:
+			again = nil
 			if r.resend() {
-				delay = minBackoff
-			} else {
-				delay = min(delay*2, maxBackoff)
+				wait.Reset()
 			}
 		}
 	}

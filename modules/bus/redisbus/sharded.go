@@ -9,6 +9,7 @@ import (
 
 	"github.com/redis/rueidis"
 
+	"rt/modules/backoff"
 	"rt/modules/bus"
 	"rt/modules/redis"
 )
@@ -176,7 +177,7 @@ func (s *sharded) run(sh *shard, prev *shard) {
 	}
 	ctx := rueidis.WithOnSubscriptionHook(sh.ctx, sh.confirmed(s))
 	ctx = rueidis.WithOnReceiveReturnHook(ctx, sh.returned(s))
-	backoff, ups := minBackoff, 0
+	wait, ups := retry.Start(), 0
 	for {
 		err := s.client.Receive(ctx, s.client.B().Ssubscribe().Channel(sh.channel).Build(), sh.dispatch(s))
 		if sh.ctx.Err() != nil {
@@ -187,17 +188,16 @@ func (s *sharded) run(sh *shard, prev *shard) {
 		// is a connection or a command that kept failing: back off.
 		sh.down(s)
 		if n := sh.confirmations(); n != ups { // it was confirmed since: start over
-			ups, backoff = n, minBackoff
+			ups = n
+			wait.Reset()
 		}
-		wait := time.Duration(0)
+		d := time.Duration(0)
 		if err != nil {
+			d = wait.Next()
 			s.stats.Failed(redis.OpSubscribe)
-			s.log.Warn("redisbus: sharded subscription failed; retrying", "room", sh.room, "err", err, "in", backoff)
-			wait, backoff = backoff, min(backoff*2, maxBackoff)
+			s.log.Warn("redisbus: sharded subscription failed; retrying", "room", sh.room, "err", err, "in", d)
 		}
-		select {
-		case <-time.After(wait):
-		case <-sh.ctx.Done():
+		if !backoff.Sleep(sh.ctx, d) {
 			return
 		}
 	}
