@@ -13,7 +13,7 @@ import (
 // rtctl's commands, as rtctl -h lists them and as parse turns them into
 // requests, are the API's routes: every command calls one route of the
 // table and of the OpenAPI document, and every route has its command.
-func TestCommandsAreTheRoutes(t *testing.T) {
+func TestRtctlCommandsAreTheAPIRoutes(t *testing.T) {
 	listed := listedCommands(t)
 	var called []string
 	for _, name := range listed {

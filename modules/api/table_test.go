@@ -16,7 +16,7 @@ import (
 
 // The table, the OpenAPI document generated from it, the routes the router
 // really serves and the handlers are the same routes, each way round.
-func TestTableDocumentRouterAgree(t *testing.T) {
+func TestOpenAPITableAndRouterAgree(t *testing.T) {
 	var table []string
 	for _, r := range spec.Routes {
 		table = append(table, r.Method+" "+r.Path)
@@ -61,7 +61,7 @@ func TestTableDocumentRouterAgree(t *testing.T) {
 
 // Each documented operation says what its table entry says: the same id,
 // public or not, parameters, body and statuses.
-func TestDocumentOperationsFollowTheTable(t *testing.T) {
+func TestOpenAPIOperationsFollowTheTable(t *testing.T) {
 	var d struct {
 		Paths map[string]map[string]struct {
 			OperationID string            `json:"operationId"`
@@ -92,7 +92,7 @@ func TestDocumentOperationsFollowTheTable(t *testing.T) {
 }
 
 // The limits the table writes into the document are the server's.
-func TestTableLimitsAreTheServers(t *testing.T) {
+func TestAPITableLimitsAreTheServers(t *testing.T) {
 	if spec.MaxReasonBytes != hub.MaxReasonBytes {
 		t.Errorf("spec.MaxReasonBytes %d, hub's %d", spec.MaxReasonBytes, hub.MaxReasonBytes)
 	}

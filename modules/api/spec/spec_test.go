@@ -12,7 +12,7 @@ import (
 // Every route is whole: one of its kind, its path parameters those of its
 // path, its statuses each once, and its command's arguments and flags each
 // naming one of its parameters or body fields.
-func TestTableIsConsistent(t *testing.T) {
+func TestAPITableIsConsistent(t *testing.T) {
 	seen := map[string]bool{}
 	shared := map[string]Failure{}
 	for _, r := range Routes {
@@ -101,7 +101,7 @@ func checkCommand(t *testing.T, r Route) {
 }
 
 // The document is OpenAPI 3.1, and every $ref in it names something in it.
-func TestDocumentRefsResolve(t *testing.T) {
+func TestOpenAPIRefsResolve(t *testing.T) {
 	var d map[string]any
 	if err := json.Unmarshal(Document(), &d); err != nil {
 		t.Fatal(err)
