@@ -10,8 +10,11 @@ import (
 )
 
 // Document is the OpenAPI 3.1 document of Routes, as served at
-// OpenAPIPath. It is written once, on first use: the table never changes.
-var Document = sync.OnceValue(func() []byte {
+// OpenAPIPath. It is written once, on first use (the table never
+// changes); callers share it and must not modify it.
+func Document() []byte { return written() }
+
+var written = sync.OnceValue(func() []byte {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false) // "<API_KEY>" reads better than "\u003cAPI_KEY\u003e"
