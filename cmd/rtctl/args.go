@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"rt/modules/api/spec"
 )
 
 // request is one call of the server API.
@@ -16,41 +18,41 @@ type request struct {
 	Method string
 	Path   string     // escaped: each user-given segment goes through url.PathEscape
 	Query  url.Values // nil for none
-	Body   any        // sent as JSON when not nil
-}
-
-// publishBody and disconnectBody are the JSON the API reads.
-type publishBody struct {
-	User string `json:"user"`
-	Text string `json:"text"`
-}
-
-type disconnectBody struct {
-	Room   string `json:"room,omitempty"`
-	Reason string `json:"reason,omitempty"`
+	Body   any        // sent as JSON when not nil: the route's body fields, by name
 }
 
 // invocation is a parsed command line.
 type invocation struct {
 	req     request
+	public  bool   // the route is served without the key, so none is asked for or sent
 	addr    string // -addr; "" means API_ADDR
 	key     string // -key; "" means API_KEY
 	timeout time.Duration
 }
 
-// commands: each one's positional arguments and its own flags (besides
-// -addr, -key and -timeout, which every command takes).
-var commands = map[string]struct {
-	args  []string
-	flags []string
-}{
-	"publish":    {[]string{"ROOM", "TEXT"}, []string{"user"}},
-	"presence":   {[]string{"ROOM"}, nil},
-	"history":    {[]string{"ROOM"}, []string{"before", "limit"}},
-	"disconnect": {[]string{"USER"}, []string{"room", "reason"}},
+// The commands are the server API's routes, each route's Command naming
+// the command, its positional arguments and its flags (besides -addr, -key
+// and -timeout, which every command takes).
+var globalFlags = []string{"addr", "key", "timeout"}
+
+// routeOf is the route whose command is name.
+func routeOf(name string) (spec.Route, bool) {
+	for _, r := range spec.Routes {
+		if r.Command.Name == name {
+			return r, true
+		}
+	}
+	return spec.Route{}, false
 }
 
-var globalFlags = []string{"addr", "key", "timeout"}
+// commandList is every command's name, as an error message lists them.
+func commandList() string {
+	var names []string
+	for _, r := range spec.Routes {
+		names = append(names, r.Command.Name)
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+}
 
 // usageError is a bad command line: exit status 2.
 type usageError string
@@ -62,88 +64,162 @@ func usagef(format string, a ...any) error { return usageError(fmt.Sprintf(forma
 // parse reads a command line (without the program's name) into the request
 // it asks for. It returns flag.ErrHelp for -h, -help or help.
 func parse(args []string) (invocation, error) {
-	var (
-		inv                                     invocation
-		user, before, limit, room, reason, name string
-	)
+	var inv invocation
 	fs := flag.NewFlagSet("rtctl", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.StringVar(&inv.addr, "addr", "", "")
 	fs.StringVar(&inv.key, "key", "", "")
 	fs.DurationVar(&inv.timeout, "timeout", 10*time.Second, "")
-	fs.StringVar(&user, "user", "system", "")
-	fs.StringVar(&before, "before", "", "")
-	fs.StringVar(&limit, "limit", "", "")
-	fs.StringVar(&room, "room", "", "")
-	fs.StringVar(&reason, "reason", "", "")
+	for _, r := range spec.Routes {
+		for _, f := range r.Command.Flags {
+			if fs.Lookup(f.Name) == nil {
+				fs.String(f.Name, "", "") // its default is its command's, applied in build
+			}
+		}
+	}
 
 	pos, err := interleaved(fs, args)
 	if err != nil {
 		return inv, err
 	}
 	if len(pos) == 0 {
-		return inv, usagef("no command: publish, presence, history or disconnect")
+		return inv, usagef("no command: %s", commandList())
 	}
-	name, pos = pos[0], pos[1:]
-	if name == "help" {
+	if pos[0] == "help" {
 		return inv, flag.ErrHelp
 	}
-	cmd, ok := commands[name]
+	route, ok := routeOf(pos[0])
 	if !ok {
-		return inv, usagef("unknown command %q: publish, presence, history or disconnect", name)
+		return inv, usagef("unknown command %q: %s", pos[0], commandList())
 	}
-	var stray []string
-	fs.Visit(func(f *flag.Flag) {
-		if !slices.Contains(cmd.flags, f.Name) && !slices.Contains(globalFlags, f.Name) {
-			stray = append(stray, "-"+f.Name)
-		}
-	})
-	if len(stray) > 0 {
-		return inv, usagef("%s does not take %s", name, strings.Join(stray, ", "))
+	given, err := givenFlags(fs, route)
+	if err != nil {
+		return inv, err
 	}
-	if len(pos) != len(cmd.args) {
-		hint := ""
-		if name == "publish" && len(pos) > len(cmd.args) {
-			hint = " (quote a TEXT of several words)"
-		}
-		return inv, usagef("%s takes %s, got %d argument(s)%s", name, strings.Join(cmd.args, " and "), len(pos), hint)
-	}
-	for i, a := range pos {
-		if a == "" {
-			return inv, usagef("%s: %s is empty", name, cmd.args[i])
-		}
+	if err := checkArgs(route, pos[1:]); err != nil {
+		return inv, err
 	}
 	if inv.timeout <= 0 {
 		return inv, usagef("-timeout must be positive")
 	}
+	inv.public = route.Public
+	inv.req, err = build(route, pos[1:], given)
+	return inv, err
+}
 
-	switch name {
-	case "publish":
-		inv.req = request{Method: "POST", Path: "/api/rooms/" + url.PathEscape(pos[0]) + "/messages",
-			Body: publishBody{User: user, Text: pos[1]}}
-	case "presence":
-		inv.req = request{Method: "GET", Path: "/api/rooms/" + url.PathEscape(pos[0]) + "/presence"}
-	case "history":
-		inv.req = request{Method: "GET", Path: "/api/rooms/" + url.PathEscape(pos[0]) + "/history"}
-		q := url.Values{}
-		if before != "" {
-			q.Set("before", before)
+// givenFlags are the flags on the command line that route's command takes,
+// by name; a flag of another command is an error.
+func givenFlags(fs *flag.FlagSet, route spec.Route) (map[string]string, error) {
+	given := map[string]string{}
+	var stray []string
+	fs.Visit(func(f *flag.Flag) {
+		switch {
+		case slices.Contains(globalFlags, f.Name):
+		case slices.ContainsFunc(route.Command.Flags, func(cf spec.Flag) bool { return cf.Name == f.Name }):
+			given[f.Name] = f.Value.String()
+		default:
+			stray = append(stray, "-"+f.Name)
 		}
-		if limit != "" {
-			// The range (1 to 100) is the server's to judge; a word is not a number.
-			if _, err := strconv.Atoi(limit); err != nil {
-				return inv, usagef("-limit %q: not an integer", limit)
-			}
-			q.Set("limit", limit)
-		}
-		if len(q) > 0 {
-			inv.req.Query = q
-		}
-	case "disconnect":
-		inv.req = request{Method: "POST", Path: "/api/users/" + url.PathEscape(pos[0]) + "/disconnect",
-			Body: disconnectBody{Room: room, Reason: reason}}
+	})
+	if len(stray) > 0 {
+		return nil, usagef("%s does not take %s", route.Command.Name, strings.Join(stray, ", "))
 	}
-	return inv, nil
+	return given, nil
+}
+
+// checkArgs refuses a wrong number of arguments, or an empty one.
+func checkArgs(route spec.Route, pos []string) error {
+	cmd := route.Command
+	if len(pos) != len(cmd.Args) {
+		hint := ""
+		if n := len(cmd.Args); len(pos) > n && n > 0 {
+			// A body field is free text (a path segment is a name): too many
+			// arguments are most likely its words, unquoted.
+			if _, _, isField := route.BodyField(cmd.Args[n-1]); isField {
+				hint = " (quote a " + strings.ToUpper(cmd.Args[n-1]) + " of several words)"
+			}
+		}
+		names := metaNames(cmd.Args)
+		takes := "no argument"
+		if len(names) > 0 {
+			takes = strings.Join(names, " and ")
+		}
+		return usagef("%s takes %s, got %d argument(s)%s", cmd.Name, takes, len(pos), hint)
+	}
+	for i, a := range pos {
+		if a == "" {
+			return usagef("%s: %s is empty", cmd.Name, strings.ToUpper(cmd.Args[i]))
+		}
+	}
+	return nil
+}
+
+// metaNames are argument names as rtctl -h writes them: ROOM, TEXT.
+func metaNames(args []string) []string {
+	var out []string
+	for _, a := range args {
+		out = append(out, strings.ToUpper(a))
+	}
+	return out
+}
+
+// build is the request route's command asks for: each argument and flag
+// put where the route takes it. A flag not given takes its default; an
+// empty value is left out of the query, and out of the body unless the
+// body requires the field (then the server judges it).
+func build(route spec.Route, pos []string, given map[string]string) (request, error) {
+	req := request{Method: route.Method, Path: route.Path}
+	var body map[string]string
+	if route.Body != nil {
+		body = map[string]string{}
+		req.Body = body
+	}
+	put := func(name, value string) error {
+		if p, ok := route.Param(name); ok {
+			return putParam(&req, p, value)
+		}
+		if _, required, _ := route.BodyField(name); required || value != "" {
+			body[name] = value
+		}
+		return nil
+	}
+	for i, name := range route.Command.Args {
+		if err := put(name, pos[i]); err != nil {
+			return request{}, err
+		}
+	}
+	for _, f := range route.Command.Flags {
+		v, ok := given[f.Name]
+		if !ok {
+			v = f.Default
+		}
+		if err := put(f.Name, v); err != nil {
+			return request{}, err
+		}
+	}
+	return req, nil
+}
+
+// putParam puts value into req's path or query, as p says.
+func putParam(req *request, p spec.Param, value string) error {
+	if p.In == spec.InPath {
+		req.Path = strings.Replace(req.Path, "{"+p.Name+"}", url.PathEscape(value), 1)
+		return nil
+	}
+	if value == "" {
+		return nil
+	}
+	if p.Schema.Type == "integer" {
+		// The range is the server's to judge; a word is not a number.
+		if _, err := strconv.Atoi(value); err != nil {
+			return usagef("-%s %q: not an integer", p.Name, value)
+		}
+	}
+	if req.Query == nil {
+		req.Query = url.Values{}
+	}
+	req.Query.Set(p.Name, value)
+	return nil
 }
 
 // interleaved parses flags wherever they stand among the arguments, as in

@@ -17,19 +17,19 @@ func TestParse(t *testing.T) {
 		want request
 	}{
 		{"publish", []string{"publish", "lobby", "hello"},
-			request{"POST", "/api/rooms/lobby/messages", nil, publishBody{"system", "hello"}}},
+			request{"POST", "/api/rooms/lobby/messages", nil, map[string]string{"user": "system", "text": "hello"}}},
 		{"publish as a user, flag after", []string{"publish", "lobby", "hello there", "-user", "bot"},
-			request{"POST", "/api/rooms/lobby/messages", nil, publishBody{"bot", "hello there"}}},
+			request{"POST", "/api/rooms/lobby/messages", nil, map[string]string{"user": "bot", "text": "hello there"}}},
 		{"publish, flag first, with =", []string{"-user=bot", "publish", "lobby", "hi"},
-			request{"POST", "/api/rooms/lobby/messages", nil, publishBody{"bot", "hi"}}},
+			request{"POST", "/api/rooms/lobby/messages", nil, map[string]string{"user": "bot", "text": "hi"}}},
 		{"publish, flag between", []string{"publish", "--user", "bot", "lobby", "hi"},
-			request{"POST", "/api/rooms/lobby/messages", nil, publishBody{"bot", "hi"}}},
+			request{"POST", "/api/rooms/lobby/messages", nil, map[string]string{"user": "bot", "text": "hi"}}},
 		{"publish a text starting with -", []string{"publish", "-user", "bot", "lobby", "--", "-1 is less"},
-			request{"POST", "/api/rooms/lobby/messages", nil, publishBody{"bot", "-1 is less"}}},
+			request{"POST", "/api/rooms/lobby/messages", nil, map[string]string{"user": "bot", "text": "-1 is less"}}},
 		{"publish a lone -", []string{"publish", "lobby", "-"},
-			request{"POST", "/api/rooms/lobby/messages", nil, publishBody{"system", "-"}}},
+			request{"POST", "/api/rooms/lobby/messages", nil, map[string]string{"user": "system", "text": "-"}}},
 		{"room with a slash is one segment", []string{"publish", "a/b", "x"},
-			request{"POST", "/api/rooms/a%2Fb/messages", nil, publishBody{"system", "x"}}},
+			request{"POST", "/api/rooms/a%2Fb/messages", nil, map[string]string{"user": "system", "text": "x"}}},
 		{"room with ? and #", []string{"presence", "a?b#c"},
 			request{"GET", "/api/rooms/a%3Fb%23c/presence", nil, nil}},
 		{"presence", []string{"presence", "lobby"},
@@ -43,13 +43,15 @@ func TestParse(t *testing.T) {
 		{"history, a limit out of range is the server's to refuse", []string{"history", "lobby", "-limit=0"},
 			request{"GET", "/api/rooms/lobby/history", url.Values{"limit": {"0"}}, nil}},
 		{"disconnect everywhere", []string{"disconnect", "alice"},
-			request{"POST", "/api/users/alice/disconnect", nil, disconnectBody{}}},
+			request{"POST", "/api/users/alice/disconnect", nil, map[string]string{}}},
 		{"disconnect from a room with a reason", []string{"disconnect", "alice", "-room", "lobby", "-reason", "bye now"},
-			request{"POST", "/api/users/alice/disconnect", nil, disconnectBody{"lobby", "bye now"}}},
+			request{"POST", "/api/users/alice/disconnect", nil, map[string]string{"room": "lobby", "reason": "bye now"}}},
 		{"a user id with a space and a slash", []string{"disconnect", "bob smith/2"},
-			request{"POST", "/api/users/bob%20smith%2F2/disconnect", nil, disconnectBody{}}},
+			request{"POST", "/api/users/bob%20smith%2F2/disconnect", nil, map[string]string{}}},
 		{"a user id in UTF-8", []string{"disconnect", "zoë"},
-			request{"POST", "/api/users/zo%C3%AB/disconnect", nil, disconnectBody{}}},
+			request{"POST", "/api/users/zo%C3%AB/disconnect", nil, map[string]string{}}},
+		{"the OpenAPI document", []string{"openapi"},
+			request{"GET", "/api/openapi.json", nil, nil}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -100,6 +102,8 @@ func TestParseUsageErrors(t *testing.T) {
 		{"limit not a number", []string{"history", "lobby", "-limit", "ten"}, `-limit "ten": not an integer`},
 		{"bad timeout", []string{"presence", "lobby", "-timeout", "soon"}, "-timeout"},
 		{"zero timeout", []string{"presence", "lobby", "-timeout", "0s"}, "-timeout must be positive"},
+		{"openapi with an argument", []string{"openapi", "x"}, "openapi takes no argument, got 1"},
+		{"too many users", []string{"disconnect", "a", "b"}, "disconnect takes USER, got 2 argument(s)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -18,10 +18,11 @@ const maxAnswer = 16 << 20
 // target is where a call goes and with which key.
 type target struct {
 	base string // scheme://host[:port][/prefix], no trailing slash
-	key  string
+	key  string // "" sends none
 }
 
 // resolve takes the address and key from the flags, else the environment.
+// A public route gets no key, so it needs none.
 func resolve(inv invocation, getenv func(string) string) (target, error) {
 	addr, key := inv.addr, inv.key
 	if addr == "" {
@@ -33,7 +34,9 @@ func resolve(inv invocation, getenv func(string) string) (target, error) {
 	if addr == "" {
 		return target{}, fmt.Errorf("API_ADDR is not set: export the address of rt's server API (the server's API_ADDR, e.g. API_ADDR=127.0.0.1:8001), or pass -addr")
 	}
-	if key == "" {
+	if inv.public {
+		key = ""
+	} else if key == "" {
 		return target{}, fmt.Errorf("API_KEY is not set: export the server API's key (the server's API_KEY), or pass -key")
 	}
 	base, err := baseURL(addr)
@@ -83,7 +86,9 @@ func send(ctx context.Context, hc *http.Client, t target, r request) (answer, er
 	if err != nil {
 		return answer{}, err
 	}
-	req.Header.Set("Authorization", "Bearer "+t.key)
+	if t.key != "" {
+		req.Header.Set("Authorization", "Bearer "+t.key)
+	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", "rtctl")
 	if r.Body != nil {

@@ -88,6 +88,12 @@ func newFakeAPI(t *testing.T) *fakeAPI {
 			Room string `json:"room"`
 		}{s.vars["user"], room}))
 	})
+	mux.HandleFunc("GET /api/openapi.json", func(w http.ResponseWriter, r *http.Request) { // served without the key
+		f.mu.Lock()
+		f.got = append(f.got, seen{method: r.Method, path: r.URL.Path, auth: r.Header.Get("Authorization")})
+		f.mu.Unlock()
+		reply(w, 200, `{"openapi":"3.1.0"}`)
+	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { reply(w, 404, `{"error":"not_found"}`) })
 	f.Server = httptest.NewServer(mux)
 	t.Cleanup(f.Close)
@@ -227,6 +233,22 @@ func TestCommandsAgainstTheAPI(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The OpenAPI document, served without the key, is fetched without one:
+// none is needed, and none is sent.
+func TestOpenAPINeedsNoKey(t *testing.T) {
+	api := newFakeAPI(t)
+	for _, key := range []string{"", testKey} {
+		r := runWith(t, env(api.URL, key), "openapi")
+		if r.code != 0 || r.stdout != "{\n  \"openapi\": \"3.1.0\"\n}\n" || r.stderr != "" {
+			t.Errorf("key %q: exit %d, stdout %q, stderr %q", key, r.code, r.stdout, r.stderr)
+		}
+		got := api.requests()
+		if last := got[len(got)-1]; last.path != "/api/openapi.json" || last.auth != "" {
+			t.Errorf("key %q: sent %s with Authorization %q", key, last.path, last.auth)
+		}
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/fasthttp/websocket"
 
 	"rt/cmd/internal/rtnode"
+	"rt/modules/api/spec"
 	"rt/modules/redis/redistest"
 )
 
@@ -117,6 +119,11 @@ func TestAgainstRT(t *testing.T) {
 		t.Errorf("history -before: %+v", page)
 	}
 
+	// openapi: the document generated from the route table, with no key.
+	if r := runWith(t, env(apiAddr, ""), "openapi"); r.code != 0 || !sameJSON(t, r.stdout, string(spec.Document())) {
+		t.Errorf("openapi: exit %d, stderr %q, stdout %.200q", r.code, r.stderr, r.stdout)
+	}
+
 	// Errors, as the API names them.
 	fails("rtctl: 400 bad_message", "history", "lobby", "-limit", "0")
 	fails("rtctl: 400 bad_message", "history", "lobby", "-before", "not-an-id")
@@ -153,6 +160,20 @@ func TestAgainstRT(t *testing.T) {
 	if strings.Join(pres.Users, ",") != "bob" {
 		t.Errorf("presence after the disconnects: %+v", pres)
 	}
+}
+
+// sameJSON reports whether a and b are the same JSON value.
+func sameJSON(t *testing.T, a, b string) bool {
+	t.Helper()
+	var va, vb any
+	if err := json.Unmarshal([]byte(a), &va); err != nil {
+		t.Errorf("%v: %.200q", err, a)
+		return false
+	}
+	if err := json.Unmarshal([]byte(b), &vb); err != nil {
+		t.Fatal(err)
+	}
+	return reflect.DeepEqual(va, vb)
 }
 
 // frame is what the test reads of a server frame.

@@ -1,16 +1,17 @@
-// Command rtctl calls rt's server API from a shell or a script:
+// Command rtctl calls rt's server API from a shell or a script: one
+// command per route of the API, taken from its route table
+// (rt/modules/api/spec), so "rtctl -h" lists them, for example
 //
 //	rtctl publish ROOM TEXT [-user system]
-//	rtctl presence ROOM
 //	rtctl history ROOM [-before ID] [-limit N]
-//	rtctl disconnect USER [-room ROOM] [-reason TEXT]
 //
 // It reads the API's address and key from API_ADDR and API_KEY (the
 // server's own variables), prints the answer as indented JSON on stdout,
 // and exits 0. An error answer is one line on stderr, "rtctl: <status>
 // <error code>", and exit status 1; a bad command line, or no address or
 // key, exits with 2. The key is sent in the Authorization header and never
-// printed.
+// printed; a route served without the key (the OpenAPI document) gets
+// none.
 package main
 
 import (
@@ -21,6 +22,9 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"strings"
+
+	"rt/modules/api/spec"
 )
 
 func main() {
@@ -38,7 +42,7 @@ const (
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	inv, err := parse(args)
 	if errors.Is(err, flag.ErrHelp) {
-		fmt.Fprint(stdout, usage)
+		fmt.Fprint(stdout, usage())
 		return exitOK
 	}
 	if err != nil {
@@ -64,16 +68,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	return show(ans, stdout, stderr)
 }
 
-const usage = `rtctl: call rt's server API
+// usage is rtctl -h: the commands, from the route table, between what
+// holds for all of them.
+func usage() string {
+	return usageHead + commandLines() + usageTail
+}
+
+const usageHead = `rtctl: call rt's server API
 
 usage:
-  rtctl publish ROOM TEXT [-user ID]          post TEXT to ROOM as user ID (default system)
-  rtctl presence ROOM                         the users in ROOM, on every node
-  rtctl history ROOM [-before ID] [-limit N]  ROOM's messages, oldest first (N from 1 to 100, default 50)
-  rtctl disconnect USER [-room ROOM] [-reason TEXT]
-                                              close USER's sockets (in ROOM, or everywhere) on
-                                              every node with 4003; REASON at most 123 bytes
+`
 
+const usageTail = `
 Flags may come before or after the arguments; "--" ends the flags (for a
 TEXT that starts with "-").
 
@@ -90,3 +96,32 @@ The answer is printed as JSON on stdout. An error answer prints
 "rtctl: <status> <error code>" on stderr and exits 1; a bad command line, or no
 address or key, exits 2.
 `
+
+// helpColumn is where each command's help starts, after its synopsis.
+const helpColumn = 46
+
+// commandLines are the usage lines of every command: its synopsis, then
+// its help, on the next line when the synopsis is too long to share one.
+func commandLines() string {
+	var b strings.Builder
+	indent := strings.Repeat(" ", helpColumn)
+	for _, r := range spec.Routes {
+		line := "  " + synopsis(r.Command)
+		if len(line) >= helpColumn-1 {
+			line += "\n" + indent
+		} else {
+			line += strings.Repeat(" ", helpColumn-len(line))
+		}
+		b.WriteString(line + strings.ReplaceAll(r.Command.Help, "\n", "\n"+indent) + "\n")
+	}
+	return b.String()
+}
+
+// synopsis is "rtctl NAME ARGS [-flag META]...".
+func synopsis(cmd spec.Command) string {
+	words := append([]string{"rtctl", cmd.Name}, metaNames(cmd.Args)...)
+	for _, f := range cmd.Flags {
+		words = append(words, "[-"+f.Name+" "+f.Meta+"]")
+	}
+	return strings.Join(words, " ")
+}

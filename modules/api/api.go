@@ -2,6 +2,9 @@
 // publishes into rooms, reads presence and history, and disconnects users,
 // over JSON on HTTP.
 //
+// Its routes, their OpenAPI document and rtctl's commands come from one
+// table, package spec.
+//
 // It listens on API_ADDR, a listener of its own (its own Fiber app), so it
 // is never served on the public WebSocket port by accident; without
 // API_ADDR it serves nothing. Every request but GET /api/openapi.json
@@ -16,14 +19,13 @@ import (
 	"errors"
 	"log/slog"
 	"net"
-	"strconv"
-	"strings"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/fx"
 
 	"rt/config"
+	"rt/modules/api/spec"
 	"rt/modules/hub"
 	"rt/modules/metrics/collect"
 	"rt/modules/server"
@@ -31,7 +33,7 @@ import (
 
 // MaxBodyBytes is the largest request body the API reads; a larger one is
 // refused with 413 body_too_large before it is read.
-const MaxBodyBytes = 64 << 10
+const MaxBodyBytes = spec.MaxBodyBytes
 
 // Module serves the API on API_ADDR when it is set, and offers
 // rt_api_requests_total to the metrics module.
@@ -86,28 +88,20 @@ func (s *Server) Addr() net.Addr {
 // document writes it (/api/rooms/{room}/messages).
 type Route struct{ Method, Path string }
 
-// Routes lists what the running app serves, read back from its router;
-// nil when the API is off.
+// Routes lists what the running app serves, read back from its router
+// (the 405 answers to a path's other methods left out); nil when the API
+// is off.
 func (s *Server) Routes() []Route {
 	if s.app == nil {
 		return nil
 	}
 	var out []Route
 	for _, r := range s.app.GetRoutes(true) {
-		out = append(out, Route{Method: r.Method, Path: openAPIPath(r.Path)})
-	}
-	return out
-}
-
-// openAPIPath writes Fiber's /a/:b as OpenAPI's /a/{b}.
-func openAPIPath(path string) string {
-	segs := strings.Split(path, "/")
-	for i, s := range segs {
-		if name, ok := strings.CutPrefix(s, ":"); ok {
-			segs[i] = "{" + name + "}"
+		if r.Name != refusalRoute {
+			out = append(out, Route{Method: r.Method, Path: openAPIPath(r.Path)})
 		}
 	}
-	return strings.Join(segs, "/")
+	return out
 }
 
 func (s *Server) listen(addr string) error {
@@ -127,102 +121,20 @@ func (s *Server) listen(addr string) error {
 
 // api holds what the handlers need.
 type api struct {
-	backend Backend
-	log     *slog.Logger
-	metrics *metrics
-	key     key
+	backend   Backend
+	log       *slog.Logger
+	metrics   *metrics
+	key       key
+	endpoints map[string]string // a route's Fiber path → its template, as the count names it
 }
 
 // newApp is the API's Fiber app: the server's access line, then the
-// request count, then each route (the key checked first on all but the
-// OpenAPI document).
+// request count, then the routes of the table (see mount).
 func newApp(cfg config.Config, backend Backend, refused *server.Refusals, log *slog.Logger, m *metrics) *fiber.App {
 	a := &api{backend: backend, log: log, metrics: m, key: newKey(cfg.APIKey)}
 	app := server.NewApp(cfg, refused, log, MaxBodyBytes)
-	app.Use(a.observe)
-	for _, e := range endpoints {
-		handlers := []fiber.Handler{func(c *fiber.Ctx) error { return e.serve(a, c) }}
-		if !e.public {
-			handlers = append([]fiber.Handler{a.key.authorize}, handlers...)
-		}
-		// Add, not Get: Get would serve HEAD as well, which the OpenAPI
-		// document does not list.
-		app.Add(e.method, e.path, handlers...)
-	}
+	a.mount(app)
 	return app
-}
-
-// observe counts every routed request by endpoint and status, and turns
-// Fiber's own 404 and 405 into the API's codes (Fiber's messages quote the
-// path). A 405 says which method the path takes in Allow.
-func (a *api) observe(c *fiber.Ctx) error {
-	err := c.Next()
-	var fe *fiber.Error
-	if errors.As(err, &fe) {
-		switch {
-		case fe.Code == fiber.StatusNotFound && fe.Message != "not_found":
-			err = fiber.NewError(fiber.StatusNotFound, "not_found")
-		case fe.Code == fiber.StatusMethodNotAllowed:
-			if e := match(c.Path()); e != nil {
-				c.Set(fiber.HeaderAllow, e.method)
-			}
-			err = fiber.NewError(fiber.StatusMethodNotAllowed, "method_not_allowed")
-		}
-	}
-	status := c.Response().StatusCode()
-	switch {
-	case errors.As(err, &fe):
-		status = fe.Code
-	case err != nil:
-		status = fiber.StatusInternalServerError
-	}
-	a.metrics.requests.WithLabelValues(endpointOf(c), strconv.Itoa(status)).Inc()
-	return err
-}
-
-// endpointOf is the template of the endpoint a request went to, or
-// "other": the route Fiber matched, or for a wrong method the endpoint
-// whose path it is.
-func endpointOf(c *fiber.Ctx) string {
-	if r := c.Route(); r != nil {
-		for _, e := range endpoints {
-			if r.Path == e.path && r.Method == e.method {
-				return e.template
-			}
-		}
-	}
-	if e := match(c.Path()); e != nil {
-		return e.template
-	}
-	return "other"
-}
-
-// match is the endpoint whose path pattern path has, whatever the method,
-// as Fiber routes by default: literal segments in any case, a parameter
-// any non-empty segment, one trailing slash ignored.
-func match(path string) *endpoint {
-	if len(path) > 1 {
-		path = strings.TrimSuffix(path, "/")
-	}
-	segs := strings.Split(path, "/")
-	for i := range endpoints {
-		pattern := strings.Split(endpoints[i].path, "/")
-		if len(pattern) != len(segs) {
-			continue
-		}
-		ok := true
-		for j, p := range pattern {
-			if strings.HasPrefix(p, ":") {
-				ok = ok && segs[j] != ""
-			} else {
-				ok = ok && strings.EqualFold(p, segs[j])
-			}
-		}
-		if ok {
-			return &endpoints[i]
-		}
-	}
-	return nil
 }
 
 // metrics is the API's counter.

@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	_ "embed"
 	"errors"
 	"net/url"
 	"strconv"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"rt/modules/api/spec"
 	"rt/modules/hub"
 	"rt/modules/protocol"
 	"rt/modules/server"
@@ -18,27 +18,6 @@ import (
 
 // opTimeout bounds one backend call, as it bounds a client's.
 const opTimeout = 5 * time.Second
-
-//go:embed openapi.json
-var openAPI []byte
-
-// endpoint is one route: its method, its path as Fiber writes it, and the
-// template the metrics and the OpenAPI document name it by.
-type endpoint struct {
-	method, path, template string
-	public                 bool // served without the key
-	serve                  func(a *api, c *fiber.Ctx) error
-}
-
-// endpoints are every route the API serves; the OpenAPI document lists
-// exactly these (a test checks both ways).
-var endpoints = []endpoint{
-	{fiber.MethodPost, "/api/rooms/:room/messages", "/api/rooms/{room}/messages", false, (*api).publish},
-	{fiber.MethodGet, "/api/rooms/:room/presence", "/api/rooms/{room}/presence", false, (*api).presence},
-	{fiber.MethodGet, "/api/rooms/:room/history", "/api/rooms/{room}/history", false, (*api).history},
-	{fiber.MethodPost, "/api/users/:user/disconnect", "/api/users/{user}/disconnect", false, (*api).disconnect},
-	{fiber.MethodGet, "/api/openapi.json", "/api/openapi.json", true, (*api).openAPI},
-}
 
 // Backend is what the API asks of the hub.
 type Backend interface {
@@ -149,10 +128,11 @@ type disconnected struct {
 	Room string `json:"room"`
 }
 
-// GET /api/openapi.json, the one route served without the key.
+// GET /api/openapi.json, the one route served without the key: the
+// document generated from the route table.
 func (a *api) openAPI(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
-	return c.Send(openAPI)
+	return c.Send(spec.Document())
 }
 
 // param is the path parameter name, percent-decoded (a user id may hold

@@ -1,0 +1,117 @@
+package spec
+
+import (
+	"net/http"
+	"strconv"
+
+	"rt/modules/protocol"
+)
+
+// Routes is every route the API serves, in the order rtctl -h lists them.
+var Routes = []Route{
+	{
+		ID: "publish", Method: http.MethodPost, Path: "/api/rooms/{room}/messages",
+		Summary: "Publish a message into a room",
+		Description: "Publishes exactly as a client's chat.message would: every member of the room on every node gets the same " +
+			"chat.delivery, and the message is in the room's history. The API is trusted: the sender is whatever `user` says " +
+			"(a bot, \"system\", a user id).",
+		Params: []Param{roomParam},
+		Body: &Body{Schema: "PublishRequest", Required: true,
+			Example: map[string]string{"user": "system", "text": "The meeting starts in 5 minutes"}},
+		OK: Answer{http.StatusCreated, "Published: the message's id (its position in the room's history) and its ts.", Ref("Published")},
+		Failures: []Failure{
+			{Status: http.StatusBadRequest, Codes: []Code{
+				badRoom,
+				badJSON,
+				{string(protocol.CodeBadMessage), "`user` or `text` is missing, empty, null or not a string, or `user` is not a valid user id (" +
+					userRule + "), or a field is given twice."},
+				{string(protocol.CodeTextTooLong), "`text` is longer than MAX_TEXT_BYTES."},
+			}},
+			unauthorized, bodyTooLarge, unavailable,
+		},
+		Command: Command{Name: "publish", Args: []string{"room", "text"},
+			Flags: []Flag{{Name: "user", Meta: "ID", Default: "system"}},
+			Help:  "post TEXT to ROOM as user ID (default system)"},
+	},
+	{
+		ID: "presence", Method: http.MethodGet, Path: "/api/rooms/{room}/presence",
+		Summary: "Who is in a room, across every node",
+		Params:  []Param{roomParam},
+		OK: Answer{http.StatusOK, "The room's users, sorted, each once (several connections count once), across every node.",
+			Ref("Presence")},
+		Failures: []Failure{{Status: http.StatusBadRequest, Codes: []Code{badRoom}}, unauthorized, unavailable},
+		Command:  Command{Name: "presence", Args: []string{"room"}, Help: "the users in ROOM, on every node"},
+	},
+	{
+		ID: "history", Method: http.MethodGet, Path: "/api/rooms/{room}/history",
+		Summary: "A page of a room's history",
+		Description: "The same page a socket's history.get gets: up to `limit` chat messages before `before` (or the newest), " +
+			"oldest first, as the history.page object.",
+		Params: []Param{roomParam, beforeParam, limitParam},
+		OK:     Answer{http.StatusOK, "The history.page object.", Ref("HistoryPage")},
+		Failures: []Failure{
+			{Status: http.StatusBadRequest, Codes: []Code{badRoom,
+				{string(protocol.CodeBadMessage), "`before` is not a message id, `limit` is not an integer from 1 to " +
+					strconv.Itoa(protocol.MaxPageLimit) + ", or either is given twice."}}},
+			unauthorized, unavailable,
+		},
+		Command: Command{Name: "history", Args: []string{"room"},
+			Flags: []Flag{{Name: "before", Meta: "ID"}, {Name: "limit", Meta: "N"}},
+			Help: "ROOM's messages, oldest first (N from 1 to " + strconv.Itoa(protocol.MaxPageLimit) +
+				", default " + strconv.Itoa(protocol.DefaultPageLimit) + ")"},
+	},
+	{
+		ID: "disconnect", Method: http.MethodPost, Path: "/api/users/{user}/disconnect",
+		Summary: "Close a user's sockets, on every node",
+		Description: "Every socket of the user, in `room` or in every room when it is left out, on every node, is closed with " +
+			"close code 4003 and `reason` as the close reason. The command is sent to every node and the answer comes once it " +
+			"is on its way: a node whose link to Redis is down at that moment does not get it. A user with no socket is not an error.",
+		Params: []Param{{Name: "user", In: InPath, Schema: Schema{Type: "string"},
+			Description: "The user id (a token's `sub`), percent-encoded: " + userRule + "."}},
+		Body: &Body{Schema: "DisconnectRequest",
+			Description: "Optional: no body, an empty one and `{}` all mean every room and an empty reason.",
+			Example:     map[string]string{"room": "lobby", "reason": "banned by a moderator"}},
+		OK: Answer{http.StatusAccepted, "The command is on its way to every node.", Ref("Disconnected")},
+		Failures: []Failure{
+			{Status: http.StatusBadRequest, Codes: []Code{
+				{string(protocol.CodeBadMessage), "the user id is not valid, `reason` is longer than " + strconv.Itoa(MaxReasonBytes) +
+					" bytes, a field is not a string or is given twice."},
+				{badRoom.Name, "`room` is not a valid room name."},
+				badJSON,
+			}},
+			unauthorized, bodyTooLarge, unavailable,
+		},
+		Command: Command{Name: "disconnect", Args: []string{"user"},
+			Flags: []Flag{{Name: "room", Meta: "ROOM"}, {Name: "reason", Meta: "TEXT"}},
+			Help: "close USER's sockets (in ROOM, or everywhere) on\nevery node with 4003; TEXT at most " +
+				strconv.Itoa(MaxReasonBytes) + " bytes"},
+	},
+	{
+		ID: "openapi", Method: http.MethodGet, Path: OpenAPIPath, Public: true,
+		Summary:     "This document",
+		Description: "Served without the key.",
+		OK:          Answer{http.StatusOK, "This OpenAPI document.", Schema{Type: "object"}},
+		Command:     Command{Name: "openapi", Help: "this API's OpenAPI document (needs no key)"},
+	},
+}
+
+// OpenAPIPath is where the API serves its OpenAPI document.
+const OpenAPIPath = "/api/openapi.json"
+
+var (
+	badRoom = Code{"bad_room", "the room name is not valid."}
+	badJSON = Code{string(protocol.CodeBadJSON), "the body is not one JSON object."}
+)
+
+var beforeParam = Param{
+	Name: "before", In: InQuery,
+	Description: "A message id: the page ends just before it. Left out or empty: the newest messages.",
+	Schema:      Schema{Type: "string", Pattern: idPattern},
+}
+
+var limitParam = Param{
+	Name: "limit", In: InQuery,
+	Description: "How many messages at most, an integer from 1 to " + strconv.Itoa(protocol.MaxPageLimit) +
+		" written without leading zeros. Left out or empty: " + strconv.Itoa(protocol.DefaultPageLimit) + ".",
+	Schema: Schema{Type: "integer", Minimum: 1, Maximum: protocol.MaxPageLimit, Default: protocol.DefaultPageLimit},
+}
