@@ -93,10 +93,10 @@ type Schema struct {
 	Const       string            `json:"const,omitempty"`
 	Enum        []string          `json:"enum,omitempty"`
 	Pattern     string            `json:"pattern,omitempty"`
-	MinLength   int               `json:"minLength,omitempty"`
-	MaxLength   int               `json:"maxLength,omitempty"`
-	Minimum     int               `json:"minimum,omitempty"`
-	Maximum     int               `json:"maximum,omitempty"`
+	MinLength   int               `json:"minLength,omitzero"`
+	MaxLength   int               `json:"maxLength,omitzero"`
+	Minimum     int               `json:"minimum,omitzero"`
+	Maximum     int               `json:"maximum,omitzero"`
 	Default     any               `json:"default,omitempty"`
 	Required    []string          `json:"required,omitempty"`
 	Properties  map[string]Schema `json:"properties,omitempty"`
