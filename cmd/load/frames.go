@@ -22,7 +22,7 @@ const (
 )
 
 // kindOf reads the type of a server frame. rt writes "type" first
-// (docs/PROTOCOL.md: server fields come in the order shown), so the fast
+// (docs/protocol.md: server fields come in the order shown), so the fast
 // path reads it from the prefix without decoding; anything else falls back
 // to a JSON decode.
 func kindOf(data []byte) kind {

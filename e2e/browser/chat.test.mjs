@@ -267,13 +267,13 @@ async function noErrorLines(page) {
 const range = (from, to, prefix) => Array.from({ length: to - from + 1 }, (_, i) => `${prefix} ${from + i}`);
 
 // consoleClient opens a page of origin and runs in it, as a reader would
-// paste them into its console, the rtConnect client of docs/PROTOCOL.md and
+// paste them into its console, the rtConnect client of docs/protocol.md and
 // a call of it for user in room, as window.chat. seen(what, re) waits for a
 // console line matching re.
 async function consoleClient(origin, user, room) {
-  const md = await readFile(path.join(root, 'docs/PROTOCOL.md'), 'utf8');
+  const md = await readFile(path.join(root, 'docs/protocol.md'), 'utf8');
   const client = md.match(/```js\n(\/\/ rtConnect[\s\S]*?)```/)?.[1];
-  assert.ok(client, 'docs/PROTOCOL.md has the rtConnect client in a js block');
+  assert.ok(client, 'docs/protocol.md has the rtConnect client in a js block');
   const page = await newPage(origin); // any page of an allowed origin
   const logs = [];
   page.on('console', (m) => logs.push(m.text()));
@@ -419,7 +419,7 @@ describe('chat page in a real browser', { timeout: 300_000 }, () => {
     noProblems(bob);
   });
 
-  test('g. the client in docs/PROTOCOL.md, pasted into a console, chats, tracks presence and answers pings', T, async () => {
+  test('g. the client in docs/protocol.md, pasted into a console, chats, tracks presence and answers pings', T, async () => {
     const { page, logs, seen } = await consoleClient(site, 'dave', 'docs');
     const dave = () => logs.join('\n');
     await seen('connected', /\[rt\] connected to docs/);
@@ -479,7 +479,7 @@ describe('chat page in a real browser', { timeout: 300_000 }, () => {
     await waitState(heidi, 'connected');
     const ivan = await newPage(site);
     await connect(ivan, 'ivan', 'recover');
-    // The client of docs/PROTOCOL.md, on the same cuttable path.
+    // The client of docs/protocol.md, on the same cuttable path.
     const judge = await consoleClient(`http://localhost:${proxy.port}`, 'judge', 'recover');
     await judge.seen('connected', /\[rt\] connected to recover/);
     await waitPresence(heidi, ['heidi', 'ivan', 'judge']);
@@ -626,7 +626,7 @@ describe('chat page in a real browser', { timeout: 300_000 }, () => {
     const mike = await newPage(origin); // mike's tab in the room he is disconnected from
     await connect(mike, 'mike', 'moderated');
     await waitState(mike, 'connected');
-    const docs = await consoleClient(origin, 'mike', 'moderated'); // the client of docs/PROTOCOL.md, as mike too
+    const docs = await consoleClient(origin, 'mike', 'moderated'); // the client of docs/protocol.md, as mike too
     await docs.seen('connected', /\[rt\] connected to moderated/);
     const elsewhere = await newPage(origin); // mike's tab in another room
     await connect(elsewhere, 'mike', 'other');

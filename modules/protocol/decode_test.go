@@ -161,7 +161,7 @@ func TestDecodeErrorIsNilInterface(t *testing.T) {
 	}
 }
 
-// The exact messages of the contract (docs/PROTOCOL.md), and the cases
+// The exact messages of the contract (docs/protocol.md), and the cases
 // where the frame rules differ from json/v2's defaults: a duplicate name
 // that is not a known field is accepted, at any depth; an escaped lone
 // surrogate reads as U+FFFD; nesting stops at 10000 levels, as in
