@@ -4,7 +4,7 @@
 //
 // The modules are listed in modules/app: the core every node runs, the
 // backend (memory or Redis) chosen once from REDIS_URL, and the extras that
-// can be left out or swapped with fx options (README, "Modules").
+// can be left out or swapped with fx options (docs/architecture.md).
 package main
 
 import (

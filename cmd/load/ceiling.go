@@ -248,7 +248,7 @@ func writeAll(socks []net.Conn, frame []byte, batch int, d time.Duration) (int64
 }
 
 // thousands is n rounded to a whole number, with a space between groups of
-// three digits, as the README writes figures: "1 234 567".
+// three digits, as docs/performance.md writes figures: "1 234 567".
 func thousands(n float64) string {
 	s := strconv.FormatInt(int64(math.Round(n)), 10)
 	digits := strings.TrimPrefix(s, "-")

@@ -1,4 +1,4 @@
-// Command load is the end-to-end load test of rt whose figures the README
+// Command load is the end-to-end load test of rt whose figures docs/performance.md
 // quotes. It builds the server once, and for every scenario starts it (or
 // two of it, for cross) on a free loopback port, opens real WebSocket
 // connections, drives them, reads the server's RSS and CPU from /proc, and

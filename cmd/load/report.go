@@ -45,7 +45,7 @@ type row struct {
 	details [][2]string // the figures in words, for the markdown details
 }
 
-// machine is what the README quotes as "machine".
+// machine is what docs/performance.md quotes as "machine".
 type machine struct {
 	GoVersion string `json:"go_version"`
 	Platform  string `json:"platform"`

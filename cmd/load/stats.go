@@ -19,7 +19,7 @@ func percentile(sorted []int64, p float64) int64 {
 	return sorted[rank-1]
 }
 
-// latencies are the summary the README quotes, in milliseconds.
+// latencies are the summary docs/performance.md quotes, in milliseconds.
 type latencies struct {
 	P50 float64 `json:"p50_ms"`
 	P90 float64 `json:"p90_ms"`

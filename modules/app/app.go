@@ -6,7 +6,7 @@
 //
 // main runs FromEnv; tests and programs that embed rt assemble the same
 // parts with a Config of their own, and leave out or swap modules with fx
-// options (README, "Toggling and swapping modules").
+// options (docs/architecture.md, "Toggling and swapping modules").
 package app
 
 import (

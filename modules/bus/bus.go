@@ -13,7 +13,7 @@
 // each room in a Redis Stream, appended and published by one Lua script,
 // and carries messages by Pub/Sub, sharded on a Redis Cluster. The app
 // assembles exactly one of them; a program that embeds rt may supply a Bus
-// of its own (README, "Toggling and swapping modules").
+// of its own (docs/architecture.md, "Toggling and swapping modules").
 package bus
 
 import "context"

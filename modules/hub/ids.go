@@ -6,7 +6,8 @@ import (
 	"github.com/oklog/ulid/v2"
 )
 
-// IDs makes the ids of messages and connections. It is a value of the app
+// IDs makes the ids of connections (a presence entry each); message ids
+// are positions in a room's history and come from the bus. It is a value of the app
 // (fx.Decorate can swap it in a test), not package state.
 type IDs interface {
 	Next() string
