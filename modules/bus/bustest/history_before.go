@@ -57,7 +57,7 @@ func runBefore(t *testing.T, newBus NewBus) {
 		}
 	})
 
-	// The TTL is read against the node's clock, moved here past some
+	// The TTL is read against the bus's clock, moved here past some
 	// messages' ids.
 	t.Run("TTL", func(t *testing.T) {
 		const size = 10
