@@ -6,12 +6,7 @@ import (
 	"go.uber.org/goleak"
 )
 
-// Every test must leave no goroutine behind: the Redis bus's run loop and
-// the rueidis clients included. rueidis leaves a DelayDo goroutine sleeping
-// briefly after Close, and a cluster client one that closes the
-// connections a topology refresh replaced 5s later; both end by themselves.
+// Every test must leave no goroutine behind.
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m,
-		goleak.IgnoreAnyFunction("github.com/redis/rueidis.(*call).DelayDo.func1"),
-		goleak.IgnoreAnyFunction("github.com/redis/rueidis.(*clusterClient)._refresh.func2"))
+	goleak.VerifyTestMain(m)
 }

@@ -1,24 +1,25 @@
-package presence
+package presence_test
 
 import (
 	"testing"
 	"time"
+
+	"rt/modules/presence"
+	"rt/modules/presence/presencetest"
 )
 
 func TestMemoryStore(t *testing.T) {
-	testStore(t, func(t *testing.T, ttl time.Duration) Store { return NewMemory(ttl) })
+	presencetest.Run(t, func(_ *testing.T, ttl time.Duration) presence.Store { return presence.NewMemory(ttl) })
 }
 
 // Expired entries are dropped once read, so a long-running embedded node
 // does not keep every connection it ever saw.
 func TestMemoryForgetsExpired(t *testing.T) {
-	m := NewMemory(shortTTL)
-	wantJoin(t, m, Entry{"gc", "u1", "c1"}, true)
-	advance(m, shortTTL)
-	wantUsers(t, m, "gc")
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if len(m.rooms) != 0 {
-		t.Fatalf("rooms = %v, want none left", m.rooms)
+	m := presence.NewMemory(presencetest.ShortTTL)
+	presencetest.WantJoin(t, m, entry("gc", "u1", "c1"), true)
+	m.Advance(presencetest.ShortTTL)
+	presencetest.WantUsers(t, m, "gc")
+	if n := m.Rooms(); n != 0 {
+		t.Fatalf("%d rooms held, want none left", n)
 	}
 }

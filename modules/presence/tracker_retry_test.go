@@ -1,59 +1,36 @@
-package presence
+package presence_test
 
 import (
 	"context"
 	"errors"
-	"slices"
 	"testing"
 	"time"
 
-	"rt/modules/redis/redistest"
+	"rt/modules/presence"
+	"rt/modules/presence/presencetest"
 )
 
-// A failed refresh is retried about retryMin later, not a whole period
+// A failed refresh is retried about RetryMin later, not a whole period
 // (ttl/3) later: entries must not wait that long for a Redis that is back.
 func TestTrackerRetriesFailedRefreshSoon(t *testing.T) {
-	const ttl = 9 * time.Second // period 3 s, three retryMin
-	fs := &fakeStore{Store: NewMemory(ttl), refreshErr: errors.New("down")}
-	tr := NewTracker(fs, ttl, discardLog)
+	const ttl = 9 * time.Second // period 3 s, three RetryMin
+	fs := &fakeStore{Store: presence.NewMemory(ttl), refreshErr: errors.New("down")}
+	tr := presence.NewTracker(fs, ttl, discardLog)
 	tr.Start()
 	defer tr.Stop(context.Background())
-	wantJoin(t, tr, Entry{"r", "u", "c"}, true)
+	presencetest.WantJoin(t, tr, entry("r", "u", "c"), true)
 	presenceWait(t, "the first periodic refresh", func() bool { return fs.refreshCount() >= 1 })
 	failed := time.Now()
 	presenceWait(t, "a retry", func() bool { return fs.refreshCount() >= 2 })
-	if d := time.Since(failed); d > 2*retryMin {
-		t.Fatalf("retried %v after a failed refresh, want about %v", d.Round(time.Millisecond), retryMin)
-	}
-}
-
-// RefreshNow (fired on a Redis reconnect) puts back the entries a Redis
-// restart lost at once, long before the periodic refresh would.
-func TestTrackerRefreshNowAfterRestart(t *testing.T) {
-	srv := redistest.Start(t)
-	s := newRedisStore(t, srv, longTTL)
-	tr := NewTracker(s, longTTL, discardLog) // periodic refresh in 20 s
-	tr.Start()
-	defer tr.Stop(context.Background())
-	wantJoin(t, tr, Entry{"back", "u1", "c1"}, true)
-	wantJoin(t, tr, Entry{"back", "u2", "c2"}, true)
-
-	srv.Restart(t)
-	restarted := time.Now()
-	tr.RefreshNow()
-	presenceWait(t, "presence back after the restart", func() bool {
-		users, err := s.Users(t.Context(), "back")
-		return err == nil && slices.Equal(users, []string{"u1", "u2"})
-	})
-	if d := time.Since(restarted); d > 3*retryMin {
-		t.Fatalf("presence back %v after the restart, want within a few retries of %v", d, retryMin)
+	if d := time.Since(failed); d > 2*presence.RetryMin {
+		t.Fatalf("retried %v after a failed refresh, want about %v", d.Round(time.Millisecond), presence.RetryMin)
 	}
 }
 
 // RefreshNow never blocks, before Start and after Stop included, and
 // requests made while one is pending are merged.
 func TestTrackerRefreshNowNeverBlocks(t *testing.T) {
-	tr := NewTracker(NewMemory(longTTL), longTTL, discardLog)
+	tr := presence.NewTracker(presence.NewMemory(presencetest.LongTTL), presencetest.LongTTL, discardLog)
 	for range 3 {
 		tr.RefreshNow()
 	}

@@ -1,4 +1,4 @@
-package presence
+package presence_test
 
 import (
 	"bytes"
@@ -11,51 +11,47 @@ import (
 	"time"
 
 	"rt/modules/metrics/metricstest"
-	"rt/modules/redis/redistest"
+	"rt/modules/presence"
+	"rt/modules/presence/presencetest"
 )
 
-func TestTrackerMemory(t *testing.T) { testTracker(t, NewMemory(shortTTL)) }
-
-func TestTrackerRedis(t *testing.T) {
-	testTracker(t, newRedisStore(t, redistest.Start(t), shortTTL))
-}
+func TestTrackerMemory(t *testing.T) { testTracker(t, presence.NewMemory(presencetest.ShortTTL)) }
 
 // testTracker: entries outlive the ttl while the tracker refreshes them, and
 // Stop takes them all away (TestMain checks the loop has ended too).
-func testTracker(t *testing.T, s Store) {
-	tr := NewTracker(s, shortTTL, discardLog)
+func testTracker(t *testing.T, s presence.Store) {
+	tr := presence.NewTracker(s, presencetest.ShortTTL, discardLog)
 	tr.Start()
-	tabs := []Entry{{"t1", "u1", "c1"}, {"t1", "u1", "c2"}, {"t2", "u1", "c3"}, {"t2", "u2", "c4"}}
+	tabs := []presence.Entry{entry("t1", "u1", "c1"), entry("t1", "u1", "c2"), entry("t2", "u1", "c3"), entry("t2", "u2", "c4")}
 	for i, e := range tabs {
 		if first, err := tr.Join(t.Context(), e); err != nil || first != (i != 1) {
 			t.Fatalf("Join(%+v) = %v, %v", e, first, err)
 		}
 	}
-	time.Sleep(3 * shortTTL) // real time: the store's clock is not faked here
-	wantUsers(t, tr, "t1", "u1")
-	wantUsers(t, tr, "t2", "u1", "u2")
+	time.Sleep(3 * presencetest.ShortTTL) // real time: the store's clock is not faked here
+	presencetest.WantUsers(t, tr, "t1", "u1")
+	presencetest.WantUsers(t, tr, "t2", "u1", "u2")
 	if last, err := tr.Leave(t.Context(), tabs[3]); err != nil || !last {
 		t.Fatalf("Leave(%+v) = %v, %v; want last", tabs[3], last, err)
 	}
 	if err := tr.Stop(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	wantUsers(t, s, "t1")
-	wantUsers(t, s, "t2")
-	if _, err := tr.Join(t.Context(), tabs[0]); !errors.Is(err, ErrStopped) {
-		t.Fatalf("Join after Stop: err = %v, want ErrStopped", err)
+	presencetest.WantUsers(t, s, "t1")
+	presencetest.WantUsers(t, s, "t2")
+	if _, err := tr.Join(t.Context(), tabs[0]); !errors.Is(err, presence.ErrStopped) {
+		t.Fatalf("Join after Stop: err = %v, want presence.ErrStopped", err)
 	}
 }
 
 // A failing refresh is logged and the loop keeps going.
 func TestTrackerRefreshFailureIsLoggedAndCounted(t *testing.T) {
-	fs := &fakeStore{Store: NewMemory(longTTL), refreshErr: errors.New("boom")}
+	fs := &fakeStore{Store: presence.NewMemory(presencetest.LongTTL), refreshErr: errors.New("boom")}
 	var logs syncBuffer
-	tr := NewTracker(fs, 30*time.Millisecond, discardLog)
-	tr.log = slog.New(slog.NewTextHandler(&logs, nil))
+	tr := presence.NewTracker(fs, 30*time.Millisecond, slog.New(slog.NewTextHandler(&logs, nil)))
 	tr.Start()
 	defer tr.Stop(t.Context())
-	wantJoin(t, tr, Entry{"r", "u", "c"}, true)
+	presencetest.WantJoin(t, tr, entry("r", "u", "c"), true)
 	deadline := time.Now().Add(10 * time.Second)
 	for fs.refreshCount() < 3 {
 		if time.Now().After(deadline) {
@@ -75,9 +71,9 @@ func TestTrackerRefreshFailureIsLoggedAndCounted(t *testing.T) {
 // A failed Join is not tracked: nothing refreshes it and Stop does not
 // leave it, so a caller that drops the connection leaks nothing.
 func TestTrackerJoinErrorNotTracked(t *testing.T) {
-	fs := &fakeStore{Store: NewMemory(longTTL), joinErr: errors.New("down")}
-	tr := NewTracker(fs, longTTL, discardLog)
-	if _, err := tr.Join(t.Context(), Entry{"r", "u", "c"}); err == nil {
+	fs := &fakeStore{Store: presence.NewMemory(presencetest.LongTTL), joinErr: errors.New("down")}
+	tr := presence.NewTracker(fs, presencetest.LongTTL, discardLog)
+	if _, err := tr.Join(t.Context(), entry("r", "u", "c")); err == nil {
 		t.Fatal("Join: want the store's error")
 	}
 	if err := tr.Stop(t.Context()); err != nil { // Stop without Start is fine too
@@ -91,10 +87,10 @@ func TestTrackerJoinErrorNotTracked(t *testing.T) {
 // A Leave during a refresh waits for it, so the refresh cannot re-add the
 // entry after the Leave removed it.
 func TestTrackerLeaveWaitsForRefresh(t *testing.T) {
-	fs := &fakeStore{Store: NewMemory(longTTL), started: make(chan struct{}), release: make(chan struct{})}
-	tr := NewTracker(fs, 30*time.Millisecond, discardLog)
-	e := Entry{"r", "u", "c"}
-	wantJoin(t, tr, e, true)
+	fs := &fakeStore{Store: presence.NewMemory(presencetest.LongTTL), started: make(chan struct{}), release: make(chan struct{})}
+	tr := presence.NewTracker(fs, 30*time.Millisecond, discardLog)
+	e := entry("r", "u", "c")
+	presencetest.WantJoin(t, tr, e, true)
 	tr.Start()
 	defer tr.Stop(t.Context())
 	release := sync.OnceFunc(func() { close(fs.release) })
@@ -110,35 +106,35 @@ func TestTrackerLeaveWaitsForRefresh(t *testing.T) {
 	}
 	release()
 	<-left
-	wantUsers(t, fs, "r")
+	presencetest.WantUsers(t, fs, "r")
 }
 
 // fakeStore wraps a real store to fail or stall on demand.
 type fakeStore struct {
-	Store
+	presence.Store
 	joinErr, refreshErr error
 	started, release    chan struct{} // if set, the first Refresh closes started and waits for release
 
 	mu        sync.Mutex
 	refreshes int
-	leaves    []Entry
+	leaves    []presence.Entry
 }
 
-func (f *fakeStore) Join(ctx context.Context, e Entry) (bool, error) {
+func (f *fakeStore) Join(ctx context.Context, e presence.Entry) (bool, error) {
 	if f.joinErr != nil {
 		return false, f.joinErr
 	}
 	return f.Store.Join(ctx, e)
 }
 
-func (f *fakeStore) Leave(ctx context.Context, e Entry) (bool, error) {
+func (f *fakeStore) Leave(ctx context.Context, e presence.Entry) (bool, error) {
 	f.mu.Lock()
 	f.leaves = append(f.leaves, e)
 	f.mu.Unlock()
 	return f.Store.Leave(ctx, e)
 }
 
-func (f *fakeStore) Refresh(ctx context.Context, entries []Entry) error {
+func (f *fakeStore) Refresh(ctx context.Context, entries []presence.Entry) error {
 	f.mu.Lock()
 	f.refreshes++
 	n := f.refreshes

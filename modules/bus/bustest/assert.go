@@ -1,4 +1,4 @@
-package history
+package bustest
 
 import (
 	"bytes"
@@ -9,41 +9,42 @@ import (
 	"rt/modules/bus"
 )
 
-// wantIncreasing checks that the ids of room's messages in ss strictly
+// WantIncreasing checks that the ids of room's messages in ss strictly
 // increase.
-func wantIncreasing(t testing.TB, room string, ss []sent) {
+func WantIncreasing(t testing.TB, room string, ss []Sent) {
 	t.Helper()
 	last := ""
 	for i, s := range ss {
-		if s.room != room {
+		if s.Room != room {
 			continue
 		}
-		if s.id <= last {
-			t.Fatalf("room %s: message %d got id %s, not above %s", room, i, s.id, last)
+		if s.ID <= last {
+			t.Fatalf("room %s: message %d got id %s, not above %s", room, i, s.ID, last)
 		}
-		last = s.id
+		last = s.ID
 	}
 }
 
-func inRoom(ss []sent, room string) []sent {
-	var out []sent
+func inRoom(ss []Sent, room string) []Sent {
+	var out []Sent
 	for _, s := range ss {
-		if s.room == room {
+		if s.Room == room {
 			out = append(out, s)
 		}
 	}
 	return out
 }
 
-func ids(ss []sent) []string {
+func ids(ss []Sent) []string {
 	out := make([]string, len(ss))
 	for i, s := range ss {
-		out[i] = s.id
+		out[i] = s.ID
 	}
 	return out
 }
 
-func entryIDs(es []Entry) []string {
+// EntryIDs returns the ids of es, in order.
+func EntryIDs(es []bus.Entry) []string {
 	out := make([]string, len(es))
 	for i, e := range es {
 		out[i] = e.ID
@@ -51,22 +52,22 @@ func entryIDs(es []Entry) []string {
 	return out
 }
 
-// wantEntries checks that es are exactly want, frames included.
-func wantEntries(t testing.TB, what string, es []Entry, want []sent) {
+// WantEntries checks that es are exactly want, frames included.
+func WantEntries(t testing.TB, what string, es []bus.Entry, want []Sent) {
 	t.Helper()
-	if !slices.Equal(entryIDs(es), ids(want)) {
-		t.Fatalf("%s: ids\n got %q\nwant %q", what, entryIDs(es), ids(want))
+	if !slices.Equal(EntryIDs(es), ids(want)) {
+		t.Fatalf("%s: ids\n got %q\nwant %q", what, EntryIDs(es), ids(want))
 	}
 	for i, e := range es {
-		if f := want[i].frame(want[i].id); !bytes.Equal(e.Frame, f) {
+		if f := want[i].Frame(want[i].ID); !bytes.Equal(e.Frame, f) {
 			t.Fatalf("%s: entry %d frame\n got %s\nwant %s", what, i, e.Frame, f)
 		}
 	}
 }
 
-// wantPublished checks that the bus delivered exactly want, in order: same
+// WantPublished checks that the bus delivered exactly want, in order: same
 // room, id, At and frame bytes.
-func wantPublished(t testing.TB, what string, got []bus.Message, want []sent) {
+func WantPublished(t testing.TB, what string, got []bus.Message, want []Sent) {
 	t.Helper()
 	gotIDs := make([]string, len(got))
 	for i, m := range got {
@@ -77,40 +78,40 @@ func wantPublished(t testing.TB, what string, got []bus.Message, want []sent) {
 	}
 	for i, m := range got {
 		w := want[i]
-		if m.Room != w.room || m.At != w.at || !bytes.Equal(m.Frame, w.frame(w.id)) {
+		if m.Room != w.Room || m.At != w.At || !bytes.Equal(m.Frame, w.Frame(w.ID)) {
 			t.Fatalf("%s: published message %d = {%s %s %d %s}, want {%s %s %d %s}",
-				what, i, m.Room, m.ID, m.At, m.Frame, w.room, w.id, w.at, w.frame(w.id))
+				what, i, m.Room, m.ID, m.At, m.Frame, w.Room, w.ID, w.At, w.Frame(w.ID))
 		}
 	}
 }
 
-// wantAfter checks After(room, since) against held, the room's messages
-// history must hold (the newest size at most), oldest first: the messages
+// WantAfter checks After(room, since) against held, the room's messages
+// the bus must hold (the newest size at most), oldest first: the messages
 // after since, at most size of them, the newest; complete exactly when
 // since is held and fewer than size follow it. When exactly size follow
 // it, since is the size+1th newest or older: a store may still hold it or
 // not (Redis trims with MAXLEN ~), so complete may be either, and either is
 // right, as no message after since is left out.
-func wantAfter(t testing.TB, l Log, room, since string, held []sent, size int) {
+func WantAfter(t testing.TB, b bus.Bus, room, since string, held []Sent, size int) {
 	t.Helper()
-	es, complete, err := l.After(t.Context(), room, since)
+	es, complete, err := b.After(t.Context(), room, since)
 	if err != nil {
 		t.Fatalf("After(%s, %s): %v", room, since, err)
 	}
-	var after []sent
+	var after []Sent
 	isHeld := false
 	for _, s := range held {
-		if s.id > since {
+		if s.ID > since {
 			after = append(after, s)
 		}
-		isHeld = isHeld || s.id == since
+		isHeld = isHeld || s.ID == since
 	}
 	want, wantComplete := after, isHeld && len(after) < size
 	if len(after) > size {
 		want = after[len(after)-size:]
 	}
 	what := fmt.Sprintf("After(%s, %s)", room, since)
-	wantEntries(t, what, es, want)
+	WantEntries(t, what, es, want)
 	if len(after) == size && size > 0 {
 		return
 	}
@@ -120,37 +121,37 @@ func wantAfter(t testing.TB, l Log, room, since string, held []sent, size int) {
 	}
 }
 
-// wantBefore checks one Before call against held, the room's messages
+// WantBefore checks one Before call against held, the room's messages
 // oldest first.
-func wantBefore(t testing.TB, l Log, room, before string, limit int, held []sent) {
+func WantBefore(t testing.TB, b bus.Bus, room, before string, limit int, held []Sent) {
 	t.Helper()
-	es, more, err := l.Before(t.Context(), room, before, limit)
+	es, more, err := b.Before(t.Context(), room, before, limit)
 	if err != nil {
 		t.Fatalf("Before(%s, %q, %d): %v", room, before, limit, err)
 	}
-	var older []sent
+	var older []Sent
 	for _, s := range held {
-		if before == "" || s.id < before {
+		if before == "" || s.ID < before {
 			older = append(older, s)
 		}
 	}
 	want := older[max(0, len(older)-limit):]
 	what := fmt.Sprintf("Before(%s, %q, %d)", room, before, limit)
-	wantEntries(t, what, es, want)
+	WantEntries(t, what, es, want)
 	if wantMore := len(older) > limit; more != wantMore {
 		t.Fatalf("%s: more = %v, want %v", what, more, wantMore)
 	}
 }
 
-// pageBack reads room from the newest back with Before(limit) until more
+// PageBack reads room from the newest back with Before(limit) until more
 // is false, checking every page, and returns every entry read, oldest
 // first.
-func pageBack(t testing.TB, l Log, room string, limit int) []Entry {
+func PageBack(t testing.TB, b bus.Bus, room string, limit int) []bus.Entry {
 	t.Helper()
-	var pages [][]Entry
+	var pages [][]bus.Entry
 	before := ""
 	for {
-		es, more, err := l.Before(t.Context(), room, before, limit)
+		es, more, err := b.Before(t.Context(), room, before, limit)
 		if err != nil {
 			t.Fatalf("Before(%s, %q, %d): %v", room, before, limit, err)
 		}
@@ -159,7 +160,7 @@ func pageBack(t testing.TB, l Log, room string, limit int) []Entry {
 		}
 		for i := 1; i < len(es); i++ {
 			if es[i-1].ID >= es[i].ID {
-				t.Fatalf("Before(%s, %q, %d): page not oldest first: %q", room, before, limit, entryIDs(es))
+				t.Fatalf("Before(%s, %q, %d): page not oldest first: %q", room, before, limit, EntryIDs(es))
 			}
 		}
 		if before != "" && len(es) > 0 && es[len(es)-1].ID >= before {
@@ -174,9 +175,33 @@ func pageBack(t testing.TB, l Log, room string, limit int) []Entry {
 		}
 		before = es[0].ID
 	}
-	var all []Entry
+	var all []bus.Entry
 	for i := len(pages) - 1; i >= 0; i-- {
 		all = append(all, pages[i]...)
 	}
 	return all
+}
+
+// pageForward reads a room's history after from with Range, limit at a
+// time, until a short page, the way a recovery does; it returns what it
+// read and whether every page found the id it started after.
+func pageForward(t testing.TB, b bus.Bus, room, from string, limit int) ([]bus.Entry, bool) {
+	t.Helper()
+	var all []bus.Entry
+	everyHeld := true
+	for {
+		es, held, err := b.Range(t.Context(), room, from, limit)
+		if err != nil {
+			t.Fatalf("Range(%s, %q, %d): %v", room, from, limit, err)
+		}
+		if len(es) > limit {
+			t.Fatalf("Range(%s, %q, %d) = %d entries", room, from, limit, len(es))
+		}
+		everyHeld = everyHeld && held
+		all = append(all, es...)
+		if len(es) < limit {
+			return all, everyHeld
+		}
+		from = es[len(es)-1].ID
+	}
 }

@@ -1,4 +1,4 @@
-package history
+package redisbus
 
 import (
 	"testing"
@@ -6,8 +6,8 @@ import (
 	"go.uber.org/goleak"
 )
 
-// Every test must leave no goroutine behind: the Redis bus's run loop and
-// the rueidis clients included. rueidis leaves a DelayDo goroutine sleeping
+// Every test must leave no goroutine behind: the bus's run loop and the
+// rueidis clients included. rueidis leaves a DelayDo goroutine sleeping
 // briefly after Close, and a cluster client one that closes the
 // connections a topology refresh replaced 5s later; both end by themselves.
 func TestMain(m *testing.M) {

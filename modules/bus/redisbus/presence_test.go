@@ -1,31 +1,53 @@
-package presence
+package redisbus
 
 import (
-	"errors"
 	"testing"
 	"time"
 
-	"github.com/redis/rueidis"
-
 	"rt/modules/metrics/metricstest"
+	"rt/modules/presence"
+	"rt/modules/presence/presencetest"
 	"rt/modules/redis"
 	"rt/modules/redis/redistest"
 )
 
 func TestRedisStore(t *testing.T) {
 	srv := redistest.Start(t)
-	testStore(t, func(t *testing.T, ttl time.Duration) Store { return newRedisStore(t, srv, ttl) })
+	presencetest.Run(t, func(t *testing.T, ttl time.Duration) presence.Store { return newRedisStore(t, srv, ttl) })
 }
 
-// The layout in doc.go is what operators read, so it is asserted here.
+// The store's contract holds on a Redis Cluster too: a room's keys share
+// its hash tag, so each script touches one slot, on the master that owns
+// the room.
+func TestClusterStore(t *testing.T) {
+	t.Parallel()
+	cluster := redistest.StartCluster(t)
+	presencetest.Run(t, func(t *testing.T, ttl time.Duration) presence.Store {
+		return NewPresence(cluster.Client(t), ttl, redis.NewStats())
+	})
+}
+
+// newRedisStore returns the store on a client of its own, closed when the
+// test ends.
+func newRedisStore(t *testing.T, srv *redistest.Server, ttl time.Duration) *Presence {
+	t.Helper()
+	return NewPresence(newClient(t, srv.Addr()), ttl, redis.NewStats())
+}
+
+func presenceEntry(room, user, conn string) presence.Entry {
+	return presence.Entry{Room: room, User: user, Conn: conn}
+}
+
+// The layout in the presence package's doc is what operators read, so it
+// is asserted here.
 func TestRedisKeyLayout(t *testing.T) {
 	srv := redistest.Start(t)
-	s := newRedisStore(t, srv, longTTL)
-	c := s.client()
-	e := Entry{"lobby", "u:1", "c1"}
-	before := time.Now().Add(longTTL).UnixMilli()
-	wantJoin(t, s, e, true)
-	after := time.Now().Add(longTTL).UnixMilli()
+	s := newRedisStore(t, srv, presencetest.LongTTL)
+	c := s.client
+	e := presenceEntry("lobby", "u:1", "c1")
+	before := time.Now().Add(presencetest.LongTTL).UnixMilli()
+	presencetest.WantJoin(t, s, e, true)
+	after := time.Now().Add(presencetest.LongTTL).UnixMilli()
 
 	for key, member := range map[string]string{
 		"rt:presence:users:{lobby}":     "u:1",
@@ -40,11 +62,11 @@ func TestRedisKeyLayout(t *testing.T) {
 			t.Errorf("%s score = %d, want expiry in unix ms near %d", key, exp, before)
 		}
 		pttl, err := c.Do(t.Context(), c.B().Pttl().Key(key).Build()).AsInt64()
-		if err != nil || pttl <= 0 || pttl > longTTL.Milliseconds() {
-			t.Errorf("PTTL %s = %d, %v; want a TTL of at most %v", key, pttl, err, longTTL)
+		if err != nil || pttl <= 0 || pttl > presencetest.LongTTL.Milliseconds() {
+			t.Errorf("PTTL %s = %d, %v; want a TTL of at most %v", key, pttl, err, presencetest.LongTTL)
 		}
 	}
-	wantLeave(t, s, e, true)
+	presencetest.WantLeave(t, s, e, true)
 	n, err := c.Do(t.Context(), c.B().Exists().Key("rt:presence:users:{lobby}", "rt:presence:conns:{lobby}:u:1").Build()).AsInt64()
 	if err != nil || n != 0 {
 		t.Fatalf("EXISTS after the last leave = %d, %v; want 0", n, err)
@@ -54,15 +76,15 @@ func TestRedisKeyLayout(t *testing.T) {
 // After Redis restarts empty, the next refresh puts the entries back.
 func TestRedisRefreshAfterRestart(t *testing.T) {
 	srv := redistest.Start(t)
-	s := newRedisStore(t, srv, longTTL)
-	e := Entry{"restart", "u1", "c1"}
-	wantJoin(t, s, e, true)
+	s := newRedisStore(t, srv, presencetest.LongTTL)
+	e := presenceEntry("restart", "u1", "c1")
+	presencetest.WantJoin(t, s, e, true)
 	srv.Restart(t)
 	// The client reconnects its connections in the background, each on its
 	// first failure, so retry until a refresh and a read both go through.
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		err := s.Refresh(t.Context(), []Entry{e})
+		err := s.Refresh(t.Context(), []presence.Entry{e})
 		var users []string
 		if err == nil {
 			users, err = s.Users(t.Context(), "restart")
@@ -80,39 +102,12 @@ func TestRedisRefreshAfterRestart(t *testing.T) {
 	}
 }
 
-// Before the redis module starts, Get returns nil: an error, not a panic.
-func TestRedisNotStarted(t *testing.T) {
-	s := NewRedis(func() rueidis.Client { return nil }, longTTL, redis.NewStats())
-	e := Entry{"r", "u", "c"}
-	_, errJ := s.Join(t.Context(), e)
-	_, errL := s.Leave(t.Context(), e)
-	_, errU := s.Users(t.Context(), "r")
-	errR := s.Refresh(t.Context(), []Entry{e})
-	for _, err := range []error{errJ, errL, errU, errR} {
-		if !errors.Is(err, errNotStarted) {
-			t.Fatalf("err = %v, want errNotStarted", err)
-		}
-	}
-}
-
-// newRedisStore connects a client of its own, closed when the test ends.
-func newRedisStore(t *testing.T, srv *redistest.Server, ttl time.Duration) *Redis {
-	t.Helper()
-	c, err := rueidis.NewClient(rueidis.ClientOption{InitAddress: []string{srv.Addr()}, DisableCache: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
-	return NewRedis(func() rueidis.Client { return c }, ttl, redis.NewStats())
-}
-
-// Every failed call to a reachable-then-gone Redis is counted once; the
-// not-started case above is a wiring error and is not.
+// Every failed call to a reachable-then-gone Redis is counted once.
 func TestRedisFailuresAreCounted(t *testing.T) {
 	srv := redistest.Start(t)
-	s := newRedisStore(t, srv, longTTL)
+	s := newRedisStore(t, srv, presencetest.LongTTL)
 	srv.Stop()
-	e := Entry{"gone", "u", "c"}
+	e := presenceEntry("gone", "u", "c")
 	_, errJ := s.Join(t.Context(), e)
 	_, errU := s.Users(t.Context(), "gone")
 	if errJ == nil || errU == nil {

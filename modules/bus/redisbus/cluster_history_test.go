@@ -1,87 +1,47 @@
-package history
+package redisbus
 
 import (
 	"context"
-	"log/slog"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/redis/rueidis"
-
 	"rt/modules/bus"
-	"rt/modules/redis"
+	"rt/modules/bus/bustest"
 	"rt/modules/redis/redistest"
 )
-
-// newClusterNode starts a node on a cluster client of c, like newRedisNode.
-func newClusterNode(tb testing.TB, c *redistest.Cluster, s Settings) *redisNode {
-	tb.Helper()
-	client := c.Client(tb)
-	stats := redis.NewStats()
-	b := bus.NewRedis(func() rueidis.Client { return client }, stats, slog.New(slog.DiscardHandler))
-	if err := b.Start(tb.Context()); err != nil {
-		tb.Fatalf("bus start: %v", err)
-	}
-	tb.Cleanup(b.Stop)
-	h := NewRedis(func() rueidis.Client { return client }, s, stats)
-	warmUp(tb, b)
-	return &redisNode{
-		node:   &node{log: h, bus: b, setNow: func(now func() time.Time) { h.now = now }},
-		client: client, stats: stats, hist: h,
-	}
-}
-
-// flushCluster empties every master of c.
-func flushCluster(tb testing.TB, c *redistest.Cluster) {
-	tb.Helper()
-	for _, m := range c.Masters() {
-		flushAll(tb, c.NodeClient(tb, m))
-	}
-}
-
-// TestClusterContract runs the contract on a Redis Cluster, emptied before
-// every subtest: appends publish with SPUBLISH on the room's shard channel.
-func TestClusterContract(t *testing.T) {
-	t.Parallel()
-	c := redistest.StartCluster(t)
-	testContract(t, func(t *testing.T, s Settings) *node {
-		flushCluster(t, c)
-		return newClusterNode(t, c, s).node
-	})
-}
 
 // TestClusterAppendOnTheRoomsShard: a room's history and its messages live
 // on the master that serves the room's slot, for rooms on every master.
 func TestClusterAppendOnTheRoomsShard(t *testing.T) {
 	t.Parallel()
 	c := redistest.StartCluster(t)
-	n := newClusterNode(t, c, Settings{Size: 100, TTL: time.Hour})
+	n := newClusterNode(t, c, bus.Settings{Size: 100, TTL: time.Hour})
 	rooms := map[string]string{} // master ID -> room
 	for i := 0; len(rooms) < len(c.Masters()); i++ {
 		room := "shard-" + string(rune('a'+i%26)) + string(rune('a'+i/26))
-		if m := c.MasterOf(t, Key(room)); rooms[m.ID] == "" {
+		if m := c.MasterOf(t, StreamKey(room)); rooms[m.ID] == "" {
 			rooms[m.ID] = room
 		}
 	}
 	for _, m := range c.Masters() {
 		room := rooms[m.ID]
-		if got := c.MasterOf(t, bus.ShardChannel(room)); got.ID != m.ID {
+		if got := c.MasterOf(t, ShardChannel(room)); got.ID != m.ID {
 			t.Fatalf("room %s: channel on %s, history on %s", room, got.Addr(), m.Addr())
 		}
-		r := listen(t, n.node, room)
-		sent := appendMsgs(t, n.log, newMsg(room), newMsg(room), newMsg(room))
-		wantPublished(t, "room "+room, r.waitID(t, sent[len(sent)-1].id), sent)
-		node := c.NodeClient(t, m)
-		length, err := node.Do(t.Context(), node.B().Xlen().Key(Key(room)).Build()).AsInt64()
+		r := bustest.Listen(t, n, room)
+		sent := bustest.AppendMsgs(t, n, bustest.NewMsg(room), bustest.NewMsg(room), bustest.NewMsg(room))
+		bustest.WantPublished(t, "room "+room, r.WaitID(t, sent[len(sent)-1].ID), sent)
+		master := c.NodeClient(t, m)
+		length, err := master.Do(t.Context(), master.B().Xlen().Key(StreamKey(room)).Build()).AsInt64()
 		if err != nil || length != int64(len(sent)) {
-			t.Errorf("XLEN %s on %s: %d, %v; want %d", Key(room), m.Addr(), length, err, len(sent))
+			t.Errorf("XLEN %s on %s: %d, %v; want %d", StreamKey(room), m.Addr(), length, err, len(sent))
 		}
-		chs, err := node.Do(t.Context(), node.B().PubsubShardchannels().Build()).AsStrSlice()
-		if err != nil || !slices.Contains(chs, bus.ShardChannel(room)) {
-			t.Errorf("PUBSUB SHARDCHANNELS on %s: %q, %v; want %s among them", m.Addr(), chs, err, bus.ShardChannel(room))
+		chs, err := master.Do(t.Context(), master.B().PubsubShardchannels().Build()).AsStrSlice()
+		if err != nil || !slices.Contains(chs, ShardChannel(room)) {
+			t.Errorf("PUBSUB SHARDCHANNELS on %s: %q, %v; want %s among them", m.Addr(), chs, err, ShardChannel(room))
 		}
 	}
 }
@@ -91,9 +51,9 @@ func TestClusterAppendOnTheRoomsShard(t *testing.T) {
 // LinkBack it reads history after the last id it delivered, delivers what
 // it missed, then what it held. delivered is every id in delivery order.
 type filler struct {
-	t    testing.TB
-	log  Log
-	room string
+	t       testing.TB
+	history bus.Bus
+	room    string
 
 	mu         sync.Mutex
 	delivered  []string
@@ -168,10 +128,10 @@ func (f *filler) startFill(g *fillGap) {
 	f.fills.Add(1)
 	go func() {
 		defer f.fills.Done()
-		var entries []Entry
+		var entries []bus.Entry
 		for deadline := time.Now().Add(30 * time.Second); ; {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			es, _, err := f.log.After(ctx, f.room, g.from)
+			es, _, err := f.history.After(ctx, f.room, g.from)
 			cancel()
 			if err == nil {
 				entries = es
@@ -212,11 +172,11 @@ func (f *filler) startFill(g *fillGap) {
 // filler got every id history holds, from its first on, once and in order,
 // and that its bus told it LinkLost and LinkBack.
 func faultRun(t *testing.T, c *redistest.Cluster, room string, fault func()) {
-	s := Settings{Size: 100000, TTL: time.Hour}
+	s := bus.Settings{Size: 100000, TTL: time.Hour}
 	sub := newClusterNode(t, c, s)
 	pub := newClusterNode(t, c, s)
-	f := &filler{t: t, log: sub.log, room: room}
-	t.Cleanup(sub.bus.Subscribe(t.Context(), room, f.deliver))
+	f := &filler{t: t, history: sub, room: room}
+	t.Cleanup(sub.Subscribe(t.Context(), room, f.deliver))
 
 	stop := make(chan struct{})
 	var published atomic.Int64
@@ -229,7 +189,7 @@ func faultRun(t *testing.T, c *redistest.Cluster, room string, fault func()) {
 			case <-time.After(5 * time.Millisecond):
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			if _, err := tryAppend(ctx, pub.log, newMsg(room)); err == nil {
+			if _, err := bustest.TryAppend(ctx, pub, bustest.NewMsg(room)); err == nil {
 				published.Add(1)
 			}
 			cancel()
@@ -256,11 +216,11 @@ func faultRun(t *testing.T, c *redistest.Cluster, room string, fault func()) {
 	// caught up with its newest entry.
 	var truth []string
 	eventually(t, 10*time.Second, "the filler caught up with history", func() bool {
-		es, _, err := pub.log.Before(t.Context(), room, "", 100000)
+		es, _, err := pub.Before(t.Context(), room, "", 100000)
 		if err != nil {
 			return false
 		}
-		truth = entryIDs(es)
+		truth = bustest.EntryIDs(es)
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		return len(truth) > 0 && f.lastID == truth[len(truth)-1]
@@ -306,36 +266,24 @@ func faultRun(t *testing.T, c *redistest.Cluster, room string, fault func()) {
 	}
 }
 
-// eventually polls cond every 20ms until it holds or limit passes.
-func eventually(t testing.TB, limit time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(limit)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("not within %v: %s", limit, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // TestClusterSlotMigratedMidTraffic moves a busy room's slot to another
 // master: the subscription follows it and the gap is filled from history.
 func TestClusterSlotMigratedMidTraffic(t *testing.T) {
 	t.Parallel()
 	c := redistest.StartCluster(t)
 	const room = "migrating"
-	from := c.MasterOf(t, Key(room))
+	from := c.MasterOf(t, StreamKey(room))
 	to := c.Masters()[0]
 	if to.ID == from.ID {
 		to = c.Masters()[1]
 	}
 	faultRun(t, c, room, func() {
-		c.MigrateSlot(t, c.KeySlot(t, Key(room)), from, to)
+		c.MigrateSlot(t, c.KeySlot(t, StreamKey(room)), from, to)
 		t.Logf("slot of %s moved from %s to %s", room, from.Addr(), to.Addr())
 	})
-	node := c.NodeClient(t, to)
-	chs, err := node.Do(t.Context(), node.B().PubsubShardchannels().Build()).AsStrSlice()
-	if err != nil || !slices.Contains(chs, bus.ShardChannel(room)) {
+	master := c.NodeClient(t, to)
+	chs, err := master.Do(t.Context(), master.B().PubsubShardchannels().Build()).AsStrSlice()
+	if err != nil || !slices.Contains(chs, ShardChannel(room)) {
 		t.Errorf("PUBSUB SHARDCHANNELS on the new master %s: %q, %v", to.Addr(), chs, err)
 	}
 }
@@ -346,7 +294,7 @@ func TestClusterMasterKilledMidTraffic(t *testing.T) {
 	t.Parallel()
 	c := redistest.StartCluster(t)
 	const room = "failing"
-	old := c.MasterOf(t, Key(room))
+	old := c.MasterOf(t, StreamKey(room))
 	faultRun(t, c, room, func() {
 		start := time.Now()
 		c.Kill(old)

@@ -1,4 +1,4 @@
-package history
+package redisbus
 
 import (
 	"bytes"
@@ -12,7 +12,10 @@ import (
 
 	"github.com/redis/rueidis"
 
+	"rt/modules/bus"
+	"rt/modules/bus/bustest"
 	"rt/modules/metrics/metricstest"
+	"rt/modules/protocol"
 	"rt/modules/redis"
 	"rt/modules/redis/redistest"
 )
@@ -21,32 +24,32 @@ import (
 // once: one order of ids, and both buses deliver every message in it.
 func TestRedisTwoNodesOneOrder(t *testing.T) {
 	srv := redistest.Start(t)
-	s := Settings{Size: 1000, TTL: time.Hour}
-	nodes := []*redisNode{newRedisNode(t, srv, s), newRedisNode(t, srv, s)}
-	recs := []*recorder{listen(t, nodes[0].node, "room"), listen(t, nodes[1].node, "room")}
+	s := bus.Settings{Size: 1000, TTL: time.Hour}
+	nodes := []*node{newRedisNode(t, srv, s), newRedisNode(t, srv, s)}
+	recs := []*bustest.Recorder{bustest.Listen(t, nodes[0], "room"), bustest.Listen(t, nodes[1], "room")}
 
 	const perNode, goroutinesPerNode, calls = 3, 3, 40
-	got := appendConcurrently(t, len(nodes)*goroutinesPerNode, calls, func(g int) Log { return nodes[g%len(nodes)].log },
-		func(int, int, int) msg { return newMsg("room") }, func(g, j int) int { return 1 + (g+j)%perNode })
+	got := bustest.AppendConcurrently(t, len(nodes)*goroutinesPerNode, calls, func(g int) bus.Bus { return nodes[g%len(nodes)] },
+		func(int, int, int) bustest.Msg { return bustest.NewMsg("room") }, func(g, j int) int { return 1 + (g+j)%perNode })
 	if t.Failed() {
 		return
 	}
-	var all []sent
+	var all []bustest.Sent
 	for g := range got {
-		wantIncreasing(t, "room", got[g])
+		bustest.WantIncreasing(t, "room", got[g])
 		all = append(all, got[g]...)
 	}
-	slices.SortFunc(all, func(a, b sent) int { return cmp.Compare(a.id, b.id) })
+	slices.SortFunc(all, func(x, y bustest.Sent) int { return cmp.Compare(x.ID, y.ID) })
 	for k := 1; k < len(all); k++ {
-		if all[k-1].id == all[k].id {
-			t.Fatalf("id %s given twice", all[k].id)
+		if all[k-1].ID == all[k].ID {
+			t.Fatalf("id %s given twice", all[k].ID)
 		}
 	}
 	for i, r := range recs {
-		wantPublished(t, "node "+string(rune('1'+i)), r.waitCount(t, len(all)), all)
+		bustest.WantPublished(t, "node "+string(rune('1'+i)), r.WaitCount(t, len(all)), all)
 	}
 	for _, n := range nodes {
-		wantEntries(t, "history", pageBack(t, n.log, "room", 100), all)
+		bustest.WantEntries(t, "history", bustest.PageBack(t, n, "room", 100), all)
 	}
 }
 
@@ -55,29 +58,29 @@ func TestRedisTwoNodesOneOrder(t *testing.T) {
 func TestRedisFlushAll(t *testing.T) {
 	srv := redistest.Start(t)
 	const size = 10
-	n := newRedisNode(t, srv, Settings{Size: size, TTL: time.Hour})
-	r := listen(t, n.node, "r")
-	old := appendN(t, n.log, "r", 5, 5)
+	n := newRedisNode(t, srv, bus.Settings{Size: size, TTL: time.Hour})
+	r := bustest.Listen(t, n, "r")
+	old := bustest.AppendN(t, n, "r", 5, 5)
 	flushAll(t, n.client)
 	for _, s := range old {
-		wantAfter(t, n.log, "r", s.id, nil, size)
+		bustest.WantAfter(t, n, "r", s.ID, nil, size)
 	}
-	wantBefore(t, n.log, "r", "", 10, nil)
+	bustest.WantBefore(t, n, "r", "", 10, nil)
 
 	// The new stream's first id is the clock's: above the old ones unless
 	// the clock went back, or the stream was made again within the
 	// millisecond of the last old id (TestRedisFlushAllSameMillisecond).
 	time.Sleep(3 * time.Millisecond)
-	fresh := appendN(t, n.log, "r", 3, 3)
-	if fresh[0].id <= old[4].id {
-		t.Fatalf("first id after FLUSHALL %s is not above the last before %s", fresh[0].id, old[4].id)
+	fresh := bustest.AppendN(t, n, "r", 3, 3)
+	if fresh[0].ID <= old[4].ID {
+		t.Fatalf("first id after FLUSHALL %s is not above the last before %s", fresh[0].ID, old[4].ID)
 	}
-	wantPublished(t, "bus", r.waitID(t, fresh[2].id), append(old, fresh...))
-	wantAfter(t, n.log, "r", old[4].id, fresh, size)
+	bustest.WantPublished(t, "bus", r.WaitID(t, fresh[2].ID), append(old, fresh...))
+	bustest.WantAfter(t, n, "r", old[4].ID, fresh, size)
 	for _, s := range fresh {
-		wantAfter(t, n.log, "r", s.id, fresh, size)
+		bustest.WantAfter(t, n, "r", s.ID, fresh, size)
 	}
-	wantBefore(t, n.log, "r", "", 10, fresh)
+	bustest.WantBefore(t, n, "r", "", 10, fresh)
 }
 
 // FLUSHALL right after an append: the stream made again starts a
@@ -88,17 +91,17 @@ func TestRedisFlushAll(t *testing.T) {
 // stream numbered by the clock.)
 func TestRedisFlushAllSameMillisecond(t *testing.T) {
 	srv := redistest.Start(t)
-	n := newRedisNode(t, srv, Settings{Size: 10, TTL: time.Hour})
+	n := newRedisNode(t, srv, bus.Settings{Size: 10, TTL: time.Hour})
 	for range 50 {
 		flushAll(t, n.client)
-		if err := n.client.Do(t.Context(), n.client.B().Xadd().Key(Key("r")).Id("*").FieldValue().FieldValue("f", "x").Build()).Error(); err != nil {
+		if err := n.client.Do(t.Context(), n.client.B().Xadd().Key(StreamKey("r")).Id("*").FieldValue().FieldValue("f", "x").Build()).Error(); err != nil {
 			t.Fatal(err)
 		}
-		before := appendN(t, n.log, "r", 3, 3)
+		before := bustest.AppendN(t, n, "r", 3, 3)
 		flushAll(t, n.client)
-		after := appendMsgs(t, n.log, newMsg("r"))[0]
-		if last := before[2].id; after.id <= last {
-			t.Fatalf("after FLUSHALL id %s is not above the last before, %s", after.id, last)
+		after := bustest.AppendMsgs(t, n, bustest.NewMsg("r"))[0]
+		if last := before[2].ID; after.ID <= last {
+			t.Fatalf("after FLUSHALL id %s is not above the last before, %s", after.ID, last)
 		}
 	}
 }
@@ -107,10 +110,10 @@ func TestRedisFlushAllSameMillisecond(t *testing.T) {
 // writing an id into any frame, and counts a history failure.
 func TestRedisStopped(t *testing.T) {
 	srv := redistest.Start(t)
-	n := newRedisNode(t, srv, Settings{Size: 10, TTL: time.Hour})
-	held := appendN(t, n.log, "r", 1, 1)
+	n := newRedisNode(t, srv, bus.Settings{Size: 10, TTL: time.Hour})
+	held := bustest.AppendN(t, n, "r", 1, 1)
 	srv.Stop()
-	wantFailures(t, n, held[0].id)
+	wantFailures(t, n, held[0].ID)
 	f := metricstest.Gather(t, n.stats.Collectors()...)
 	// One for the append (its two drafts of one room are one script call),
 	// one for each read.
@@ -126,16 +129,16 @@ func TestRedisPaused(t *testing.T) {
 		t.Skip("waits for the command timeout")
 	}
 	srv := redistest.Start(t)
-	n := newRedisNode(t, srv, Settings{Size: 10, TTL: time.Hour})
-	held := appendN(t, n.log, "r", 1, 1)
+	n := newRedisNode(t, srv, bus.Settings{Size: 10, TTL: time.Hour})
+	held := bustest.AppendN(t, n, "r", 1, 1)
 	srv.Pause(t)
 	defer srv.Resume(t)
-	wantFailures(t, n, held[0].id)
+	wantFailures(t, n, held[0].ID)
 }
 
 // wantFailures calls Append (two drafts), After and Before at once on n,
 // whose Redis is away, and checks each fails within the command timeout.
-func wantFailures(t *testing.T, n *redisNode, since string) {
+func wantFailures(t *testing.T, n *node, since string) {
 	t.Helper()
 	limit := commandTimeout + 2*time.Second
 	var wg sync.WaitGroup
@@ -153,10 +156,10 @@ func wantFailures(t *testing.T, n *redisNode, since string) {
 			}
 		})
 	}
-	drafts := []Draft{newMsg("r").draft(), newMsg("r").draft()}
+	drafts := []bus.Draft{bustest.NewMsg("r").Draft(), bustest.NewMsg("r").Draft()}
 	orig := [][]byte{bytes.Clone(drafts[0].Frame), bytes.Clone(drafts[1].Frame)}
 	check("Append", func() error {
-		ids, errs := n.log.Append(context.Background(), drafts)
+		ids, errs := n.Append(context.Background(), drafts)
 		if len(ids) != 2 || len(errs) != 2 {
 			return errors.New("wrong number of results")
 		}
@@ -170,38 +173,23 @@ func wantFailures(t *testing.T, n *redisNode, since string) {
 		}
 		return errs[0]
 	})
-	check("After", func() error { _, _, err := n.log.After(context.Background(), "r", since); return err })
-	check("Before", func() error { _, _, err := n.log.Before(context.Background(), "r", "", 10); return err })
+	check("After", func() error { _, _, err := n.After(context.Background(), "r", since); return err })
+	check("Before", func() error { _, _, err := n.Before(context.Background(), "r", "", 10); return err })
 	wg.Wait()
-}
-
-// Before the redis module has opened its client.
-func TestRedisNotStarted(t *testing.T) {
-	h := NewRedis(func() rueidis.Client { return nil }, Settings{Size: 10, TTL: time.Hour}, redis.NewStats())
-	_, errs := h.Append(t.Context(), []Draft{newMsg("r").draft()})
-	if !errors.Is(errs[0], errNotStarted) {
-		t.Errorf("Append: %v", errs[0])
-	}
-	if _, _, err := h.After(t.Context(), "r", FloorID(1)); !errors.Is(err, errNotStarted) {
-		t.Errorf("After: %v", err)
-	}
-	if _, _, err := h.Before(t.Context(), "r", "", 10); !errors.Is(err, errNotStarted) {
-		t.Errorf("Before: %v", err)
-	}
 }
 
 // The Redis store refuses an id that is not one rather than asking Redis.
 func TestRedisMalformedID(t *testing.T) {
 	srv := redistest.Start(t)
-	n := newRedisNode(t, srv, Settings{Size: 10, TTL: time.Hour})
+	n := newRedisNode(t, srv, bus.Settings{Size: 10, TTL: time.Hour})
 	for _, id := range []string{"", "x", "0000000000000000000000000000a", "000000000000000000000000000G"} {
-		if _, _, err := n.log.After(t.Context(), "r", id); err == nil {
+		if _, _, err := n.After(t.Context(), "r", id); err == nil {
 			t.Errorf("After(%q) succeeded", id)
 		}
 		if id == "" {
 			continue // Before's "" is the newest
 		}
-		if _, _, err := n.log.Before(t.Context(), "r", id, 10); err == nil {
+		if _, _, err := n.Before(t.Context(), "r", id, 10); err == nil {
 			t.Errorf("Before(%q) succeeded", id)
 		}
 	}
@@ -211,20 +199,20 @@ func TestRedisMalformedID(t *testing.T) {
 // once the room is quiet that long.
 func TestRedisKeyExpires(t *testing.T) {
 	srv := redistest.Start(t)
-	long := newRedisNode(t, srv, Settings{Size: 10, TTL: time.Hour})
+	long := newRedisNode(t, srv, bus.Settings{Size: 10, TTL: time.Hour})
 	c := long.client
-	appendN(t, long.log, "long", 2, 2)
-	pttl, err := c.Do(t.Context(), c.B().Pttl().Key(Key("long")).Build()).AsInt64()
-	if err != nil || pttl <= time.Hour.Milliseconds()-waitLimit.Milliseconds() || pttl > time.Hour.Milliseconds() {
-		t.Fatalf("PTTL %s = %d, %v; want about an hour", Key("long"), pttl, err)
+	bustest.AppendN(t, long, "long", 2, 2)
+	pttl, err := c.Do(t.Context(), c.B().Pttl().Key(StreamKey("long")).Build()).AsInt64()
+	if err != nil || pttl <= time.Hour.Milliseconds()-bustest.WaitLimit.Milliseconds() || pttl > time.Hour.Milliseconds() {
+		t.Fatalf("PTTL %s = %d, %v; want about an hour", StreamKey("long"), pttl, err)
 	}
 
 	const ttl = 300 * time.Millisecond
-	n := newRedisNode(t, srv, Settings{Size: 10, TTL: ttl})
-	old := appendN(t, n.log, "r", 2, 2)
-	deadline := time.Now().Add(waitLimit)
+	n := newRedisNode(t, srv, bus.Settings{Size: 10, TTL: ttl})
+	old := bustest.AppendN(t, n, "r", 2, 2)
+	deadline := time.Now().Add(bustest.WaitLimit)
 	for {
-		n, err := c.Do(t.Context(), c.B().Exists().Key(Key("r")).Build()).AsInt64()
+		n, err := c.Do(t.Context(), c.B().Exists().Key(StreamKey("r")).Build()).AsInt64()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -232,16 +220,16 @@ func TestRedisKeyExpires(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s still exists %v after a TTL of %v", Key("r"), waitLimit, ttl)
+			t.Fatalf("%s still exists %v after a TTL of %v", StreamKey("r"), bustest.WaitLimit, ttl)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	wantAfter(t, n.log, "r", old[1].id, nil, 10)
-	fresh := appendN(t, n.log, "r", 1, 1)
-	if fresh[0].id <= old[1].id {
-		t.Fatalf("id after expiry %s not above %s", fresh[0].id, old[1].id)
+	bustest.WantAfter(t, n, "r", old[1].ID, nil, 10)
+	fresh := bustest.AppendN(t, n, "r", 1, 1)
+	if fresh[0].ID <= old[1].ID {
+		t.Fatalf("id after expiry %s not above %s", fresh[0].ID, old[1].ID)
 	}
-	wantAfter(t, n.log, "r", old[1].id, fresh, 10)
+	bustest.WantAfter(t, n, "r", old[1].ID, fresh, 10)
 }
 
 // MAXLEN ~ keeps at least Size entries and trims the rest in whole nodes;
@@ -249,35 +237,35 @@ func TestRedisKeyExpires(t *testing.T) {
 func TestRedisStreamLength(t *testing.T) {
 	srv := redistest.Start(t)
 	xlen := func(c rueidis.Client, room string) int64 {
-		n, err := c.Do(t.Context(), c.B().Xlen().Key(Key(room)).Build()).AsInt64()
+		n, err := c.Do(t.Context(), c.B().Xlen().Key(StreamKey(room)).Build()).AsInt64()
 		if err != nil {
 			t.Fatal(err)
 		}
 		return n
 	}
-	n := newRedisNode(t, srv, Settings{Size: 5, TTL: time.Hour})
-	appendN(t, n.log, "r", 20, 20)
+	n := newRedisNode(t, srv, bus.Settings{Size: 5, TTL: time.Hour})
+	bustest.AppendN(t, n, "r", 20, 20)
 	if got := xlen(n.client, "r"); got != 20 {
 		t.Errorf("XLEN after 20 appends, size 5 = %d; MAXLEN ~ trims whole nodes only", got)
 	}
-	appendN(t, n.log, "r", 480, 60)
+	bustest.AppendN(t, n, "r", 480, 60)
 	if got := xlen(n.client, "r"); got < 5 || got >= 500 {
 		t.Errorf("XLEN after 500 appends, size 5 = %d; want trimmed, at least 5", got)
 	}
 
-	z := newRedisNode(t, srv, Settings{Size: 0, TTL: time.Hour})
-	all := appendN(t, z.log, "z", 5, 2)
+	z := newRedisNode(t, srv, bus.Settings{Size: 0, TTL: time.Hour})
+	all := bustest.AppendN(t, z, "z", 5, 2)
 	if got := xlen(z.client, "z"); got != 0 {
 		t.Errorf("XLEN at size 0 = %d", got)
 	}
-	wantIncreasing(t, "z", all)
+	bustest.WantIncreasing(t, "z", all)
 }
 
 // Consecutive drafts of one room go in one script call, at most maxRun
 // long; another room starts a new run.
 func TestRoomRuns(t *testing.T) {
-	d := func(room string) Draft { return Draft{Room: room} }
-	drafts := []Draft{d("a"), d("a"), d("b"), d("a")}
+	d := func(room string) bus.Draft { return bus.Draft{Room: room} }
+	drafts := []bus.Draft{d("a"), d("a"), d("b"), d("a")}
 	for range maxRun + 1 {
 		drafts = append(drafts, d("c"))
 	}
@@ -289,6 +277,23 @@ func TestRoomRuns(t *testing.T) {
 	for i := range want {
 		if got[i] != want[i] {
 			t.Fatalf("runs %v, want %v", got, want)
+		}
+	}
+}
+
+// BenchmarkRedisAppend: one room, one draft per call, one round trip each,
+// against a local redis-server.
+func BenchmarkRedisAppend(b *testing.B) {
+	srv := redistest.Start(b)
+	n := newRedisNode(b, srv, bus.Settings{Size: 200, TTL: time.Hour})
+	ts := time.Now().UnixMilli()
+	frame, at := protocol.DeliveryDraft("bench", "user-bench", "a message of a typical length, some forty bytes", ts)
+	b.ReportAllocs()
+	for b.Loop() {
+		// a stored frame must not be reused: a fresh one on every call
+		d := []bus.Draft{{Room: "bench", At: ts, Frame: append([]byte(nil), frame...), IDAt: at}}
+		if _, errs := n.Append(b.Context(), d); errs[0] != nil {
+			b.Fatal(errs[0])
 		}
 	}
 }
