@@ -119,3 +119,17 @@ func documentedOperations(t *testing.T) []string {
 	slices.Sort(out)
 	return out
 }
+
+func TestUsageExitsTwo(t *testing.T) {
+	r := runWith(t, env("127.0.0.1:1", testKey), "publish", "lobby")
+	if r.code != 2 || !strings.Contains(r.stderr, "publish takes ROOM and TEXT") || r.stdout != "" {
+		t.Errorf("exit %d, stderr %q, stdout %q", r.code, r.stderr, r.stdout)
+	}
+}
+
+func TestHelp(t *testing.T) {
+	r := runWith(t, env("", ""), "-h")
+	if r.code != 0 || !strings.Contains(r.stdout, "rtctl publish ROOM TEXT") || r.stderr != "" {
+		t.Errorf("exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+}
