@@ -7,8 +7,8 @@ import (
 )
 
 // IDs makes the ids of connections (a presence entry each); message ids
-// are positions in a room's history and come from the bus. It is a value of the app
-// (fx.Decorate can swap it in a test), not package state.
+// are positions in a room's history and come from the bus. It is a value
+// of the app (fx.Decorate can swap it in a test), not package state.
 type IDs interface {
 	Next() string
 }
