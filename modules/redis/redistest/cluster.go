@@ -96,16 +96,21 @@ func LaunchCluster(opt ClusterOptions) (*Cluster, error) {
 		return nil, err
 	}
 	n := opt.Masters * (1 + opt.Replicas)
-	ports, err := freePorts(2 * n) // a client port and a bus port each
-	if err != nil {
-		return nil, err
-	}
-	c := &Cluster{opt: opt}
-	if err := c.launch(server, cli, ports[:n], ports[n:]); err != nil {
+	for attempt := 1; ; attempt++ {
+		ports, err := freePorts(2 * n) // a client port and a bus port each
+		if err != nil {
+			return nil, err
+		}
+		c := &Cluster{opt: opt}
+		err = c.launch(server, cli, ports[:n], ports[n:])
+		if err == nil {
+			return c, nil
+		}
 		c.Stop()
-		return nil, fmt.Errorf("redis cluster in %s: %w%s", opt.Dir, err, c.logTails())
+		if !errors.Is(err, errPortTaken) || attempt == launchAttempts {
+			return nil, fmt.Errorf("redis cluster in %s: %w%s", opt.Dir, err, c.logTails())
+		}
 	}
-	return c, nil
 }
 
 func (c *Cluster) launch(server, cli string, ports, busPorts []int) error {
@@ -133,8 +138,8 @@ func (c *Cluster) launch(server, cli string, ports, busPorts []int) error {
 		c.procs = append(c.procs, &proc{port: port, cmd: cmd})
 		seeds[i] = addr(port)
 	}
-	for _, port := range ports {
-		if err := waitListen(port); err != nil {
+	for _, p := range c.procs {
+		if err := waitServing(p.port, p.cmd); err != nil {
 			return err
 		}
 	}

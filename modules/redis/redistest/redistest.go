@@ -6,6 +6,7 @@
 package redistest
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -13,7 +14,6 @@ import (
 	"strconv"
 	"syscall"
 	"testing"
-	"time"
 )
 
 // Server is one redis-server process owned by a test.
@@ -27,13 +27,22 @@ type Server struct {
 func Start(tb testing.TB) *Server {
 	tb.Helper()
 	bin := Need(tb, "redis-server")[0]
-	ports, err := freePorts(1)
+	s := &Server{dir: tb.TempDir()}
+	tb.Cleanup(s.Stop)
+	var err error
+	for range launchAttempts {
+		ports, perr := freePorts(1)
+		if perr != nil {
+			tb.Fatal(perr)
+		}
+		s.Port = ports[0]
+		if err = s.launch(bin); !errors.Is(err, errPortTaken) {
+			break
+		}
+	}
 	if err != nil {
 		tb.Fatal(err)
 	}
-	s := &Server{Port: ports[0], dir: tb.TempDir()}
-	s.start(tb, bin)
-	tb.Cleanup(s.Stop)
 	return s
 }
 
@@ -87,15 +96,24 @@ func (s *Server) Restart(tb testing.TB) {
 
 func (s *Server) start(tb testing.TB, bin string) {
 	tb.Helper()
+	if err := s.launch(bin); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// launch starts the server on s.Port and waits until it serves there; on
+// a failure nothing is left running.
+func (s *Server) launch(bin string) error {
 	cmd, err := launch(bin, s.Port, s.dir, nil, nil)
 	if err != nil {
-		tb.Fatal(err)
+		return err
 	}
 	s.cmd = cmd
-	if err := waitListen(s.Port); err != nil {
+	if err := waitServing(s.Port, cmd); err != nil {
 		s.Stop()
-		tb.Fatal(err)
+		return err
 	}
+	return nil
 }
 
 // launch starts redis-server on 127.0.0.1:port with dir as its working
@@ -112,19 +130,6 @@ func launch(bin string, port int, dir string, extra []string, attr *syscall.SysP
 		return nil, fmt.Errorf("start redis-server: %w", err)
 	}
 	return cmd, nil
-}
-
-// waitListen waits up to 10s for 127.0.0.1:port to accept connections.
-func waitListen(port int) error {
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		if conn, err := net.DialTimeout("tcp", addr(port), 100*time.Millisecond); err == nil {
-			conn.Close()
-			return nil
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return fmt.Errorf("redis-server did not listen on %s within 10s", addr(port))
 }
 
 // freePorts returns n distinct loopback ports that were free a moment ago.
