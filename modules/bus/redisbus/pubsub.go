@@ -21,9 +21,9 @@ const commandTimeout = 5 * time.Second
 
 var errDisconnected = errors.New("redisbus: not connected to Redis; the room will be subscribed on reconnect")
 
-// pubsub carries rooms on a single Redis. It holds one dedicated Pub/Sub connection
-// per process with one SUBSCRIBE per room that has local subscribers,
-// taken on the first Subscribe and dropped on the last cancel. When the
+// pubsub carries rooms on a single Redis. It holds one dedicated Pub/Sub
+// connection per process with one SUBSCRIBE per room that has local
+// subscribers, taken on the first Subscribe and dropped on the last cancel. When the
 // connection breaks it reconnects with backoff and subscribes every wanted
 // room again.
 type pubsub struct {
