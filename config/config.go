@@ -51,8 +51,10 @@ type Config struct {
 	IdleTimeout       time.Duration `env:"IDLE_TIMEOUT" envDefault:"70"`
 	// MaxFrameBytes is the largest frame a client may send; larger closes with 1009.
 	MaxFrameBytes int `env:"MAX_FRAME_BYTES" envDefault:"65536"`
-	// MaxTextBytes is the largest message text a client may send, in bytes.
-	MaxTextBytes int `env:"MAX_TEXT_BYTES" envDefault:"4096"`
+	// MaxMessageBytes bounds one chat message: its text plus its encoded
+	// data, in bytes. MAX_TEXT_BYTES, its name before messages had data,
+	// is still read (Load).
+	MaxMessageBytes int `env:"MAX_MESSAGE_BYTES" envDefault:"4096"`
 	// SendQueue is how many outbound frames a connection may have waiting;
 	// one more closes it with 4002.
 	SendQueue int `env:"SEND_QUEUE" envDefault:"256"`
@@ -89,6 +91,9 @@ type Config struct {
 	// the next handshake gets 503.
 	MaxConnsPerUser int `env:"MAX_CONNS_PER_USER" envDefault:"16"`
 	MaxConns        int `env:"MAX_CONNS" envDefault:"0"`
+	// MaxRoomsPerConn caps the rooms one socket may be in at once; the
+	// next room.join gets too_many_rooms.
+	MaxRoomsPerConn int `env:"MAX_ROOMS_PER_CONN" envDefault:"100"`
 	// HandshakeRate is how many handshakes per second one client address
 	// may make on average, HandshakeBurst how many at once (0 = no limit);
 	// past it the handshake gets 429 before its token is read.

@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"reflect"
 	"strconv"
@@ -50,8 +51,12 @@ func FromOS() (Config, error) {
 // error: it is usually a secret store that failed to fill it in, and falling
 // back to the public development secret would hide that.
 func Load(environ map[string]string) (Config, error) {
+	environ, clash := oldNames(environ)
 	var c Config
 	p := problems{environ: environ, lines: map[string]string{}}
+	for name, line := range clash {
+		p.addLine(name, line)
+	}
 	err := env.ParseWithOptions(&c, env.Options{
 		Environment: environ,
 		FuncMap:     map[reflect.Type]env.ParserFunc{reflect.TypeFor[time.Duration](): parseDuration},
@@ -64,6 +69,37 @@ func Load(environ map[string]string) (Config, error) {
 		return Config{}, err
 	}
 	return c, nil
+}
+
+// renames maps the old name of a variable to its name now: the old one is
+// still read when the new one is not set.
+var renames = map[string]string{"MAX_TEXT_BYTES": "MAX_MESSAGE_BYTES"}
+
+// oldNames returns environ with each old name's value under its new name,
+// when only the old one is set. Both set to different values is a mistake,
+// returned as a line under the new name: which one was meant is anyone's
+// guess.
+func oldNames(environ map[string]string) (map[string]string, map[string]string) {
+	var out, clash map[string]string
+	for old, name := range renames {
+		v := environ[old]
+		switch {
+		case v == "":
+			continue
+		case environ[name] != "" && environ[name] != v:
+			clash = map[string]string{name: fmt.Sprintf("%s=%q and %s=%q: %s is the old name of %s; set only %s",
+				name, environ[name], old, v, old, name, name)}
+			continue
+		}
+		if out == nil {
+			out = maps.Clone(environ)
+		}
+		out[name] = v
+	}
+	if out == nil {
+		return environ, clash
+	}
+	return out, clash
 }
 
 // problems collects at most one line per variable: the first rule a variable

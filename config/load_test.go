@@ -14,12 +14,12 @@ func defaults() Config {
 		Host: "127.0.0.1", Port: 8000, JWTSecret: DefaultJWTSecret, JWTAlg: "HS256",
 		AllowedOrigins: []string{"http://localhost:8000"},
 		PresenceTTL:    60 * time.Second, HeartbeatInterval: 25 * time.Second, IdleTimeout: 70 * time.Second,
-		MaxFrameBytes: 65536, MaxTextBytes: 4096, SendQueue: 256, SendQueueBytes: 1 << 20, MaxQueuedBytes: 1 << 30, WriteTimeout: 10 * time.Second,
+		MaxFrameBytes: 65536, MaxMessageBytes: 4096, SendQueue: 256, SendQueueBytes: 1 << 20, MaxQueuedBytes: 1 << 30, WriteTimeout: 10 * time.Second,
 		HistorySize: 200, HistoryTTL: time.Hour, HistoryBudget: 512 << 10, HistoryBudgetBurst: 2 << 20,
 		HandshakeRate: 20, HandshakeBurst: 40,
 		LogLevel: "info", LogFormat: "text",
 		RateLimit: 20, RateBurst: 40, RateWarnings: 10,
-		MaxConnsPerUser: 16,
+		MaxConnsPerUser: 16, MaxRoomsPerConn: 100,
 		DemoPage:        true,
 	}
 }
@@ -63,7 +63,10 @@ func TestLoadValid(t *testing.T) {
 		{map[string]string{"HEARTBEAT_INTERVAL": "69.999"}, func(c *Config) { c.HeartbeatInterval = 69999 * time.Millisecond }},
 		{map[string]string{"IDLE_TIMEOUT": "26"}, func(c *Config) { c.IdleTimeout = 26 * time.Second }},
 		{map[string]string{"MAX_FRAME_BYTES": "1024"}, func(c *Config) { c.MaxFrameBytes = 1024 }},
-		{map[string]string{"MAX_TEXT_BYTES": "1"}, func(c *Config) { c.MaxTextBytes = 1 }},
+		{map[string]string{"MAX_TEXT_BYTES": "1"}, func(c *Config) { c.MaxMessageBytes = 1 }},
+		{map[string]string{"MAX_MESSAGE_BYTES": "2"}, func(c *Config) { c.MaxMessageBytes = 2 }},
+		{map[string]string{"MAX_MESSAGE_BYTES": "3", "MAX_TEXT_BYTES": "3"}, func(c *Config) { c.MaxMessageBytes = 3 }},
+		{map[string]string{"MAX_ROOMS_PER_CONN": "5"}, func(c *Config) { c.MaxRoomsPerConn = 5 }},
 		{map[string]string{"SEND_QUEUE": "1", "HISTORY_SIZE": "0"}, func(c *Config) { c.SendQueue, c.HistorySize = 1, 0 }},
 		{map[string]string{"SEND_QUEUE": "1", "HISTORY_SIZE": "1000"}, func(c *Config) { c.SendQueue, c.HistorySize = 1, 1000 }}, // a replay does not count toward the queue
 		{map[string]string{"SEND_QUEUE": "500", "HISTORY_SIZE": "500", "HISTORY_TTL": "90"}, func(c *Config) { c.SendQueue, c.HistorySize, c.HistoryTTL = 500, 500, 90*time.Second }},
@@ -134,14 +137,16 @@ func TestLoadInvalid(t *testing.T) {
 		{"WRITE_TIMEOUT", "99999999999999999999", `WRITE_TIMEOUT="99999999999999999999"` + dur},
 		{"MAX_FRAME_BYTES", "1023", `MAX_FRAME_BYTES="1023": must be an integer of at least 1024`},
 		{"SEND_QUEUE_BYTES", "65535", `SEND_QUEUE_BYTES="65535": must be an integer of at least 65536`},
-		{"MAX_TEXT_BYTES", "100000", `SEND_QUEUE_BYTES=1048576 must hold two of the largest chat.delivery frames MAX_TEXT_BYTES=100000 allows: at least 1203488`},
+		{"MAX_MESSAGE_BYTES", "100000", `SEND_QUEUE_BYTES=1048576 must hold two of the largest chat.delivery frames MAX_MESSAGE_BYTES=100000 allows: at least 1203488`},
+		{"MAX_TEXT_BYTES", "100000", `SEND_QUEUE_BYTES=1048576 must hold two of the largest chat.delivery frames MAX_MESSAGE_BYTES=100000 allows: at least 1203488`},
 		{"MAX_QUEUED_BYTES", "1000", `MAX_QUEUED_BYTES="1000": must be an integer of at least 1048576`},
 		{"HISTORY_BUDGET", "0", `HISTORY_BUDGET="0": must be an integer of at least 16384 (bytes per second)`},
 		{"HISTORY_BUDGET_BURST", "1k", `HISTORY_BUDGET_BURST="1k": must be an integer of at least 65536`},
 		{"HANDSHAKE_RATE", "-1", `HANDSHAKE_RATE="-1": must be a number of handshakes per second of at least 0 (0 means no limit)`},
 		{"HANDSHAKE_BURST", "0", `HANDSHAKE_BURST="0": must be an integer of at least 1`},
 		{"MAX_FRAME_BYTES", "64k", `MAX_FRAME_BYTES="64k": must be an integer of at least 1024`},
-		{"MAX_TEXT_BYTES", "0", `MAX_TEXT_BYTES="0": must be an integer of at least 1`},
+		{"MAX_TEXT_BYTES", "0", `MAX_MESSAGE_BYTES="0": must be an integer of at least 1`},
+		{"MAX_ROOMS_PER_CONN", "0", `MAX_ROOMS_PER_CONN="0": must be an integer of at least 1`},
 		{"SEND_QUEUE", "-1", `SEND_QUEUE="-1": must be an integer of at least 1`},
 		{"LOG_LEVEL", "verbose", `LOG_LEVEL="verbose": must be debug, info, warn or error`},
 		{"LOG_FORMAT", "xml", `LOG_FORMAT="xml": must be text or json`},
@@ -295,5 +300,15 @@ func TestLoadPublicKey(t *testing.T) {
 	_, err := Load(map[string]string{"JWT_ALG": "RS256", "JWT_PUBLIC_KEY": "/no/such/file.pem"})
 	if err == nil || !strings.Contains(err.Error(), "JWT_PUBLIC_KEY") {
 		t.Fatalf("missing key file: %v", err)
+	}
+}
+
+// MAX_TEXT_BYTES is the old name of MAX_MESSAGE_BYTES: both set to
+// different values is refused, naming both.
+func TestOldAndNewNameDisagree(t *testing.T) {
+	_, err := Load(map[string]string{"MAX_TEXT_BYTES": "100", "MAX_MESSAGE_BYTES": "200"})
+	want := `MAX_MESSAGE_BYTES="200" and MAX_TEXT_BYTES="100": MAX_TEXT_BYTES is the old name of MAX_MESSAGE_BYTES; set only MAX_MESSAGE_BYTES`
+	if err == nil || err.Error() != want {
+		t.Fatalf("Load = %v, want %q", err, want)
 	}
 }

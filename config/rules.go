@@ -40,8 +40,10 @@ var rules = map[string]rule{
 	"JWT_LEEWAY":         {durationRule, func(c *Config) bool { return c.JWTLeeway >= 0 }},
 	"MAX_FRAME_BYTES": {"must be an integer of at least 1024",
 		func(c *Config) bool { return c.MaxFrameBytes >= 1024 }},
-	"MAX_TEXT_BYTES": {"must be an integer of at least 1",
-		func(c *Config) bool { return c.MaxTextBytes >= 1 }},
+	"MAX_MESSAGE_BYTES": {"must be an integer of at least 1",
+		func(c *Config) bool { return c.MaxMessageBytes >= 1 }},
+	"MAX_ROOMS_PER_CONN": {"must be an integer of at least 1",
+		func(c *Config) bool { return c.MaxRoomsPerConn >= 1 }},
 	"SEND_QUEUE": {"must be an integer of at least 1",
 		func(c *Config) bool { return c.SendQueue >= 1 }},
 	"SEND_QUEUE_BYTES": {"must be an integer of at least 65536",
@@ -122,11 +124,11 @@ func check(c *Config, p *problems) {
 		p.add("REDIS_URL", rule)
 	}
 	checkOrigins(c, p)
-	if need := 2 * protocol.MaxDeliveryBytes(c.MaxTextBytes); !p.has("SEND_QUEUE_BYTES") && !p.has("MAX_TEXT_BYTES") && c.SendQueueBytes < need {
+	if need := 2 * protocol.MaxDeliveryBytes(c.MaxMessageBytes); !p.has("SEND_QUEUE_BYTES") && !p.has("MAX_MESSAGE_BYTES") && c.SendQueueBytes < need {
 		// A history page takes at most half the queue and holds at least one
 		// message, so half must hold the largest one.
-		p.addLine("SEND_QUEUE_BYTES", fmt.Sprintf("SEND_QUEUE_BYTES=%d must hold two of the largest chat.delivery frames MAX_TEXT_BYTES=%d allows: at least %d",
-			c.SendQueueBytes, c.MaxTextBytes, need))
+		p.addLine("SEND_QUEUE_BYTES", fmt.Sprintf("SEND_QUEUE_BYTES=%d must hold two of the largest chat.delivery frames MAX_MESSAGE_BYTES=%d allows: at least %d",
+			c.SendQueueBytes, c.MaxMessageBytes, need))
 	}
 	checkTrustedProxies(c, p)
 	if !p.has("HEARTBEAT_INTERVAL") && !p.has("IDLE_TIMEOUT") && c.HeartbeatInterval >= c.IdleTimeout {

@@ -24,7 +24,7 @@ func TestAbuseFragments(t *testing.T) {
 	n := startNode(t, cfg)
 	wide := cfg
 	wide.RateBurst = 100     // room for 65 frames at once: only the fragment rules apply
-	wide.MaxTextBytes = 8192 // a text of 65×64 bytes would be delivered but for them
+	wide.MaxMessageBytes = 8192 // a text of 65×64 bytes would be delivered but for them
 	w := startNode(t, wide)
 
 	t.Run("empty continuation flood", func(t *testing.T) {

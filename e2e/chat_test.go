@@ -53,7 +53,7 @@ func TestMessageIDsAreUniqueAndOrdered(t *testing.T) {
 
 func TestBadFramesGetErrorsAndStayOpen(t *testing.T) {
 	cfg := testConfig()
-	cfg.MaxTextBytes = 10
+	cfg.MaxMessageBytes = 10
 	n := startNode(t, cfg)
 	a := dial(t, n, "test", "alice")
 	a.expect("presence.join")

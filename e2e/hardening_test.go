@@ -140,7 +140,7 @@ func TestFlooderIsNotReadForever(t *testing.T) {
 func TestStuckClientIsReleasedAtWriteTimeout(t *testing.T) {
 	cfg := testConfig()
 	cfg.WriteTimeout = 5 * time.Second
-	cfg.MaxTextBytes = 60 << 10 // large messages fill the socket buffers in a few rounds
+	cfg.MaxMessageBytes = 60 << 10 // large messages fill the socket buffers in a few rounds
 	n := startNode(t, cfg)
 	stuck, _, err := stuckDialer().Dial(n.wsURL("busy")+"?token="+token(t, "stuck"), http.Header{"Origin": {origin}})
 	if err != nil {
@@ -151,7 +151,7 @@ func TestStuckClientIsReleasedAtWriteTimeout(t *testing.T) {
 	sender.expect("presence.join")
 
 	start := time.Now()
-	text := strings.Repeat("x", cfg.MaxTextBytes)
+	text := strings.Repeat("x", cfg.MaxMessageBytes)
 	for time.Since(start) < readWait {
 		for i := 0; i < 4; i++ {
 			sender.chat(text)

@@ -43,8 +43,8 @@ func (f *fake) record(call string) error {
 	return f.err
 }
 
-func (f *fake) Publish(_ context.Context, room, user, text string) (hub.Published, error) {
-	if err := f.record("publish " + room + " " + user + " " + text); err != nil {
+func (f *fake) Publish(_ context.Context, room, user string, m hub.Content) (hub.Published, error) {
+	if err := f.record("publish " + room + " " + user + " " + m.Text); err != nil {
 		return hub.Published{}, err
 	}
 	return hub.Published{ID: protocol.FormatID(1, 2), TS: 1}, nil

@@ -21,7 +21,7 @@ const opTimeout = 5 * time.Second
 
 // Backend is what the API asks of the hub.
 type Backend interface {
-	Publish(ctx context.Context, room, user, text string) (hub.Published, error)
+	Publish(ctx context.Context, room, user string, m hub.Content) (hub.Published, error)
 	Presence(ctx context.Context, room string) ([]string, error)
 	Page(ctx context.Context, room, before string, limit int) ([]byte, error)
 	Disconnect(ctx context.Context, user, room, reason string) error
@@ -49,7 +49,7 @@ func (a *api) publish(c *fiber.Ctx) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
 	defer cancel()
-	p, err := a.backend.Publish(ctx, room, body.User, body.Text)
+	p, err := a.backend.Publish(ctx, room, body.User, hub.Content{Text: body.Text})
 	if err != nil {
 		return a.failed(c, err)
 	}

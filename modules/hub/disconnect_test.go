@@ -80,5 +80,5 @@ func TestControlDropsWhatIsNoCommand(t *testing.T) {
 func hubLoggingTo(buf *bytes.Buffer) *Hub {
 	tracker := presence.NewTracker(presence.NewMemory(time.Minute), time.Minute, discard)
 	log := slog.New(slog.NewTextHandler(buf, nil))
-	return newHub(newMemory(), tracker, NewULIDs(), Limits{MaxTextBytes: 4096}, log)
+	return newHub(newMemory(), tracker, NewULIDs(), Limits{MaxMessageBytes: 4096}, log)
 }

@@ -113,7 +113,7 @@ func New(b bus.Bus) *Manager {
 }
 
 func newHubForTest(b bus.Bus, tracker *presence.Tracker) *Hub {
-	return newHub(b, tracker, NewULIDs(), Limits{MaxTextBytes: 4096}, discard)
+	return newHub(b, tracker, NewULIDs(), Limits{MaxMessageBytes: 4096}, discard)
 }
 
 var discard = slog.New(slog.DiscardHandler)

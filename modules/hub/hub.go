@@ -68,7 +68,7 @@ type Hub struct {
 
 // Limits are the hub's checks on what clients say.
 type Limits struct {
-	MaxTextBytes int
+	MaxMessageBytes int
 }
 
 // newHub returns a hub whose rooms and their history live on b, with

@@ -37,7 +37,7 @@ var errBackendAway = errors.New("backend away")
 func newTestHub(t *testing.T, b bus.Bus, ids IDs) *Hub {
 	t.Helper()
 	tracker := presence.NewTracker(presence.NewMemory(time.Minute), time.Minute, discard)
-	return newHub(b, tracker, ids, Limits{MaxTextBytes: 8}, discard)
+	return newHub(b, tracker, ids, Limits{MaxMessageBytes: 8}, discard)
 }
 
 // newMemory is the memory bus with room for every test's history.
@@ -127,7 +127,7 @@ func TestJoinFailureLeavesNothing(t *testing.T) {
 	if err := tracker.Stop(t.Context()); err != nil { // a stopped tracker refuses joins
 		t.Fatal(err)
 	}
-	h := newHub(newMemory(), tracker, NewULIDs(), Limits{MaxTextBytes: 8}, discard)
+	h := newHub(newMemory(), tracker, NewULIDs(), Limits{MaxMessageBytes: 8}, discard)
 	if _, err := h.Join(t.Context(), Client{Room: "r", User: "u", Member: &member{}}); err == nil {
 		t.Fatal("join succeeded with presence refusing it")
 	}
@@ -153,7 +153,7 @@ func (l *batchingLog) Append(ctx context.Context, drafts []bus.Draft) ([]string,
 func TestSayAllBatchesInOrder(t *testing.T) {
 	log := &batchingLog{Memory: newMemory()}
 	tracker := presence.NewTracker(presence.NewMemory(time.Minute), time.Minute, discard)
-	h := newHub(log, tracker, NewULIDs(), Limits{MaxTextBytes: 8}, discard)
+	h := newHub(log, tracker, NewULIDs(), Limits{MaxMessageBytes: 8}, discard)
 	alice := &member{}
 	c := Client{Room: "r", User: "alice", Member: alice}
 	if _, err := h.Join(t.Context(), c); err != nil {

@@ -36,7 +36,7 @@ type hubParams struct {
 // order of construction, so it runs after every socket has left (ws is built
 // after the hub) and before presence and the bus stop.
 func provideHub(p hubParams) *Hub {
-	h := newHub(p.Bus, p.Presence, p.IDs, Limits{MaxTextBytes: p.Config.MaxTextBytes}, p.Log)
+	h := newHub(p.Bus, p.Presence, p.IDs, Limits{MaxMessageBytes: p.Config.MaxMessageBytes}, p.Log)
 	p.Lifecycle.Append(fx.Hook{
 		OnStart: func(ctx context.Context) error { h.listen(ctx); return nil },
 		OnStop:  func(context.Context) error { h.stopListening(); h.Stop(); return nil },

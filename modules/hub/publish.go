@@ -27,7 +27,8 @@ type Published struct {
 // same limit on text. The server API speaks through it; user is whatever
 // the backend says (a bot, "system"). A *protocol.Error is the caller's
 // fault; any other error means it could not be published.
-func (h *Hub) Publish(ctx context.Context, room, user, text string) (Published, error) {
+func (h *Hub) Publish(ctx context.Context, room, user string, m Content) (Published, error) {
+	text := m.Text
 	switch {
 	case !protocol.ValidRoom(room):
 		return Published{}, ErrBadRoom

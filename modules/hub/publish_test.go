@@ -29,11 +29,11 @@ func TestPublish(t *testing.T) {
 		{"invalid UTF-8", "r", "bot", "\xff", ErrNoText},
 		{"text too long", "r", "bot", strings.Repeat("x", 4097), ErrTextTooLong},
 	} {
-		if _, err := h.Publish(t.Context(), tc.room, tc.user, tc.text); !errors.Is(err, tc.want) {
+		if _, err := h.Publish(t.Context(), tc.room, tc.user, Content{Text: tc.text}); !errors.Is(err, tc.want) {
 			t.Errorf("%s: %v, want %v", tc.name, err, tc.want)
 		}
 	}
-	p, err := h.Publish(t.Context(), "r", "system", "order shipped")
+	p, err := h.Publish(t.Context(), "r", "system", Content{Text: "order shipped"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -72,7 +72,7 @@ func joinSince(ctx context.Context, h *Hub, c Client, p Pacer) (leave func(), er
 
 func newHistoryHub(b bus.Bus) *Hub {
 	tracker := presence.NewTracker(presence.NewMemory(time.Minute), time.Minute, discard)
-	return newHub(b, tracker, NewULIDs(), Limits{MaxTextBytes: 4096}, discard)
+	return newHub(b, tracker, NewULIDs(), Limits{MaxMessageBytes: 4096}, discard)
 }
 
 // watched joins a watcher to room "r" of h and has n messages said there;

@@ -65,7 +65,7 @@ func (h *Hub) compose(c Client, s Said) (bus.Draft, error) {
 	if s.Room != "" && s.Room != c.Room {
 		return bus.Draft{}, ErrRoomMismatch
 	}
-	if len(s.Text) > h.limits.MaxTextBytes {
+	if len(s.Text) > h.limits.MaxMessageBytes {
 		return bus.Draft{}, ErrTextTooLong
 	}
 	d := bus.Draft{Room: c.Room, At: protocol.Now()}

@@ -108,5 +108,5 @@ func LimitsFrom(cfg config.Config) Limits {
 // read only once the queue is under half), at least 1, at most 100.
 func pageEntries(cfg config.Config) int {
 	half := cfg.SendQueueBytes / 2
-	return min(100, max(1, half/protocol.MaxDeliveryBytes(cfg.MaxTextBytes)))
+	return min(100, max(1, half/protocol.MaxDeliveryBytes(cfg.MaxMessageBytes)))
 }
