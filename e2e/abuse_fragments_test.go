@@ -23,7 +23,7 @@ func TestAbuseFragments(t *testing.T) {
 	cfg.RateLimit, cfg.RateBurst = 20, 40 // the defaults, as in TestAbuseSuite
 	n := startNode(t, cfg)
 	wide := cfg
-	wide.RateBurst = 100     // room for 65 frames at once: only the fragment rules apply
+	wide.RateBurst = 100        // room for 65 frames at once: only the fragment rules apply
 	wide.MaxMessageBytes = 8192 // a text of 65×64 bytes would be delivered but for them
 	w := startNode(t, wide)
 

@@ -31,7 +31,7 @@ func testConfig() config.Config {
 		HeartbeatInterval:  25 * time.Second,
 		IdleTimeout:        70 * time.Second,
 		MaxFrameBytes:      64 << 10,
-		MaxMessageBytes:       4096,
+		MaxMessageBytes:    4096,
 		SendQueue:          256,
 		SendQueueBytes:     1 << 20,
 		MaxQueuedBytes:     1 << 30,
