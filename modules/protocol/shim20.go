@@ -11,15 +11,15 @@ const (
 	TypeChatAck     = "chat.ack"
 	TypeUserMessage = "user.message"
 
-	CodeBadRoom         ErrorCode = "bad_room"
-	CodeBadSince        ErrorCode = "bad_since"
-	CodeRoomForbidden   ErrorCode = "room_forbidden"
-	CodeTooManyRooms    ErrorCode = "too_many_rooms"
-	CodeNotJoined       ErrorCode = "not_joined"
-	CodeMessageTooLong  ErrorCode = "message_too_long"
-	LeftByClient                  = "left"
-	LeftForbidden                 = "forbidden"
-	LeftDisconnected              = "disconnected"
+	CodeBadRoom        ErrorCode = "bad_room"
+	CodeBadSince       ErrorCode = "bad_since"
+	CodeRoomForbidden  ErrorCode = "room_forbidden"
+	CodeTooManyRooms   ErrorCode = "too_many_rooms"
+	CodeNotJoined      ErrorCode = "not_joined"
+	CodeMessageTooLong ErrorCode = "message_too_long"
+	LeftByClient                 = "left"
+	LeftForbidden                = "forbidden"
+	LeftDisconnected             = "disconnected"
 )
 
 func MessageBytes(text string, data []byte) int { return len(text) + len(data) }

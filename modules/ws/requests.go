@@ -29,9 +29,9 @@ const maxPendingPages = 4
 // that its message could not be sent.
 type requests struct {
 	conn    *Conn
-	limit   int                                        // requests that may wait
-	timeout time.Duration                              // bound on one request; 0 for none but the connection's life
-	sayAll  func(ctx context.Context, said []sayRequest)  // publishes chat messages, set by the handler
+	limit   int                                            // requests that may wait
+	timeout time.Duration                                  // bound on one request; 0 for none but the connection's life
+	sayAll  func(ctx context.Context, said []sayRequest)   // publishes chat messages, set by the handler
 	joinAll func(ctx context.Context, joins []joinRequest) // joins rooms, set by the handler
 	mu      sync.Mutex
 	queue   []request
