@@ -131,23 +131,18 @@ func TestMultiroomJoinLeaveBurst(t *testing.T) {
 		for i, room := range rooms {
 			burster.send(map[string]any{"type": "room.leave", "room": room, "ref": "l" + strconv.Itoa(i)})
 		}
-		mrGatherInOrder(burster, rooms, "room.joined", "j")
-		mrGatherInOrder(burster, rooms, "room.left", "l")
+		mrGatherBurst(burster, func(i int) (string, string) { return rooms[i], rooms[i] }, len(rooms), "j", "l")
 
 		// One room joined and left 100 times while a member on the other
 		// node watches it.
 		watcher := dial(t, env.b.node, "busy", "watcher")
 		watcher.ready()
-		busy := make([]string, 100)
-		for i := range busy {
-			busy[i] = "busy"
-		}
 		start := time.Now()
-		for i := range busy {
+		for i := range 100 {
 			burster.send(map[string]any{"type": "room.join", "room": "busy", "ref": "bj" + strconv.Itoa(i)})
 			burster.send(map[string]any{"type": "room.leave", "room": "busy", "ref": "bl" + strconv.Itoa(i)})
 		}
-		mrGatherAlternating(burster, len(busy))
+		mrGatherBurst(burster, func(int) (string, string) { return "busy", "busy" }, 100, "bj", "bl")
 		took := time.Since(start)
 
 		// The socket still works, in a room and out of one.
@@ -193,28 +188,26 @@ func TestMultiroomJoinLeaveBurst(t *testing.T) {
 // announceWindowForTests is the hub's presence announcement window.
 const announceWindowForTests = 200 * time.Millisecond
 
-// mrGatherInOrder reads len(rooms) answers of type typ, in the order sent:
-// the i-th names rooms[i] and ref prefix+i.
-func mrGatherInOrder(c *client, rooms []string, typ, prefix string) {
+// mrGatherBurst reads the answers to n joins (refs <join><i>) and n
+// leaves (refs <leave><i>) of the rooms rooms(i) names: each answered
+// once, with its room, the leave after the join it follows. Answers to
+// different rooms may come in any order.
+func mrGatherBurst(c *client, rooms func(int) (join, leave string), n int, join, leave string) {
 	c.t.Helper()
-	for i, room := range rooms {
-		ref := prefix + strconv.Itoa(i)
-		f := mrWait(c, typ+" "+ref, is(typ, "", ""), isPresence)
-		if f.str("room") != room || f.str("ref") != ref {
-			c.t.Fatalf("answer %d: %v, want %s of %s with ref %s", i, f, typ, room, ref)
-		}
-	}
-}
-
-// mrGatherAlternating reads n pairs of room.joined bj<i>, room.left bl<i>.
-func mrGatherAlternating(c *client, n int) {
-	c.t.Helper()
+	want := map[string]string{}  // ref → "type room"
+	after := map[string]string{} // a leave's ref → its join's
 	for i := range n {
-		for _, w := range []struct{ typ, ref string }{{"room.joined", fmt.Sprintf("bj%d", i)}, {"room.left", fmt.Sprintf("bl%d", i)}} {
-			f := mrWait(c, w.typ+" "+w.ref, func(f frame) bool { return !isPresence(f) }, isPresence)
-			if f.str("type") != w.typ || f.str("room") != "busy" || f.str("ref") != w.ref {
-				c.t.Fatalf("answer %s: got %v", w.ref, f)
-			}
+		j, l := rooms(i)
+		js, ls := join+strconv.Itoa(i), leave+strconv.Itoa(i)
+		want[js], want[ls], after[ls] = "room.joined "+j, "room.left "+l, js
+	}
+	seen := map[string]bool{}
+	for len(seen) < 2*n {
+		f := mrWait(c, fmt.Sprintf("answer %d of %d", len(seen)+1, 2*n), func(f frame) bool { return !isPresence(f) }, isPresence)
+		ref := f.str("ref")
+		if want[ref] != f.str("type")+" "+f.str("room") || seen[ref] || (after[ref] != "" && !seen[after[ref]]) {
+			c.t.Fatalf("answer %v: want %q once, after %q (seen %v)", f, want[ref], after[ref], seen[after[ref]])
 		}
+		seen[ref] = true
 	}
 }
