@@ -94,9 +94,10 @@ func (r *pubsub) Stop() {
 	<-r.done
 }
 
-// Publish sends m to its room's channel in an envelope (envelope.go). A
-// message the envelope cannot carry (negative At, newline in ID) is refused
-// before Redis is asked, rather than arriving changed or dropped elsewhere.
+// Publish sends m to its room's channel in an envelope (wire.go). A
+// message the envelope cannot carry (negative At, a space or a newline in
+// ID, a newline in From) is refused before Redis is asked, rather than
+// arriving changed or dropped elsewhere.
 func (r *pubsub) Publish(ctx context.Context, m bus.Message) error {
 	c := r.client
 	cmd, err := publishCmd(c, m)
