@@ -221,10 +221,21 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 // may not grow memory, so its ZADDs went past maxmemory under noeviction.
 
 // touchScript adds or refreshes one connection and returns 1 when the user
-// had no live connection before. Join and Refresh share it: a refresh of an
-// entry Redis lost (a restart) recreates it, which is what a refresh means.
-// Expired members are purged first so they do not count as present.
-var touchScript = redis.NewScript(redis.Writes, nowLua+`
+// had no live connection before. Join, JoinAll (as joinScript) and Refresh
+// share it: a refresh of an entry Redis lost (a restart) recreates it,
+// which is what a refresh means. Expired members are purged first so they
+// do not count as present.
+var touchScript = redis.NewScript(redis.Writes, touchBody).Idempotent()
+
+// joinScript is touchScript (the same source, so the same SHA-1) for
+// JoinAll, whose commands are not retried after a dropped connection: a
+// retried join that Redis had applied would report its first as false,
+// and the user's presence.join would never be announced. Join's single
+// calls are not retried either (rueidis retries only scripts declared
+// retryable).
+var joinScript = redis.NewScript(redis.Writes, touchBody)
+
+const touchBody = nowLua + `
 local exp = string.format('%d', now + tonumber(ARGV[3]))
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
@@ -235,7 +246,7 @@ redis.call('PEXPIRE', KEYS[1], ARGV[3])
 redis.call('PEXPIRE', KEYS[2], ARGV[3])
 if first then return 1 end
 return 0
-`).Idempotent()
+`
 
 // leaveScript removes one connection and returns 1 when that ended the
 // user's presence: no live connection remains and the user was still listed
