@@ -156,9 +156,10 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 // ---- pages ------------------------------------------------------------------
 
 // newPage opens the chat page in a fresh browser context (its own storage and
-// cookies: another user) and records every state the page goes through.
-async function newPage(origin) {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+// cookies: another user) and records every state the page goes through, and
+// every frame its sockets send and receive (page.sent, page.received).
+async function newPage(origin, viewport = { width: 1280, height: 800 }) {
+  const context = await browser.newContext({ viewport });
   await context.addInitScript(() => {
     window.__states = [];
     document.addEventListener('DOMContentLoaded', () => {
@@ -177,7 +178,16 @@ async function newPage(origin) {
   page.on('console', (m) => {
     if (/Content Security Policy/i.test(m.text())) page.problems.push(`console: ${m.text()}`);
   });
-  page.on('websocket', () => page.sockets++);
+  page.sent = [];
+  page.received = [];
+  const parse = (payload) => { try { return JSON.parse(payload); } catch { return { raw: String(payload) }; } };
+  page.urls = [];
+  page.on('websocket', (w) => {
+    page.sockets++;
+    page.urls.push(w.url());
+    w.on('framesent', ({ payload }) => page.sent.push(parse(payload)));
+    w.on('framereceived', ({ payload }) => page.received.push(parse(payload)));
+  });
   await page.goto(`${origin}/`);
   return page;
 }
@@ -194,8 +204,11 @@ function describePage(page) {
     const s = document.getElementById('state');
     const lines = [...document.querySelectorAll('#messages li')].map((li) => li.textContent);
     const users = [...document.querySelectorAll('#presence li')].map((li) => li.textContent);
+    const rooms = [...document.querySelectorAll('#rooms li')].map((li) => `${li.dataset.room}:${li.dataset.state}` +
+      `${li.classList.contains('current') ? ':shown' : ''}:${li.querySelector('.unread').textContent}`);
     return `state=${s.dataset.state} "${s.textContent}" detail="${document.getElementById('detail').textContent}" ` +
-      `history=${window.__states.join('>')} presence=[${users}] messages=${JSON.stringify(lines)}`;
+      `history=${window.__states.join('>')} rooms=[${rooms}] presence=[${users}] ` +
+      `typing="${document.getElementById('typing').textContent}" messages=${JSON.stringify(lines)}`;
   }).catch((e) => `(page unreadable: ${e.message})`);
 }
 
@@ -285,6 +298,91 @@ async function consoleClient(origin, user, room) {
   };
   return { page, logs, seen };
 }
+
+// ---- rooms ------------------------------------------------------------------
+
+const roomState = (page, room) => page.evaluate((r) => document.querySelector(`#rooms li[data-room="${r}"]`)?.dataset.state, room);
+
+const waitRoom = (page, room, state) => until(page, `room ${room} ${state}`,
+  ([r, st]) => document.querySelector(`#rooms li[data-room="${r}"]`)?.dataset.state === st, [room, state]);
+
+// roomList is the page's list of rooms, in order: name, state, shown, unread
+// badge ('' while it is hidden).
+const roomList = (page) => page.evaluate(() => [...document.querySelectorAll('#rooms li')].map((li) => {
+  const badge = li.querySelector('.unread');
+  return { name: li.dataset.room, state: li.dataset.state, shown: li.classList.contains('current'),
+    unread: badge.hidden ? '' : badge.textContent };
+}));
+
+const waitUnread = (page, room, n) => until(page, `room ${room} unread "${n}"`, ([r, want]) => {
+  const badge = document.querySelector(`#rooms li[data-room="${r}"] .unread`);
+  return badge && (badge.hidden ? '' : badge.textContent) === want;
+}, [room, n]);
+
+// joinRoom joins room with the join form; the room is then shown.
+async function joinRoom(page, room) {
+  await page.fill('#room', room);
+  await page.click('#join-button');
+  await waitRoom(page, room, 'joined');
+  await until(page, `${room} shown`, (r) => document.querySelector('#rooms li.current')?.dataset.room === r, room);
+}
+
+async function openRoom(page, room) {
+  await page.click(`#rooms li[data-room="${room}"] .open`);
+  await until(page, `${room} shown`, (r) => document.getElementById('room-title').textContent === `# ${r}`, room);
+}
+
+// sendTo posts texts to room from a connected page, whichever room it shows.
+async function sendTo(page, room, list) {
+  await page.evaluate(async ([r, l]) => {
+    for (const text of l) {
+      send({ type: 'chat.message', room: r, text });
+      await new Promise((done) => setTimeout(done, 30));
+    }
+  }, [room, list]);
+}
+
+// eventually polls fn in the test until it is true.
+async function eventually(what, fn) {
+  for (const end = Date.now() + WAIT; Date.now() < end; await sleep(50)) if (fn()) return;
+  throw new Error(`${what}: not within ${WAIT} ms`);
+}
+
+const delivered = (page, room) => page.received.filter((f) => f.type === 'chat.delivery' && f.room === room);
+
+// usable checks, at the page's current size, that nothing scrolls sideways,
+// that each selector's element is on screen, whole, and on top where its
+// middle is (not under another element), that the status line runs across
+// the page and its state stays on one line.
+async function usable(page, selectors) {
+  const problems = await page.evaluate((sels) => {
+    const out = [];
+    const w = innerWidth;
+    const h = innerHeight;
+    if (document.documentElement.scrollWidth > w) out.push(`the page scrolls sideways: ${document.documentElement.scrollWidth} > ${w}`);
+    for (const sel of sels) {
+      const e = document.querySelector(sel);
+      if (!e) { out.push(`${sel}: missing`); continue; }
+      const r = e.getBoundingClientRect();
+      if (r.width < 1 || r.height < 1 || getComputedStyle(e).visibility !== 'visible') { out.push(`${sel}: not shown`); continue; }
+      if (r.left < -0.5 || r.top < -0.5 || r.right > w + 0.5 || r.bottom > h + 0.5) {
+        out.push(`${sel}: cut off at ${Math.round(r.left)},${Math.round(r.top)}-${Math.round(r.right)},${Math.round(r.bottom)} in ${w}x${h}`);
+      }
+      if (e.tagName === 'BUTTON' && e.scrollWidth > e.clientWidth + 1) out.push(`${sel}: its label does not fit`);
+      const top = document.elementFromPoint(r.left + r.width / 2, r.top + Math.min(r.height / 2, 10));
+      if (top && top !== e && !e.contains(top)) out.push(`${sel}: covered by ${top.tagName}#${top.id}.${top.className}`);
+    }
+    const status = document.querySelector('.status').getBoundingClientRect();
+    if (status.width < 0.8 * (w - 48)) out.push(`the status line is ${Math.round(status.width)} px wide in ${w}`);
+    const state = document.getElementById('state');
+    if (state.getClientRects().length !== 1 || state.getBoundingClientRect().height > 32) out.push('the state wraps');
+    return out;
+  }, selectors);
+  assert.deepEqual(problems, [], `layout at ${page.viewportSize().width} px`);
+}
+
+// joinsOf lists the room.join frames a page sent for room, in order.
+const joinsOf = (page, room) => page.sent.filter((f) => f.type === 'room.join' && f.room === room);
 
 const states = (page) => page.evaluate(() => window.__states);
 const shot = (page, name) => page.screenshot({ path: path.join(artifacts, name), fullPage: true });
@@ -473,8 +571,6 @@ describe('chat page in a real browser', { timeout: 300_000 }, () => {
 
   test('i. a page whose socket drops gets what was sent meanwhile, once each, and says it recovered it', T, async () => {
     const heidi = await newPage(`http://localhost:${proxy.port}`); // through the cuttable path
-    const urls = [];
-    heidi.on('websocket', (w) => urls.push(w.url()));
     await connect(heidi, 'heidi', 'recover');
     await waitState(heidi, 'connected');
     const ivan = await newPage(site);
@@ -507,11 +603,13 @@ describe('chat page in a real browser', { timeout: 300_000 }, () => {
     assert.deepEqual(await texts(heidi), ['before the cut', ...range(1, 3, 'missed'), 'after']);
     await onceInOrder(heidi);
 
-    assert.ok(!urls[0].includes('since='), `the first socket asks for no replay: ${urls[0]}`);
-    const last = urls.at(-1);
-    assert.equal(new URL(last).searchParams.get('since'), seen, `the reconnect resumes from the last id seen: ${last}`);
-    assert.ok(urls.slice(1).every((u) => new URL(u).searchParams.get('since') === seen),
-      `every reconnect attempt resumes from it: ${urls}`);
+    // One socket at a time to /ws, the room joined in it; the reconnect's
+    // join resumes from the last id seen.
+    const joins = joinsOf(heidi, 'recover');
+    assert.equal(joins[0].since, undefined, `the first join asks for no replay: ${JSON.stringify(joins)}`);
+    assert.ok(joins.length >= 2, `joined again after the cut: ${JSON.stringify(joins)}`);
+    assert.ok(joins.slice(1).every((j) => j.since === seen),
+      `every join after the cut resumes from ${seen}: ${JSON.stringify(joins)}`);
     await judge.seen('the message after', /ivan: after/);
     for (const t of ['before the cut', ...range(1, 3, 'missed'), 'after']) {
       const n = judge.logs.filter((l) => l.endsWith(`ivan: ${t}`)).length;
@@ -585,14 +683,12 @@ describe('chat page in a real browser', { timeout: 300_000 }, () => {
 
   test('l. a reconnect refused for its since (an id of an older server version) is tried once without it', T, async () => {
     const leo = await newPage(`http://localhost:${proxy.port}`);
-    const urls = [];
-    leo.on('websocket', (w) => urls.push(w.url()));
     await connect(leo, 'leo', 'upgrade');
     await waitState(leo, 'connected');
     await say(leo, 'kept');
     await waitMessage(leo, 'leo', 'kept');
     const ulid = '01M8AMZA8ZHNCE35NJB15EPSDF'; // what ids looked like before history: bad_since now
-    await leo.evaluate((id) => { lastId = id; }, ulid); // the page's own variable
+    await leo.evaluate((id) => { rooms.get('upgrade').lastId = id; }, ulid); // the page's own state
 
     proxy.cut();
     await waitState(leo, 'reconnecting');
@@ -602,8 +698,11 @@ describe('chat page in a real browser', { timeout: 300_000 }, () => {
     await say(leo, 'after');
     await waitTexts(leo, ['kept', 'after']); // reloaded from history, nothing twice
     await onceInOrder(leo);
-    assert.ok(urls.some((u) => new URL(u).searchParams.get('since') === ulid), `one attempt resumed: ${urls}`);
-    assert.equal(new URL(urls.at(-1)).searchParams.get('since'), null, `the last one did not: ${urls}`);
+    const joins = joinsOf(leo, 'upgrade');
+    assert.ok(joins.some((j) => j.since === ulid), `one join resumed: ${JSON.stringify(joins)}`);
+    assert.equal(joins.at(-1).since, undefined, `the last one did not: ${JSON.stringify(joins)}`);
+    const refused = leo.received.filter((f) => f.type === 'system.error');
+    assert.deepEqual(refused.map((f) => f.code), ['bad_since'], 'the server refused the since, and only that');
     await noErrorLines(leo);
     noProblems(leo);
     await leo.context().close();
@@ -631,6 +730,10 @@ describe('chat page in a real browser', { timeout: 300_000 }, () => {
     const elsewhere = await newPage(origin); // mike's tab in another room
     await connect(elsewhere, 'mike', 'other');
     await waitState(elsewhere, 'connected');
+    const both = await newPage(origin); // mike's tab in both rooms, on one socket
+    await connect(both, 'mike', 'other');
+    await waitRoom(both, 'other', 'joined');
+    await joinRoom(both, 'moderated');
     const nina = await newPage(origin);
     await connect(nina, 'nina', 'moderated');
     await waitPresence(nina, ['mike', 'nina']);
@@ -648,6 +751,13 @@ describe('chat page in a real browser', { timeout: 300_000 }, () => {
     await docs.seen('no reconnect', /\[rt\] not reconnecting: disconnected by the server/);
     await waitPresence(nina, ['nina']);
     await waitLine(nina, 'mike left');
+    // The tab in both rooms loses that one only, told room.left, and stays.
+    await waitRoom(both, 'moderated', 'out');
+    await waitLine(both, 'removed from moderated (disconnected by the server); not joining it again');
+    assert.deepEqual(both.received.find((f) => f.type === 'room.left'), { type: 'room.left', room: 'moderated', reason: 'disconnected' });
+    assert.equal(await roomState(both, 'other'), 'joined');
+    assert.equal(await both.getAttribute('#state', 'data-state'), 'connected');
+    assert.equal(await both.isDisabled('#text'), true, 'nothing to write in a room left');
 
     // The room goes on: a message the backend publishes reaches nina.
     const sent = await api('POST', '/api/rooms/moderated/messages', { user: 'moderator', text: 'mike was removed' });
@@ -672,15 +782,218 @@ describe('chat page in a real browser', { timeout: 300_000 }, () => {
       { status: 202, body: { user: 'mike', room: '' } });
     await waitState(elsewhere, 'closed');
     assert.match(await elsewhere.textContent('#detail'), /^disconnected by the server \(4003\); not reconnecting$/);
+    await waitState(both, 'closed');
+    assert.equal(both.sockets, 1);
     await sleep(1500);
     assert.equal(elsewhere.sockets, 1, 'no second attempt');
     assert.equal(await nina.getAttribute('#state', 'data-state'), 'connected', 'nina stays');
     await docs.page.context().close();
-    for (const p of [mike, elsewhere, nina]) {
+    for (const p of [mike, elsewhere, both, nina]) {
       await noErrorLines(p);
       noProblems(p);
       await p.context().close();
     }
     await stopServer(srv);
+  });
+
+  test('n. one socket joins three rooms: unread counts, switching, typing from another page, leaving', T, async () => {
+    const olga = await newPage(site);
+    await connect(olga, 'olga', 'north');
+    await waitRoom(olga, 'north', 'joined');
+    await joinRoom(olga, 'south');
+    await joinRoom(olga, 'east');
+    assert.equal(olga.sockets, 1, 'one socket for every room');
+    assert.equal(new URL(olga.urls[0]).pathname, '/ws', 'the socket opens in no room');
+    assert.deepEqual(olga.sent.filter((f) => f.type === 'room.join').map((f) => f.room), ['north', 'south', 'east']);
+    assert.deepEqual((await roomList(olga)).map((r) => `${r.name}:${r.state}:${r.shown}`),
+      ['north:joined:false', 'south:joined:false', 'east:joined:true'], 'the last room joined is shown');
+    await openRoom(olga, 'north');
+
+    // A message in a room not shown raises its count; showing it clears it.
+    const pavel = await newPage(site);
+    await connect(pavel, 'pavel', 'south');
+    await waitPresence(pavel, ['olga', 'pavel']);
+    await say(pavel, 'anyone in south?');
+    await waitUnread(olga, 'south', '1');
+    await say(pavel, 'olga?');
+    await waitUnread(olga, 'south', '2');
+    assert.equal(await olga.textContent('#rooms-unread'), '2', 'the rooms button counts them too');
+    assert.deepEqual(await texts(olga), [], 'north shows none of it');
+    assert.deepEqual((await roomList(olga)).map((r) => r.unread), ['', '2', '']);
+    await openRoom(olga, 'south');
+    await waitTexts(olga, ['anyone in south?', 'olga?']);
+    await waitUnread(olga, 'south', '');
+    await waitPresence(olga, ['olga', 'pavel']);
+
+    // Typing: pavel's page signals at most once per ~2 s, olga's shows it,
+    // then lets it fade a few seconds after the last one.
+    const t0 = Date.now();
+    const before = pavel.sent.length; // pavel's earlier messages were typed (filled) too
+    await pavel.type('#text', 'yes, typing this slowly', { delay: 120 }); // about 3 s of keys
+    const secs = (Date.now() - t0) / 1000;
+    await until(olga, 'pavel typing', () => document.getElementById('typing').textContent === 'pavel is typing…');
+    const signals = pavel.sent.slice(before).filter((f) => f.type === 'room.signal');
+    assert.ok(signals.length >= 1 && signals.length <= Math.ceil(secs / 2) + 1,
+      `${signals.length} signals in ${secs} s of typing`);
+    assert.deepEqual(signals[0], { type: 'room.signal', room: 'south', data: { typing: true } });
+    const got = olga.received.find((f) => f.type === 'room.signal');
+    assert.deepEqual({ ...got, ts: typeof got.ts }, { type: 'room.signal', room: 'south', user: 'pavel', data: { typing: true }, ts: 'number' });
+    assert.equal(pavel.received.filter((f) => f.type === 'room.signal').length, 0, 'a signal does not come back to its sender');
+    await until(olga, 'the typing line fades', () => document.getElementById('typing').textContent === '');
+    await pavel.press('#text', 'Enter');
+    await waitMessage(olga, 'pavel', 'yes, typing this slowly');
+    const sent = pavel.sent.filter((f) => f.type === 'chat.message').at(-1);
+    await eventually('the ack', () => pavel.received.some((f) => f.type === 'chat.ack' && f.ref === sent.ref));
+    const ack = pavel.received.find((f) => f.type === 'chat.ack' && f.ref === sent.ref);
+    assert.equal(ack.room, 'south');
+    assert.equal(ack.id, delivered(pavel, 'south').find((f) => f.text === sent.text).id, 'the ack names the delivery');
+
+    // Leaving: the room is gone from olga's list, pavel sees her leave, and
+    // nothing of it reaches olga any more; the other rooms stay.
+    await joinRoom(pavel, 'east');
+    await waitPresence(pavel, ['olga', 'pavel']);
+    await olga.click('#rooms li[data-room="east"] .leave');
+    await until(olga, 'east gone', () => !document.querySelector('#rooms li[data-room="east"]'));
+    await waitPresence(pavel, ['pavel']);
+    await waitLine(pavel, 'olga left');
+    const leave = olga.sent.find((f) => f.type === 'room.leave');
+    assert.deepEqual(olga.received.find((f) => f.type === 'room.left'), { type: 'room.left', room: 'east', reason: 'left', ref: leave.ref });
+    const seen = olga.received.length;
+    await say(pavel, 'east without olga');
+    await openRoom(pavel, 'south');
+    await say(pavel, 'south still');
+    await waitMessage(olga, 'pavel', 'south still');
+    assert.ok(!olga.received.slice(seen).some((f) => f.room === 'east'), 'nothing of east after room.left');
+    assert.deepEqual((await roomList(olga)).map((r) => `${r.name}:${r.state}:${r.shown}`), ['north:joined:false', 'south:joined:true']);
+    assert.equal(olga.sockets, 1);
+    await shot(olga, '10-rooms-olga.png');
+    for (const p of [olga, pavel]) {
+      await noErrorLines(p);
+      noProblems(p);
+      await p.context().close();
+    }
+  });
+
+  test('o. a reconnect joins each room again from the last id seen in it and recovers each', T, async () => {
+    const quinn = await newPage(`http://localhost:${proxy.port}`); // through the cuttable path
+    await connect(quinn, 'quinn', 'rec-a');
+    await waitRoom(quinn, 'rec-a', 'joined');
+    await joinRoom(quinn, 'rec-b');
+    const rita = await newPage(site);
+    await connect(rita, 'rita', 'rec-a');
+    await joinRoom(rita, 'rec-b');
+    await waitPresence(rita, ['quinn', 'rita']);
+    await sendTo(rita, 'rec-a', ['a1']);
+    await sendTo(rita, 'rec-b', ['b1']);
+    await waitMessage(quinn, 'rita', 'b1');
+    await waitUnread(quinn, 'rec-a', '1');
+    const lastA = delivered(quinn, 'rec-a').at(-1).id;
+    const lastB = delivered(quinn, 'rec-b').at(-1).id;
+
+    proxy.cut();
+    await waitState(quinn, 'reconnecting');
+    await waitPresence(rita, ['rita']); // rec-b, shown on rita's page
+    await sendTo(rita, 'rec-a', ['a2', 'a3']);
+    await sendTo(rita, 'rec-b', ['b2']);
+    await eventually('rita has her messages', () => delivered(rita, 'rec-a').length === 3 && delivered(rita, 'rec-b').length === 2);
+    proxy.restore();
+
+    await waitState(quinn, 'connected');
+    await waitLine(quinn, 'reconnected, 1 missed message recovered');
+    await waitTexts(quinn, ['b1', 'b2']);
+    await waitUnread(quinn, 'rec-a', '3'); // a1, and the two replayed
+    await openRoom(quinn, 'rec-a');
+    await waitLine(quinn, 'reconnected, 2 missed messages recovered');
+    await waitTexts(quinn, ['a1', 'a2', 'a3']);
+    await onceInOrder(quinn);
+    assert.equal(joinsOf(quinn, 'rec-a').at(-1).since, lastA, 'rec-a resumes from its own last id');
+    assert.equal(joinsOf(quinn, 'rec-b').at(-1).since, lastB, 'rec-b resumes from its own last id');
+    const recovered = quinn.received.filter((f) => f.type === 'history.recovered').map((f) => `${f.room}:${f.count}:${f.complete}`);
+    assert.deepEqual(recovered.sort(), ['rec-a:2:true', 'rec-b:1:true']);
+    assert.ok(quinn.urls.every((u) => new URL(u).pathname === '/ws'), `${quinn.urls}`);
+    await shot(quinn, '11-recovered-rooms-quinn.png');
+    for (const p of [quinn, rita]) {
+      await noErrorLines(p);
+      noProblems(p);
+      await p.context().close();
+    }
+  });
+
+  test('p. at 390, 1000 and 1280 px every control is on screen, nothing cut off, covered or squeezed', T, async () => {
+    const sam = await newPage(site);
+    await connect(sam, 'sam', 'design');
+    await waitRoom(sam, 'design', 'joined');
+    await joinRoom(sam, 'ops');
+    await joinRoom(sam, 'a-room-with-a-rather-long-name-to-see-it-ellipsised');
+    await openRoom(sam, 'design');
+    const tess = await newPage(site);
+    await connect(tess, 'tess', 'ops');
+    await say(tess, 'deploy at 5?');
+    await joinRoom(tess, 'design');
+    await say(tess, `a link without spaces: https://example.com/${'very-long-path/'.repeat(12)}end`);
+    await say(sam, 'looks good to me');
+    await waitUnread(sam, 'ops', '1');
+    await waitPresence(sam, ['sam', 'tess']);
+
+    // tess keeps typing while sam's page is measured, so "tess is typing…"
+    // stays on sam's screen.
+    let typing = true;
+    const typist = (async () => {
+      while (typing) {
+        await tess.type('#text', 'x');
+        await sleep(300);
+      }
+    })();
+    try {
+      for (const width of [390, 1000, 1280]) {
+        await sam.setViewportSize({ width, height: 800 });
+        await sleep(400); // panels that become drawers slide away
+        await until(sam, 'tess typing', () => document.getElementById('typing').textContent === 'tess is typing…');
+        const narrow = width < 700 ? ['#show-rooms', '#show-people'] : ['#room', '#join-button', '#rooms li[data-room="ops"] .unread'];
+        const panels = width >= 960 ? ['#presence li'] : [];
+        await usable(sam, ['#token', '#connect', '#disconnect', '#state', '#room-title', '#typing', '#text', '#send-button',
+          '#messages li.msg:last-child', ...narrow, ...panels]);
+        await shot(sam, `12-layout-${width}.png`);
+      }
+      // On a phone the rooms and the people are drawers.
+      await sam.setViewportSize({ width: 390, height: 800 });
+      await sleep(400);
+      assert.equal(await sam.textContent('#rooms-unread'), '1', 'the rooms button shows what is unread');
+      await sam.click('#show-rooms');
+      await sleep(300); // the drawer slides in
+      await usable(sam, ['#room', '#join-button', '#rooms li[data-room="ops"] .open', '#rooms li[data-room="ops"] .leave']);
+      await shot(sam, '12-layout-390-rooms.png');
+      await sam.click('#rooms li[data-room="ops"] .open');
+      await waitMessage(sam, 'tess', 'deploy at 5?');
+      await sleep(300);
+      await usable(sam, ['#text', '#send-button', '#show-rooms']); // the drawer closed
+      await sam.click('#show-people');
+      await sleep(300);
+      await usable(sam, ['#presence li']);
+      await shot(sam, '12-layout-390-people.png');
+      await sam.keyboard.press('Escape');
+      await sleep(300);
+      await usable(sam, ['#text', '#send-button']);
+    } finally {
+      typing = false;
+      await typist;
+    }
+    for (const p of [sam, tess]) {
+      await noErrorLines(p);
+      noProblems(p);
+      await p.context().close();
+    }
+
+    // A refused origin's explanation wraps inside the page.
+    for (const width of [390, 1000]) {
+      const page = await newPage(`http://127.0.0.1:${server.port}`, { width, height: 800 });
+      await page.fill('#token', token('mallory'));
+      await page.click('#connect');
+      await waitState(page, 'refused');
+      await usable(page, ['#token', '#connect', '#state', '#detail', '#messages li.alert']);
+      await shot(page, `13-refused-${width}.png`);
+      noProblems(page);
+      await page.context().close();
+    }
   });
 });

@@ -1,0 +1,146 @@
+// The frames of the chat page's socket: what it sends (each room frame
+// names its room; a frame that asks for an answer carries a ref) and what
+// it does with each frame the server sends. app.js owns the socket,
+// rooms.js the rooms.
+'use strict';
+
+// ---- frames ------------------------------------------------------------------
+
+// Frames about one room name it: on a socket opened without a room the
+// server refuses them otherwise. One sent without a room means the room
+// shown.
+const ROOM_FRAMES = new Set(['chat.message', 'presence.list', 'history.get', 'room.signal']);
+
+function send(frame) {
+  if (ROOM_FRAMES.has(frame.type) && frame.room === undefined && shown !== nowhere) frame = { ...frame, room: shown.name };
+  if (!ws || ws.readyState !== WebSocket.OPEN) return false;
+  ws.send(JSON.stringify(frame));
+  return true;
+}
+
+// ask remembers what a frame asked and returns its ref; answer takes it back.
+function ask(what) {
+  const ref = `r${++nextRef}`;
+  refs.set(ref, what);
+  return ref;
+}
+
+function answer(ref) {
+  const what = typeof ref === 'string' ? refs.get(ref) : undefined;
+  if (what) refs.delete(ref);
+  return what || null;
+}
+
+// names lists a few users and counts the rest, for a line about a crowd.
+function names(list) {
+  const few = list.slice(0, 5).map(String).join(', ');
+  return list.length > 5 ? `${few} and ${list.length - 5} more` : few;
+}
+
+function receive(data) {
+  let f;
+  try { f = JSON.parse(data); } catch { return; }
+  if (!f || typeof f !== 'object') return;
+  const q = answer(f.ref);
+  const r = rooms.get(f.room) || null;
+  switch (f.type) {
+    case 'chat.delivery': chat(r, f, true); break;
+    case 'chat.ack': break; // stored and published; answer() let go of its ref
+    case 'history.page': // the answer to history.get, oldest first
+      if (r && Array.isArray(f.messages)) f.messages.forEach((m) => chat(r, m, false));
+      break;
+    case 'history.recovered': recovered(r, f); break;
+    case 'room.joined': joined(r); break;
+    case 'room.left': left(r, f); break;
+    case 'room.signal':
+      if (r && r.state === 'joined' && f.user !== me && f.data && typeof f.data.typing === 'boolean') {
+        typing(r, String(f.user), f.data.typing);
+      }
+      break;
+    case 'presence.state': if (r && Array.isArray(f.users)) setUsers(r, f.users); break;
+    case 'presence.join': presence(r, [f.user], [], f.ts); break;
+    case 'presence.leave': presence(r, [], [f.user], f.ts); break;
+    case 'presence.diff': // several changes at once: leaves first, then joins
+      if (Array.isArray(f.joins) && Array.isArray(f.leaves)) presence(r, f.joins, f.leaves, f.ts);
+      break;
+    case 'user.message': // to this user, whatever the room
+      system(shown, `message for ${f.user}: ${typeof f.text === 'string' ? f.text : preview(f.data)}`, f.ts, 'personal');
+      break;
+    case 'system.ping': send({ type: 'system.pong' }); break;
+    case 'system.error': failed(q, f); break;
+    case 'auth.refreshed': notice('token refreshed'); break;
+  }
+}
+
+function joined(r) {
+  if (!r || r.state !== 'joining') return; // left meanwhile, or a repeat
+  const since = r.joinSince;
+  r.replaying = !!since;
+  setRoomState(r, 'joined');
+  system(r, `joined ${r.name}`);
+  send({ type: 'presence.list', room: r.name });
+  // With since, the server replays what was missed and says so in
+  // history.recovered; without, show the room's last messages.
+  if (!since) send({ type: 'history.get', room: r.name, limit: HISTORY_LIMIT });
+  if (r === shown && !matchMedia('(max-width: 699px)').matches) ui.text.focus();
+}
+
+function left(r, f) {
+  if (!r) return;
+  if (f.reason === 'left') { // the answer to room.leave
+    dropRoom(r);
+    return;
+  }
+  setRoomState(r, 'out');
+  const why = f.reason === 'forbidden' ? 'the token no longer allows this room'
+    : f.reason === 'disconnected' ? 'disconnected by the server' : String(f.reason);
+  const text = typeof f.message === 'string' && f.message ? `: ${f.message}` : '';
+  system(r, `removed from ${r.name} (${why}${text}); not joining it again`, 0, 'alert');
+}
+
+function recovered(r, f) {
+  if (!r) return;
+  r.replaying = false;
+  if (f.complete === true) {
+    const n = Number(f.count) || 0;
+    system(r, `reconnected, ${n} missed message${n === 1 ? '' : 's'} recovered`);
+  } else {
+    system(r, 'some messages could not be recovered', 0, 'warn');
+    send({ type: 'history.get', room: r.name, limit: HISTORY_LIMIT }); // show the room as it is now
+  }
+}
+
+function presence(r, joins, leaves, ts) {
+  if (!r) return;
+  leaves.forEach((u) => { r.users.delete(String(u)); r.typing.delete(String(u)); });
+  joins.forEach((u) => r.users.add(String(u)));
+  if (r === shown) renderShown();
+  if (joins.length) system(r, `${names(joins)} joined`, ts);
+  if (leaves.length) system(r, `${names(leaves)} left`, ts);
+}
+
+// failed shows a system.error where it belongs: in the room of the frame it
+// answers (its ref), else in the room shown. A join refused for its since
+// (an id the server does not take) is tried once more without it.
+function failed(q, f) {
+  const r = q ? rooms.get(q.room) : null;
+  if (q && q.kind === 'join' && r) {
+    if (f.code === 'bad_since' && q.since) {
+      r.lastId = '';
+      system(r, `the server did not take the last id seen in ${r.name}; trying once more without resuming`, 0, 'warn');
+      setRoomState(r, 'pending');
+      join(r);
+      return;
+    }
+    if (f.code === 'unavailable') { // the server asks to try again
+      setRoomState(r, 'pending');
+      setTimeout(() => { if (online && r.state === 'pending' && rooms.get(r.name) === r) join(r); }, 2000);
+    } else {
+      setRoomState(r, 'out');
+    }
+  } else if (q && q.kind === 'leave' && r && f.code === 'not_joined') {
+    dropRoom(r); // gone already
+    return;
+  }
+  system(r || shown, `error ${f.code}: ${f.message}`, 0, 'error');
+}
