@@ -945,12 +945,12 @@ describe('chat page in a real browser', { timeout: 300_000 }, () => {
       }
     })();
     try {
-      for (const width of [390, 1000, 1280]) {
+      for (const width of [390, 768, 1000, 1280]) { // 768: rooms a column, people a drawer
         await sam.setViewportSize({ width, height: 800 });
         await sleep(400); // panels that become drawers slide away
         await until(sam, 'tess typing', () => document.getElementById('typing').textContent === 'tess is typing…');
         const narrow = width < 700 ? ['#show-rooms', '#show-people'] : ['#room', '#join-button', '#rooms li[data-room="ops"] .unread'];
-        const panels = width >= 960 ? ['#presence li'] : [];
+        const panels = width >= 960 ? ['#presence li'] : ['#show-people'];
         await usable(sam, ['#token', '#connect', '#disconnect', '#state', '#room-title', '#typing', '#text', '#send-button',
           '#messages li.msg:last-child', ...narrow, ...panels]);
         await shot(sam, `12-layout-${width}.png`);
