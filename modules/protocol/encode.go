@@ -11,14 +11,9 @@ const frameSlack = 96
 
 // Delivery encodes
 // {"type":"chat.delivery","room":..,"user":..,"text":..,"id":..,"ts":..}.
-func Delivery(room, user, text, id string, ts int64) []byte {
-	b := make([]byte, 0, frameSlack+len(room)+len(user)+len(text)+len(id))
-	b = append(b, `{"type":"chat.delivery","room":`...)
-	b = appendString(b, room)
-	b = appendString(append(b, `,"user":`...), user)
-	b = appendString(append(b, `,"text":`...), text)
-	b = appendString(append(b, `,"id":`...), id)
-	return appendTS(b, ts)
+func Delivery(room, user, text string, data []byte, id string, ts int64) []byte {
+	b, at := DeliveryDraft(room, user, text, data, ts)
+	return append(append(b[:at:at], id...), b[at+IDLen:]...)
 }
 
 // DeliveryDraft encodes Delivery with IDLen placeholder bytes where the id
