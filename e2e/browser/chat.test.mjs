@@ -764,6 +764,10 @@ describe('chat page in a real browser', { timeout: 300_000 }, () => {
     assert.equal(sent.status, 201, JSON.stringify(sent));
     assert.match(sent.body.id, /^[0-9a-f]{28}$/);
     await waitMessage(nina, 'moderator', 'mike was removed');
+    // A message to nina herself, whatever her rooms, shows where she looks.
+    const personal = await api('POST', '/api/users/nina/messages', { text: 'your report was received' });
+    assert.equal(personal.status, 202, JSON.stringify(personal));
+    await waitLine(nina, 'personal message: your report was received');
 
     await sleep(2000); // longer than the first backoff windows: no reconnect may follow
     assert.deepEqual(await states(mike), ['disconnected', 'connecting', 'connected', 'closed'], 'no reconnect after 4003');
@@ -867,6 +871,18 @@ describe('chat page in a real browser', { timeout: 300_000 }, () => {
     assert.deepEqual((await roomList(olga)).map((r) => `${r.name}:${r.state}:${r.shown}`), ['north:joined:false', 'south:joined:true']);
     assert.equal(olga.sockets, 1);
     await shot(olga, '10-rooms-olga.png');
+
+    // A reload offers the same token and rooms, south shown; Connect joins
+    // them all again on one new socket, and south's history fills it.
+    await olga.reload();
+    await until(olga, 'the rooms offered again', () => [...document.querySelectorAll('#rooms li')]
+      .map((li) => `${li.dataset.room}:${li.dataset.state}`).join() === 'north:pending,south:pending');
+    assert.equal(await olga.textContent('#room-title'), '# south');
+    await olga.click('#connect');
+    await waitRoom(olga, 'north', 'joined');
+    await waitRoom(olga, 'south', 'joined');
+    await waitMessage(olga, 'pavel', 'south still');
+    assert.equal(olga.sockets, 2);
     for (const p of [olga, pavel]) {
       await noErrorLines(p);
       noProblems(p);

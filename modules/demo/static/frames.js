@@ -63,8 +63,8 @@ function receive(data) {
     case 'presence.diff': // several changes at once: leaves first, then joins
       if (Array.isArray(f.joins) && Array.isArray(f.leaves)) presence(r, f.joins, f.leaves, f.ts);
       break;
-    case 'user.message': // to this user, whatever the room
-      system(shown, `message for ${f.user}: ${typeof f.text === 'string' ? f.text : preview(f.data)}`, f.ts, 'personal');
+    case 'user.message': // to this user, whatever the room: shown where the user looks
+      system(shown, `personal message: ${typeof f.text === 'string' ? f.text : preview(f.data)}`, f.ts, 'personal');
       break;
     case 'system.ping': send({ type: 'system.pong' }); break;
     case 'system.error': failed(q, f); break;
