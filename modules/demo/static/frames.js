@@ -18,14 +18,14 @@ function send(frame) {
   return true;
 }
 
-// ask remembers what a frame asked and returns its ref; answer takes it back.
+// ask remembers what a frame asked and returns its ref; answered takes it back.
 function ask(what) {
   const ref = `r${++nextRef}`;
   refs.set(ref, what);
   return ref;
 }
 
-function answer(ref) {
+function answered(ref) {
   const what = typeof ref === 'string' ? refs.get(ref) : undefined;
   if (what) refs.delete(ref);
   return what || null;
@@ -41,11 +41,11 @@ function receive(data) {
   let f;
   try { f = JSON.parse(data); } catch { return; }
   if (!f || typeof f !== 'object') return;
-  const q = answer(f.ref);
+  const q = answered(f.ref);
   const r = rooms.get(f.room) || null;
   switch (f.type) {
     case 'chat.delivery': chat(r, f, true); break;
-    case 'chat.ack': break; // stored and published; answer() let go of its ref
+    case 'chat.ack': break; // stored and published; answered() let go of its ref
     case 'history.page': // the answer to history.get, oldest first
       if (r && Array.isArray(f.messages)) f.messages.forEach((m) => chat(r, m, false));
       break;

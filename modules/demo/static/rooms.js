@@ -70,8 +70,9 @@ function addRoom(name) {
 // dropRoom forgets r; when it was shown, the next room (or nowhere) is.
 function dropRoom(r) {
   if (rooms.get(r.name) !== r) return;
-  const names = [...rooms.keys()];
-  const next = rooms.get(names[names.indexOf(r.name) + 1] ?? names[names.indexOf(r.name) - 1]);
+  const order = [...rooms.keys()];
+  const at = order.indexOf(r.name);
+  const next = rooms.get(order[at + 1] ?? order[at - 1]);
   rooms.delete(r.name);
   if (shown === r) show(next || nowhere);
   r.item.remove();
