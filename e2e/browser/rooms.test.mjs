@@ -236,4 +236,41 @@ describe('chat page with many rooms in a real browser', { timeout: 300_000 }, ()
       await page.context().close();
     }
   });
+
+  test('q. a page in 25 rooms joins them all at once, and again after a cut, within the rate limit', T, async () => {
+    const names = Array.from({ length: 25 }, (_, i) => `many-${i + 1}`);
+    const vera = await newPage(`http://localhost:${proxy.port}`); // through the cuttable path
+    await vera.evaluate((n) => sessionStorage.setItem('rt.rooms', JSON.stringify(n)), names);
+    await vera.reload(); // the rooms of an earlier visit, offered again
+    await vera.fill('#token', token('vera'));
+    await vera.click('#connect');
+    for (const n of names) await waitRoom(vera, n, 'joined');
+    // One frame per room; who is in a room and its last messages are asked
+    // for the room on screen only, the others once they are shown.
+    await eventually('the shown room\'s history', () => vera.received.some((f) => f.type === 'history.page'));
+    const count = (type) => vera.sent.filter((f) => f.type === type).length;
+    assert.deepEqual([count('room.join'), count('presence.list'), count('history.get')], [names.length, 1, 1]);
+    for (const n of names) await sendTo(vera, n, [`hello ${n}`]);
+    await eventually('every delivery', () => names.every((n) => delivered(vera, n).length === 1));
+
+    proxy.cut();
+    await waitState(vera, 'reconnecting');
+    proxy.restore();
+    await waitState(vera, 'connected');
+    for (const n of names) await waitRoom(vera, n, 'joined');
+    await eventually('every room recovered', () => vera.received.filter((f) => f.type === 'history.recovered').length === names.length);
+    const rejoins = vera.sent.filter((f) => f.type === 'room.join').slice(names.length);
+    assert.deepEqual(rejoins.map((f) => f.room), names, 'each room joined again once');
+    assert.ok(rejoins.every((f) => f.since === delivered(vera, f.room)[0].id), 'each from its own last id');
+    assert.deepEqual(vera.received.filter((f) => f.type === 'system.error'), [], 'nothing refused, nothing rate limited');
+    assert.equal(vera.sockets, 2);
+    assert.equal((await roomList(vera)).find((r) => r.name === 'many-25').unread, '', 'her own message is not unread');
+    await openRoom(vera, 'many-25'); // its presence and last messages now
+    await waitPresence(vera, ['vera']);
+    await waitTexts(vera, ['hello many-25']);
+    assert.deepEqual([count('presence.list'), count('history.get')], [3, 2], 'many-1 again after the cut, many-25 once shown');
+    await noErrorLines(vera);
+    noProblems(vera);
+    await vera.context().close();
+  });
 });

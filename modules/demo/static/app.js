@@ -67,6 +67,7 @@ function connect() {
   wanted = true;
   attempt = 0;
   refusals = 0;
+  Object.assign(PACE, PACE_START); // a server slowed the last connection down: try afresh
   clearLines(nowhere);
   for (const r of rooms.values()) { // a fresh view: each room's history fills it
     clearLines(r);
@@ -104,7 +105,7 @@ function open() {
 // offline marks every room to be joined again by the next socket; a room
 // the user was leaving is gone.
 function offline() {
-  refs.clear();
+  resetOutbox();
   for (const r of [...rooms.values()]) {
     if (r.state === 'leaving') dropRoom(r);
     else if (r.state !== 'out') setRoomState(r, 'pending');

@@ -4,7 +4,23 @@
 // rooms.js the rooms.
 'use strict';
 
-// ---- frames ------------------------------------------------------------------
+// ---- sending -----------------------------------------------------------------
+
+// The server drops frames over RATE_LIMIT/RATE_BURST (20 a second, 40 at
+// once by default) and closes a socket that keeps sending them, and lets at
+// most 4 history.get wait per socket. A page in many rooms sends three
+// frames per room when it connects, so frames leave through an outbox paced
+// below those defaults, and history.get HISTORY_IN_FLIGHT at a time.
+const PACE_START = { burst: 30, perSecond: 15 };
+const PACE = { ...PACE_START }; // slowed down by a rate_limited answer, until the next Connect
+const HISTORY_IN_FLIGHT = 3;
+let outbox = [];
+let tokens = PACE.burst;
+let refilledAt = 0;
+let pacer = 0;
+let pageQueue = []; // rooms whose last messages are to be asked for
+let pagesOut = 0;   // history.get sent and not answered yet
+let lostTimer = 0;
 
 // Frames about one room name it: on a socket opened without a room the
 // server refuses them otherwise. One sent without a room means the room
@@ -14,21 +30,111 @@ const ROOM_FRAMES = new Set(['chat.message', 'presence.list', 'history.get', 'ro
 function send(frame) {
   if (ROOM_FRAMES.has(frame.type) && frame.room === undefined && shown !== nowhere) frame = { ...frame, room: shown.name };
   if (!ws || ws.readyState !== WebSocket.OPEN) return false;
-  ws.send(JSON.stringify(frame));
+  const text = JSON.stringify(frame);
+  if (frame.type === 'system.pong') outbox.unshift(text); // the server waits for it
+  else outbox.push(text);
+  flush();
   return true;
+}
+
+function flush() {
+  const now = Date.now();
+  tokens = Math.min(PACE.burst, tokens + (now - refilledAt) * PACE.perSecond / 1000);
+  refilledAt = now;
+  while (outbox.length && tokens >= 1 && ws && ws.readyState === WebSocket.OPEN) {
+    ws.send(outbox.shift());
+    tokens--;
+  }
+  if (outbox.length && !pacer) pacer = setTimeout(() => { pacer = 0; flush(); }, Math.ceil(1000 / PACE.perSecond));
+}
+
+// resetOutbox forgets what the last socket had still to send or to hear
+// back; a new socket starts with the server's bucket full.
+function resetOutbox() {
+  outbox = [];
+  clearTimeout(pacer);
+  clearTimeout(lostTimer);
+  pacer = lostTimer = 0;
+  tokens = PACE.burst;
+  pageQueue = [];
+  pagesOut = 0;
+  refs.clear();
+}
+
+// fetchShown asks for what the room on screen lacks: who is in it (once
+// per join) and its last messages (once). A room waits until it is shown,
+// so a page in many rooms sends one frame per room when it connects, not
+// three.
+function fetchShown() {
+  const r = shown;
+  if (r === nowhere || r.state !== 'joined') return;
+  if (!r.listed) {
+    r.listed = true;
+    send({ type: 'presence.list', room: r.name });
+  }
+  if (!r.paged) {
+    r.paged = true;
+    historyGet(r);
+  }
+}
+
+// historyGet asks for r's last messages once fewer than HISTORY_IN_FLIGHT
+// pages are awaited.
+function historyGet(r) {
+  pageQueue.push(r.name);
+  pumpPages();
+}
+
+function pumpPages() {
+  while (pagesOut < HISTORY_IN_FLIGHT && pageQueue.length) {
+    const room = rooms.get(pageQueue.shift());
+    if (!room || room.state !== 'joined') continue;
+    pagesOut++;
+    send({ type: 'history.get', room: room.name, limit: HISTORY_LIMIT, ref: ask({ kind: 'history', room: room.name }) });
+  }
 }
 
 // ask remembers what a frame asked and returns its ref; answered takes it back.
 function ask(what) {
   const ref = `r${++nextRef}`;
-  refs.set(ref, what);
+  refs.set(ref, { ...what, at: Date.now() });
   return ref;
 }
 
 function answered(ref) {
   const what = typeof ref === 'string' ? refs.get(ref) : undefined;
-  if (what) refs.delete(ref);
-  return what || null;
+  if (!what) return null;
+  refs.delete(ref);
+  if (what.kind === 'history') {
+    pagesOut--;
+    pumpPages();
+  }
+  return what;
+}
+
+// lost runs when the server dropped a frame unread (rate_limited carries no
+// ref, so which one is unknown): the page slows down, and a join or a
+// history.get still unanswered a moment later is sent again.
+function lost() {
+  PACE.perSecond = Math.max(2, PACE.perSecond / 2);
+  PACE.burst = Math.max(4, Math.floor(PACE.burst / 2));
+  tokens = Math.min(tokens, PACE.burst);
+  clearTimeout(lostTimer);
+  lostTimer = setTimeout(() => {
+    lostTimer = 0;
+    const before = Date.now() - 2000;
+    for (const [ref, q] of [...refs]) {
+      const r = rooms.get(q.room);
+      if (q.at > before || !r) continue;
+      if (q.kind === 'join' && r.state === 'joining') {
+        refs.delete(ref);
+        join(r);
+      } else if (q.kind === 'history') {
+        answered(ref);
+        historyGet(r);
+      }
+    }
+  }, 2500);
 }
 
 // names lists a few users and counts the rest, for a line about a crowd.
@@ -76,12 +182,13 @@ function joined(r) {
   if (!r || r.state !== 'joining') return; // left meanwhile, or a repeat
   const since = r.joinSince;
   r.replaying = !!since;
+  r.listed = false; // presence may have changed while the room was away
   setRoomState(r, 'joined');
   system(r, `joined ${r.name}`);
-  send({ type: 'presence.list', room: r.name });
   // With since, the server replays what was missed and says so in
-  // history.recovered; without, show the room's last messages.
-  if (!since) send({ type: 'history.get', room: r.name, limit: HISTORY_LIMIT });
+  // history.recovered; without, the room's last messages are asked for
+  // once it is on screen.
+  fetchShown();
   if (r === shown && !matchMedia('(max-width: 699px)').matches) ui.text.focus();
 }
 
@@ -106,7 +213,8 @@ function recovered(r, f) {
     system(r, `reconnected, ${n} missed message${n === 1 ? '' : 's'} recovered`);
   } else {
     system(r, 'some messages could not be recovered', 0, 'warn');
-    send({ type: 'history.get', room: r.name, limit: HISTORY_LIMIT }); // show the room as it is now
+    r.paged = false; // show the room as it is now
+    fetchShown();
   }
 }
 
@@ -123,6 +231,7 @@ function presence(r, joins, leaves, ts) {
 // answers (its ref), else in the room shown. A join refused for its since
 // (an id the server does not take) is tried once more without it.
 function failed(q, f) {
+  if (f.code === 'rate_limited' && !q) lost();
   const r = q ? rooms.get(q.room) : null;
   if (q && q.kind === 'join' && r) {
     if (f.code === 'bad_since' && q.since) {

@@ -61,7 +61,7 @@ function addRoom(name) {
   item.append(open, leave);
   ui.rooms.append(item);
   r = { name, list, item, state: 'pending', users: new Set(), typing: new Map(), unread: 0,
-    lastId: '', joinSince: '', replaying: false, typedAt: 0, stick: true, scroll: 0 };
+    lastId: '', joinSince: '', replaying: false, listed: false, paged: false, typedAt: 0, stick: true, scroll: 0 };
   rooms.set(name, r);
   renderRoom(r);
   return r;
@@ -126,6 +126,7 @@ function show(r) {
     renderRoom(r);
   }
   renderShown();
+  fetchShown();
   try { sessionStorage.setItem('rt.room', r.name); } catch { /* storage disabled */ }
 }
 
@@ -223,6 +224,7 @@ function notice(text, ts, kind) {
 function clearLines(r) {
   r.list.replaceChildren();
   r.lastId = '';
+  r.paged = false;
   r.unread = 0;
   r.stick = true;
   if (r !== nowhere) renderRoom(r);
