@@ -112,6 +112,9 @@ func TestMultiroomProtocolOneUnchanged(t *testing.T) {
 		mrMatch(t, mrRawAny(alice), `\{"type":"presence\.join","room":"p1","user":"alice","ts":[0-9]+\}`)
 		bob := dial(t, env.b.node, "p1", "bob")
 		bob.ready()
+		// Bob's join is announced before he leaves: a join and a leave
+		// within one presence window cancel out and are never announced.
+		mrMatch(t, mrRawAny(alice), `\{"type":"presence\.join","room":"p1","user":"bob","ts":[0-9]+\}`)
 
 		alice.chat("hi <b>")
 		for _, c := range []*client{alice, bob} {
@@ -122,7 +125,11 @@ func TestMultiroomProtocolOneUnchanged(t *testing.T) {
 		alice.sendRaw(`{"type":"chat.message","room":"elsewhere","text":"x"}`)
 		mrMatch(t, mrRaw(alice), `\{"type":"system\.error","code":"room_mismatch","message":"room must be this connection's room"\}`)
 		alice.sendRaw(`{"type":"presence.list"}`)
-		mrMatch(t, mrRaw(alice), `\{"type":"presence\.state","room":"p1","users":\["alice","bob"\]\}`)
+		state := mrRawAny(alice) // presence.state counts as presence noise for mrRaw
+		for !strings.HasPrefix(string(state), `{"type":"presence.state"`) {
+			state = mrRawAny(alice)
+		}
+		mrMatch(t, state, `\{"type":"presence\.state","room":"p1","users":\["alice","bob"\]\}`)
 		alice.sendRaw(`{"type":"history.get"}`)
 		mrMatch(t, mrRaw(alice), `\{"type":"history\.page","room":"p1","messages":\[\{"type":"chat\.delivery","room":"p1","user":"alice","text":"hi \\u003cb\\u003e","id":"[0-9a-f]{28}","ts":[0-9]+\}\],"more":false\}`)
 		mrQuiet(bob, "bob", isPresence)

@@ -60,7 +60,7 @@ func TestMultiroomSignals(t *testing.T) {
 			t.Fatalf("history %v, want only the two chat messages", page)
 		}
 		_, body := env.b.call(t, "GET", "/api/rooms/sig/history", "Bearer "+apiKey, "")
-		if regexp.MustCompile(`signal|typing`).Match(body) {
+		if regexp.MustCompile(`room\.signal|typing`).Match(body) {
 			t.Fatalf("API history holds a signal: %s", body)
 		}
 
