@@ -36,10 +36,10 @@ func TestMultiroomSignals(t *testing.T) {
 		}
 		// A /ws/:room socket signals its handshake room without naming it.
 		bob.sendRaw(`{"type":"room.signal","data":"typing"}`)
-		for _, c := range []*client{alice, aliceTab, carol} {
+		for i, c := range []*client{alice, aliceTab, carol} {
 			f := mrDecode(t, mrRawSkipChat(c))
 			if f.str("type") != "room.signal" || f.str("user") != "bob" || f.str("room") != "sig" || f.str("data") != "typing" {
-				t.Fatalf("got %v, want bob's signal", f)
+				t.Fatalf("%s got %v, want bob's signal", []string{"alice (the first signal's sender)", "alice's other socket", "carol"}[i], f)
 			}
 		}
 		noSignal := func(f frame) bool { return isPresence(f) || f.str("type") == "chat.delivery" }
@@ -60,7 +60,7 @@ func TestMultiroomSignals(t *testing.T) {
 			t.Fatalf("history %v, want only the two chat messages", page)
 		}
 		_, body := env.b.call(t, "GET", "/api/rooms/sig/history", "Bearer "+apiKey, "")
-		if regexp.MustCompile(`signal|typing`).Match(body) {
+		if regexp.MustCompile(`room\.signal|typing`).Match(body) {
 			t.Fatalf("API history holds a signal: %s", body)
 		}
 
