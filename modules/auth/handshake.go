@@ -41,17 +41,19 @@ func NewHandshake(v Verifier, o *Origins) *Handshake {
 
 // Check rejects the request with the first rule of SPEC §3 it breaks, in
 // that order, and never echoes the token. It must run before the upgrade.
+// /ws, without a room, opens a connection in no room (SPEC §10): the same
+// checks but the room's.
 func (h *Handshake) Check(c *fiber.Ctx) error {
 	if !websocket.IsWebSocketUpgrade(c) {
 		return fiber.NewError(fiber.StatusUpgradeRequired, "upgrade_required")
 	}
-	room := roomAsWritten(c)
-	if !protocol.ValidRoom(room) {
+	room, roomless := roomAsWritten(c), c.Path() == "/ws"
+	if !roomless && !protocol.ValidRoom(room) {
 		return fiber.NewError(fiber.StatusBadRequest, "bad_room")
 	}
 	c.Locals(LocalRoom, utils.CopyString(room))
 	since, ok := sinceParam(c)
-	if !ok {
+	if !ok || (roomless && since != "") { // without a room, since is per room.join
 		return fiber.NewError(fiber.StatusBadRequest, "bad_since")
 	}
 	c.Locals(LocalSince, since)
@@ -66,7 +68,7 @@ func (h *Handshake) Check(c *fiber.Ctx) error {
 	if err != nil {
 		return fiber.NewError(fiber.StatusUnauthorized, err.Error())
 	}
-	if !claims.MayJoin(room) {
+	if !roomless && !claims.MayJoin(room) {
 		return fiber.NewError(fiber.StatusForbidden, "room_forbidden")
 	}
 	c.Locals(LocalUser, claims.Subject)

@@ -64,6 +64,8 @@ type Message struct {
 	At int64
 	// Frame is the encoded frame; it must not be changed once published.
 	Frame []byte
+	// From is set only on a room.signal: the user who sent it.
+	From string
 	// Link, set only on a message without a frame that the bus itself
 	// hands to a room's subscribers, tells them about the node's link to
 	// the other nodes (Link).

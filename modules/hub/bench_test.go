@@ -12,7 +12,9 @@ type counter struct{ n atomic.Int64 }
 func (c *counter) Send([]byte) bool { c.n.Add(1); return true }
 
 func (c *counter) SendState(f []byte) bool { return c.Send(f) }
-func (c *counter) Replay(f []byte) bool    { return c.Send(f) }
+
+func (c *counter) Signal(f []byte, _ string) bool { return c.Send(f) }
+func (c *counter) Replay(f []byte) bool           { return c.Send(f) }
 
 // fanoutRoom returns a Manager with n counters joined to room "bench".
 func fanoutRoom(tb testing.TB, n int) (*Manager, []*counter) {

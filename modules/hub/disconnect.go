@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 
 	"rt/modules/bus"
 	"rt/modules/protocol"
@@ -23,15 +24,20 @@ const MaxReasonBytes = 123
 var ErrBadReason = &protocol.Error{Code: protocol.CodeBadMessage, Message: "reason must be at most 123 bytes of UTF-8"}
 
 // command is a control message on the bus: close every socket of User (in
-// Room, or in every room when Room is "").
+// Room, or in every room when Room is ""), or give every socket of User
+// the user.message Frame.
 type command struct {
-	Type   string `json:"type"`
-	User   string `json:"user"`
-	Room   string `json:"room,omitempty"`
-	Reason string `json:"reason,omitempty"`
+	Type   string         `json:"type"`
+	User   string         `json:"user"`
+	Room   string         `json:"room,omitempty"`
+	Reason string         `json:"reason,omitempty"`
+	Frame  jsontext.Value `json:"frame,omitempty"`
 }
 
-const commandDisconnect = "disconnect"
+const (
+	commandDisconnect = "disconnect"
+	commandMessage    = "message"
+)
 
 // Disconnector closes this node's sockets of user (in room, or every room
 // when room is "") with 4003 and reason, and says how many. The transport
@@ -42,6 +48,7 @@ type Disconnector func(user, room, reason string) int
 type control struct {
 	mu         sync.Mutex
 	disconnect Disconnector
+	send       UserSender
 	cancel     func()
 }
 
@@ -99,10 +106,22 @@ func (h *Hub) obey(m bus.Message) {
 		return
 	}
 	var c command
-	if err := json.Unmarshal(m.Frame, &c); err != nil || c.Type != commandDisconnect || !protocol.ValidUser(c.User) {
+	if err := json.Unmarshal(m.Frame, &c); err != nil || !protocol.ValidUser(c.User) {
 		h.log.Warn("control: dropped a message that is not a command")
 		return
 	}
+	switch c.Type {
+	case commandDisconnect:
+		h.obeyDisconnect(c)
+	case commandMessage:
+		h.deliverToUser(c)
+	default:
+		h.log.Warn("control: dropped a message that is not a command")
+	}
+}
+
+// obeyDisconnect carries out a disconnect that reached this node.
+func (h *Hub) obeyDisconnect(c command) {
 	h.control.mu.Lock()
 	d := h.control.disconnect
 	h.control.mu.Unlock()

@@ -30,6 +30,11 @@ func (m *member) SendState(frame []byte) bool { return m.Send(frame) }
 
 func (m *member) Replay(frame []byte) bool { return m.Send(frame) }
 
+func (m *member) Signal(frame []byte, _ string) bool { return m.Send(frame) }
+
+// text is a message of text alone into room.
+func text(room, s string) Said { return Said{Room: room, Content: Content{Text: s}} }
+
 func (m *member) got() [][]byte {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -119,7 +124,7 @@ func newHubForTest(b bus.Bus, tracker *presence.Tracker) *Hub {
 var discard = slog.New(slog.DiscardHandler)
 
 func (m *Manager) Join(ctx context.Context, room string, mb Member) error {
-	m.hub.rooms.join(ctx, room, mb, false)
+	m.hub.rooms.join(ctx, room, mb, false, nil)
 	return nil
 }
 

@@ -15,6 +15,7 @@ package hub
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 
 	"rt/modules/bus"
@@ -35,6 +36,10 @@ type Member interface {
 	// member that cannot take it must not close for it: presence is state,
 	// and it catches up with a fresh presence.state once it can.
 	SendState(frame []byte) bool
+	// Signal queues a room.signal from user from, unless the member is one
+	// of from's own sockets or its queue has no room: a signal is dropped
+	// rather than queued past the bound, and never closes the member.
+	Signal(frame []byte, from string) bool
 	// Replay queues a frame read back from history (a recovery's messages
 	// after since and history.recovered, or what a gap fill found missed)
 	// and reports whether it did. A replay is bounded by the history's size
@@ -43,7 +48,8 @@ type Member interface {
 	Replay(frame []byte) bool
 }
 
-// Client is a connection of User in Room, as the token and the URL say.
+// Client is a connection of User in Room: the room of its URL, or one it
+// joined later.
 type Client struct {
 	Room   string
 	User   string
@@ -51,6 +57,10 @@ type Client struct {
 	// Since, when not empty, is the id of the last message the client had:
 	// the join replays what history holds after it (Join).
 	Since string
+	// Joined, when not nil, is queued to Member (Send) the moment it
+	// becomes a member, before any of the room's frames can reach it: the
+	// room.joined that answers a room.join.
+	Joined []byte
 }
 
 // Hub is the rooms of this node and their way to the other nodes.
@@ -68,6 +78,7 @@ type Hub struct {
 
 // Limits are the hub's checks on what clients say.
 type Limits struct {
+	// MaxMessageBytes bounds a message's text plus its encoded data.
 	MaxMessageBytes int
 }
 
@@ -86,24 +97,57 @@ func newHub(b bus.Bus, p *presence.Tracker, ids IDs, l Limits, log *slog.Logger)
 // from now on, and its user is present in the room on every node. The
 // joiner sees its own presence.join like everyone else, because it is
 // subscribed before the join is announced. leave undoes it all; call it
-// once, when the connection ends.
+// once, when the connection leaves the room or ends.
 //
 // With c.Since the member holds its live chat messages from the moment it
 // is subscribed: the caller then runs Recover, which replays from history
 // what came after Since and releases them, so none is missed or given
 // twice.
 func (h *Hub) Join(ctx context.Context, c Client) (leave func(), err error) {
-	h.rooms.join(ctx, c.Room, c.Member, c.Since != "")
-	e := presence.Entry{Room: c.Room, User: c.User, Conn: h.ids.Next()}
-	first, err := h.presence.Join(ctx, e)
+	leaves, errs := h.JoinAll(ctx, []Client{c})
+	return leaves[0], errs[0]
+}
+
+// JoinAll is Join for several rooms at once, with one leave or error per
+// client: presence is written for all of them in one round trip to the
+// store, and the rooms new to this node are subscribed together.
+func (h *Hub) JoinAll(ctx context.Context, cs []Client) (leaves []func(), errs []error) {
+	leaves, errs = make([]func(), len(cs)), make([]error, len(cs))
+	entries := make([]presence.Entry, len(cs))
+	for i, c := range cs {
+		entries[i] = presence.Entry{Room: c.Room, User: c.User, Conn: h.ids.Next()}
+	}
+	firsts, err := h.presence.JoinAll(ctx, entries)
 	if err != nil {
-		h.rooms.leave(c.Room, c.Member)
-		return nil, err
+		for i := range errs {
+			errs[i] = err
+		}
+		return leaves, errs
 	}
-	if first {
-		h.announce.change(c.Room, c.User, true)
+	h.subscribeAll(ctx, cs)
+	for i, c := range cs {
+		if firsts[i] {
+			h.announce.change(c.Room, c.User, true)
+		}
+		e, m := entries[i], c.Member
+		leaves[i] = func() { h.leave(e, m) }
 	}
-	return func() { h.leave(e, c.Member) }, nil
+	return leaves, errs
+}
+
+// subscribeAll makes each client a member of its room. Rooms new to this
+// node are subscribed at the same time, so that their subscriptions can
+// share round trips to the bus.
+func (h *Hub) subscribeAll(ctx context.Context, cs []Client) {
+	if len(cs) == 1 {
+		h.rooms.join(ctx, cs[0].Room, cs[0].Member, cs[0].Since != "", cs[0].Joined)
+		return
+	}
+	var wg sync.WaitGroup
+	for _, c := range cs {
+		wg.Go(func() { h.rooms.join(ctx, c.Room, c.Member, c.Since != "", c.Joined) })
+	}
+	wg.Wait()
 }
 
 func (h *Hub) leave(e presence.Entry, m Member) {

@@ -64,7 +64,7 @@ func TestJoinSayLeave(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := h.Say(t.Context(), Client{Room: "r", User: "alice", Member: alice}, "", "hi"); err != nil {
+	if _, err := h.Say(t.Context(), "alice", text("r", "hi")); err != nil {
 		t.Fatal(err)
 	}
 	leaveBob, err := h.Join(t.Context(), Client{Room: "r", User: "bob", Member: bob})
@@ -102,21 +102,23 @@ func TestJoinSayLeave(t *testing.T) {
 
 func TestSayRefusals(t *testing.T) {
 	h := newTestHub(t, newMemory(), NewULIDs())
-	c := Client{Room: "r", User: "u", Member: &member{}}
 	for _, tc := range []struct {
-		name, room, text string
-		want             error
+		name string
+		m    Content
+		want error
 	}{
-		{"another room", "elsewhere", "hi", ErrRoomMismatch},
-		{"over the limit", "", "123456789", ErrTextTooLong},
-		{"this room named", "r", "12345678", nil},
+		{"text over the limit", Content{Text: "123456789"}, ErrTextTooLong},
+		{"text at the limit", Content{Text: "12345678"}, nil},
+		{"data over the limit", Content{Data: []byte(`"1234567"`)}, ErrMessageTooLong},
+		{"text and data over the limit", Content{Text: "1234", Data: []byte(`[1,2]`)}, ErrMessageTooLong},
+		{"text and data at the limit", Content{Text: "123", Data: []byte(`[1,2]`)}, nil},
 	} {
-		if err := h.Say(t.Context(), c, tc.room, tc.text); !errors.Is(err, tc.want) {
+		if _, err := h.Say(t.Context(), "u", Said{Room: "r", Content: tc.m}); !errors.Is(err, tc.want) {
 			t.Errorf("%s: %v, want %v", tc.name, err, tc.want)
 		}
 	}
 	var perr *protocol.Error
-	if err := newTestHub(t, failingBus{newMemory()}, NewULIDs()).Say(t.Context(), c, "", "hi"); err == nil || errors.As(err, &perr) {
+	if _, err := newTestHub(t, failingBus{newMemory()}, NewULIDs()).Say(t.Context(), "u", text("r", "hi")); err == nil || errors.As(err, &perr) {
 		t.Errorf("a failed publish gives %v; want an error that is not the client's fault", err)
 	}
 }
@@ -159,12 +161,15 @@ func TestSayAllBatchesInOrder(t *testing.T) {
 	if _, err := h.Join(t.Context(), c); err != nil {
 		t.Fatal(err)
 	}
-	errs := h.SayAll(t.Context(), c, []Said{{Text: "one"}, {Room: "elsewhere", Text: "no"}, {Text: "two"}, {Text: "three"}})
-	if errs[0] != nil || !errors.Is(errs[1], ErrRoomMismatch) || errs[2] != nil || errs[3] != nil {
+	ps, errs := h.SayAll(t.Context(), "alice", []Said{text("r", "one"), text("r", "too long"+"!"), text("r", "two"), text("r", "three")})
+	if errs[0] != nil || !errors.Is(errs[1], ErrTextTooLong) || errs[2] != nil || errs[3] != nil {
 		t.Fatalf("errors %v", errs)
 	}
 	if len(log.batches) != 1 || len(log.batches[0]) != 3 || !slices.IsSorted(log.batches[0]) {
 		t.Fatalf("batches %v, want one of three increasing ids", log.batches)
+	}
+	if ps[0].ID != log.batches[0][0] || ps[3].ID != log.batches[0][2] || ps[1].ID != "" {
+		t.Fatalf("published %v, want the ids of the batch in place", ps)
 	}
 	got := frames(alice)
 	for i, text := range []string{"one", "two", "three"} {

@@ -14,7 +14,9 @@ type refusing struct{}
 func (refusing) Send([]byte) bool { return false }
 
 func (refusing) SendState([]byte) bool { return false }
-func (refusing) Replay([]byte) bool    { return false }
+
+func (refusing) Signal([]byte, string) bool { return false }
+func (refusing) Replay([]byte) bool         { return false }
 
 func TestMetricsCountQueuedDeliveriesAndChatLatency(t *testing.T) {
 	mgr := New(newMemory())

@@ -90,9 +90,8 @@ func watched(t *testing.T, h *Hub, n int) (*member, []string) {
 
 func say(t *testing.T, h *Hub, room string, n int) {
 	t.Helper()
-	c := Client{Room: room, User: "sender", Member: &member{}}
 	for i := 0; i < n; i++ {
-		if err := h.Say(t.Context(), c, "", fmt.Sprint(i)); err != nil {
+		if _, err := h.Say(t.Context(), "sender", text(room, fmt.Sprint(i))); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -283,7 +282,7 @@ func TestHistoryMetrics(t *testing.T) {
 	b.back()
 	waitIDs(t, m, 5)
 	failing := newHistoryHub(failingBus{newMemory()})
-	if err := failing.Say(t.Context(), Client{Room: "r", User: "u", Member: &member{}}, "", "x"); err == nil {
+	if _, err := failing.Say(t.Context(), "u", text("r", "x")); err == nil {
 		t.Fatal("a publish on a failing bus succeeded")
 	}
 

@@ -65,8 +65,9 @@ func newRoom(name string, s stats, fill func(*room, *gap)) *room {
 }
 
 // join reports false when the room has already finished. A recovering
-// member holds its chat messages until recovered.
-func (r *room) join(ctx context.Context, b bus.Bus, m Member, recovering bool) bool {
+// member holds its chat messages until recovered. joined is queued to m
+// as it becomes a member, under mu, so no frame of the room comes first.
+func (r *room) join(ctx context.Context, b bus.Bus, m Member, recovering bool, joined []byte) bool {
 	r.lifeMu.Lock()
 	defer r.lifeMu.Unlock()
 	if r.done {
@@ -77,6 +78,9 @@ func (r *room) join(ctx context.Context, b bus.Bus, m Member, recovering bool) b
 		r.members[m] = &recovery{}
 	} else {
 		r.members[m] = nil
+	}
+	if joined != nil {
+		m.Send(joined)
 	}
 	r.mu.Unlock()
 	if r.cancel == nil {
@@ -113,6 +117,8 @@ func (r *room) deliver(msg bus.Message) {
 		r.lost()
 	case msg.Link == bus.LinkBack:
 		r.back()
+	case msg.From != "":
+		r.signal(msg)
 	case r.gap != nil && msg.ID != "":
 		r.gap.hold(msg)
 	default:
@@ -153,6 +159,15 @@ func (r *room) fanOut(msg bus.Message, send func(Member, []byte) bool) {
 		}
 	}
 	r.stats.observe(msg, queued)
+}
+
+// signal queues a room.signal to every member that takes it (not the
+// sender's own sockets, not a member whose queue is full); r.mu is held.
+// A signal is not stored, so a gap or a recovery does not hold it.
+func (r *room) signal(msg bus.Message) {
+	for m := range r.members {
+		m.Signal(msg.Frame, msg.From)
+	}
 }
 
 // lost starts a gap, or marks the one being filled to start over; r.mu is

@@ -34,11 +34,12 @@ func newRooms(b bus.Bus, s stats, log *slog.Logger) *rooms {
 
 // join adds m to the room, subscribing the room on the bus if m is the
 // first local member. Messages published after join returns reach m; a
-// recovering m holds them until recovered.
-func (rs *rooms) join(ctx context.Context, name string, m Member, recovering bool) {
+// recovering m holds them until recovered. joined, if not nil, is queued to
+// m before anything of the room.
+func (rs *rooms) join(ctx context.Context, name string, m Member, recovering bool, joined []byte) {
 	for {
 		r := rs.room(name)
-		if r.join(ctx, rs.bus, m, recovering) {
+		if r.join(ctx, rs.bus, m, recovering, joined) {
 			return
 		}
 		// r emptied and closed between lookup and join; take the new one.

@@ -11,64 +11,76 @@ import (
 // What a client is told when the hub refuses what it said; the socket
 // stays open.
 var (
-	ErrRoomMismatch = &protocol.Error{Code: protocol.CodeRoomMismatch, Message: "room must be this connection's room"}
-	ErrTextTooLong  = &protocol.Error{Code: protocol.CodeTextTooLong, Message: "text is longer than the limit"}
+	ErrTextTooLong    = &protocol.Error{Code: protocol.CodeTextTooLong, Message: "text is longer than the limit"}
+	ErrMessageTooLong = &protocol.Error{Code: protocol.CodeMessageTooLong, Message: "text and data are longer than the limit"}
 )
 
-// Said is one chat message as a client's frame gave it: the room it named
-// ("" for none) and the text.
+// Said is one chat message as a client's frame gave it, in the room the
+// transport resolved it to (the frame's room, or the connection's own).
 type Said struct {
-	Room, Text string
+	Room string
+	Content
 }
 
-// Say publishes text from c to every member of c's room on every node, c
-// included. room is the room the client's frame named, "" for none; naming
-// another room is refused. A *protocol.Error is the client's fault; any other
-// error means the message could not be published (the bus is away).
-func (h *Hub) Say(ctx context.Context, c Client, room, text string) error {
-	return h.SayAll(ctx, c, []Said{{Room: room, Text: text}})[0]
+// Say publishes s from user to every member of s.Room on every node, the
+// sender included. A *protocol.Error is the client's fault; any other error
+// means the message could not be published (the bus is away).
+func (h *Hub) Say(ctx context.Context, user string, s Said) (Published, error) {
+	ps, errs := h.SayAll(ctx, user, []Said{s})
+	return ps[0], errs[0]
 }
 
 // SayAll is Say for several messages of one client, in order, with one
-// error per message. History stores and publishes them together (in redis
+// result per message. History stores and publishes them together (in redis
 // mode in one round trip), so a client's backlog reaches the other nodes
 // together.
-func (h *Hub) SayAll(ctx context.Context, c Client, said []Said) []error {
-	errs := make([]error, len(said))
+func (h *Hub) SayAll(ctx context.Context, user string, said []Said) ([]Published, []error) {
+	ps, errs := make([]Published, len(said)), make([]error, len(said))
 	drafts := make([]bus.Draft, 0, len(said))
 	at := make([]int, 0, len(said)) // index in said of each draft
 	for i, s := range said {
-		d, err := h.compose(c, s)
+		d, err := h.compose(s.Room, user, s.Content)
 		if errs[i] = err; err == nil {
 			drafts, at = append(drafts, d), append(at, i)
 		}
 	}
 	if len(drafts) == 0 {
-		return errs
+		return ps, errs
 	}
-	_, appendErrs := h.bus.Append(ctx, drafts)
+	ids, appendErrs := h.bus.Append(ctx, drafts)
 	for k, err := range appendErrs {
+		i := at[k]
 		if err != nil {
 			h.stats.historyErrors.WithLabelValues("append").Inc()
-			errs[at[k]] = fmt.Errorf("publish to %s: %w", c.Room, err)
+			errs[i] = fmt.Errorf("publish to %s: %w", said[i].Room, err)
 			continue
 		}
+		ps[i] = Published{ID: ids[k], TS: drafts[k].At}
 		h.stats.appends.Inc()
 		h.stats.published.Inc()
 	}
-	return errs
+	return ps, errs
 }
 
 // compose checks one message and encodes its delivery, with a placeholder
 // for the id history gives it.
-func (h *Hub) compose(c Client, s Said) (bus.Draft, error) {
-	if s.Room != "" && s.Room != c.Room {
-		return bus.Draft{}, ErrRoomMismatch
+func (h *Hub) compose(room, user string, m Content) (bus.Draft, error) {
+	if err := h.checkSize(m); err != nil {
+		return bus.Draft{}, err
 	}
-	if len(s.Text) > h.limits.MaxMessageBytes {
-		return bus.Draft{}, ErrTextTooLong
-	}
-	d := bus.Draft{Room: c.Room, At: protocol.Now()}
-	d.Frame, d.IDAt = protocol.DeliveryDraft(c.Room, c.User, s.Text, d.At)
+	d := bus.Draft{Room: room, At: protocol.Now()}
+	d.Frame, d.IDAt = protocol.DeliveryDraft(room, user, m.Text, m.Data, d.At)
 	return d, nil
+}
+
+// checkSize applies MAX_MESSAGE_BYTES to text plus data. A message of text
+// alone is refused as text_too_long, as before messages had data.
+func (h *Hub) checkSize(m Content) error {
+	if protocol.MessageBytes(m.Text, m.Data) <= h.limits.MaxMessageBytes {
+		return nil
+	}
+	if m.Data == nil {
+		return ErrTextTooLong
+	}
+	return ErrMessageTooLong
 }

@@ -25,12 +25,17 @@ func Delivery(room, user, text, id string, ts int64) []byte {
 // goes, and returns where they start: the id is known only once history
 // has given the message its position, and writing it in place (SetID)
 // spares encoding the frame a second time.
-func DeliveryDraft(room, user, text string, ts int64) (frame []byte, idAt int) {
-	b := make([]byte, 0, frameSlack+len(room)+len(user)+len(text)+IDLen)
+func DeliveryDraft(room, user, text string, data []byte, ts int64) (frame []byte, idAt int) {
+	b := make([]byte, 0, frameSlack+len(room)+len(user)+len(text)+len(data)+IDLen)
 	b = append(b, `{"type":"chat.delivery","room":`...)
 	b = appendString(b, room)
 	b = appendString(append(b, `,"user":`...), user)
-	b = appendString(append(b, `,"text":`...), text)
+	if text != "" {
+		b = appendString(append(b, `,"text":`...), text)
+	}
+	if data != nil {
+		b = append(append(b, `,"data":`...), data...)
+	}
 	b = append(b, `,"id":"`...)
 	idAt = len(b)
 	b = append(b, zeroID...)

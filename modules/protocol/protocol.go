@@ -93,6 +93,9 @@ type Inbound struct {
 	// is 1..MaxPageLimit, DefaultPageLimit when the client omitted it.
 	Before string
 	Limit  int
+	Ref    string
+	Data   []byte
+	Since  string
 }
 
 // Error is a frame the server cannot serve; Code goes to the client in

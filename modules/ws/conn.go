@@ -10,7 +10,7 @@ import (
 
 	"github.com/gofiber/contrib/websocket"
 
-	"rt/modules/hub"
+	"rt/modules/auth"
 	"rt/modules/protocol"
 )
 
@@ -23,7 +23,9 @@ const closeGrace = time.Second
 // goroutine that runs only while something waits (outbox).
 type Conn struct {
 	ws       *websocket.Conn
-	client   hub.Client // Room, User (the token's sub) and this Conn as the member
+	user     string      // the token's sub
+	rooms    roomSet     // the rooms it is in or joining
+	claims   auth.Claims // the token's (the last refreshed one's), for room.join
 	log      *slog.Logger
 	limits   Limits
 	stats    *stats
@@ -73,11 +75,15 @@ type Limits struct {
 	Burst        int
 	RateWarnings int // rate_limited answers per minute before 1008
 	TokenLeeway  time.Duration
+	// MaxRooms is MAX_ROOMS_PER_CONN; 0 or less means 100.
+	MaxRooms int
 }
 
 func newConn(ws *websocket.Conn, room, user string, l Limits, s *stats, log *slog.Logger) *Conn {
 	c := &Conn{
 		ws:          ws,
+		user:        user,
+		rooms:       roomSet{home: room},
 		log:         log,
 		limits:      l,
 		stats:       s,
@@ -92,8 +98,10 @@ func newConn(ws *websocket.Conn, room, user string, l Limits, s *stats, log *slo
 	if c.limits.PageEntries <= 0 {
 		c.limits.PageEntries = 100
 	}
+	if c.limits.MaxRooms <= 0 {
+		c.limits.MaxRooms = 100
+	}
 	c.box.done = make(chan struct{})
-	c.client = hub.Client{Room: room, User: user, Member: c}
 	c.requests.init(c, max(minPendingRequests, l.Burst), opTimeout)
 	c.pages.init(c, maxPendingPages, 0)
 	return c
@@ -123,6 +131,23 @@ func (c *Conn) Replay(frame []byte) bool {
 		c.Close(protocol.CloseTooSlow, "too slow to keep up")
 	}
 	return queued
+}
+
+// Signal queues a room.signal unless it comes from this connection's own
+// user or the queue is full: a signal is a passing state (typing, a
+// cursor), dropped rather than queued past the bound, and never a reason
+// to close the client.
+func (c *Conn) Signal(frame []byte, from string) bool {
+	if from == c.user {
+		return false
+	}
+	queued, _ := c.queue(frame)
+	return queued
+}
+
+// answer sends the system.error for err, carrying ref.
+func (c *Conn) answer(ref string, err *protocol.Error) {
+	c.Send(protocol.WithRef(protocol.ErrorFrame(err.Code, err.Message), ref))
 }
 
 // SendState queues a presence frame and reports whether it did. Presence

@@ -3,14 +3,14 @@ package ws
 import (
 	"context"
 	"errors"
-	"time"
 
 	"rt/modules/hub"
 	"rt/modules/protocol"
 )
 
 // dispatch serves one text frame from c. A frame that cannot be served gets
-// a system.error and reaches nobody else.
+// a system.error, with the frame's ref when it had a valid one, and reaches
+// nobody else.
 func (h *Handler) dispatch(c *Conn, data []byte) {
 	in, err := protocol.Decode(data)
 	if err != nil {
@@ -19,7 +19,7 @@ func (h *Handler) dispatch(c *Conn, data []byte) {
 		if !errors.As(err, &perr) {
 			perr = &protocol.Error{Code: protocol.CodeBadJSON, Message: "frame could not be read"}
 		}
-		c.Send(protocol.ErrorFrame(perr.Code, perr.Message))
+		c.answer(in.Ref, perr)
 		return
 	}
 	h.stats.frame(in.Type) // Decode admits only the client types
@@ -27,13 +27,19 @@ func (h *Handler) dispatch(c *Conn, data []byte) {
 	case protocol.TypeChatMessage:
 		h.say(c, in)
 	case protocol.TypePing:
-		c.Send(protocol.Pong(protocol.Now()))
+		c.Send(protocol.WithRef(protocol.Pong(protocol.Now()), in.Ref))
 	case protocol.TypePresenceList:
-		h.presenceList(c)
+		h.presenceList(c, in)
 	case protocol.TypeHistoryGet:
 		h.historyPage(c, in)
 	case protocol.TypeAuthRefresh:
-		h.refresh(c, in.Token)
+		h.refresh(c, in)
+	case protocol.TypeRoomJoin:
+		h.roomJoin(c, in)
+	case protocol.TypeRoomLeave:
+		h.roomLeave(c, in)
+	case protocol.TypeRoomSignal:
+		h.signal(c, in)
 	case protocol.TypePong:
 		// activity only; the read already counted it
 	}
@@ -43,31 +49,82 @@ func (h *Handler) dispatch(c *Conn, data []byte) {
 const notSent = "message not delivered; try again"
 
 func (h *Handler) say(c *Conn, in protocol.Inbound) {
-	if !c.requests.submitSay(hub.Said{Room: in.Room, Text: in.Text}) {
-		c.Send(protocol.ErrorFrame(protocol.CodeUnavailable, notSent))
+	room, perr := c.rooms.resolve(in.Room)
+	if perr != nil {
+		c.answer(in.Ref, perr)
+		return
+	}
+	s := sayRequest{ref: in.Ref}
+	s.Room, s.Text, s.Data = room, in.Text, in.Data
+	if !c.requests.submitSay(s) {
+		c.Send(protocol.WithRef(protocol.ErrorFrame(protocol.CodeUnavailable, notSent), in.Ref))
 	}
 }
 
-// sayAll publishes a client's queued chat messages and answers each one
-// the hub refused or could not publish.
-func (h *Handler) sayAll(ctx context.Context, c *Conn, said []hub.Said) {
-	for _, err := range h.hub.SayAll(ctx, c.client, said) {
-		if err != nil {
-			h.refused(c, "publish failed", err, notSent)
+// sayAll publishes a client's queued chat messages, acks each one that had
+// a ref, and answers each one the hub refused or could not publish.
+func (h *Handler) sayAll(ctx context.Context, c *Conn, said []sayRequest) {
+	saids := make([]hub.Said, len(said))
+	for i, s := range said {
+		saids[i] = s.Said
+	}
+	published, errs := h.hub.SayAll(ctx, c.user, saids)
+	for i, err := range errs {
+		s := said[i]
+		switch {
+		case err != nil:
+			h.refused(c, s.ref, "publish failed", err, notSent)
+		case s.ref != "":
+			c.Send(protocol.ChatAck(s.Room, s.ref, published[i].ID, published[i].TS))
 		}
 	}
 }
 
-func (h *Handler) presenceList(c *Conn) {
+// signal serves room.signal: published on the runner, in order with the
+// client's messages; only a failure is answered.
+func (h *Handler) signal(c *Conn, in protocol.Inbound) {
+	room, perr := c.rooms.resolve(in.Room)
+	if perr != nil {
+		c.answer(in.Ref, perr)
+		return
+	}
+	const unavailable = "signal not delivered; try again"
+	h.request(c, in.Ref, unavailable, func(ctx context.Context) {
+		if err := h.hub.Signal(ctx, room, c.user, in.Data); err != nil {
+			h.refused(c, in.Ref, "signal failed", err, unavailable)
+		}
+	})
+}
+
+func (h *Handler) presenceList(c *Conn, in protocol.Inbound) {
+	room, perr := c.rooms.resolve(in.Room)
+	if perr != nil {
+		c.answer(in.Ref, perr)
+		return
+	}
+	h.sendPresence(c, room, in.Ref)
+}
+
+// sendPresence reads room's presence on the runner and sends it whatever
+// the client missed before (sendPicture).
+func (h *Handler) sendPresence(c *Conn, room, ref string) {
 	const unavailable = "presence is unavailable; try again"
-	h.request(c, unavailable, func(ctx context.Context) {
-		users, err := h.hub.Presence(ctx, c.client.Room)
+	h.request(c, ref, unavailable, func(ctx context.Context) {
+		users, err := h.hub.Presence(ctx, room)
 		if err != nil {
-			h.refused(c, "presence list failed", err, unavailable)
+			h.refused(c, ref, "presence list failed", err, unavailable)
 			return
 		}
-		c.sendPicture(protocol.PresenceState(c.client.Room, users))
+		c.sendPicture(protocol.WithRef(protocol.PresenceState(room, users), ref))
 	})
+}
+
+// resync sends a client that missed presence frames the whole picture of
+// every room it is in.
+func (h *Handler) resync(c *Conn) {
+	for _, room := range c.rooms.names() {
+		h.sendPresence(c, room, "")
+	}
 }
 
 // historyPage serves history.get on the history lane: it waits for the
@@ -75,6 +132,11 @@ func (h *Handler) presenceList(c *Conn) {
 // SEND_QUEUE_BYTES) and for the user's history budget, reads the page, cut
 // to the other half, and queues it.
 func (h *Handler) historyPage(c *Conn, in protocol.Inbound) {
+	room, perr := c.rooms.resolve(in.Room)
+	if perr != nil {
+		c.answer(in.Ref, perr)
+		return
+	}
 	const unavailable = "history is unavailable; try again"
 	ok := c.pages.submit(func(ctx context.Context) {
 		if !c.pageTurn(ctx) {
@@ -82,27 +144,27 @@ func (h *Handler) historyPage(c *Conn, in protocol.Inbound) {
 		}
 		ctx, cancel := context.WithTimeout(ctx, opTimeout)
 		defer cancel()
-		page, read, err := h.hub.PageWithin(ctx, c.client.Room, in.Before, in.Limit, c.pageRoom())
+		page, read, err := h.hub.PageWithin(ctx, room, in.Before, in.Limit, c.pageRoom())
 		c.historyRead(read)
 		if err != nil {
-			h.refused(c, "history page failed", err, unavailable)
+			h.refused(c, in.Ref, "history page failed", err, unavailable)
 			return
 		}
-		c.Send(page)
+		c.Send(protocol.WithRef(page, in.Ref))
 	})
 	if !ok {
-		c.Send(protocol.ErrorFrame(protocol.CodeRateLimited, "too many history requests waiting; wait for the pages asked for"))
+		c.Send(protocol.WithRef(protocol.ErrorFrame(protocol.CodeRateLimited, "too many history requests waiting; wait for the pages asked for"), in.Ref))
 	}
 }
 
 // refused answers a request the hub could not serve: the hub's own refusal
 // as it is, anything else (the bus or presence is away) as unavailable.
-func (h *Handler) refused(c *Conn, what string, err error, unavailable string) {
+func (h *Handler) refused(c *Conn, ref, what string, err error, unavailable string) {
 	var perr *protocol.Error
 	if !errors.As(err, &perr) {
-		h.log.Warn(what, "room", c.client.Room, "err", err)
+		h.log.Warn(what, "err", err)
 	}
-	c.Send(errorFrame(err, unavailable))
+	c.Send(protocol.WithRef(errorFrame(err, unavailable), ref))
 }
 
 // errorFrame is the system.error for err: its own code when it is a
@@ -117,34 +179,8 @@ func errorFrame(err error, unavailable string) []byte {
 
 // request hands f to c's request runner, or answers unavailable at once
 // when too many of c's requests are already waiting on the backend.
-func (h *Handler) request(c *Conn, unavailable string, f func(context.Context)) {
+func (h *Handler) request(c *Conn, ref, unavailable string, f func(context.Context)) {
 	if !c.requests.submit(f) {
-		c.Send(protocol.ErrorFrame(protocol.CodeUnavailable, unavailable))
+		c.Send(protocol.WithRef(protocol.ErrorFrame(protocol.CodeUnavailable, unavailable), ref))
 	}
-}
-
-// refresh moves the connection's expiry to the new token's, if it verifies,
-// names the same user and still allows this room; otherwise nothing changes.
-// Refreshes have a rate of their own (checkRefresh), and a token longer
-// than auth.MaxTokenBytes is refused by Verify unread.
-func (h *Handler) refresh(c *Conn, token string) {
-	switch c.guard.checkRefresh(time.Now()) { // not rateLimited or expel: the frame is counted as auth.refresh
-	case warn:
-		c.Send(protocol.ErrorFrame(protocol.CodeRateLimited, "too many token refreshes; slow down"))
-		return
-	case expel:
-		c.Close(protocol.ClosePolicy, "rate limit exceeded repeatedly")
-		return
-	}
-	claims, err := h.verifier.Verify(token)
-	if err != nil || claims.Subject != c.client.User || !claims.MayJoin(c.client.Room) {
-		c.Send(protocol.ErrorFrame(protocol.CodeTokenInvalid, "token does not verify, names another user or does not allow this room"))
-		return
-	}
-	c.token.set(claims.ExpiresAt, c)
-	var exp int64
-	if !claims.ExpiresAt.IsZero() {
-		exp = claims.ExpiresAt.UnixMilli()
-	}
-	c.Send(protocol.AuthRefreshed(exp))
 }

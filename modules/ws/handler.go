@@ -62,6 +62,7 @@ func (h *Handler) Register(app *fiber.App) {
 		WriteBufferPool: &h.unusedWrites,
 		RecoverHandler:  h.recoverUpgrade,
 	})))
+	app.Get("/ws", chain...)
 	app.Get("/ws/*", chain...)
 }
 
@@ -84,9 +85,10 @@ func (h *Handler) serve(ws *websocket.Conn) {
 	room, user := ws.Locals(auth.LocalRoom).(string), ws.Locals(auth.LocalUser).(string)
 	c := newConn(ws, room, user, h.limits, h.stats, h.log)
 	c.node = h.queues
-	c.client.Since, _ = ws.Locals(auth.LocalSince).(string)
-	c.resync = func() { h.presenceList(c) }
-	c.requests.sayAll = func(ctx context.Context, said []hub.Said) { h.sayAll(ctx, c, said) }
+	c.claims = ws.Locals(auth.LocalClaims).(auth.Claims)
+	c.resync = func() { h.resync(c) }
+	c.requests.sayAll = func(ctx context.Context, said []sayRequest) { h.sayAll(ctx, c, said) }
+	c.requests.joinAll = func(ctx context.Context, joins []joinRequest) { h.joinAll(ctx, c, joins) }
 	if a := h.registry.add(c); a != admitted {
 		c.Close(refusalClose(a))
 		<-c.closed()
@@ -98,36 +100,44 @@ func (h *Handler) serve(ws *websocket.Conn) {
 	defer func() { <-c.closed() }() // the writer is done with the socket
 	defer c.Close(protocol.CloseNormal, "")
 	defer h.recoverConn(c) // first: a panic closes only this socket, with 1011
-	leave, err := h.join(c)
-	if err != nil {
-		h.log.Error("join failed", "room", room, "err", err)
-		c.Close(protocol.CloseInternal, "join failed")
+	defer c.leaveAll()
+	if room != "" && !h.joinHome(c, room) {
 		return
 	}
-	defer leave()
-	defer c.requests.finish() // before the leave: the client's last messages go out first
+	defer c.requests.finish() // before the leaves: the client's last messages go out first
 	defer c.pages.abandon()   // history for a client that has gone is not worth reading
-	if c.client.Since != "" {
-		// On the history lane, after the reader has started: a client that
-		// closes right after its 101 is closing before its replay is read.
-		c.pages.submit(func(ctx context.Context) { h.hub.Recover(ctx, c.client, &historyPacer{c: c}) })
-	}
-	c.token.set(ws.Locals(auth.LocalClaims).(auth.Claims).ExpiresAt, c)
+	c.token.set(c.claims.ExpiresAt, c)
 	defer c.token.stop()
 	c.readLoop(h.dispatch)
 }
 
-func (h *Handler) join(c *Conn) (leave func(), err error) {
+// joinHome joins the room of the URL, and recovers it from the since of the
+// URL on the history lane, after the reader has started: a client that
+// closes right after its 101 is closing before its replay is read.
+func (h *Handler) joinHome(c *Conn, room string) bool {
+	since, _ := c.ws.Locals(auth.LocalSince).(string)
+	client := hub.Client{Room: room, User: c.user, Member: c, Since: since}
 	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
 	defer cancel()
-	return h.hub.Join(ctx, c.client)
+	leave, err := h.hub.Join(ctx, client)
+	if err != nil {
+		h.log.Error("join failed", "room", room, "err", err)
+		c.Close(protocol.CloseInternal, "join failed")
+		return false
+	}
+	mb, _, _ := c.rooms.add(room, 1)
+	mb.leave = leave
+	if since != "" {
+		h.recover(c, client)
+	}
+	return true
 }
 
 // recoverConn logs a panic of this connection's handler once and closes
 // the socket with 1011; other connections are not affected.
 func (h *Handler) recoverConn(c *Conn) {
 	if r := recover(); r != nil {
-		h.log.Error("panic in websocket handler", "panic", r, "room", c.client.Room)
+		h.log.Error("panic in websocket handler", "panic", r, "rooms", c.rooms.names())
 		c.Close(protocol.CloseInternal, "internal error")
 	}
 }

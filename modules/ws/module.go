@@ -47,6 +47,7 @@ func newHandler(p handlerParams) *Handler {
 	}
 	h.limit = handshakeLimitFrom(p.Config)
 	p.Hub.OnDisconnect(h.registry.Disconnect)
+	p.Hub.OnUserMessage(h.registry.SendToUser)
 	var stopHeartbeat, stopShed func()
 	p.Lifecycle.Append(fx.Hook{
 		OnStart: func(context.Context) error {
@@ -100,6 +101,7 @@ func LimitsFrom(cfg config.Config) Limits {
 		Burst:          cfg.RateBurst,
 		RateWarnings:   cfg.RateWarnings,
 		TokenLeeway:    cfg.JWTLeeway,
+		MaxRooms:       cfg.MaxRoomsPerConn,
 	}
 }
 

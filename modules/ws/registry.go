@@ -75,14 +75,14 @@ func (r *Registry) admitLocked(user string) admission {
 func (r *Registry) add(c *Conn) admission {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if a := r.admitLocked(c.client.User); a != admitted {
+	if a := r.admitLocked(c.user); a != admitted {
 		return a
 	}
 	r.conns[c] = struct{}{}
-	u := r.perUser[c.client.User]
+	u := r.perUser[c.user]
 	if u == nil {
 		u = &userConns{history: newHistoryAllowance(r.history, time.Now)}
-		r.perUser[c.client.User] = u
+		r.perUser[c.user] = u
 	}
 	u.n++
 	c.history = u.history
@@ -119,7 +119,7 @@ func (r *Registry) Len() int {
 func (r *Registry) remove(c *Conn) {
 	r.mu.Lock()
 	delete(r.conns, c)
-	if u := r.perUser[c.client.User]; u != nil {
+	if u := r.perUser[c.user]; u != nil {
 		u.n--
 	}
 	r.sweepLocked(time.Now())
@@ -146,15 +146,35 @@ func (r *Registry) Drain(ctx context.Context) error {
 	}
 }
 
-// Disconnect closes user's sockets on this node, in room or, when room is
-// "", in every room, with 4003 and reason, and says how many.
+// Disconnect closes user's sockets on this node with 4003 and reason, and
+// says how many it reached. With a room, only that room is taken away: a
+// socket in other rooms too stays open and is told room.left reason
+// disconnected (takeRoom).
 func (r *Registry) Disconnect(user, room, reason string) int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	n := 0
 	for c := range r.conns {
-		if c.client.User == user && (room == "" || c.client.Room == room) {
+		switch {
+		case c.user != user:
+		case room == "":
 			c.Close(protocol.CloseDisconnected, reason)
+			n++
+		case c.takeRoom(room, protocol.LeftDisconnected, reason):
+			n++
+		}
+	}
+	return n
+}
+
+// SendToUser queues frame, a user.message, to user's sockets on this node,
+// and says how many.
+func (r *Registry) SendToUser(user string, frame []byte) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for c := range r.conns {
+		if c.user == user && c.Send(frame) {
 			n++
 		}
 	}

@@ -29,9 +29,10 @@ const maxPendingPages = 4
 // that its message could not be sent.
 type requests struct {
 	conn    *Conn
-	limit   int                                        // requests that may wait
-	timeout time.Duration                              // bound on one request; 0 for none but the connection's life
-	sayAll  func(ctx context.Context, said []hub.Said) // publishes chat messages, set by the handler
+	limit   int                                            // requests that may wait
+	timeout time.Duration                                  // bound on one request; 0 for none but the connection's life
+	sayAll  func(ctx context.Context, said []sayRequest)   // publishes chat messages, set by the handler
+	joinAll func(ctx context.Context, joins []joinRequest) // joins rooms, set by the handler
 	mu      sync.Mutex
 	queue   []request
 	running bool
@@ -49,28 +50,49 @@ func (r *requests) init(c *Conn, limit int, timeout time.Duration) {
 	r.idle.L = &r.mu
 }
 
-// request is one pending request: a chat message, or anything else as f.
+// request is one pending request: a chat message, a room.join, or anything
+// else as f.
 type request struct {
-	said *hub.Said
+	said *sayRequest
+	join *joinRequest
 	f    func(context.Context)
+}
+
+// sayRequest is a chat.message waiting to be published, with its ref.
+type sayRequest struct {
+	hub.Said
+	ref string
 }
 
 // submit queues f and reports whether there was room. f gets a context
 // bounded by opTimeout.
 func (r *requests) submit(f func(context.Context)) bool {
-	return r.add(request{f: f})
+	return r.add(request{f: f}, false)
+}
+
+// submitAlways queues f whatever the bound, unless the runner has
+// finished: for work whose number something else bounds (a leave per
+// room joined, a recovery per room.join).
+func (r *requests) submitAlways(f func(context.Context)) bool {
+	return r.add(request{f: f}, true)
 }
 
 // submitSay queues a chat message. Messages that wait next to each other
 // are published together, in order, with one round trip to the bus.
-func (r *requests) submitSay(s hub.Said) bool {
-	return r.add(request{said: &s})
+func (r *requests) submitSay(s sayRequest) bool {
+	return r.add(request{said: &s}, false)
 }
 
-func (r *requests) add(req request) bool {
+// submitJoin queues a room.join. Joins that wait next to each other are
+// joined together, with one round trip to presence.
+func (r *requests) submitJoin(j joinRequest) bool {
+	return r.add(request{join: &j}, false)
+}
+
+func (r *requests) add(req request, always bool) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if len(r.queue) >= r.limit || r.finished {
+	if (len(r.queue) >= r.limit && !always) || r.finished {
 		return false
 	}
 	if r.base == nil {
@@ -99,34 +121,41 @@ func (r *requests) run() {
 	}
 }
 
-// take removes the first request, or, when it is a chat message, every
-// chat message queued right behind it too, as one f; r.mu is held.
+// take removes the first request, or, when it is a chat message or a
+// room.join, every one of the same kind queued right behind it too, as one
+// f; r.mu is held.
 func (r *requests) take() func(context.Context) {
+	first := r.queue[0]
 	n := 1
-	if r.queue[0].said != nil {
-		for n < len(r.queue) && r.queue[n].said != nil {
-			n++
-		}
+	for first.f == nil && n < len(r.queue) && (r.queue[n].said != nil) == (first.said != nil) && r.queue[n].f == nil {
+		n++
 	}
 	taken := make([]request, n)
 	copy(taken, r.queue)
 	clear(r.queue[:n])
 	r.queue = r.queue[n:]
-	if taken[0].said == nil {
-		return taken[0].f
+	switch {
+	case first.said != nil:
+		said := make([]sayRequest, n)
+		for i, t := range taken {
+			said[i] = *t.said
+		}
+		return func(ctx context.Context) { r.sayAll(ctx, said) }
+	case first.join != nil:
+		joins := make([]joinRequest, n)
+		for i, t := range taken {
+			joins[i] = *t.join
+		}
+		return func(ctx context.Context) { r.joinAll(ctx, joins) }
 	}
-	said := make([]hub.Said, n)
-	for i, t := range taken {
-		said[i] = *t.said
-	}
-	return func(ctx context.Context) { r.sayAll(ctx, said) }
+	return first.f
 }
 
 // serve runs one request; a panic closes only this connection, with 1011.
 func (r *requests) serve(f func(context.Context)) {
 	defer func() {
 		if p := recover(); p != nil {
-			r.conn.log.Error("panic serving a websocket request", "panic", p, "room", r.conn.client.Room)
+			r.conn.log.Error("panic serving a websocket request", "panic", p)
 			r.conn.Close(protocol.CloseInternal, "internal error")
 		}
 	}()
