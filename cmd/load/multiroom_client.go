@@ -235,15 +235,17 @@ func (f *mrFleet) handle(c *mrClient, data []byte, now int64) {
 	}
 }
 
-// refusal counts a system.error: a join's (ref j…) ends the socket's
-// joining; a message's (ref m…) is counted against the room c sends to.
+// refusal counts a system.error: a join's (ref j…, or any while the
+// socket is joining, when it writes nothing else: a server that does not
+// know room.join answers without the ref) ends the socket's joining; a
+// message's (ref m…) is counted against the room c sends to.
 func (f *mrFleet) refusal(c *mrClient, data []byte) {
 	code, ok := stringField(data, "code")
 	if !ok {
 		code = "unreadable"
 	}
 	f.count(f.errs, code)
-	if _, ok := refNumber(data, 'j'); ok {
+	if _, ok := refNumber(data, 'j'); ok || !c.isOver {
 		f.count(f.refusals, code)
 		if c.refusal == "" {
 			c.refusal = code

@@ -22,11 +22,12 @@ import (
 // maxRooms), chat.message fans out to the room's members and is answered
 // chat.ack. It can drop one delivery, to see it counted missing.
 type fakeRooms struct {
-	maxRooms int
-	dropTo   string // user that never gets…
-	dropText string // …the delivery with this text
-	mu       sync.Mutex
-	rooms    map[string]map[*fakeConn]bool
+	maxRooms  int
+	protocol1 bool   // answer room.join unknown_type, without the ref, as a server before protocol 2
+	dropTo    string // user that never gets…
+	dropText  string // …the delivery with this text
+	mu        sync.Mutex
+	rooms     map[string]map[*fakeConn]bool
 }
 
 func (s *fakeRooms) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -64,6 +65,10 @@ func (s *fakeRooms) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_ = json.Unmarshal(data, &in)
 		switch in.Type {
 		case "room.join":
+			if s.protocol1 {
+				c.send(`{"type":"system.error","code":"unknown_type","message":"unknown frame type"}`)
+				continue
+			}
 			if len(joined) >= s.maxRooms {
 				c.send(fmt.Sprintf(`{"type":"system.error","code":"too_many_rooms","message":"m","ref":%q}`, in.Ref))
 				continue
@@ -186,5 +191,13 @@ func TestMultiroomFleetCountsRefusedJoins(t *testing.T) {
 		if c.nJoined != 2 || c.refusal != "too_many_rooms" {
 			t.Errorf("%s: %d joined, refusal %q", c.user, c.nJoined, c.refusal)
 		}
+	}
+}
+
+func TestMultiroomFleetStopsOnAServerWithoutRooms(t *testing.T) {
+	start := time.Now()
+	fig, _ := runFake(t, &fakeRooms{protocol1: true}, 8, 6, 3, 6)
+	if fig.Joined != 0 || fig.JoinRefusals["unknown_type"] != 8 || time.Since(start) > socketJoinMax/2 {
+		t.Errorf("joined %d, refusals %v in %s; want 0 and unknown_type ×8 at once", fig.Joined, fig.JoinRefusals, time.Since(start))
 	}
 }
