@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -18,7 +19,7 @@ type request struct {
 	Method string
 	Path   string     // escaped: each user-given segment goes through url.PathEscape
 	Query  url.Values // nil for none
-	Body   any        // sent as JSON when not nil: the route's body fields, by name
+	Body   any        // sent as JSON when not nil: the route's body fields, by name (a map[string]any)
 }
 
 // invocation is a parsed command line.
@@ -147,7 +148,8 @@ func checkArgs(route spec.Route, pos []string) error {
 		return usagef("%s takes %s, got %d argument(s)%s", cmd.Name, takes, len(pos), hint)
 	}
 	for i, a := range pos {
-		if a == "" {
+		// An alternative may be empty: left out, another one stands in.
+		if a == "" && !slices.Contains(route.Alternatives(), cmd.Args[i]) {
 			return usagef("%s: %s is empty", cmd.Name, strings.ToUpper(cmd.Args[i]))
 		}
 	}
@@ -166,22 +168,21 @@ func metaNames(args []string) []string {
 // build is the request route's command asks for: each argument and flag
 // put where the route takes it. A flag not given takes its default; an
 // empty value is left out of the query, and out of the body unless the
-// body requires the field (then the server judges it).
+// body requires the field (then the server judges it). A body that needs
+// one of several fields (a message's text or data) and would have none is
+// refused here.
 func build(route spec.Route, pos []string, given map[string]string) (request, error) {
 	req := request{Method: route.Method, Path: route.Path}
-	var body map[string]string
+	var body map[string]any
 	if route.Body != nil {
-		body = map[string]string{}
+		body = map[string]any{}
 		req.Body = body
 	}
 	put := func(name, value string) error {
 		if p, ok := route.Param(name); ok {
 			return putParam(&req, p, value)
 		}
-		if _, required, _ := route.BodyField(name); required || value != "" {
-			body[name] = value
-		}
-		return nil
+		return putField(route, body, name, value)
 	}
 	for i, name := range route.Command.Args {
 		if err := put(name, pos[i]); err != nil {
@@ -197,7 +198,46 @@ func build(route spec.Route, pos []string, given map[string]string) (request, er
 			return request{}, err
 		}
 	}
-	return req, nil
+	return req, checkAlternatives(route, body)
+}
+
+// putField puts value into body as the field name: a string, or for a
+// field that takes any JSON value, that value, sent as given.
+func putField(route spec.Route, body map[string]any, name, value string) error {
+	field, required, _ := route.BodyField(name)
+	switch {
+	case value == "" && !required:
+		return nil
+	case field.AnyJSON():
+		if !json.Valid([]byte(value)) {
+			return usagef("-%s: not a JSON value (quote a string as JSON: '\"text\"')", name)
+		}
+		body[name] = json.RawMessage(value)
+	default:
+		body[name] = value
+	}
+	return nil
+}
+
+// checkAlternatives refuses a body without any of the route's
+// alternatives, naming them as the command line gives them.
+func checkAlternatives(route spec.Route, body map[string]any) error {
+	alts := route.Alternatives()
+	if len(alts) == 0 {
+		return nil
+	}
+	var ways []string
+	for _, name := range alts {
+		if _, ok := body[name]; ok {
+			return nil
+		}
+		if slices.Contains(route.Command.Args, name) {
+			ways = append(ways, "a non-empty "+strings.ToUpper(name))
+		} else {
+			ways = append(ways, "-"+name)
+		}
+	}
+	return usagef("%s needs %s", route.Command.Name, strings.Join(ways, " or "))
 }
 
 // putParam puts value into req's path or query, as p says.

@@ -70,6 +70,9 @@ func checkCalls(t *testing.T, route spec.Route) {
 		if p, ok := route.Param(f.Name); ok && p.Schema.Type == "integer" {
 			sample[f.Name] = "7"
 		}
+		if field, _, ok := route.BodyField(f.Name); ok && field.AnyJSON() {
+			sample[f.Name] = `{"f": ["` + f.Name + `"]}`
+		}
 		args = append(args, "-"+f.Name, sample[f.Name])
 	}
 	inv, err := parse(args)
@@ -77,9 +80,9 @@ func checkCalls(t *testing.T, route spec.Route) {
 		t.Fatalf("rtctl %q: %v", args, err)
 	}
 	want := request{Method: route.Method, Path: route.Path}
-	var body map[string]string
+	var body map[string]any
 	if route.Body != nil {
-		body = map[string]string{}
+		body = map[string]any{}
 		want.Body = body
 	}
 	for name, v := range sample {
@@ -92,7 +95,11 @@ func checkCalls(t *testing.T, route spec.Route) {
 			}
 			want.Query.Set(name, v)
 		default:
-			body[name] = v
+			if field, _, _ := route.BodyField(name); field.AnyJSON() {
+				body[name] = json.RawMessage(v) // sent as the JSON it is
+			} else {
+				body[name] = v
+			}
 		}
 	}
 	if got := mustJSON(inv.req); got != mustJSON(want) || inv.public != route.Public {
@@ -129,7 +136,9 @@ func TestUsageExitsTwo(t *testing.T) {
 
 func TestHelp(t *testing.T) {
 	r := runWith(t, env("", ""), "-h")
-	if r.code != 0 || !strings.Contains(r.stdout, "rtctl publish ROOM TEXT") || r.stderr != "" {
-		t.Errorf("exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	for _, synopsis := range []string{"rtctl publish ROOM TEXT [-user ID] [-data JSON]", "rtctl send USER TEXT [-data JSON]"} {
+		if r.code != 0 || !strings.Contains(r.stdout, synopsis) || r.stderr != "" {
+			t.Errorf("exit %d, stdout %q, stderr %q; want %q in it", r.code, r.stdout, r.stderr, synopsis)
+		}
 	}
 }

@@ -119,6 +119,9 @@ func TestAgainstRT(t *testing.T) {
 		t.Errorf("history -before: %+v", page)
 	}
 
+	checkPublishData(t, rtctl, alice, bob)
+	checkSend(t, rtctl, bob, carol) // bob on the API's node, carol on the other
+
 	// openapi: the document generated from the route table, with no key.
 	if r := runWith(t, env(apiAddr, ""), "openapi"); r.code != 0 || !sameJSON(t, r.stdout, string(spec.Document())) {
 		t.Errorf("openapi: exit %d, stderr %q, stdout %.200q", r.code, r.stderr, r.stdout)
@@ -178,12 +181,13 @@ func sameJSON(t *testing.T, a, b string) bool {
 
 // frame is what the test reads of a server frame.
 type frame struct {
-	Type string `json:"type"`
-	Room string `json:"room"`
-	User string `json:"user"`
-	Text string `json:"text"`
-	ID   string `json:"id"`
-	TS   int64  `json:"ts"`
+	Type string          `json:"type"`
+	Room string          `json:"room"`
+	User string          `json:"user"`
+	Text string          `json:"text"`
+	Data json.RawMessage `json:"data"`
+	ID   string          `json:"id"`
+	TS   int64           `json:"ts"`
 	// presence.diff
 	Leaves []string `json:"leaves"`
 }

@@ -2,7 +2,8 @@
 // command per route of the API, taken from its route table
 // (rt/modules/api/spec), so "rtctl -h" lists them, for example
 //
-//	rtctl publish ROOM TEXT [-user system]
+//	rtctl publish ROOM TEXT [-user system] [-data JSON]
+//	rtctl send USER TEXT [-data JSON]
 //	rtctl history ROOM [-before ID] [-limit N]
 //
 // It reads the API's address and key from API_ADDR and API_KEY (the

@@ -1,6 +1,6 @@
 // Package api serves the server API: the backend of an application
-// publishes into rooms, reads presence and history, and disconnects users,
-// over JSON on HTTP.
+// publishes into rooms, sends messages to users, reads presence and
+// history, and disconnects users, over JSON on HTTP.
 //
 // Its routes, their OpenAPI document and rtctl's commands come from one
 // table, package spec.

@@ -33,6 +33,7 @@ const testKey = "0123456789abcdef-test"
 type fake struct {
 	mu    sync.Mutex
 	calls []string
+	data  [][]byte // the data of each message, as the backend got it
 	err   error
 }
 
@@ -44,10 +45,29 @@ func (f *fake) record(call string) error {
 }
 
 func (f *fake) Publish(_ context.Context, room, user string, m hub.Content) (hub.Published, error) {
-	if err := f.record("publish " + room + " " + user + " " + m.Text); err != nil {
+	if err := f.record("publish " + room + " " + user + " " + f.content(m)); err != nil {
 		return hub.Published{}, err
 	}
 	return hub.Published{ID: protocol.FormatID(1, 2), TS: 1}, nil
+}
+
+func (f *fake) SendToUser(_ context.Context, user string, m hub.Content) (hub.Published, error) {
+	if err := f.record("send " + user + " " + f.content(m)); err != nil {
+		return hub.Published{}, err
+	}
+	return hub.Published{ID: protocol.FormatID(3, 4), TS: 3}, nil
+}
+
+// content is how a call records m: its text, then its data when it has
+// some; the data itself is kept, to check it is no view of a request.
+func (f *fake) content(m hub.Content) string {
+	if m.Data == nil {
+		return m.Text
+	}
+	f.mu.Lock()
+	f.data = append(f.data, m.Data)
+	f.mu.Unlock()
+	return m.Text + " " + string(m.Data)
 }
 
 func (f *fake) Presence(_ context.Context, room string) ([]string, error) {

@@ -6,22 +6,39 @@ import (
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 
+	"rt/modules/api/spec"
+	"rt/modules/hub"
 	"rt/modules/protocol"
 )
 
 // What a request body that cannot be read is answered with, with the same
-// codes as a socket frame's: bad_json when it is not one JSON object, and
-// bad_message when it is one but a field has the wrong type or is given
-// twice. A field missing or empty is judged by the hub (bad_message too).
+// codes as a socket frame's: bad_json when it is not one JSON object (or
+// nests too deeply), and bad_message when it is one but a field has the
+// wrong type or is given twice, or a message has neither text nor data.
+// Whether text and data are too long is judged by the hub.
 var (
 	errBadJSON   = &protocol.Error{Code: protocol.CodeBadJSON, Message: "body must be one JSON object"}
+	errTooDeep   = &protocol.Error{Code: protocol.CodeBadJSON, Message: "body is nested too deeply"}
 	errBadFields = &protocol.Error{Code: protocol.CodeBadMessage, Message: "a field has the wrong type or is given twice"}
+	errNoContent = &protocol.Error{Code: protocol.CodeBadMessage, Message: "a message needs a non-empty text, data, or both"}
 )
+
+// maxDepth is how many objects and arrays a body may open inside each
+// other, the body itself included: the bound a socket frame has, so data
+// the API accepts is data a client may send too.
+const maxDepth = spec.MaxDepth
+
+// messageBody is what a message carries, in the bodies of both message
+// routes. Data is the raw JSON value as sent.
+type messageBody struct {
+	Text string         `json:"text"`
+	Data jsontext.Value `json:"data"`
+}
 
 // publishBody is POST /api/rooms/{room}/messages's body.
 type publishBody struct {
-	User string `json:"user"`
-	Text string `json:"text"`
+	User        string `json:"user"`
+	messageBody `json:",inline"`
 }
 
 // disconnectBody is POST /api/users/{user}/disconnect's body, which may be
@@ -32,13 +49,48 @@ type disconnectBody struct {
 }
 
 // decodePublish reads a publish body. Names are matched exactly ("User" is
-// not "user"), unknown fields are ignored, and null counts as absent.
-func decodePublish(body []byte) (publishBody, *protocol.Error) {
+// not "user"), unknown fields are ignored, and null counts as absent. An
+// empty or invalid user is the hub's to refuse.
+func decodePublish(body []byte) (user string, m hub.Content, err *protocol.Error) {
 	var b publishBody
 	if err := decode(body, &b); err != nil {
-		return publishBody{}, err
+		return "", hub.Content{}, err
 	}
-	return b, nil
+	m, err = b.content()
+	if err != nil {
+		return "", hub.Content{}, err
+	}
+	return b.User, m, nil
+}
+
+// decodeMessage reads the body of POST /api/users/{user}/messages.
+func decodeMessage(body []byte) (hub.Content, *protocol.Error) {
+	var b messageBody
+	if err := decode(body, &b); err != nil {
+		return hub.Content{}, err
+	}
+	return b.content()
+}
+
+// content is what the hub is given: the text, and the data compacted (the
+// encoding clients get, and what MAX_MESSAGE_BYTES counts); a data of
+// null is none. At least one of the two is needed.
+func (b messageBody) content() (hub.Content, *protocol.Error) {
+	data := b.Data
+	if data.Kind() == 'n' || len(data) == 0 {
+		data = nil
+	}
+	if b.Text == "" && data == nil {
+		return hub.Content{}, errNoContent
+	}
+	if data != nil {
+		// Valid already (decode checked it), so compacting cannot fail; a
+		// failure would be a bug, refused rather than passed on.
+		if err := data.Compact(); err != nil {
+			return hub.Content{}, errBadJSON
+		}
+	}
+	return hub.Content{Text: b.Text, Data: data}, nil
 }
 
 // decodeDisconnect reads a disconnect body; an empty one (nothing but
@@ -54,13 +106,18 @@ func decodeDisconnect(body []byte) (disconnectBody, *protocol.Error) {
 	return b, nil
 }
 
-// decode reads body into v, a struct of string fields. The body must be
-// exactly one JSON object (whitespace around it allowed) of valid UTF-8;
-// an escaped lone surrogate ("\ud800") counts as invalid, since it is no
-// character. The syntax is checked first, with repeated names allowed, so
-// that what fails there is bad_json and what fails after it (a name given
-// twice, a number where a string belongs) is bad_message.
+// decode reads body into v. The body must be exactly one JSON object
+// (whitespace around it allowed) of valid UTF-8, nested at most maxDepth
+// deep; an escaped lone surrogate ("\ud800") counts as invalid, since it
+// is no character. The depth is counted first, before any parsing, then
+// the syntax is checked with repeated names allowed, so that what fails
+// there is bad_json and what fails after it (a name given twice anywhere,
+// a number where a string belongs) is bad_message. What v keeps is copied
+// out of body, which is Fiber's buffer.
 func decode(body []byte, v any) *protocol.Error {
+	if tooDeep(body) {
+		return errTooDeep
+	}
 	raw := jsontext.Value(body)
 	if raw.Kind() != '{' || !raw.IsValid(jsontext.AllowDuplicateNames(true)) {
 		return errBadJSON
@@ -69,4 +126,30 @@ func decode(body []byte, v any) *protocol.Error {
 		return errBadFields
 	}
 	return nil
+}
+
+// tooDeep reports whether body opens more than maxDepth objects or arrays
+// inside each other, counting brackets outside strings: one pass over the
+// bytes, whatever they are, so that a deep body costs no parsing.
+func tooDeep(body []byte) bool {
+	depth := 0
+	inString, escaped := false, false
+	for _, c := range body {
+		switch {
+		case escaped:
+			escaped = false
+		case inString:
+			escaped = c == '\\'
+			inString = c != '"'
+		case c == '"':
+			inString = true
+		case c == '{' || c == '[':
+			if depth++; depth > maxDepth {
+				return true
+			}
+		case c == '}' || c == ']':
+			depth--
+		}
+	}
+	return false
 }

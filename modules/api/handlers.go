@@ -22,6 +22,7 @@ const opTimeout = 5 * time.Second
 // Backend is what the API asks of the hub.
 type Backend interface {
 	Publish(ctx context.Context, room, user string, m hub.Content) (hub.Published, error)
+	SendToUser(ctx context.Context, user string, m hub.Content) (hub.Published, error)
 	Presence(ctx context.Context, room string) ([]string, error)
 	Page(ctx context.Context, room, before string, limit int) ([]byte, error)
 	Disconnect(ctx context.Context, user, room, reason string) error
@@ -34,26 +35,53 @@ var (
 	errUnavail  = fiber.NewError(fiber.StatusServiceUnavailable, string(protocol.CodeUnavailable))
 )
 
-// POST /api/rooms/{room}/messages {"user":..,"text":..} → 201 {"id":..,"ts":..}
+// POST /api/rooms/{room}/messages {"user":..,"text"?:..,"data"?:..} → 201
+// {"id":..,"ts":..}
 func (a *api) publish(c *fiber.Ctx) error {
 	room, err := roomParam(c)
 	if err != nil {
 		return err
 	}
-	body, perr := decodePublish(rawBody(c))
+	user, m, perr := decodePublish(rawBody(c))
 	if perr != nil {
 		return refusal(perr)
 	}
-	if protocol.ValidUser(body.User) { // the access line names a valid user only
-		c.Locals(server.LocalUser, body.User)
+	if protocol.ValidUser(user) { // the access line names a valid user only
+		c.Locals(server.LocalUser, user)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
 	defer cancel()
-	p, err := a.backend.Publish(ctx, room, body.User, hub.Content{Text: body.Text})
+	p, err := a.backend.Publish(ctx, room, user, m)
 	if err != nil {
 		return a.failed(c, err)
 	}
 	return c.Status(fiber.StatusCreated).JSON(p)
+}
+
+// POST /api/users/{user}/messages {"text"?:..,"data"?:..} → 202
+// {"user":..,"id":..,"ts":..}: a user.message to every socket of the user.
+func (a *api) send(c *fiber.Ctx) error {
+	user, err := userParam(c)
+	if err != nil {
+		return err
+	}
+	m, perr := decodeMessage(rawBody(c))
+	if perr != nil {
+		return refusal(perr)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
+	defer cancel()
+	p, err := a.backend.SendToUser(ctx, user, m)
+	if err != nil {
+		return a.failed(c, err)
+	}
+	return c.Status(fiber.StatusAccepted).JSON(sent{User: user, ID: p.ID, TS: p.TS})
+}
+
+type sent struct {
+	User string `json:"user"`
+	ID   string `json:"id"`
+	TS   int64  `json:"ts"`
 }
 
 // GET /api/rooms/{room}/presence → {"room":..,"users":[..]}
@@ -103,11 +131,10 @@ func (a *api) history(c *fiber.Ctx) error {
 // POST /api/users/{user}/disconnect {"room":..,"reason":..} (body optional)
 // → 202 {"user":..,"room":..}; "room":"" means every room.
 func (a *api) disconnect(c *fiber.Ctx) error {
-	user, ok := param(c, "user")
-	if !ok || !protocol.ValidUser(user) {
-		return errBadUser
+	user, err := userParam(c)
+	if err != nil {
+		return err
 	}
-	c.Locals(server.LocalUser, user)
 	body, perr := decodeDisconnect(rawBody(c))
 	if perr != nil {
 		return refusal(perr)
@@ -155,6 +182,17 @@ func roomParam(c *fiber.Ctx) (string, error) {
 	}
 	c.Locals(server.LocalRoom, room)
 	return room, nil
+}
+
+// userParam is the {user} of the path, once it is a valid user id; the
+// access line names it.
+func userParam(c *fiber.Ctx) (string, error) {
+	user, ok := param(c, "user")
+	if !ok || !protocol.ValidUser(user) {
+		return "", errBadUser
+	}
+	c.Locals(server.LocalUser, user)
+	return user, nil
 }
 
 // pageQuery reads ?before=<id>&limit=<n> with history.get's rules: before

@@ -19,6 +19,7 @@ var handlers = map[string]func(*api, *fiber.Ctx) error{
 	"publish":    (*api).publish,
 	"presence":   (*api).presence,
 	"history":    (*api).history,
+	"send":       (*api).send,
 	"disconnect": (*api).disconnect,
 	"openapi":    (*api).openAPI,
 }

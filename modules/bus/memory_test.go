@@ -135,7 +135,7 @@ func TestMemoryHoldsExactlySize(t *testing.T) {
 func BenchmarkMemoryAppend(b *testing.B) {
 	h := bus.NewMemory(bus.Settings{Size: 200, TTL: time.Hour})
 	ts := time.Now().UnixMilli()
-	frame, at := protocol.DeliveryDraft("bench", "user-bench", "a message of a typical length, some forty bytes", ts)
+	frame, at := protocol.DeliveryDraft("bench", "user-bench", "a message of a typical length, some forty bytes", nil, ts)
 	b.ReportAllocs()
 	for b.Loop() {
 		// a stored frame must not be reused: a fresh one on every call

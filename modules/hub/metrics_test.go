@@ -27,8 +27,8 @@ func TestMetricsCountQueuedDeliveriesAndChatLatency(t *testing.T) {
 	join(t, mgr, "r2", lone)
 
 	for _, msg := range []bus.Message{
-		{Room: "r1", ID: "id1", At: protocol.Now(), Frame: protocol.Delivery("r1", "u", "one", "id1", protocol.Now())},
-		{Room: "r1", ID: "id2", At: protocol.Now(), Frame: protocol.Delivery("r1", "u", "two", "id2", protocol.Now())},
+		{Room: "r1", ID: "id1", At: protocol.Now(), Frame: protocol.Delivery("r1", "u", "one", nil, "id1", protocol.Now())},
+		{Room: "r1", ID: "id2", At: protocol.Now(), Frame: protocol.Delivery("r1", "u", "two", nil, "id2", protocol.Now())},
 		{Room: "r1", At: protocol.Now(), Frame: protocol.PresenceJoin("r1", "u", protocol.Now())},
 	} {
 		if err := mgr.hub.bus.Publish(t.Context(), msg); err != nil {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"io"
-	"strconv"
 	"sync"
 	"unicode/utf8"
 
@@ -30,14 +29,28 @@ type decoder struct {
 	dec jsontext.Decoder
 }
 
+// maxPooledFrame is the largest frame whose decoder goes back to the pool:
+// the decoder keeps the buffer it grew to hold a frame, and a pooled
+// megabyte per rare large frame is not worth keeping.
+const maxPooledFrame = 64 << 10
+
 // Decode parses one client frame. When the error is not nil it is always a
 // *Error whose Code belongs in a system.error frame. The returned strings
-// never alias data, so the caller may reuse the buffer.
+// and Data never alias data, so the caller may reuse the buffer.
 //
-// Room match and text length are not checked here.
+// With an error, the returned Inbound is zero except for Ref and Type:
+// Ref is set when the frame carried a valid ref (even though another field
+// was wrong), Type when the type is a client type, so that the caller can
+// put the ref on its system.error. A frame that is not a JSON object has
+// neither.
+//
+// Room match, room names and message length are not checked here.
 func Decode(data []byte) (Inbound, error) {
 	if jsontext.Value(data).Kind() != '{' {
 		return Inbound{}, fail(CodeBadJSON, "frame must be a JSON object")
+	}
+	if tooDeep(data) {
+		return Inbound{}, fail(CodeBadJSON, "frame is nested too deeply")
 	}
 	if !utf8.Valid(data) {
 		return Inbound{}, fail(CodeBadJSON, "frame is not valid UTF-8")
@@ -48,13 +61,15 @@ func Decode(data []byte) (Inbound, error) {
 	var f frame
 	err := f.read(&d.dec)
 	d.src.Reset(nil) // the pool keeps no reference to data
-	decoders.Put(d)
+	if len(data) <= maxPooledFrame {
+		decoders.Put(d)
+	}
 	if err != nil {
 		return Inbound{}, fail(CodeBadJSON, "frame is not valid JSON")
 	}
-	in, e := f.inbound()
+	in, e := f.inbound(data)
 	if e != nil {
-		return Inbound{}, e
+		return in, e
 	}
 	return in, nil
 }
@@ -63,14 +78,26 @@ func Decode(data []byte) (Inbound, error) {
 type frame struct {
 	typ, room, text, token field
 	before, limit          field
+	ref, since             field
+	data                   span
 	dup                    string // the first known key given twice
 }
 
+// span is where the value of "data" lies in the frame: kind is 0 when
+// absent, else its jsontext.Kind. It is copied out only for the frame
+// types that carry data, once the type is known (it may come last).
+type span struct {
+	kind       jsontext.Kind
+	start, end int
+}
+
 // field is one known key's value: kind is 0 when absent, else the
-// jsontext.Kind of the value ('"' for a string, whose content is s).
+// jsontext.Kind of the value ('"' for a string, whose content is s, and
+// '0' for a number, whose literal is s).
 type field struct {
-	kind jsontext.Kind
-	s    string
+	s     string
+	kind  jsontext.Kind
+	twice bool // given more than once; s holds the last
 }
 
 // errTrailing: the object is followed by more than whitespace.
@@ -89,16 +116,20 @@ func (f *frame) read(dec *jsontext.Decoder) error {
 		if err != nil {
 			return err
 		}
-		dst, key := f.known(unquote(name))
+		dst, known := f.known(unquote(name))
+		if known == "data" {
+			if err := f.readData(dec); err != nil {
+				return err
+			}
+			continue
+		}
 		if dst == nil {
 			if err := dec.SkipValue(); err != nil {
 				return err
 			}
 			continue
 		}
-		if dst.kind != 0 && f.dup == "" {
-			f.dup = key
-		}
+		f.seen(dst, known)
 		if err := dst.read(dec, dst == &f.typ); err != nil {
 			return err
 		}
@@ -112,8 +143,37 @@ func (f *frame) read(dec *jsontext.Decoder) error {
 	return nil
 }
 
+// seen marks dst, the field of key, as given twice when it was given
+// before, and records key as the frame's duplicate when it is the first.
+func (f *frame) seen(dst *field, key string) {
+	if dst.kind == 0 {
+		return
+	}
+	dst.twice = true
+	if f.dup == "" {
+		f.dup = key
+	}
+}
+
+// readData notes where the value of "data" lies in the input, which the
+// decoder reads from its start, so the value needs no copy yet.
+func (f *frame) readData(dec *jsontext.Decoder) error {
+	if f.data.kind != 0 && f.dup == "" {
+		f.dup = "data"
+	}
+	f.data.kind = dec.PeekKind()
+	raw, err := dec.ReadValue()
+	if err != nil {
+		return err
+	}
+	f.data.end = int(dec.InputOffset())
+	f.data.start = f.data.end - len(raw)
+	return nil
+}
+
 // known returns where the value of the key name goes and its name, or nil
-// for a key that is not one of the known ones (matched exactly).
+// for a key that is not one of the known ones (matched exactly). "data" is
+// known but has no field: its value is only located (readData).
 func (f *frame) known(name []byte) (*field, string) {
 	switch string(name) {
 	case "type":
@@ -128,6 +188,12 @@ func (f *frame) known(name []byte) (*field, string) {
 		return &f.before, "before"
 	case "limit":
 		return &f.limit, "limit"
+	case "ref":
+		return &f.ref, "ref"
+	case "since":
+		return &f.since, "since"
+	case "data":
+		return nil, "data"
 	}
 	return nil, ""
 }
@@ -165,88 +231,4 @@ func unquote(raw jsontext.Value) []byte {
 	}
 	b, _ := jsontext.AppendUnquote(nil, raw) // only a lone surrogate errs: U+FFFD
 	return b
-}
-
-func (f *frame) inbound() (Inbound, *Error) {
-	if f.dup != "" {
-		return Inbound{}, fail(CodeBadMessage, "duplicate field "+f.dup)
-	}
-	if f.typ.kind != '"' {
-		return Inbound{}, fail(CodeBadMessage, "type must be a string")
-	}
-	in := Inbound{Type: f.typ.s}
-	if in.Type == "" {
-		return Inbound{}, fail(CodeUnknownType, "unknown frame type")
-	}
-	switch f.room.kind {
-	case 0, 'n':
-	case '"':
-		in.Room = f.room.s
-	default:
-		return Inbound{}, fail(CodeBadMessage, "room must be a string")
-	}
-	if in.Type == TypeChatMessage {
-		if f.text.kind != '"' || f.text.s == "" {
-			return Inbound{}, fail(CodeBadMessage, "text must be a non-empty string")
-		}
-		in.Text = f.text.s
-	}
-	if in.Type == TypeHistoryGet {
-		return f.historyGet(in)
-	}
-	if in.Type == TypeAuthRefresh {
-		if f.token.kind != '"' || f.token.s == "" {
-			return Inbound{}, fail(CodeBadMessage, "token must be a non-empty string")
-		}
-		in.Token = f.token.s
-	}
-	return in, nil
-}
-
-// clientType returns the constant for a type a client may send, else "".
-func clientType(name []byte) string {
-	switch string(name) {
-	case TypeChatMessage:
-		return TypeChatMessage
-	case TypePing:
-		return TypePing
-	case TypePong:
-		return TypePong
-	case TypePresenceList:
-		return TypePresenceList
-	case TypeAuthRefresh:
-		return TypeAuthRefresh
-	case TypeHistoryGet:
-		return TypeHistoryGet
-	}
-	return ""
-}
-
-// historyGet reads history.get's before (absent, null or a message id) and
-// limit (absent, null or an integer 1..MaxPageLimit written without a
-// fraction or exponent).
-func (f *frame) historyGet(in Inbound) (Inbound, *Error) {
-	switch f.before.kind {
-	case 0, 'n':
-	case '"':
-		if !ValidID(f.before.s) {
-			return Inbound{}, fail(CodeBadMessage, "before must be a message id")
-		}
-		in.Before = f.before.s
-	default:
-		return Inbound{}, fail(CodeBadMessage, "before must be a message id")
-	}
-	in.Limit = DefaultPageLimit
-	switch f.limit.kind {
-	case 0, 'n':
-	case '0':
-		n, err := strconv.Atoi(f.limit.s)
-		if err != nil || n < 1 || n > MaxPageLimit || f.limit.s[0] == '0' {
-			return Inbound{}, fail(CodeBadMessage, "limit must be an integer from 1 to 100")
-		}
-		in.Limit = n
-	default:
-		return Inbound{}, fail(CodeBadMessage, "limit must be an integer from 1 to 100")
-	}
-	return in, nil
 }

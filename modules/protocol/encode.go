@@ -10,13 +10,16 @@ import "strconv"
 const frameSlack = 96
 
 // Delivery encodes
-// {"type":"chat.delivery","room":..,"user":..,"text":..,"id":..,"ts":..}.
-func Delivery(room, user, text, id string, ts int64) []byte {
-	b := make([]byte, 0, frameSlack+len(room)+len(user)+len(text)+len(id))
+// {"type":"chat.delivery","room":..,"user":..,"text":..,"data":..,"id":..,"ts":..}:
+// "text" only when text is not "", "data" (written as given: compact JSON)
+// only when data is not empty. A text-only delivery is the protocol-1
+// frame, byte for byte.
+func Delivery(room, user, text string, data []byte, id string, ts int64) []byte {
+	b := make([]byte, 0, frameSlack+len(room)+len(user)+len(text)+len(data)+len(id))
 	b = append(b, `{"type":"chat.delivery","room":`...)
 	b = appendString(b, room)
 	b = appendString(append(b, `,"user":`...), user)
-	b = appendString(append(b, `,"text":`...), text)
+	b = appendContent(b, text, data)
 	b = appendString(append(b, `,"id":`...), id)
 	return appendTS(b, ts)
 }
@@ -30,17 +33,24 @@ func DeliveryDraft(room, user, text string, data []byte, ts int64) (frame []byte
 	b = append(b, `{"type":"chat.delivery","room":`...)
 	b = appendString(b, room)
 	b = appendString(append(b, `,"user":`...), user)
-	if text != "" {
-		b = appendString(append(b, `,"text":`...), text)
-	}
-	if data != nil {
-		b = append(append(b, `,"data":`...), data...)
-	}
+	b = appendContent(b, text, data)
 	b = append(b, `,"id":"`...)
 	idAt = len(b)
 	b = append(b, zeroID...)
 	b = append(b, '"')
 	return appendTS(b, ts), idAt
+}
+
+// appendContent appends a message's `,"text":..` when text is not "" and
+// `,"data":..` when data is not empty.
+func appendContent(b []byte, text string, data []byte) []byte {
+	if text != "" {
+		b = appendString(append(b, `,"text":`...), text)
+	}
+	if len(data) > 0 {
+		b = append(append(b, `,"data":`...), data...)
+	}
+	return b
 }
 
 // zeroID is the placeholder of a draft's id.
@@ -173,9 +183,14 @@ func AuthRefreshed(exp int64) []byte {
 // `<` becomes \u003c, and a byte of invalid UTF-8 \ufffd.
 const maxEscape = 6
 
-// MaxDeliveryBytes bounds the size of a chat.delivery frame whose text is
-// at most maxText bytes, every string escaped at worst: what a send queue
-// must have room for to take any one message.
-func MaxDeliveryBytes(maxText int) int {
-	return frameSlack + 64 + maxEscape*(MaxUserBytes+maxText) + IDLen + 20
+// MaxDeliveryBytes bounds the size of a chat.delivery frame whose text and
+// data together (MessageBytes) are at most maxMessage bytes, every string
+// escaped at worst (data is written as it is): what a send queue must have
+// room for to take any one message. The same bound covers user.message.
+func MaxDeliveryBytes(maxMessage int) int {
+	return frameSlack + 64 + maxEscape*(MaxUserBytes+maxMessage) + IDLen + 20
 }
+
+// MessageBytes is the size of a message as MAX_MESSAGE_BYTES bounds it:
+// its text's bytes plus its data's compact encoding.
+func MessageBytes(text string, data []byte) int { return len(text) + len(data) }

@@ -34,7 +34,7 @@ type membership struct {
 var (
 	errRoomRequired = &protocol.Error{Code: protocol.CodeBadMessage, Message: "room is required: this connection was opened without one"}
 	errNotJoined    = &protocol.Error{Code: protocol.CodeNotJoined, Message: "this connection has not joined that room"}
-	errRoomMismatch = &protocol.Error{Code: protocol.CodeRoomMismatch, Message: "room must be this connection's room or one it joined"}
+	errRoomMismatch = &protocol.Error{Code: protocol.CodeRoomMismatch, Message: "room must be this connection's room"}
 	errTooManyRooms = &protocol.Error{Code: protocol.CodeTooManyRooms, Message: "this connection is in as many rooms as it may be (MAX_ROOMS_PER_CONN)"}
 )
 

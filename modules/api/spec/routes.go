@@ -14,24 +14,25 @@ var Routes = []Route{
 		Summary: "Publish a message into a room",
 		Description: "Publishes exactly as a client's chat.message would: every member of the room on every node gets the same " +
 			"chat.delivery, and the message is in the room's history. The API is trusted: the sender is whatever `user` says " +
-			"(a bot, \"system\", a user id).",
+			"(a bot, \"system\", a user id). The message has a text, data (any JSON value, delivered as `data`), or both.",
 		Params: []Param{roomParam},
 		Body: &Body{Schema: "PublishRequest", Required: true,
-			Example: map[string]string{"user": "system", "text": "The meeting starts in 5 minutes"}},
+			Example: map[string]any{"user": "system", "text": "The meeting starts in 5 minutes", "data": map[string]any{"meeting": 42}}},
 		OK: Answer{http.StatusCreated, "Published: the message's id (its position in the room's history) and its ts.", Ref("Published")},
 		Failures: []Failure{
 			{Status: http.StatusBadRequest, Codes: []Code{
 				badRoom,
 				badJSON,
-				{string(protocol.CodeBadMessage), "`user` or `text` is missing, empty, null or not a string, or `user` is not a valid user id (" +
-					userRule + "), or a field is given twice."},
-				{string(protocol.CodeTextTooLong), "`text` is longer than MAX_TEXT_BYTES."},
+				{string(protocol.CodeBadMessage), "`user` is missing, empty, null or not a string, or not a valid user id (" +
+					userRule + "); " + noContent},
+				textTooLong,
+				messageTooLong,
 			}},
 			unauthorized, bodyTooLarge, unavailable,
 		},
 		Command: Command{Name: "publish", Args: []string{"room", "text"},
-			Flags: []Flag{{Name: "user", Meta: "ID", Default: "system"}},
-			Help:  "post TEXT to ROOM as user ID (default system)"},
+			Flags: []Flag{{Name: "user", Meta: "ID", Default: "system"}, {Name: "data", Meta: "JSON"}},
+			Help:  "post TEXT to ROOM as user ID (default system),\nwith JSON as data (TEXT may then be \"\")"},
 	},
 	{
 		ID: "presence", Method: http.MethodGet, Path: "/api/rooms/{room}/presence",
@@ -61,13 +62,38 @@ var Routes = []Route{
 				", default " + strconv.Itoa(protocol.DefaultPageLimit) + ")"},
 	},
 	{
+		ID: "send", Method: http.MethodPost, Path: "/api/users/{user}/messages",
+		Summary: "Send a message to a user, on every node",
+		Description: "Every socket of the user, on every node, gets " +
+			"`{\"type\":\"user.message\",\"user\":U,\"text\":T,\"data\":D,\"id\":..,\"ts\":..}` (`text` only when " +
+			"non-empty, `data` only when given), whatever rooms it is in, a socket in no room included. The message is not " +
+			"stored: a socket that connects later does not get it, and no recovery replays it. Its id is made by the node " +
+			"that took the request, from its clock, like a history id, but it is no position in any room. A user with no " +
+			"socket is not an error: the answer is the same.",
+		Params: []Param{userParam},
+		Body: &Body{Schema: "UserMessageRequest", Required: true,
+			Example: map[string]any{"text": "Your export is ready", "data": map[string]any{"export": "2024-q3.csv"}}},
+		OK: Answer{http.StatusAccepted, "The message is on its way to every node.", Ref("UserMessageSent")},
+		Failures: []Failure{
+			{Status: http.StatusBadRequest, Codes: []Code{
+				{string(protocol.CodeBadMessage), "the user id is not valid (" + userRule + "); " + noContent},
+				badJSON,
+				textTooLong,
+				messageTooLong,
+			}},
+			unauthorized, bodyTooLarge, unavailable,
+		},
+		Command: Command{Name: "send", Args: []string{"user", "text"},
+			Flags: []Flag{{Name: "data", Meta: "JSON"}},
+			Help:  "a user.message of TEXT to USER's sockets on every\nnode, with JSON as data (TEXT may then be \"\")"},
+	},
+	{
 		ID: "disconnect", Method: http.MethodPost, Path: "/api/users/{user}/disconnect",
 		Summary: "Close a user's sockets, on every node",
 		Description: "Every socket of the user, in `room` or in every room when it is left out, on every node, is closed with " +
 			"close code 4003 and `reason` as the close reason. The command is sent to every node and the answer comes once it " +
 			"is on its way: a node whose link to Redis is down at that moment does not get it. A user with no socket is not an error.",
-		Params: []Param{{Name: "user", In: InPath, Schema: Schema{Type: "string"},
-			Description: "The user id (a token's `sub`), percent-encoded: " + userRule + "."}},
+		Params: []Param{userParam},
 		Body: &Body{Schema: "DisconnectRequest",
 			Description: "Optional: no body, an empty one and `{}` all mean every room and an empty reason.",
 			Example:     map[string]string{"room": "lobby", "reason": "banned by a moderator"}},
@@ -98,10 +124,31 @@ var Routes = []Route{
 // OpenAPIPath is where the API serves its OpenAPI document.
 const OpenAPIPath = "/api/openapi.json"
 
+// codeMessageTooLong is protocol.CodeMessageTooLong, written out until the
+// protocol package has it.
+const codeMessageTooLong = "message_too_long"
+
 var (
 	badRoom = Code{"bad_room", "the room name is not valid."}
-	badJSON = Code{string(protocol.CodeBadJSON), "the body is not one JSON object."}
+	badJSON = Code{string(protocol.CodeBadJSON), "the body is not one JSON object, or nests objects and arrays more than " +
+		strconv.Itoa(MaxDepth) + " deep."}
+	textTooLong = Code{string(protocol.CodeTextTooLong),
+		"the message has no data and `text` is longer than MAX_MESSAGE_BYTES."}
+	messageTooLong = Code{codeMessageTooLong,
+		"the message has data, and `text` and `data` (compacted) together are longer than MAX_MESSAGE_BYTES."}
 )
+
+// noContent is when a message body is bad_message besides its route's own
+// reasons.
+const noContent = "or `text` and `data` are both missing, null or empty, or `text` is not a string, or a name is given " +
+	"twice (in the body, or in an object inside `data`)."
+
+// userParam is the {user} of every user route.
+var userParam = Param{
+	Name: "user", In: InPath, Shared: true,
+	Description: "The user id (a token's `sub`), percent-encoded: " + userRule + ".",
+	Schema:      Schema{Type: "string"},
+}
 
 var beforeParam = Param{
 	Name: "before", In: InQuery,

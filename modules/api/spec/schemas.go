@@ -11,6 +11,10 @@ import (
 // refused with 413 body_too_large before it is read.
 const MaxBodyBytes = 64 << 10
 
+// MaxDepth is how many objects and arrays a request body may open inside
+// each other, the body itself included: the bound a socket frame has.
+const MaxDepth = 32
+
 // MaxReasonBytes is the longest disconnect reason: it travels in a close
 // frame, whose reason holds at most 123 bytes (the hub enforces it; a test
 // holds the two equal).
@@ -58,9 +62,19 @@ var Global = []Failure{
 
 // Schemas are the named schemas of bodies and answers.
 var Schemas = map[string]Schema{
-	"PublishRequest": {Type: "object", Required: []string{"user", "text"}, Properties: map[string]Schema{
+	"PublishRequest": {Type: "object", Required: []string{"user"}, AnyOf: textOrData, Properties: map[string]Schema{
 		"user": {Type: "string", MinLength: 1, Description: "The sender, as the chat.delivery names it: " + userRule + "."},
-		"text": {Type: "string", MinLength: 1, Description: "At most MAX_TEXT_BYTES bytes (4096 by default)."},
+		"text": textField,
+		"data": dataField,
+	}},
+	"UserMessageRequest": {Type: "object", AnyOf: textOrData, Properties: map[string]Schema{
+		"text": textField,
+		"data": dataField,
+	}},
+	"UserMessageSent": {Type: "object", Required: []string{"user", "id", "ts"}, Properties: map[string]Schema{
+		"user": {Type: "string", Description: "The user id of the path."},
+		"id":   {Type: "string", Pattern: idPattern, Description: "The message id, as in the user.message frame."},
+		"ts":   {Type: "integer", Description: "Unix milliseconds, as in the user.message frame."},
 	}},
 	"Published": {Type: "object", Required: []string{"id", "ts"}, Properties: map[string]Schema{
 		"id": {Type: "string", Pattern: idPattern, Description: "The message id: its position in the room's history, as in chat.delivery."},
@@ -70,11 +84,12 @@ var Schemas = map[string]Schema{
 		"room":  {Type: "string"},
 		"users": {Type: "array", Items: &Schema{Type: "string"}},
 	}},
-	"ChatDelivery": {Type: "object", Required: []string{"type", "room", "user", "text", "id", "ts"}, Properties: map[string]Schema{
+	"ChatDelivery": {Type: "object", Required: []string{"type", "room", "user", "id", "ts"}, Properties: map[string]Schema{
 		"type": {Type: "string", Const: "chat.delivery"},
 		"room": {Type: "string"},
 		"user": {Type: "string"},
-		"text": {Type: "string"},
+		"text": {Type: "string", Description: "Present when the message has a non-empty text."},
+		"data": {Description: "Present when the message has data: the JSON value as sent, compacted."},
 		"id":   {Type: "string", Pattern: idPattern},
 		"ts":   {Type: "integer"},
 	}},
@@ -94,3 +109,12 @@ var Schemas = map[string]Schema{
 		"room": {Type: "string", Description: "The room given, or \"\" for every room."},
 	}},
 }
+
+// A message body's text and data: at least one of the two.
+var (
+	textOrData = []Schema{{Required: []string{"text"}}, {Required: []string{"data"}}}
+	textField  = Schema{Type: "string", MinLength: 1, Description: "The message's text. Without data, at most " +
+		"MAX_MESSAGE_BYTES bytes (4096 by default); an empty or null text counts as none."}
+	dataField = Schema{Description: "Any JSON value, delivered as `data`, compacted (whitespace outside strings dropped); " +
+		"null counts as none. Its compacted length and the text's together are at most MAX_MESSAGE_BYTES bytes."}
+)

@@ -78,7 +78,7 @@ type Command struct {
 
 // Flag is an optional value of a command.
 type Flag struct {
-	Name    string // the parameter or body field it fills
+	Name    string // the parameter or body field it fills; a field of any JSON value (AnyJSON) gets the value as JSON
 	Meta    string // how rtctl -h names its value (ID, N)
 	Default string // sent when the flag is not given; "" sends nothing for an optional field
 }
@@ -99,9 +99,15 @@ type Schema struct {
 	Maximum     int               `json:"maximum,omitzero"`
 	Default     any               `json:"default,omitempty"`
 	Required    []string          `json:"required,omitempty"`
+	AnyOf       []Schema          `json:"anyOf,omitempty"`
 	Properties  map[string]Schema `json:"properties,omitempty"`
 	Items       *Schema           `json:"items,omitempty"`
 }
+
+// AnyJSON reports whether s takes any JSON value: a schema with no type.
+// rtctl sends the value of a flag for such a body field as JSON, not as a
+// string.
+func (s Schema) AnyJSON() bool { return s.Type == "" && s.Ref == "" }
 
 // Ref is a schema that refers to one of Schemas by name.
 func Ref(name string) Schema { return Schema{Ref: "#/components/schemas/" + name} }
@@ -128,4 +134,18 @@ func (r Route) BodyField(name string) (field Schema, required, ok bool) {
 		required = required || n == name
 	}
 	return field, required, ok
+}
+
+// Alternatives are the body fields of which the body must have at least
+// one (its schema's anyOf, each alternative requiring one field); nil when
+// there are none.
+func (r Route) Alternatives() []string {
+	if r.Body == nil {
+		return nil
+	}
+	var names []string
+	for _, alt := range Schemas[r.Body.Schema].AnyOf {
+		names = append(names, alt.Required...)
+	}
+	return names
 }

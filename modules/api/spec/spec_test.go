@@ -68,17 +68,18 @@ func checkPathParams(t *testing.T, r Route) {
 }
 
 // checkCommand fails t unless every value r's command takes goes somewhere
-// in the request, each once: an argument to a path parameter or a required
-// body field (an argument is never left out), a flag to a query parameter
-// or a body field.
+// in the request, each once: an argument to a path parameter or to a body
+// field that is required or one of the body's alternatives (an argument is
+// never left out, but may be empty for an alternative), a flag to a query
+// parameter or a body field.
 func checkCommand(t *testing.T, r Route) {
 	t.Helper()
 	var names []string
 	for _, a := range r.Command.Args {
 		p, isParam := r.Param(a)
 		_, required, isField := r.BodyField(a)
-		if !(isParam && p.In == InPath) && !(isField && required) {
-			t.Errorf("%s: argument %s is no path parameter or required body field", r.ID, a)
+		if !(isParam && p.In == InPath) && !(isField && (required || slices.Contains(r.Alternatives(), a))) {
+			t.Errorf("%s: argument %s is no path parameter, required body field or alternative", r.ID, a)
 		}
 		names = append(names, a)
 	}
@@ -93,6 +94,11 @@ func checkCommand(t *testing.T, r Route) {
 	for i, n := range names {
 		if slices.Contains(names[:i], n) {
 			t.Errorf("%s: %s is taken twice", r.ID, n)
+		}
+	}
+	for _, alt := range r.Alternatives() {
+		if _, required, ok := r.BodyField(alt); !ok || required {
+			t.Errorf("%s: alternative %s is no optional body field", r.ID, alt)
 		}
 	}
 	if r.Command.Help == "" {

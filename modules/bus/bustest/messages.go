@@ -34,13 +34,13 @@ func NewMsg(room string) Msg {
 
 // Draft is the message as Append takes it: a fresh frame on every call.
 func (m Msg) Draft() bus.Draft {
-	f, at := protocol.DeliveryDraft(m.Room, "user-"+m.Room, m.Text, m.At)
+	f, at := protocol.DeliveryDraft(m.Room, "user-"+m.Room, m.Text, nil, m.At)
 	return bus.Draft{Room: m.Room, At: m.At, Frame: f, IDAt: at}
 }
 
 // Frame is the chat.delivery the message is with id.
 func (m Msg) Frame(id string) []byte {
-	return protocol.Delivery(m.Room, "user-"+m.Room, m.Text, id, m.At)
+	return protocol.Delivery(m.Room, "user-"+m.Room, m.Text, nil, id, m.At)
 }
 
 // Sent is a message Append gave an id.

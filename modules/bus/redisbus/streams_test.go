@@ -287,7 +287,7 @@ func BenchmarkRedisAppend(b *testing.B) {
 	srv := redistest.Start(b)
 	n := newRedisNode(b, srv, bus.Settings{Size: 200, TTL: time.Hour})
 	ts := time.Now().UnixMilli()
-	frame, at := protocol.DeliveryDraft("bench", "user-bench", "a message of a typical length, some forty bytes", ts)
+	frame, at := protocol.DeliveryDraft("bench", "user-bench", "a message of a typical length, some forty bytes", nil, ts)
 	b.ReportAllocs()
 	for b.Loop() {
 		// a stored frame must not be reused: a fresh one on every call
