@@ -84,7 +84,11 @@ func (p params) resolve(sc scenario) settings {
 	override(p.given, "conns", &s.Conns, p.Set.Conns)
 	override(p.given, "rooms", &s.Rooms, p.Set.Rooms)
 	override(p.given, "msgs", &s.Msgs, p.Set.Msgs)
-	override(p.given, "rate", &s.Rate, p.Set.Rate)
+	if sc.rateAcross {
+		override(p.given, "rate", &s.TotalRate, p.Set.Rate)
+	} else {
+		override(p.given, "rate", &s.Rate, p.Set.Rate)
+	}
 	override(p.given, "window", &s.Window, p.Set.Window)
 	override(p.given, "senders", &s.Senders, p.Set.Senders)
 	override(p.given, "dialers", &s.Dialers, p.Set.Dialers)

@@ -37,7 +37,7 @@ func multiroomLimits(s settings) map[string]string {
 	if s.RoomsPerConn > defaultRoomsPerCon {
 		env["MAX_ROOMS_PER_CONN"] = strconv.Itoa(s.RoomsPerConn)
 	}
-	perSender := s.Rate / float64(s.Rooms)
+	perSender := s.TotalRate / float64(s.Rooms)
 	if s.RoomsPerConn > defaultRateBurst || perSender > defaultRateLimit/2 {
 		for k, v := range fanoutLimits(max(perSender, float64(s.RoomsPerConn))) {
 			env[k] = v
@@ -52,16 +52,16 @@ const maxMultiroomDeliveries = 50_000_000
 
 func (s settings) validateMultiroom(name string) error {
 	l := layout{rooms: s.Rooms, perConn: s.RoomsPerConn}
-	expected := s.Rate * s.Duration.Seconds() * float64(s.Conns) * float64(s.RoomsPerConn) / float64(max(s.Rooms, 1))
+	expected := s.TotalRate * s.Duration.Seconds() * float64(s.Conns) * float64(s.RoomsPerConn) / float64(max(s.Rooms, 1))
 	switch {
 	case s.RoomsPerConn < 1 || s.RoomsPerConn > s.Rooms || s.RoomsPerConn > 1000:
 		return fmt.Errorf("%s: -rooms-per-conn must be in [1, min(-rooms, 1000)]", name)
-	case s.Rate <= 0:
+	case s.TotalRate <= 0:
 		return fmt.Errorf("%s: -rate (messages per second across all rooms) must be above 0", name)
 	case s.Duration < time.Second || s.Duration > 10*time.Minute:
 		return fmt.Errorf("%s: -duration must be in [1s, 10m]", name)
-	case s.Rate*s.Duration.Seconds() < float64(s.Rooms):
-		return fmt.Errorf("%s: -rate × -duration = %.0f messages, fewer than the %d rooms: some rooms would get none", name, s.Rate*s.Duration.Seconds(), s.Rooms)
+	case s.TotalRate*s.Duration.Seconds() < float64(s.Rooms):
+		return fmt.Errorf("%s: -rate × -duration = %.0f messages, fewer than the %d rooms: some rooms would get none", name, s.TotalRate*s.Duration.Seconds(), s.Rooms)
 	case expected > maxMultiroomDeliveries:
 		return fmt.Errorf("%s: about %.0f deliveries, more than the %d this program records", name, expected, maxMultiroomDeliveries)
 	case s.Dialers < 1:
@@ -163,11 +163,11 @@ func (fig *multiroomFigures) joinPhase(ctx context.Context, srv *server, f *mrFl
 // messagePhase sends at the steady rate for the duration, waits for the
 // deliveries, and does the accounting.
 func (fig *multiroomFigures) messagePhase(ctx context.Context, srv *server, f *mrFleet, s settings) error {
-	total := int(math.Round(s.Rate * s.Duration.Seconds()))
+	total := int(math.Round(s.TotalRate * s.Duration.Seconds()))
 	members := f.l.members(s.Conns)
 	bound := s.Duration + phaseSlack
 	logf("multiroom: %d messages at %g/s across %d rooms (%s members each) for %s (bound %s)",
-		total, s.Rate, s.Rooms, roomSize(s.Conns*s.RoomsPerConn, s.Rooms), s.Duration, bound)
+		total, s.TotalRate, s.Rooms, roomSize(s.Conns*s.RoomsPerConn, s.Rooms), s.Duration, bound)
 	cpu0, err := srv.cpuTime()
 	if err != nil {
 		return err
@@ -178,7 +178,7 @@ func (fig *multiroomFigures) messagePhase(ctx context.Context, srv *server, f *m
 	defer stopSending()
 	done := make(chan struct{})
 	var sendErr error
-	go func() { sendErr = f.sendSteady(sendCtx, s.Rate, total); close(done) }()
+	go func() { sendErr = f.sendSteady(sendCtx, s.TotalRate, total); close(done) }()
 	f.waitAll(ctx, members, phase.Add(bound), done)
 	stopSending() // only still sending if the bound passed: sendErr then says so
 	<-done

@@ -91,7 +91,7 @@ func (fig *multiroomFigures) row(s settings) *row {
 	size := roomSize(s.Conns*s.RoomsPerConn, s.Rooms)
 	r := &row{
 		Setup: fmt.Sprintf("%d sockets × %d rooms of %d (%s members each), joined in one burst per socket, %d at a time; %g msg/s across the rooms for %s",
-			s.Conns, s.RoomsPerConn, s.Rooms, size, s.Dialers, s.Rate, s.Duration),
+			s.Conns, s.RoomsPerConn, s.Rooms, size, s.Dialers, s.TotalRate, s.Duration),
 		Result: fmt.Sprintf("**%s sockets/s joined** (all %d rooms), %s per socket; **%s deliveries per server CPU-second** (%s deliveries/s)",
 			thousands(fig.SocketsPerSec), s.RoomsPerConn, mdtable.KiB(fig.BytesPerSocket), thousands(fig.PerCPUSecond), thousands(fig.DeliveriesPerSec)),
 		Latency: fmt.Sprintf("delivery p50 %.2f / p99 %.2f ms; join burst p50 %.2f / p99 %.2f ms",
@@ -111,11 +111,11 @@ func (fig *multiroomFigures) row(s settings) *row {
 		{"join burst p50 / p90 / p99 / max", fmt.Sprintf("%.2f / %.2f / %.2f / %.2f ms (first room.join written to the last room.joined read)", fig.JoinLatency.P50, fig.JoinLatency.P90, fig.JoinLatency.P99, fig.JoinLatency.Max)},
 		{"joins refused", mdtable.Counts(fig.JoinRefusals)},
 		{"presence frames read while joining", fmt.Sprintf("%s (%.1f per socket)", thousands(float64(fig.PresenceFrames)), perSocket(fig.PresenceFrames, fig.Joined))},
-		{"server CPU joining", cpuCell(fig.JoinCPUSeconds, fig.JoinSeconds) + fmt.Sprintf(", %.0f µs per socket; load generator %.2f s", fig.CPUPerSocket, fig.JoinLoadCPUSeconds)},
+		{"server CPU joining", cpuCell(fig.JoinCPUSeconds, fig.JoinSeconds) + fmt.Sprintf(", %.0f µs per socket; load generator %.2f s (%s)", fig.CPUPerSocket, fig.JoinLoadCPUSeconds, share(fig.JoinLoadCPUSeconds, fig.JoinSeconds, fig.LoadCPUs))},
 		{"server RSS, 0 sockets", mdtable.MiB(float64(fig.RSSIdle))},
 		{fmt.Sprintf("server RSS, %d sockets in %d rooms each", fig.Joined, s.RoomsPerConn), mdtable.MiB(float64(fig.RSSJoined))},
 		{"**memory per socket**", fmt.Sprintf("**%s** (%s per room joined)", mdtable.KiB(fig.BytesPerSocket), mdtable.KiB(fig.BytesPerSocket/float64(s.RoomsPerConn)))},
-		{"messages", fmt.Sprintf("%d sent at %g/s across %d rooms (%.3g/s per room, one sender each), %d acked, %d refused", fig.Sent, s.Rate, s.Rooms, s.Rate/float64(s.Rooms), fig.Acked, fig.Refused)},
+		{"messages", fmt.Sprintf("%d sent at %g/s across %d rooms (%.3g/s per room, one sender each), %d acked, %d refused", fig.Sent, s.TotalRate, s.Rooms, s.TotalRate/float64(s.Rooms), fig.Acked, fig.Refused)},
 		{"**deliveries**", fmt.Sprintf("**%d of %d expected, %d missing** (%d sockets short); %d extra, %d repeated or out of order, %d stray", fig.Received, fig.Expected, fig.Missing, fig.Short, fig.Extra, fig.Late, fig.Stray)},
 		{"closed by the server; system.error frames", fmt.Sprintf("%s; %s", mdtable.Counts(fig.ClosedByServer), mdtable.Counts(fig.Errors))},
 		{"delivery throughput", fmt.Sprintf("%s deliveries/s (over %.2f s, first send to last delivery)", thousands(fig.DeliveriesPerSec), fig.PhaseSeconds)},

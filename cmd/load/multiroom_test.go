@@ -180,34 +180,34 @@ func TestMultiroomSettings(t *testing.T) {
 	if env := multiroomLimits(s); len(env) != 0 {
 		t.Errorf("the defaults need server settings %v, want none", env)
 	}
-	if env := multiroomLimits(settings{Conns: 1000, Rooms: 200, RoomsPerConn: 150, Rate: 40}); env["MAX_ROOMS_PER_CONN"] != "150" || env["RATE_BURST"] != "1000" {
+	if env := multiroomLimits(settings{Conns: 1000, Rooms: 200, RoomsPerConn: 150, TotalRate: 40}); env["MAX_ROOMS_PER_CONN"] != "150" || env["RATE_BURST"] != "1000" {
 		t.Errorf("150 rooms per socket: %v, want MAX_ROOMS_PER_CONN and RATE_BURST raised", env)
 	}
-	if env := multiroomLimits(settings{Conns: 1000, Rooms: 10, RoomsPerConn: 5, Rate: 1000}); env["RATE_LIMIT"] != "1000" || env["MAX_ROOMS_PER_CONN"] != "" {
+	if env := multiroomLimits(settings{Conns: 1000, Rooms: 10, RoomsPerConn: 5, TotalRate: 1000}); env["RATE_LIMIT"] != "1000" || env["MAX_ROOMS_PER_CONN"] != "" {
 		t.Errorf("100 msg/s per sender: %v, want RATE_LIMIT raised only", env)
 	}
 	for _, bad := range []settings{
-		{Conns: 100, Rooms: 10, RoomsPerConn: 11, Rate: 10, Duration: 10 * time.Second, Dialers: 1},
-		{Conns: 100, Rooms: 10, RoomsPerConn: 0, Rate: 10, Duration: 10 * time.Second, Dialers: 1},
-		{Conns: 100, Rooms: 10, RoomsPerConn: 2, Rate: 0, Duration: 10 * time.Second, Dialers: 1},
-		{Conns: 100, Rooms: 10, RoomsPerConn: 2, Rate: 10, Duration: time.Millisecond, Dialers: 1},
-		{Conns: 100, Rooms: 10, RoomsPerConn: 2, Rate: 10, Duration: 10 * time.Second, Dialers: 0},
-		{Conns: 100, Rooms: 10, RoomsPerConn: 2, Rate: 1, Duration: 5 * time.Second, Dialers: 1},          // 5 messages, 10 rooms
-		{Conns: 100000, Rooms: 10, RoomsPerConn: 10, Rate: 10000, Duration: 10 * time.Minute, Dialers: 1}, // too many to record
+		{Conns: 100, Rooms: 10, RoomsPerConn: 11, TotalRate: 10, Duration: 10 * time.Second, Dialers: 1},
+		{Conns: 100, Rooms: 10, RoomsPerConn: 0, TotalRate: 10, Duration: 10 * time.Second, Dialers: 1},
+		{Conns: 100, Rooms: 10, RoomsPerConn: 2, TotalRate: 0, Duration: 10 * time.Second, Dialers: 1},
+		{Conns: 100, Rooms: 10, RoomsPerConn: 2, TotalRate: 10, Duration: time.Millisecond, Dialers: 1},
+		{Conns: 100, Rooms: 10, RoomsPerConn: 2, TotalRate: 10, Duration: 10 * time.Second, Dialers: 0},
+		{Conns: 100, Rooms: 10, RoomsPerConn: 2, TotalRate: 1, Duration: 5 * time.Second, Dialers: 1},          // 5 messages, 10 rooms
+		{Conns: 100000, Rooms: 10, RoomsPerConn: 10, TotalRate: 10000, Duration: 10 * time.Minute, Dialers: 1}, // too many to record
 	} {
 		if sc.checkSettings(bad) == nil {
 			t.Errorf("checkSettings(%+v) accepted", bad)
 		}
 	}
-	p := mustParse(t, "-scenario", "multiroom", "-conns", "1000", "-rooms-per-conn", "5", "-duration", "5s", "-msgs", "9", "-window", "3")
+	p := mustParse(t, "-scenario", "multiroom", "-conns", "1000", "-rooms-per-conn", "5", "-duration", "5s", "-msgs", "9", "-window", "3", "-rate", "12")
 	jobs, err := p.jobs()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := jobs[0].set; got.Conns != 1000 || got.RoomsPerConn != 5 || got.Duration != 5*time.Second || got.Rooms != 200 || got.Rate != 40 {
+	if got := jobs[0].set; got.Conns != 1000 || got.RoomsPerConn != 5 || got.Duration != 5*time.Second || got.Rooms != 200 || got.TotalRate != 12 || got.Rate != 0 {
 		t.Errorf("resolved %+v", got)
 	}
-	if got, want := p.command(jobs[0]), "go tool task load -- -scenario multiroom -conns 1000 -duration 5s -rooms-per-conn 5"; got != want {
+	if got, want := p.command(jobs[0]), "go tool task load -- -scenario multiroom -conns 1000 -duration 5s -rate 12 -rooms-per-conn 5"; got != want {
 		t.Errorf("command = %q, want %q (without the flags it does not read)", got, want)
 	}
 	storm := mustParse(t, "-scenario", "storm", "-rooms-per-conn", "5", "-duration", "5s")

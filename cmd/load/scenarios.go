@@ -20,9 +20,10 @@ type settings struct {
 	Dialers   int           `json:"dial_concurrency,omitempty"`
 	ReadDelay time.Duration `json:"read_delay_ns,omitempty"`
 	Spread    time.Duration `json:"dial_spread_ns,omitempty"`
-	// multiroom: rooms each socket joins, and how long messages are sent
-	// (its Rate is messages/s across all rooms, not per room).
+	// multiroom: rooms each socket joins, messages/s across all rooms
+	// (its -rate), and how long they are sent.
 	RoomsPerConn int           `json:"rooms_per_conn,omitempty"`
+	TotalRate    float64       `json:"rate_all_rooms,omitempty"`
 	Duration     time.Duration `json:"duration_ns,omitempty"`
 }
 
@@ -37,6 +38,9 @@ type scenario struct {
 	check    func(settings, string) error // what run needs beyond validate, checked before the build
 	servers  int
 	memory   bool
+	// rateAcross: -rate is messages/s across all rooms (TotalRate), not
+	// per room (Rate).
+	rateAcross bool
 }
 
 // checkSettings is what the scenario needs of its settings beyond validate.
@@ -79,8 +83,8 @@ var scenarios = []scenario{
 	// presence and the pings, so that latency measures the path and not a
 	// queue.
 	{name: "multiroom", about: "-conns sockets in no room, each joining -rooms-per-conn of -rooms rooms in one burst; then -rate msg/s across the rooms for -duration",
-		defaults: settings{Conns: 10000, Rooms: 200, RoomsPerConn: 20, Rate: 40, Duration: 20 * time.Second, Dialers: 100},
-		run:      runMultiroom, check: settings.validateMultiroom},
+		defaults: settings{Conns: 10000, Rooms: 200, RoomsPerConn: 20, TotalRate: 40, Duration: 20 * time.Second, Dialers: 100},
+		run:      runMultiroom, check: settings.validateMultiroom, rateAcross: true},
 	{name: "cross", about: "two servers on one Redis, members alternating between them, senders on both", redis: true,
 		defaults: settings{Conns: 1000, Rooms: 1, Msgs: 2000, Window: 16, Senders: 2, Dialers: 50},
 		servers:  2},
@@ -122,6 +126,7 @@ func (s settings) describe() string {
 	add("rooms", s.Rooms, s.Rooms > 0)
 	add("msgs", s.Msgs, s.Msgs > 0)
 	add("rate", s.Rate, s.Rate > 0)
+	add("rate", s.TotalRate, s.TotalRate > 0)
 	add("window", s.Window, s.Window > 0)
 	add("senders", s.Senders, s.Senders > 0)
 	add("dialers", s.Dialers, s.Dialers > 0)
@@ -143,7 +148,7 @@ func (s settings) validate(name string) error {
 		return fmt.Errorf("%s: -conns above 100000 is not supported", name)
 	case s.Msgs < 0 || s.Window < 0 || s.Senders < 0 || s.Dialers < 0 || s.ReadDelay < 0 || s.Spread < 0 || s.RoomsPerConn < 0 || s.Duration < 0:
 		return fmt.Errorf("%s: negative settings make no sense", name)
-	case s.Rate < 0 || s.Rate > 100000:
+	case s.Rate < 0 || s.Rate > 100000 || s.TotalRate < 0 || s.TotalRate > 100000:
 		return fmt.Errorf("%s: -rate must be in [0, 100000]", name)
 	case s.ReadDelay > time.Second || s.Spread > time.Minute:
 		return fmt.Errorf("%s: -read-delay is at most 1s and -spread at most 1m", name)
