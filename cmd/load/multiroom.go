@@ -51,7 +51,6 @@ func multiroomLimits(s settings) map[string]string {
 const maxMultiroomDeliveries = 50_000_000
 
 func (s settings) validateMultiroom(name string) error {
-	l := layout{rooms: s.Rooms, perConn: s.RoomsPerConn}
 	expected := s.TotalRate * s.Duration.Seconds() * float64(s.Conns) * float64(s.RoomsPerConn) / float64(max(s.Rooms, 1))
 	switch {
 	case s.RoomsPerConn < 1 || s.RoomsPerConn > s.Rooms || s.RoomsPerConn > 1000:
@@ -66,8 +65,6 @@ func (s settings) validateMultiroom(name string) error {
 		return fmt.Errorf("%s: about %.0f deliveries, more than the %d this program records", name, expected, maxMultiroomDeliveries)
 	case s.Dialers < 1:
 		return fmt.Errorf("%s: -dialers must be at least 1", name)
-	case l.step() < 1:
-		return fmt.Errorf("%s: -rooms-per-conn above -rooms", name)
 	}
 	return nil
 }
