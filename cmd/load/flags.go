@@ -49,7 +49,7 @@ func parseFlags(args []string) (params, error) {
 	fs.DurationVar(&p.Set.ReadDelay, "read-delay", 0, "storm: each client's pause after every frame it reads (default 1ms)")
 	fs.DurationVar(&p.Set.Spread, "spread", 0, "storm: the joins are spread evenly over this time (default 1s)")
 	fs.IntVar(&p.Set.RoomsPerConn, "rooms-per-conn", 0, "multiroom: rooms each socket joins, out of -rooms (default 20)")
-	fs.DurationVar(&p.Set.Duration, "duration", 0, "multiroom: how long the messages are sent (default 20s)")
+	fs.DurationVar(&p.Set.Duration, "duration", 0, "multiroom: how long the messages are sent (default 30s)")
 	fs.StringVar(&p.RedisURL, "redis", "", "a local redis (loopback only, e.g. redis://127.0.0.1:6390): the scenario's servers run in redis mode against it; cross needs it; with -scenario all only cross uses it")
 	fs.BoolVar(&p.JSON, "json", false, "print the results as JSON instead of markdown")
 	fs.BoolVar(&p.Pin, "pin", true, "on 2+ CPUs, pin the server to the first CPU (GOMAXPROCS=1) and this program to the others")

@@ -33,8 +33,8 @@
 //	             deliveries per server CPU-second
 //	rooms        100 rooms × 10 members at max rate: deliveries/s, p99
 //	multiroom    10,000 sockets opened in no room, each joining 20 of 200
-//	             rooms (1,000 members each) in one burst, then 40 msg/s
-//	             across the rooms for 20 s: sockets/s joined, memory per
+//	             rooms (1,000 members each) in one burst, then 25 msg/s
+//	             across the rooms for 30 s: sockets/s joined, memory per
 //	             socket, deliveries per server CPU-second, p50/p99, and
 //	             every delivery accounted for (protocol 2, SPEC §10)
 //	cross        two servers on one Redis (-redis), members split across both,

@@ -77,13 +77,15 @@ var scenarios = []scenario{
 		defaults: settings{Conns: 1000, Rooms: 1, Msgs: 200, Rate: 20, Senders: 1, Dialers: 50}},
 	{name: "rooms", about: "-rooms rooms, one sender each as fast as its slowest member allows",
 		defaults: settings{Conns: 1000, Rooms: 100, Msgs: 1000, Window: 16, Senders: 1, Dialers: 50}},
-	// 40 msg/s across 200 rooms of 1,000 members is 40,000 deliveries/s,
-	// about half of one core at the steady-rate cost fanout-rate measures
-	// (one write per delivery): loaded, but with room for the joins'
-	// presence and the pings, so that latency measures the path and not a
-	// queue.
+	// 25 msg/s across 200 rooms of 1,000 members is 25,000 deliveries/s:
+	// about half of the server's core at a steady rate, where each delivery
+	// is a write of its own (about 50,000 per CPU-second on an idle 2-CPU
+	// machine; 40 msg/s took 78% of the core and tripled p99, 20 ms of
+	// writes per message already being a queue for the next). Loaded, but
+	// with room for pings and GC, so that latency is the path and not a
+	// backlog. 30 s gives each room about 4 messages.
 	{name: "multiroom", about: "-conns sockets in no room, each joining -rooms-per-conn of -rooms rooms in one burst; then -rate msg/s across the rooms for -duration",
-		defaults: settings{Conns: 10000, Rooms: 200, RoomsPerConn: 20, TotalRate: 40, Duration: 20 * time.Second, Dialers: 100},
+		defaults: settings{Conns: 10000, Rooms: 200, RoomsPerConn: 20, TotalRate: 25, Duration: 30 * time.Second, Dialers: 100},
 		run:      runMultiroom, check: settings.validateMultiroom, rateAcross: true},
 	{name: "cross", about: "two servers on one Redis, members alternating between them, senders on both", redis: true,
 		defaults: settings{Conns: 1000, Rooms: 1, Msgs: 2000, Window: 16, Senders: 2, Dialers: 50},
