@@ -61,6 +61,11 @@ func FuzzDispatch(f *testing.F) {
 		`[]`, `{"type":{"a":1}}`, `{"type":"chat.message","text":"x","text":"y"}`, ``, `null`,
 		`{"type":"history.get","limit":5}`, `{"type":"history.get","before":"00000000000000000000000000ff"}`,
 		`{"type":"history.get","limit":-1}`,
+		`{"type":"room.join","room":"fuzz2","ref":"1"}`, `{"type":"room.join","room":"x","since":"00000000000000000000000000ff"}`,
+		`{"type":"room.join"}`, `{"type":"room.leave","room":"fuzz2","ref":"2"}`, `{"type":"room.leave","room":"nope"}`,
+		`{"type":"room.signal","data":{"typing":true}}`, `{"type":"room.signal","room":"fuzz2","data":null}`,
+		`{"type":"chat.message","data":[1,{"a":"b"}],"ref":"r"}`, `{"type":"chat.message","text":"x","ref":"` + "\u0001" + `"}`,
+		`{"type":"chat.message","data":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}`,
 	} {
 		f.Add(seed)
 	}

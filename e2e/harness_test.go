@@ -44,6 +44,7 @@ func testConfig() config.Config {
 		RateBurst:          1e6,
 		RateWarnings:       10,
 		MaxConnsPerUser:    16,
+		MaxRoomsPerConn:    100,
 	}
 }
 

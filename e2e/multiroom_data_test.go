@@ -67,10 +67,12 @@ func TestMultiroomDataRoundTrips(t *testing.T) {
 
 		// The API publishes data too.
 		got := env.a.ok(t, "POST", "/api/rooms/data/messages", `{"user":"bot","data":{"from":"backend","n":[1,2]}}`, 201)
-		f := mrDecode(t, mrRawType(bob, "chat.delivery"))
-		mrCheckData(t, f, mrDataCase{data: `{"from":"backend","n":[1,2]}`})
-		if f.str("id") != got["id"] || f.str("user") != "bot" {
-			t.Fatalf("delivery %v of the API's message %v", f, got)
+		for _, c := range []*client{alice, bob} {
+			f := mrDecode(t, mrRawType(c, "chat.delivery"))
+			mrCheckData(t, f, mrDataCase{data: `{"from":"backend","n":[1,2]}`})
+			if f.str("id") != got["id"] || f.str("user") != "bot" {
+				t.Fatalf("delivery %v of the API's message %v", f, got)
+			}
 		}
 
 		long := strings.Repeat("x", 250)

@@ -155,12 +155,14 @@ func mrChat(c *client, room, text string, extra ...any) {
 	c.send(m)
 }
 
-// mrRaw reads c's next frame that is neither a heartbeat nor presence, as
-// the bytes the server sent.
+// mrRaw reads c's next frame that is neither a heartbeat nor a presence
+// change (presence.state, an answer, is returned), as the bytes the server
+// sent.
 func mrRaw(c *client) []byte {
 	c.t.Helper()
 	for {
-		if data := mrRawAny(c); !isPresence(mrDecode(c.t, data)) {
+		data := mrRawAny(c)
+		if f := mrDecode(c.t, data); !isPresence(f) || f.str("type") == "presence.state" {
 			return data
 		}
 	}

@@ -1,301 +1,21 @@
-// Real-browser test of the chat page: builds rt, starts it in embedded mode
-// on a free port, and drives Debian's Chromium through playwright-core.
+// The chat page in a real browser, one room per page as a user starts:
+// connecting, chatting, presence, refusals and closes the page explains,
+// recovery after a cut, and the server API's disconnects. rooms.test.mjs
+// has the pages in several rooms and the layout at phone and desktop sizes.
 //
 //   npm ci --prefix e2e/browser && node --test e2e/browser/*.test.mjs
-//
-// CHROMIUM overrides the browser binary (default /usr/bin/chromium).
-// Screenshots and the server's log go to e2e/browser/artifacts/.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
-import { createHmac, randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-import { chromium } from 'playwright-core';
-
-const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.resolve(here, '../..');
-const artifacts = path.join(here, 'artifacts');
-const WAIT = 10_000; // bound on any single wait for the page
-const T = { timeout: 30_000 }; // per scenario; the build in before() may take a minute on a cold cache
-const IDLE_TIMEOUT = 4; // seconds; with a 1 s heartbeat a page that ignores system.ping is closed with 4000
-
-const secret = randomBytes(32).toString('hex');
-let bin;    // the rt binary, built once in before()
-let server; // the main server: {proc, port, exited}
-let servers = []; // every server started, stopped in after()
-let proxies = []; // every proxy started, closed in after()
-let browser;
-
-// ---- server -----------------------------------------------------------------
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const l = net.createServer();
-    l.once('error', reject);
-    l.listen(0, '127.0.0.1', () => {
-      const { port } = l.address();
-      l.close(() => resolve(port));
-    });
-  });
-}
-
-async function build() {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'rt-browser-'));
-  bin = path.join(dir, 'rt');
-  await promisify(execFile)('go', ['build', '-o', bin, '.'], { cwd: root });
-}
-
-// startServer runs rt in embedded mode on a free port, with env added to the
-// test's settings; it also allows the origins of the ports in alsoAllow
-// (proxies in front of it). Its log goes to artifacts/<logName>.
-async function startServer({ env: extra = {}, alsoAllow = [], logName = 'server.log' } = {}) {
-  const port = await freePort();
-  const env = {
-    ...process.env,
-    HOST: '127.0.0.1',
-    PORT: String(port),
-    JWT_SECRET: secret,
-    ALLOWED_ORIGINS: [port, ...alsoAllow].map((p) => `http://localhost:${p}`).join(','),
-    REDIS_URL: '',
-    DEMO_PAGE: 'true',
-    HEARTBEAT_INTERVAL: '1',
-    IDLE_TIMEOUT: String(IDLE_TIMEOUT),
-    API_ADDR: '', // not the shell's: every server would claim the same port
-    API_KEY: '',
-    ...extra,
-  };
-  const proc = spawn(bin, [], { cwd: path.dirname(bin), env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const log = createWriteStream(path.join(artifacts, logName));
-  proc.stdout.pipe(log);
-  proc.stderr.pipe(log);
-  const exited = new Promise((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })));
-  const srv = { proc, port, exited };
-  servers.push(srv);
-  process.once('exit', () => proc.kill('SIGKILL')); // in case the runner dies before after()
-
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    if (proc.exitCode !== null) throw new Error(`rt exited with ${proc.exitCode}; see ${artifacts}/${logName}`);
-    try {
-      const res = await fetch(`http://127.0.0.1:${port}/readyz`);
-      if (res.status === 200) return srv;
-    } catch { /* not listening yet */ }
-    if (Date.now() > deadline) throw new Error('rt never answered /readyz with 200');
-    await sleep(100);
-  }
-}
-
-async function stopServer({ proc, exited }) {
-  if (proc.exitCode === null && proc.signalCode === null) {
-    proc.kill('SIGTERM');
-    const timer = setTimeout(() => proc.kill('SIGKILL'), 5_000);
-    await exited;
-    clearTimeout(timer);
-  }
-}
-
-// startProxy listens on port and relays every TCP connection to rt on
-// target: a network path between the browser and rt that the test can cut.
-// cut() drops every connection through it and refuses new ones (the page
-// sees its socket lost, 1006, and its reconnects fail) until restore().
-async function startProxy(port, target) {
-  const open = new Set();
-  let up = true;
-  const srv = net.createServer((client) => {
-    if (!up) return client.destroy();
-    const upstream = net.connect(target, '127.0.0.1');
-    const drop = () => {
-      client.destroy();
-      upstream.destroy();
-      open.delete(drop);
-    };
-    open.add(drop);
-    for (const s of [client, upstream]) {
-      s.on('error', drop);
-      s.on('close', drop);
-    }
-    client.pipe(upstream);
-    upstream.pipe(client);
-  });
-  await new Promise((resolve, reject) => {
-    srv.once('error', reject);
-    srv.listen(port, '127.0.0.1', resolve);
-  });
-  const proxy = {
-    port,
-    cut() {
-      up = false;
-      [...open].forEach((drop) => drop());
-    },
-    restore() { up = true; },
-    close() {
-      proxy.cut();
-      return new Promise((resolve) => srv.close(resolve));
-    },
-  };
-  proxies.push(proxy);
-  return proxy;
-}
-
-// token signs an HS256 JWT for sub that expires in ttl seconds.
-function token(sub, ttl = 3600) {
-  const b64 = (v) => Buffer.from(JSON.stringify(v)).toString('base64url');
-  const now = Math.floor(Date.now() / 1000);
-  const unsigned = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ sub, iat: now, exp: now + ttl })}`;
-  return `${unsigned}.${createHmac('sha256', secret).update(unsigned).digest('base64url')}`;
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-// ---- pages ------------------------------------------------------------------
-
-// newPage opens the chat page in a fresh browser context (its own storage and
-// cookies: another user) and records every state the page goes through.
-async function newPage(origin) {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  await context.addInitScript(() => {
-    window.__states = [];
-    document.addEventListener('DOMContentLoaded', () => {
-      const s = document.getElementById('state');
-      const push = (v) => { if (window.__states.at(-1) !== v) window.__states.push(v); };
-      push(s.dataset.state);
-      new MutationObserver((records) => records.forEach((r, i) =>
-        push(i + 1 < records.length ? records[i + 1].oldValue : s.dataset.state),
-      )).observe(s, { attributes: true, attributeFilter: ['data-state'], attributeOldValue: true });
-    });
-  });
-  const page = await context.newPage();
-  page.problems = [];
-  page.sockets = 0;
-  page.on('pageerror', (e) => page.problems.push(`page error: ${e.message}`));
-  page.on('console', (m) => {
-    if (/Content Security Policy/i.test(m.text())) page.problems.push(`console: ${m.text()}`);
-  });
-  page.on('websocket', () => page.sockets++);
-  await page.goto(`${origin}/`);
-  return page;
-}
-
-async function connect(page, user, room, ttl) {
-  await page.fill('#room', room);
-  await page.fill('#token', token(user, ttl));
-  await page.click('#connect');
-}
-
-// describePage is what a failed wait reports: state, detail and the messages.
-function describePage(page) {
-  return page.evaluate(() => {
-    const s = document.getElementById('state');
-    const lines = [...document.querySelectorAll('#messages li')].map((li) => li.textContent);
-    const users = [...document.querySelectorAll('#presence li')].map((li) => li.textContent);
-    return `state=${s.dataset.state} "${s.textContent}" detail="${document.getElementById('detail').textContent}" ` +
-      `history=${window.__states.join('>')} presence=[${users}] messages=${JSON.stringify(lines)}`;
-  }).catch((e) => `(page unreadable: ${e.message})`);
-}
-
-async function until(page, what, fn, arg) {
-  try {
-    await page.waitForFunction(fn, arg, { timeout: WAIT, polling: 50 });
-  } catch (e) {
-    throw new Error(`${what}: not within ${WAIT} ms; ${await describePage(page)}`, { cause: e });
-  }
-}
-
-const waitState = (page, state) => until(page, `state ${state}`,
-  (want) => document.getElementById('state').dataset.state === want, state);
-
-const waitPresence = (page, users) => until(page, `presence [${users}]`,
-  (want) => JSON.stringify([...document.querySelectorAll('#presence li')].map((li) => li.textContent)) ===
-    JSON.stringify(want), users);
-
-const waitMessage = (page, user, text) => until(page, `message from ${user}: ${text}`,
-  ([u, t]) => [...document.querySelectorAll('#messages li.msg')].some((li) =>
-    li.querySelector('.user')?.textContent === u && li.querySelector('.text')?.textContent === t), [user, text]);
-
-const waitLine = (page, text) => until(page, `a line containing "${text}"`,
-  (want) => [...document.querySelectorAll('#messages li.sys')].some((li) => li.textContent.includes(want)), text);
-
-async function say(page, text, how = 'enter') {
-  await page.fill('#text', text);
-  if (how === 'enter') await page.press('#text', 'Enter');
-  else await page.click('#send-button');
-}
-
-// chats lists a page's chat lines in the order shown: user, text and id.
-const chats = (page) => page.evaluate(() => [...document.querySelectorAll('#messages li.msg')].map((li) => ({
-  user: li.querySelector('.user')?.textContent, text: li.querySelector('.text')?.textContent, id: li.dataset.id,
-})));
-
-const texts = async (page) => (await chats(page)).map((c) => c.text);
-
-// waitTexts waits until the page's chat lines are exactly want, in order.
-const waitTexts = (page, want) => until(page, `chat lines ${JSON.stringify(want)}`,
-  (w) => JSON.stringify([...document.querySelectorAll('#messages li.msg .text')].map((e) => e.textContent)) ===
-    JSON.stringify(w), want);
-
-// onceInOrder asserts that every chat line has an id, no id twice, and that
-// they increase down the page (ids compare as strings in publish order).
-async function onceInOrder(page) {
-  const ids = (await chats(page)).map((c) => c.id);
-  assert.ok(ids.every((id) => typeof id === 'string' && id), `every line has an id: ${ids}`);
-  assert.equal(new Set(ids).size, ids.length, `no id twice: ${ids}`);
-  assert.deepEqual([...ids].sort(), ids, 'ids increase down the page');
-}
-
-// sendAll posts texts from a connected page, paced under RATE_LIMIT/RATE_BURST.
-async function sendAll(page, list) {
-  await page.evaluate(async (l) => {
-    for (const text of l) {
-      send({ type: 'chat.message', text }); // the page's own send
-      await new Promise((r) => setTimeout(r, 30));
-    }
-  }, list);
-}
-
-// noErrorLines: the server answered no frame of the page with system.error.
-async function noErrorLines(page) {
-  const errors = await page.evaluate(() => [...document.querySelectorAll('#messages li.error')].map((li) => li.textContent));
-  assert.deepEqual(errors, [], 'the page got system.error');
-}
-
-const range = (from, to, prefix) => Array.from({ length: to - from + 1 }, (_, i) => `${prefix} ${from + i}`);
-
-// consoleClient opens a page of origin and runs in it, as a reader would
-// paste them into its console, the rtConnect client of docs/protocol.md and
-// a call of it for user in room, as window.chat. seen(what, re) waits for a
-// console line matching re.
-async function consoleClient(origin, user, room) {
-  const md = await readFile(path.join(root, 'docs/protocol.md'), 'utf8');
-  const client = md.match(/```js\n(\/\/ rtConnect[\s\S]*?)```/)?.[1];
-  assert.ok(client, 'docs/protocol.md has the rtConnect client in a js block');
-  const page = await newPage(origin); // any page of an allowed origin
-  const logs = [];
-  page.on('console', (m) => logs.push(m.text()));
-  // Like a console, evaluate ignores the page's CSP.
-  await page.evaluate(`${client}\nwindow.chat = rtConnect(${JSON.stringify(room)}, ${JSON.stringify(token(user))});`);
-  const seen = async (what, re) => {
-    for (const end = Date.now() + WAIT; Date.now() < end; await sleep(50)) if (logs.some((l) => re.test(l))) return;
-    throw new Error(`${what}: not in the console within ${WAIT} ms:\n${logs.join('\n')}`);
-  };
-  return { page, logs, seen };
-}
-
-const states = (page) => page.evaluate(() => window.__states);
-const shot = (page, name) => page.screenshot({ path: path.join(artifacts, name), fullPage: true });
-
-function noProblems(page) {
-  assert.deepEqual(page.problems, [], 'the page logged errors');
-}
-
-// ---- scenarios --------------------------------------------------------------
+import { randomBytes } from 'node:crypto';
+import { freePort, IDLE_TIMEOUT, setUp, sleep, startProxy, startServer, stopServer, T, tearDown } from './harness.mjs';
+import {
+  chats, connect, consoleClient, describePage, joinRoom, joinsOf, newPage, noErrorLines, noProblems, onceInOrder,
+  range, roomState, say, sendAll, shot, states, texts, waitLine, waitMessage, waitPresence, waitRoom, waitState,
+  waitTexts,
+} from './pages.mjs';
 
 describe('chat page in a real browser', { timeout: 300_000 }, () => {
+  let server; // the main server: {proc, port, exited}
   let site; // http://localhost:<port>, the allowed origin
   let proxy; // a cuttable path to the same server, its origin allowed too
   let alice;
@@ -303,26 +23,10 @@ describe('chat page in a real browser', { timeout: 300_000 }, () => {
   let bobQuiet; // when bob's page last sent a frame of its own
 
   before(async () => {
-    await mkdir(artifacts, { recursive: true });
-    await build();
-    const proxyPort = await freePort();
-    server = await startServer({ alsoAllow: [proxyPort] });
-    site = `http://localhost:${server.port}`;
-    proxy = await startProxy(proxyPort, server.port);
-    browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    ({ server, site, proxy } = await setUp());
   });
 
-  after(async () => {
-    await browser?.close().catch(() => {});
-    await Promise.all(proxies.map((p) => p.close()));
-    await Promise.all(servers.map(stopServer));
-    if (bin) await rm(path.dirname(bin), { recursive: true, force: true });
-  });
+  after(tearDown);
 
   test('a. two users in one room both connect and see each other present', T, async () => {
     alice = await newPage(site);
@@ -473,8 +177,6 @@ describe('chat page in a real browser', { timeout: 300_000 }, () => {
 
   test('i. a page whose socket drops gets what was sent meanwhile, once each, and says it recovered it', T, async () => {
     const heidi = await newPage(`http://localhost:${proxy.port}`); // through the cuttable path
-    const urls = [];
-    heidi.on('websocket', (w) => urls.push(w.url()));
     await connect(heidi, 'heidi', 'recover');
     await waitState(heidi, 'connected');
     const ivan = await newPage(site);
@@ -507,11 +209,13 @@ describe('chat page in a real browser', { timeout: 300_000 }, () => {
     assert.deepEqual(await texts(heidi), ['before the cut', ...range(1, 3, 'missed'), 'after']);
     await onceInOrder(heidi);
 
-    assert.ok(!urls[0].includes('since='), `the first socket asks for no replay: ${urls[0]}`);
-    const last = urls.at(-1);
-    assert.equal(new URL(last).searchParams.get('since'), seen, `the reconnect resumes from the last id seen: ${last}`);
-    assert.ok(urls.slice(1).every((u) => new URL(u).searchParams.get('since') === seen),
-      `every reconnect attempt resumes from it: ${urls}`);
+    // One socket at a time to /ws, the room joined in it; the reconnect's
+    // join resumes from the last id seen.
+    const joins = joinsOf(heidi, 'recover');
+    assert.equal(joins[0].since, undefined, `the first join asks for no replay: ${JSON.stringify(joins)}`);
+    assert.ok(joins.length >= 2, `joined again after the cut: ${JSON.stringify(joins)}`);
+    assert.ok(joins.slice(1).every((j) => j.since === seen),
+      `every join after the cut resumes from ${seen}: ${JSON.stringify(joins)}`);
     await judge.seen('the message after', /ivan: after/);
     for (const t of ['before the cut', ...range(1, 3, 'missed'), 'after']) {
       const n = judge.logs.filter((l) => l.endsWith(`ivan: ${t}`)).length;
@@ -585,14 +289,12 @@ describe('chat page in a real browser', { timeout: 300_000 }, () => {
 
   test('l. a reconnect refused for its since (an id of an older server version) is tried once without it', T, async () => {
     const leo = await newPage(`http://localhost:${proxy.port}`);
-    const urls = [];
-    leo.on('websocket', (w) => urls.push(w.url()));
     await connect(leo, 'leo', 'upgrade');
     await waitState(leo, 'connected');
     await say(leo, 'kept');
     await waitMessage(leo, 'leo', 'kept');
     const ulid = '01M8AMZA8ZHNCE35NJB15EPSDF'; // what ids looked like before history: bad_since now
-    await leo.evaluate((id) => { lastId = id; }, ulid); // the page's own variable
+    await leo.evaluate((id) => { rooms.get('upgrade').lastId = id; }, ulid); // the page's own state
 
     proxy.cut();
     await waitState(leo, 'reconnecting');
@@ -602,8 +304,11 @@ describe('chat page in a real browser', { timeout: 300_000 }, () => {
     await say(leo, 'after');
     await waitTexts(leo, ['kept', 'after']); // reloaded from history, nothing twice
     await onceInOrder(leo);
-    assert.ok(urls.some((u) => new URL(u).searchParams.get('since') === ulid), `one attempt resumed: ${urls}`);
-    assert.equal(new URL(urls.at(-1)).searchParams.get('since'), null, `the last one did not: ${urls}`);
+    const joins = joinsOf(leo, 'upgrade');
+    assert.ok(joins.some((j) => j.since === ulid), `one join resumed: ${JSON.stringify(joins)}`);
+    assert.equal(joins.at(-1).since, undefined, `the last one did not: ${JSON.stringify(joins)}`);
+    const refused = leo.received.filter((f) => f.type === 'system.error');
+    assert.deepEqual(refused.map((f) => f.code), ['bad_since'], 'the server refused the since, and only that');
     await noErrorLines(leo);
     noProblems(leo);
     await leo.context().close();
@@ -631,6 +336,10 @@ describe('chat page in a real browser', { timeout: 300_000 }, () => {
     const elsewhere = await newPage(origin); // mike's tab in another room
     await connect(elsewhere, 'mike', 'other');
     await waitState(elsewhere, 'connected');
+    const both = await newPage(origin); // mike's tab in both rooms, on one socket
+    await connect(both, 'mike', 'other');
+    await waitRoom(both, 'other', 'joined');
+    await joinRoom(both, 'moderated');
     const nina = await newPage(origin);
     await connect(nina, 'nina', 'moderated');
     await waitPresence(nina, ['mike', 'nina']);
@@ -648,12 +357,23 @@ describe('chat page in a real browser', { timeout: 300_000 }, () => {
     await docs.seen('no reconnect', /\[rt\] not reconnecting: disconnected by the server/);
     await waitPresence(nina, ['nina']);
     await waitLine(nina, 'mike left');
+    // The tab in both rooms loses that one only, told room.left, and stays.
+    await waitRoom(both, 'moderated', 'out');
+    await waitLine(both, 'removed from moderated (disconnected by the server); not joining it again');
+    assert.deepEqual(both.received.find((f) => f.type === 'room.left'), { type: 'room.left', room: 'moderated', reason: 'disconnected' });
+    assert.equal(await roomState(both, 'other'), 'joined');
+    assert.equal(await both.getAttribute('#state', 'data-state'), 'connected');
+    assert.equal(await both.isDisabled('#text'), true, 'nothing to write in a room left');
 
     // The room goes on: a message the backend publishes reaches nina.
     const sent = await api('POST', '/api/rooms/moderated/messages', { user: 'moderator', text: 'mike was removed' });
     assert.equal(sent.status, 201, JSON.stringify(sent));
     assert.match(sent.body.id, /^[0-9a-f]{28}$/);
     await waitMessage(nina, 'moderator', 'mike was removed');
+    // A message to nina herself, whatever her rooms, shows where she looks.
+    const personal = await api('POST', '/api/users/nina/messages', { text: 'your report was received' });
+    assert.equal(personal.status, 202, JSON.stringify(personal));
+    await waitLine(nina, 'personal message: your report was received');
 
     await sleep(2000); // longer than the first backoff windows: no reconnect may follow
     assert.deepEqual(await states(mike), ['disconnected', 'connecting', 'connected', 'closed'], 'no reconnect after 4003');
@@ -672,11 +392,13 @@ describe('chat page in a real browser', { timeout: 300_000 }, () => {
       { status: 202, body: { user: 'mike', room: '' } });
     await waitState(elsewhere, 'closed');
     assert.match(await elsewhere.textContent('#detail'), /^disconnected by the server \(4003\); not reconnecting$/);
+    await waitState(both, 'closed');
+    assert.equal(both.sockets, 1);
     await sleep(1500);
     assert.equal(elsewhere.sockets, 1, 'no second attempt');
     assert.equal(await nina.getAttribute('#state', 'data-state'), 'connected', 'nina stays');
     await docs.page.context().close();
-    for (const p of [mike, elsewhere, nina]) {
+    for (const p of [mike, elsewhere, both, nina]) {
       await noErrorLines(p);
       noProblems(p);
       await p.context().close();

@@ -92,8 +92,9 @@ func leakConfig(t *testing.T, redisURL string) config.Config {
 	return cfg
 }
 
-// runAndStop starts the app, has two users chat in a room, closes one
-// socket, stops the app with the other still open, and then closes it.
+// runAndStop starts the app, has two users chat in a room, a third join
+// three rooms on one socket, signal and leave one of them, closes one
+// socket, stops the app with the others still open, and then closes them.
 func runAndStop(t *testing.T, cfg config.Config) {
 	t.Helper()
 	var srv *server.Server
@@ -113,11 +114,21 @@ func runAndStop(t *testing.T, cfg config.Config) {
 	alice.chat("hello")
 	bob.expect("chat.delivery")
 	alice.expect("chat.delivery")
+	carol := dialRoom(t, addr, "", "carol")
+	for _, room := range []string{"lobby", "news", "games"} {
+		carol.send(map[string]string{"type": "room.join", "room": room})
+		carol.expect("room.joined")
+	}
+	carol.send(map[string]any{"type": "room.signal", "room": "lobby", "data": map[string]bool{"typing": true}})
+	alice.expect("room.signal")
+	carol.send(map[string]string{"type": "room.leave", "room": "news"})
+	carol.expect("room.left")
 	bob.close()
 	if err := app.Stop(ctx); err != nil {
 		t.Fatal(err)
 	}
 	alice.close()
+	carol.close()
 }
 
 // ready waits for /readyz, which asks the backend too.

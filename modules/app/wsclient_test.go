@@ -24,7 +24,8 @@ type wsClient struct {
 	ws *websocket.Conn
 }
 
-// dialRoom joins room as user, with a token signed by the test secret.
+// dialRoom joins room as user, with a token signed by the test secret; room
+// "" opens a socket in no room (/ws).
 func dialRoom(t *testing.T, addr, room, user string) *wsClient {
 	t.Helper()
 	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"sub": user, "iat": time.Now().Unix()}).SignedString([]byte(leakSecret))
@@ -32,6 +33,9 @@ func dialRoom(t *testing.T, addr, room, user string) *wsClient {
 		t.Fatal(err)
 	}
 	url := "ws://" + addr + "/ws/" + room + "?token=" + tok
+	if room == "" {
+		url = "ws://" + addr + "/ws?token=" + tok
+	}
 	conn, resp, err := websocket.DefaultDialer.Dial(url, http.Header{"Origin": {leakOrigin}})
 	if err != nil {
 		status := 0
@@ -47,7 +51,13 @@ func dialRoom(t *testing.T, addr, room, user string) *wsClient {
 
 func (c *wsClient) chat(text string) {
 	c.t.Helper()
-	b, err := json.Marshal(map[string]string{"type": "chat.message", "text": text})
+	c.send(map[string]string{"type": "chat.message", "text": text})
+}
+
+// send writes v as one JSON text frame.
+func (c *wsClient) send(v any) {
+	c.t.Helper()
+	b, err := json.Marshal(v)
 	if err != nil {
 		c.t.Fatal(err)
 	}

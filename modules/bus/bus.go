@@ -64,7 +64,9 @@ type Message struct {
 	At int64
 	// Frame is the encoded frame; it must not be changed once published.
 	Frame []byte
-	// From is set only on a room.signal: the user who sent it.
+	// From is set only on a room.signal: the user who sent it; the hub
+	// does not give it to that user's own sockets. Empty for chat messages
+	// and presence.
 	From string
 	// Link, set only on a message without a frame that the bus itself
 	// hands to a room's subscribers, tells them about the node's link to

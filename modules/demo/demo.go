@@ -44,6 +44,8 @@ func (p *Page) ServesPage() bool { return p.enabled }
 // files maps each served path to its embedded file and content type.
 var files = map[string]struct{ name, ctype string }{
 	"/":               {"static/index.html", "text/html; charset=utf-8"},
+	"/demo/rooms.js":  {"static/rooms.js", "text/javascript; charset=utf-8"},
+	"/demo/frames.js": {"static/frames.js", "text/javascript; charset=utf-8"},
 	"/demo/app.js":    {"static/app.js", "text/javascript; charset=utf-8"},
 	"/demo/style.css": {"static/style.css", "text/css; charset=utf-8"},
 }

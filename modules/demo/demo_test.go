@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -57,18 +58,24 @@ func TestFiles(t *testing.T) {
 		{"page", true, "GET", "/", 200, "text/html", []string{
 			`id="room"`, `value="lobby"`, `id="token"`, `id="connect"`, `id="disconnect"`,
 			`id="state"`, `data-state="disconnected"`, `id="messages"`, `id="text"`, `id="presence"`,
-			`src="/demo/app.js"`, `href="/demo/style.css"`,
+			`id="join"`, `id="rooms"`, `id="typing"`, `id="show-rooms"`, `id="show-people"`,
+			`src="/demo/rooms.js"`, `src="/demo/frames.js"`, `src="/demo/app.js"`, `href="/demo/style.css"`,
 		}},
 		{"script", true, "GET", "/demo/app.js", 200, "text/javascript", []string{
-			"presence.list", "system.pong", "chat.message", "/demo/origin", "textContent",
+			"/ws?token=", "room.join", "room.leave", "chat.message", "room.signal", "/demo/origin",
 		}},
-		{"style", true, "GET", "/demo/style.css", 200, "text/css", []string{"#state"}},
+		{"frames", true, "GET", "/demo/frames.js", 200, "text/javascript", []string{
+			"presence.list", "system.pong", "room.joined", "room.left", "history.recovered", "chat.ack",
+		}},
+		{"rooms", true, "GET", "/demo/rooms.js", 200, "text/javascript", []string{"textContent", "unread", "typing"}},
+		{"style", true, "GET", "/demo/style.css", 200, "text/css", []string{"#state", "@media"}},
 		{"head", true, "HEAD", "/", 200, "text/html", nil},
 		{"post page", true, "POST", "/", 404, "", nil},
 		{"unknown file", true, "GET", "/demo/other.js", 404, "", nil},
 		{"get origin", true, "GET", "/demo/origin", 404, "", nil},
 		{"disabled page", false, "GET", "/", 404, "", nil},
 		{"disabled script", false, "GET", "/demo/app.js", 404, "", nil},
+		{"disabled rooms", false, "GET", "/demo/rooms.js", 404, "", nil},
 		{"disabled style", false, "GET", "/demo/style.css", 404, "", nil},
 		{"disabled origin", false, "POST", "/demo/origin", 404, "", nil},
 	}
@@ -101,13 +108,49 @@ func TestFiles(t *testing.T) {
 
 // TestScriptNeverWritesHTML keeps user text out of the HTML parser.
 func TestScriptNeverWritesHTML(t *testing.T) {
-	js, err := static.ReadFile("static/app.js")
-	if err != nil {
-		t.Fatal(err)
+	for name, js := range scripts(t) {
+		for _, bad := range []string{"innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("} {
+			if strings.Contains(js, bad) {
+				t.Errorf("%s uses %s", name, bad)
+			}
+		}
 	}
-	for _, bad := range []string{"innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("} {
-		if strings.Contains(string(js), bad) {
-			t.Errorf("app.js uses %s", bad)
+}
+
+// scripts reads every script the page serves, by file name.
+func scripts(t *testing.T) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, f := range files {
+		if !strings.HasSuffix(f.name, ".js") {
+			continue
+		}
+		b, err := static.ReadFile(f.name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[f.name] = string(b)
+	}
+	if len(out) < 3 {
+		t.Fatalf("only %d scripts served", len(out))
+	}
+	return out
+}
+
+// Every file the page loads is one the server serves: nothing from
+// elsewhere (the CSP would block it anyway), nothing missing.
+func TestPageLoadsOnlyServedFiles(t *testing.T) {
+	_, page := do(t, app(t, true), "GET", "/", nil)
+	refs := regexp.MustCompile(`(?:src|href)="([^"]*)"`).FindAllStringSubmatch(page, -1)
+	if len(refs) < 4 {
+		t.Fatalf("only %d references in the page", len(refs))
+	}
+	for _, m := range refs {
+		if m[1] == "data:," {
+			continue
+		}
+		if _, ok := files[m[1]]; !ok {
+			t.Errorf("the page loads %s, which is not served", m[1])
 		}
 	}
 }

@@ -3,8 +3,10 @@ package demo
 import (
 	"encoding/json"
 	"io"
+	"maps"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -86,13 +88,10 @@ func TestHintBeforeConnecting(t *testing.T) {
 	if strings.Index(page, `id="hint"`) > strings.Index(page, `id="messages"`) {
 		t.Error("the hint should come before the message list")
 	}
-	js, err := static.ReadFile("static/app.js")
-	if err != nil {
-		t.Fatal(err)
-	}
+	js := strings.Join(slices.Collect(maps.Values(scripts(t))), "\n")
 	for _, want := range []string{"ui.hint.hidden = true", "answer.use"} {
-		if !strings.Contains(string(js), want) {
-			t.Errorf("app.js lacks %s", want)
+		if !strings.Contains(js, want) {
+			t.Errorf("the scripts lack %s", want)
 		}
 	}
 }

@@ -65,15 +65,22 @@ func newRoom(name string, s stats, fill func(*room, *gap)) *room {
 }
 
 // join reports false when the room has already finished. A recovering
-// member holds its chat messages until recovered. joined is queued to m
-// as it becomes a member, under mu, so no frame of the room comes first.
+// member holds its chat messages until recovered. The room is received
+// (subscribed, or told LinkLost) before m becomes a member, and joined is
+// queued to m as it does, under mu: so joined comes before any frame of
+// the room, and every message published after it reaches m. What came
+// between the subscription and m is history's, for a recovery to read.
 func (r *room) join(ctx context.Context, b bus.Bus, m Member, recovering bool, joined []byte) bool {
 	r.lifeMu.Lock()
 	defer r.lifeMu.Unlock()
 	if r.done {
 		return false
 	}
+	if r.cancel == nil {
+		r.cancel = b.Subscribe(ctx, r.name, r.deliver)
+	}
 	r.mu.Lock()
+	defer r.mu.Unlock()
 	if recovering {
 		r.members[m] = &recovery{}
 	} else {
@@ -81,10 +88,6 @@ func (r *room) join(ctx context.Context, b bus.Bus, m Member, recovering bool, j
 	}
 	if joined != nil {
 		m.Send(joined)
-	}
-	r.mu.Unlock()
-	if r.cancel == nil {
-		r.cancel = b.Subscribe(ctx, r.name, r.deliver)
 	}
 	return true
 }

@@ -35,6 +35,21 @@ func (m *Memory) Join(_ context.Context, e Entry) (bool, error) {
 	return m.touch(e, m.now()), nil
 }
 
+// JoinAll adds every entry in order; firsts[i] as Join would report it.
+func (m *Memory) JoinAll(_ context.Context, entries []Entry) ([]bool, error) {
+	if err := CheckRooms(entries); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.now()
+	firsts := make([]bool, len(entries))
+	for i, e := range entries {
+		firsts[i] = m.touch(e, now)
+	}
+	return firsts, nil
+}
+
 // Leave removes e; last when it ended the user's presence in the room.
 func (m *Memory) Leave(_ context.Context, e Entry) (bool, error) {
 	if err := CheckRoom(e.Room); err != nil {

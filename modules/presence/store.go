@@ -19,6 +19,12 @@ type Store interface {
 	// Join adds or refreshes e. first: the user had no live connection in
 	// the room before this one.
 	Join(ctx context.Context, e Entry) (first bool, err error)
+	// JoinAll is Join for every entry, in order, in one batch (one round
+	// trip to Redis): firsts[i] is entries[i]'s first. On error it returns
+	// no firsts; some entries may have been applied, and expire by
+	// themselves. A bad room in any entry refuses the whole batch before
+	// anything is written.
+	JoinAll(ctx context.Context, entries []Entry) (firsts []bool, err error)
 	// Leave removes e. last: this call ended the user's presence in the
 	// room, so a second Leave of the same entry reports false.
 	Leave(ctx context.Context, e Entry) (last bool, err error)

@@ -31,8 +31,8 @@ const (
 // pipelines concurrent calls, so a node with many entries stops quickly.
 const stopWorkers = 32
 
-// ErrStopped is returned by Join after Stop: the entry could no longer be
-// refreshed or removed.
+// ErrStopped is returned by Join and JoinAll after Stop: the entries could
+// no longer be refreshed or removed.
 var ErrStopped = errors.New("presence: tracker stopped")
 
 // Tracker remembers this node's live entries, refreshes them all every
@@ -102,6 +102,32 @@ func (t *Tracker) Join(ctx context.Context, e Entry) (bool, error) {
 	t.writeErr = nil
 	t.mu.Unlock()
 	return first, nil
+}
+
+// JoinAll is Join for every entry in one batch of the store's (one round
+// trip to Redis): firsts[i] is entries[i]'s first. On error none of them
+// is tracked, as for Join, whatever the store applied before failing.
+func (t *Tracker) JoinAll(ctx context.Context, entries []Entry) ([]bool, error) {
+	t.batch.RLock()
+	defer t.batch.RUnlock()
+	if t.isStopped() {
+		return nil, ErrStopped
+	}
+	if len(entries) == 0 {
+		return []bool{}, nil // no write: says nothing about the store
+	}
+	firsts, err := t.store.JoinAll(ctx, entries)
+	if err != nil {
+		t.joinFailed(err)
+		return nil, err
+	}
+	t.mu.Lock()
+	for _, e := range entries {
+		t.entries[e] = struct{}{}
+	}
+	t.writeErr = nil
+	t.mu.Unlock()
+	return firsts, nil
 }
 
 // joinFailed marks presence writes as failing, unless the error says

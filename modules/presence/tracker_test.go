@@ -23,11 +23,13 @@ func testTracker(t *testing.T, s presence.Store) {
 	tr := presence.NewTracker(s, presencetest.ShortTTL, discardLog)
 	tr.Start()
 	tabs := []presence.Entry{entry("t1", "u1", "c1"), entry("t1", "u1", "c2"), entry("t2", "u1", "c3"), entry("t2", "u2", "c4")}
-	for i, e := range tabs {
+	for i, e := range tabs[:2] {
 		if first, err := tr.Join(t.Context(), e); err != nil || first != (i != 1) {
 			t.Fatalf("Join(%+v) = %v, %v", e, first, err)
 		}
 	}
+	presencetest.WantJoinAll(t, tr, tabs[2:], true, true) // tracked and refreshed like the others
+	presencetest.WantJoinAll(t, tr, nil)
 	time.Sleep(3 * presencetest.ShortTTL) // real time: the store's clock is not faked here
 	presencetest.WantUsers(t, tr, "t1", "u1")
 	presencetest.WantUsers(t, tr, "t2", "u1", "u2")
@@ -41,6 +43,9 @@ func testTracker(t *testing.T, s presence.Store) {
 	presencetest.WantUsers(t, s, "t2")
 	if _, err := tr.Join(t.Context(), tabs[0]); !errors.Is(err, presence.ErrStopped) {
 		t.Fatalf("Join after Stop: err = %v, want presence.ErrStopped", err)
+	}
+	if _, err := tr.JoinAll(t.Context(), tabs); !errors.Is(err, presence.ErrStopped) {
+		t.Fatalf("JoinAll after Stop: err = %v, want presence.ErrStopped", err)
 	}
 }
 
@@ -68,13 +73,21 @@ func TestTrackerRefreshFailureIsLoggedAndCounted(t *testing.T) {
 	}
 }
 
-// A failed Join is not tracked: nothing refreshes it and Stop does not
-// leave it, so a caller that drops the connection leaks nothing.
+// A failed Join or JoinAll is not tracked: nothing refreshes it and Stop
+// does not leave it, so a caller that drops the connection leaks nothing.
+// Readiness fails until a write goes through.
 func TestTrackerJoinErrorNotTracked(t *testing.T) {
 	fs := &fakeStore{Store: presence.NewMemory(presencetest.LongTTL), joinErr: errors.New("down")}
 	tr := presence.NewTracker(fs, presencetest.LongTTL, discardLog)
 	if _, err := tr.Join(t.Context(), entry("r", "u", "c")); err == nil {
 		t.Fatal("Join: want the store's error")
+	}
+	batch := []presence.Entry{entry("r1", "u", "c"), entry("r2", "u", "c")}
+	if firsts, err := tr.JoinAll(t.Context(), batch); err == nil || firsts != nil {
+		t.Fatalf("JoinAll = %v, %v; want no firsts and the store's error", firsts, err)
+	}
+	if err := tr.Ready(t.Context()); err == nil {
+		t.Fatal("Ready after failed joins: want an error")
 	}
 	if err := tr.Stop(t.Context()); err != nil { // Stop without Start is fine too
 		t.Fatal(err)
@@ -125,6 +138,13 @@ func (f *fakeStore) Join(ctx context.Context, e presence.Entry) (bool, error) {
 		return false, f.joinErr
 	}
 	return f.Store.Join(ctx, e)
+}
+
+func (f *fakeStore) JoinAll(ctx context.Context, entries []presence.Entry) ([]bool, error) {
+	if f.joinErr != nil {
+		return nil, f.joinErr
+	}
+	return f.Store.JoinAll(ctx, entries)
 }
 
 func (f *fakeStore) Leave(ctx context.Context, e presence.Entry) (bool, error) {

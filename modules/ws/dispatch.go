@@ -45,13 +45,23 @@ func (h *Handler) dispatch(c *Conn, data []byte) {
 	}
 }
 
+// roomOf is the room frame in is about (roomSet.resolve); when there is
+// none it answers the refusal and reports false.
+func (c *Conn) roomOf(in protocol.Inbound) (string, bool) {
+	room, err := c.rooms.resolve(in.Room)
+	if err != nil {
+		c.answer(in.Ref, err)
+		return "", false
+	}
+	return room, true
+}
+
 // notSent is the unavailable answer to a chat message.
 const notSent = "message not delivered; try again"
 
 func (h *Handler) say(c *Conn, in protocol.Inbound) {
-	room, perr := c.rooms.resolve(in.Room)
-	if perr != nil {
-		c.answer(in.Ref, perr)
+	room, ok := c.roomOf(in)
+	if !ok {
 		return
 	}
 	s := sayRequest{ref: in.Ref}
@@ -83,9 +93,8 @@ func (h *Handler) sayAll(ctx context.Context, c *Conn, said []sayRequest) {
 // signal serves room.signal: published on the runner, in order with the
 // client's messages; only a failure is answered.
 func (h *Handler) signal(c *Conn, in protocol.Inbound) {
-	room, perr := c.rooms.resolve(in.Room)
-	if perr != nil {
-		c.answer(in.Ref, perr)
+	room, ok := c.roomOf(in)
+	if !ok {
 		return
 	}
 	const unavailable = "signal not delivered; try again"
@@ -97,9 +106,8 @@ func (h *Handler) signal(c *Conn, in protocol.Inbound) {
 }
 
 func (h *Handler) presenceList(c *Conn, in protocol.Inbound) {
-	room, perr := c.rooms.resolve(in.Room)
-	if perr != nil {
-		c.answer(in.Ref, perr)
+	room, ok := c.roomOf(in)
+	if !ok {
 		return
 	}
 	h.sendPresence(c, room, in.Ref)
@@ -132,13 +140,12 @@ func (h *Handler) resync(c *Conn) {
 // SEND_QUEUE_BYTES) and for the user's history budget, reads the page, cut
 // to the other half, and queues it.
 func (h *Handler) historyPage(c *Conn, in protocol.Inbound) {
-	room, perr := c.rooms.resolve(in.Room)
-	if perr != nil {
-		c.answer(in.Ref, perr)
+	room, ok := c.roomOf(in)
+	if !ok {
 		return
 	}
 	const unavailable = "history is unavailable; try again"
-	ok := c.pages.submit(func(ctx context.Context) {
+	ok = c.pages.submit(func(ctx context.Context) {
 		if !c.pageTurn(ctx) {
 			return
 		}

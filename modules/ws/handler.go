@@ -126,7 +126,7 @@ func (h *Handler) joinHome(c *Conn, room string) bool {
 		return false
 	}
 	mb, _, _ := c.rooms.add(room, 1)
-	mb.leave = leave
+	mb.joined(leave)
 	if since != "" {
 		h.recover(c, client)
 	}

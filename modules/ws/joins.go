@@ -60,7 +60,7 @@ func (h *Handler) roomJoin(c *Conn, in protocol.Inbound) {
 // joinedAgain answers a second room.join of a room: room.joined again when
 // the first one succeeded.
 func (c *Conn) joinedAgain(mb *membership, joined []byte, ref string) {
-	if mb.leave == nil {
+	if !mb.isJoined() {
 		c.Send(protocol.WithRef(protocol.ErrorFrame(protocol.CodeUnavailable, joinUnavailable), ref))
 		return
 	}
@@ -83,7 +83,7 @@ func (h *Handler) joinAll(ctx context.Context, c *Conn, reqs []joinRequest) {
 			h.refused(c, r.ref, "join failed", errs[i], joinUnavailable)
 			continue
 		}
-		r.mb.leave = leaves[i]
+		r.mb.joined(leaves[i])
 		if r.since != "" {
 			h.recover(c, clients[i])
 		}
@@ -114,14 +114,11 @@ func (h *Handler) roomLeave(c *Conn, in protocol.Inbound) {
 func (c *Conn) leaveLater(mb *membership, reason, ref string) {
 	left := protocol.WithRef(protocol.RoomLeft(mb.room, reason), ref)
 	ok := c.requests.submitAlways(func(context.Context) {
-		if mb.leave != nil {
-			mb.leave()
-			mb.leave = nil
-		}
+		mb.end()
 		c.Send(left)
 	})
-	if !ok { // the connection is ending: its rooms are left as it ends
-		c.rooms.restore(mb)
+	if !ok { // the connection is ending: leave now, there is nobody to tell
+		mb.end()
 	}
 }
 
@@ -147,8 +144,6 @@ func (c *Conn) takeRoom(room, reason, closeReason string) bool {
 // has finished.
 func (c *Conn) leaveAll() {
 	for _, mb := range c.rooms.drain() {
-		if mb.leave != nil {
-			mb.leave()
-		}
+		mb.end()
 	}
 }

@@ -57,7 +57,8 @@ func newStats() *stats {
 	}
 	s.frameCounters = map[string]prometheus.Counter{}
 	for _, t := range []string{protocol.TypeChatMessage, protocol.TypePing, protocol.TypePong,
-		protocol.TypePresenceList, protocol.TypeAuthRefresh, protocol.TypeHistoryGet, frameInvalid, frameBinary, frameRateLimited,
+		protocol.TypePresenceList, protocol.TypeAuthRefresh, protocol.TypeHistoryGet,
+		protocol.TypeRoomJoin, protocol.TypeRoomLeave, protocol.TypeRoomSignal, frameInvalid, frameBinary, frameRateLimited,
 		frameControlPing, frameControlPong} {
 		s.frameCounters[t] = s.frames.WithLabelValues(t)
 	}

@@ -23,11 +23,44 @@ type roomSet struct {
 // membership is the connection's place in one room.
 type membership struct {
 	room string
-	// leave undoes the hub's join. The runner sets it once the join
-	// succeeded and calls it for the leave; nil before, after, or when the
-	// join failed. Only the runner (or the handler, once the runner has
-	// finished) touches it.
+	mu   sync.Mutex
+	// leave undoes the hub's join: set once the join succeeded, nil
+	// before, after the leave, or when the join failed.
 	leave func()
+	// gone: the room was left (or taken away) before the join finished, so
+	// the join is undone as soon as it does.
+	gone bool
+}
+
+// joined records the hub's join, or undoes it at once when the room was
+// left meanwhile.
+func (mb *membership) joined(leave func()) {
+	mb.mu.Lock()
+	if mb.gone {
+		mb.mu.Unlock()
+		leave()
+		return
+	}
+	mb.leave = leave
+	mb.mu.Unlock()
+}
+
+// end leaves the room, now if joined, or as soon as the join finishes.
+func (mb *membership) end() {
+	mb.mu.Lock()
+	leave := mb.leave
+	mb.leave, mb.gone = nil, true
+	mb.mu.Unlock()
+	if leave != nil {
+		leave()
+	}
+}
+
+// isJoined reports whether the hub's join succeeded and was not undone.
+func (mb *membership) isJoined() bool {
+	mb.mu.Lock()
+	defer mb.mu.Unlock()
+	return mb.leave != nil
 }
 
 // What a connection is told when a room it names is not one of its rooms.
@@ -74,16 +107,6 @@ func (s *roomSet) forget(mb *membership) {
 	defer s.mu.Unlock()
 	if s.byName[mb.room] == mb {
 		delete(s.byName, mb.room)
-	}
-}
-
-// restore puts back a membership that remove took out, when the leave could
-// not be queued.
-func (s *roomSet) restore(mb *membership) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.byName[mb.room] == nil {
-		s.byName[mb.room] = mb
 	}
 }
 

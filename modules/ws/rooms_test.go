@@ -71,3 +71,26 @@ func TestRoomSetLimit(t *testing.T) {
 		t.Fatal("only reports a room alone while two are in the set")
 	}
 }
+
+// A room left while its join is still on its way is left as soon as the
+// join finishes, so the hub never keeps a member the connection gave up.
+func TestMembershipLeftBeforeJoined(t *testing.T) {
+	var left int
+	leave := func() { left++ }
+	early := &membership{room: "a"}
+	early.end()
+	early.joined(leave)
+	if left != 1 || early.isJoined() {
+		t.Fatalf("left %d times, joined %v; want the late join undone at once", left, early.isJoined())
+	}
+	late := &membership{room: "b"}
+	late.joined(leave)
+	if !late.isJoined() {
+		t.Fatal("a join that finished is not joined")
+	}
+	late.end()
+	late.end()
+	if left != 2 || late.isJoined() {
+		t.Fatalf("left %d times after two ends, want 2 in all", left)
+	}
+}

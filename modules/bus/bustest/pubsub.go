@@ -93,14 +93,17 @@ func runPubSub(t *testing.T, newBus NewBus) {
 		}
 	})
 
-	t.Run("room, ID, At and frame arrive unchanged", func(t *testing.T) {
+	t.Run("room, ID, At, From and frame arrive unchanged", func(t *testing.T) {
 		b := newBus(t, pubSubSettings)
 		r := NewRecorder()
 		Subscribe(t, b, "fields", r)
 		sent := []bus.Message{
 			{Room: "fields", ID: "01J9ZK7Q3XG4V2M8N5P6R7S8T9", At: 1_700_000_000_123, Frame: []byte(`{"type":"message"}`)},
 			{Room: "fields", At: 1_700_000_000_124, Frame: []byte(`{"type":"presence.join"}`)}, // no ID
-			{Room: "fields", ID: "id with spaces", At: 0, Frame: []byte("two\nlines and 1 2\n")},
+			{Room: "fields", ID: "id-with-dashes", At: 0, Frame: []byte("two\nlines and 1 2\n")},
+			// A room.signal: no ID, the sender in From, which may hold spaces.
+			{Room: "fields", At: 1_700_000_000_125, From: "ann lee", Frame: []byte(`{"type":"room.signal"}`)},
+			{Room: "fields", ID: "x", At: 5, From: " u:1 ", Frame: []byte("\n")},
 			{Room: "fields", ID: "last", At: 1<<63 - 1}, // empty frame
 		}
 		for _, m := range sent {

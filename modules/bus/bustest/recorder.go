@@ -152,5 +152,6 @@ func PublishMessage(t testing.TB, b bus.Bus, m bus.Message) {
 
 // SameMessage compares every field; a nil and an empty Frame are the same.
 func SameMessage(a, b bus.Message) bool {
-	return a.Room == b.Room && a.ID == b.ID && a.At == b.At && a.Link == b.Link && bytes.Equal(a.Frame, b.Frame)
+	return a.Room == b.Room && a.ID == b.ID && a.At == b.At && a.From == b.From && a.Link == b.Link &&
+		bytes.Equal(a.Frame, b.Frame)
 }

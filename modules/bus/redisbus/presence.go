@@ -39,6 +39,27 @@ func (r *Presence) Join(ctx context.Context, e presence.Entry) (bool, error) {
 	return n == 1, r.wrap("join", err)
 }
 
+// JoinAll runs the touch script for every entry in one pipeline: one round
+// trip to a single Redis; on a Cluster, rueidis sends each master its
+// entries, all at once.
+func (r *Presence) JoinAll(ctx context.Context, entries []presence.Entry) ([]bool, error) {
+	if err := presence.CheckRooms(entries); err != nil {
+		return nil, err
+	}
+	firsts := make([]bool, len(entries))
+	if len(entries) == 0 {
+		return firsts, nil
+	}
+	for i, res := range joinScript.ExecMulti(ctx, r.client, r.execs(entries)) {
+		n, err := res.AsInt64()
+		if err != nil {
+			return nil, r.wrap("join", err)
+		}
+		firsts[i] = n == 1
+	}
+	return firsts, nil
+}
+
 // Leave removes e; last when it ended the user's presence in the room.
 func (r *Presence) Leave(ctx context.Context, e presence.Entry) (bool, error) {
 	n, err := r.exec(ctx, leaveScript, e)
@@ -50,15 +71,10 @@ func (r *Presence) Refresh(ctx context.Context, entries []presence.Entry) error 
 	if len(entries) == 0 {
 		return nil
 	}
-	c := r.client
 	if err := presence.CheckRooms(entries); err != nil {
 		return err
 	}
-	execs := make([]rueidis.LuaExec, len(entries))
-	for i, e := range entries {
-		execs[i] = rueidis.LuaExec{Keys: keys(e.Room, e.User), Args: r.args(e)}
-	}
-	for _, res := range touchScript.ExecMulti(ctx, c, execs) {
+	for _, res := range touchScript.ExecMulti(ctx, r.client, r.execs(entries)) {
 		if err := res.Error(); err != nil {
 			return r.wrap("refresh", err)
 		}
@@ -112,6 +128,15 @@ func (r *Presence) exec(ctx context.Context, s *redis.Script, e presence.Entry) 
 }
 
 func (r *Presence) args(e presence.Entry) []string { return []string{e.User, e.Conn, r.ttl} }
+
+// execs are the scripts' keys and arguments for each entry.
+func (r *Presence) execs(entries []presence.Entry) []rueidis.LuaExec {
+	execs := make([]rueidis.LuaExec, len(entries))
+	for i, e := range entries {
+		execs[i] = rueidis.LuaExec{Keys: keys(e.Room, e.User), Args: r.args(e)}
+	}
+	return execs
+}
 
 // wrap names the operation in a Redis failure and counts it.
 func (r *Presence) wrap(op string, err error) error {

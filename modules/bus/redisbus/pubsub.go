@@ -54,7 +54,16 @@ type pubsub struct {
 	// resync tells the run loop that a room became unsure.
 	resync chan struct{}
 
-	// ctx ends at Stop: the run loop and its waits end with it.
+	// pendMu guards next, the rooms waiting for the next flush (sync),
+	// and stopped, set by Stop: no flush starts after it.
+	pendMu  sync.Mutex
+	next    *batch
+	stopped bool
+	// flushes counts the flushes started and not yet returned.
+	flushes sync.WaitGroup
+
+	// ctx ends at Stop: the run loop, its waits and the commands of a
+	// flush end with it.
 	ctx          context.Context
 	cancel       context.CancelFunc
 	done         chan struct{}
@@ -65,9 +74,11 @@ type pubsub struct {
 // reconnects in stats, tells rec after each reconnect and logs what it
 // recovers from to log.
 func newPubSub(c rueidis.Client, stats *redis.Stats, rec *redis.Reconnects, log *slog.Logger) *pubsub {
+	ctx, cancel := context.WithCancel(context.Background())
 	return &pubsub{
 		client: c, stats: stats, log: log, subs: bus.NewSubscribers(), reconnects: rec,
 		active: map[string]bool{}, unsure: map[string]bool{}, resync: make(chan struct{}, 1),
+		ctx: ctx, cancel: cancel,
 	}
 }
 
@@ -75,7 +86,6 @@ func newPubSub(c rueidis.Client, stats *redis.Stats, rec *redis.Reconnects, log 
 // first connect, so a Subscribe right after start is confirmed by Redis
 // rather than deferred to a reconnect.
 func (r *pubsub) Start(ctx context.Context) error {
-	r.ctx, r.cancel = context.WithCancel(context.Background())
 	r.done = make(chan struct{})
 	r.firstConnect = make(chan struct{})
 	go r.run()
@@ -88,15 +98,21 @@ func (r *pubsub) Start(ctx context.Context) error {
 	}
 }
 
-// Stop closes the subscriber connection and waits for it.
+// Stop closes the subscriber connection and waits for it, and for the
+// flushes under way.
 func (r *pubsub) Stop() {
 	r.cancel()
 	<-r.done
+	r.pendMu.Lock()
+	r.stopped = true
+	r.pendMu.Unlock()
+	r.flushes.Wait()
 }
 
-// Publish sends m to its room's channel in an envelope (envelope.go). A
-// message the envelope cannot carry (negative At, newline in ID) is refused
-// before Redis is asked, rather than arriving changed or dropped elsewhere.
+// Publish sends m to its room's channel in an envelope (wire.go). A
+// message the envelope cannot carry (negative At, a space or a newline in
+// ID, a newline in From) is refused before Redis is asked, rather than
+// arriving changed or dropped elsewhere.
 func (r *pubsub) Publish(ctx context.Context, m bus.Message) error {
 	c := r.client
 	cmd, err := publishCmd(c, m)
@@ -121,20 +137,22 @@ func publishCmd(c rueidis.Client, m bus.Message) (rueidis.Completed, error) {
 	return c.B().Publish().Channel(Channel(m.Room)).Message(payload).Build(), nil
 }
 
-// Subscribe registers deliver and, for the room's first subscriber, waits
-// for Redis to confirm the SUBSCRIBE. It cannot fail: while Redis is away,
-// when the connection breaks under it, or when the SUBSCRIBE is not
-// confirmed before ctx ends, deliver is given LinkLost at once and the room
-// is subscribed as soon as Redis answers (send), followed by LinkBack.
+// Subscribe registers deliver and waits for Redis to confirm the room
+// subscribed. It cannot fail: while Redis is away, when the connection
+// breaks under it, or when the SUBSCRIBE is not confirmed before ctx ends,
+// deliver is given LinkLost at once and the room is subscribed as soon as
+// Redis answers, followed by LinkBack. Concurrent calls share their
+// SUBSCRIBEs (sync), so a socket joining 100 rooms at once does not wait
+// for 100 round trips one after another.
 func (r *pubsub) Subscribe(ctx context.Context, room string, deliver func(bus.Message)) func() {
 	sub, _ := r.subs.Add(room, deliver)
-	// Every caller reconciles, not only the first: a second subscriber must
-	// also wait until a SUBSCRIBE in flight for the room is confirmed.
-	if err := r.reconcile(ctx, room); err != nil {
+	// Every caller syncs, not only the first: a second subscriber must also
+	// wait until a SUBSCRIBE in flight for the room is confirmed.
+	if err := r.sync(ctx, room, deliver); err != nil && !errors.Is(err, errGaveUp) {
 		r.logFailure(ctx, "redisbus: subscribe failed; retrying", room, err)
 		// Messages published until the SUBSCRIBE goes through are missed;
 		// LinkBack follows once it has. The run loop may have subscribed
-		// the room, and told LinkBack, since reconcile failed: then this
+		// the room, and told LinkBack, since the sync failed: then this
 		// subscriber hears LinkBack again from here, after its LinkLost.
 		deliver(bus.Message{Room: room, Link: bus.LinkLost})
 		if r.confirmed(room) {
@@ -143,7 +161,7 @@ func (r *pubsub) Subscribe(ctx context.Context, room string, deliver func(bus.Me
 	}
 	return bus.CancelOnce(func() {
 		if r.subs.Remove(room, sub) {
-			if err := r.reconcile(context.Background(), room); err != nil {
+			if err := r.sync(context.Background(), room, nil); err != nil {
 				r.logFailure(context.Background(), "redisbus: unsubscribe failed; retrying", room, err)
 			}
 		}
@@ -168,22 +186,6 @@ func (r *pubsub) logFailure(ctx context.Context, msg, room string, err error) {
 	r.log.Warn(msg, "room", room, "err", err)
 }
 
-// reconcile makes Redis's subscription of room match whether it has local
-// subscribers now.
-func (r *pubsub) reconcile(ctx context.Context, room string) error {
-	r.syncMu.Lock()
-	defer r.syncMu.Unlock()
-	c := r.conn
-	if c == nil {
-		return errDisconnected
-	}
-	want := r.subs.Has(room)
-	if !r.unsure[room] && want == r.active[room] {
-		return nil
-	}
-	return r.send(ctx, c, want, room)
-}
-
 // send sends SUBSCRIBE (want) or UNSUBSCRIBE for rooms on c, the conn in
 // use, and records the outcome; syncMu must be held. Redis applies one
 // connection's commands in order, and both commands are idempotent, so a
@@ -191,7 +193,7 @@ func (r *pubsub) reconcile(ctx context.Context, room string) error {
 //
 // What a failure means depends on what failed:
 //
-//   - ctx ended (commandTimeout under load, or the caller gave up): the
+//   - ctx ended (commandTimeout under load, or the bus stopping): the
 //     command may still be applied and the connection is as good as it
 //     was; rueidis matches the late reply to the abandoned call. The rooms
 //     become unsure and the run loop sends them again. Dropping the

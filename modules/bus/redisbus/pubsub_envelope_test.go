@@ -49,8 +49,8 @@ func TestRedisDropsMalformedPayloads(t *testing.T) {
 	}
 }
 
-// A message whose header would not decode to the same ID and At is refused
-// by Publish, not sent: no other node would get it unchanged.
+// A message whose header would not decode to the same ID, At and From is
+// refused by Publish, not sent: no other node would get it unchanged.
 func TestRedisPublishRefusesWhatTheEnvelopeCannotCarry(t *testing.T) {
 	b, _ := startRedisBus(t)
 	r := bustest.NewRecorder()
@@ -58,6 +58,8 @@ func TestRedisPublishRefusesWhatTheEnvelopeCannotCarry(t *testing.T) {
 	for _, m := range []bus.Message{
 		{Room: "strict", ID: "x", At: -1, Frame: []byte("negative")},
 		{Room: "strict", ID: "a\nb", At: 1, Frame: []byte("newline")},
+		{Room: "strict", ID: "a b", At: 1, Frame: []byte("space in id")},
+		{Room: "strict", At: 1, From: "u\n1", Frame: []byte("newline in from")},
 	} {
 		if err := b.Publish(t.Context(), m); err == nil {
 			t.Errorf("Publish(%+v): no error", m)

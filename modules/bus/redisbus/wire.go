@@ -43,50 +43,67 @@ func keys(room, user string) []string { return []string{usersKey(room), connsKey
 func StreamKey(room string) string { return "rt:history:{" + room + "}" }
 
 // The Redis bus publishes a Message as one payload on its room's channel,
-// so the receiving node gets ID and At back without parsing the frame:
+// so the receiving node gets ID, At and From back without parsing the
+// frame:
 //
 //	<At> <ID>\n<Frame>
+//	<At> <ID> <From>\n<Frame>
 //
 // At is Unix milliseconds in canonical decimal (digits only, no sign, no
-// leading zero); ID runs from the first space to the first newline and may
-// be empty; Frame is every byte after that newline, as is. The room is not
-// repeated: it is the channel's name.
+// leading zero). ID runs from the first space to the next space or newline
+// and may be empty; it never holds a space. From, present only when not
+// empty (a room.signal's sender), runs from the second space to the first
+// newline and may hold spaces. Frame is every byte after that newline, as
+// is. The room is not repeated: it is the channel's name. A payload without
+// From reads as it did before From existed, so chat messages and presence
+// are unchanged on the wire.
 
 // Why a payload or a Message does not fit the envelope. The texts never
 // quote the payload: it may come from anything that can PUBLISH.
 var (
-	errNoHeader   = errors.New("redisbus: envelope: no header line")
-	errNoIDSep    = errors.New("redisbus: envelope: no space between At and ID")
-	errBadAt      = errors.New("redisbus: envelope: At is not a canonical non-negative decimal")
-	errNegativeAt = errors.New("redisbus: message At is negative")
-	errNewlineID  = errors.New("redisbus: message ID contains a newline")
+	errNoHeader    = errors.New("redisbus: envelope: no header line")
+	errNoIDSep     = errors.New("redisbus: envelope: no space between At and ID")
+	errBadAt       = errors.New("redisbus: envelope: At is not a canonical non-negative decimal")
+	errEmptyFrom   = errors.New("redisbus: envelope: a space after ID but no From")
+	errNegativeAt  = errors.New("redisbus: message At is negative")
+	errNewlineID   = errors.New("redisbus: message ID contains a newline")
+	errSpaceID     = errors.New("redisbus: message ID contains a space")
+	errNewlineFrom = errors.New("redisbus: message From contains a newline")
 )
 
 // checkEnvelope reports why m cannot be carried by the envelope: its
-// header would not decode to the same At and ID.
+// header would not decode to the same At, ID and From.
 func checkEnvelope(m bus.Message) error {
-	if m.At < 0 {
+	switch {
+	case m.At < 0:
 		return errNegativeAt
-	}
-	if strings.IndexByte(m.ID, '\n') >= 0 {
+	case strings.IndexByte(m.ID, '\n') >= 0:
 		return errNewlineID
+	case strings.IndexByte(m.ID, ' ') >= 0:
+		return errSpaceID
+	case strings.IndexByte(m.From, '\n') >= 0:
+		return errNewlineFrom
 	}
 	return nil
 }
 
 // encodeEnvelope returns m's payload; m must pass checkEnvelope.
 func encodeEnvelope(m bus.Message) []byte {
-	// 20 digits hold any int64, plus the space and the newline.
-	b := make([]byte, 0, 22+len(m.ID)+len(m.Frame))
+	// 20 digits hold any int64, plus two spaces and the newline.
+	b := make([]byte, 0, 23+len(m.ID)+len(m.From)+len(m.Frame))
 	b = strconv.AppendInt(b, m.At, 10)
 	b = append(b, ' ')
 	b = append(b, m.ID...)
+	if m.From != "" {
+		b = append(b, ' ')
+		b = append(b, m.From...)
+	}
 	b = append(b, '\n')
 	return append(b, m.Frame...)
 }
 
-// decodeEnvelope returns the Message that payload carries for room. ID
-// and Frame share payload's memory rather than copying it: a received
+// decodeEnvelope returns the Message that payload carries for room. ID,
+// From and Frame share payload's memory rather than copying it: a received
 // message is read-only (bus.Bus), and rueidis allocates each payload for its
 // one message. Only canonical payloads are accepted, so each Message has
 // exactly one encoding.
@@ -95,15 +112,19 @@ func decodeEnvelope(room, payload string) (bus.Message, error) {
 	if !ok {
 		return bus.Message{}, errNoHeader
 	}
-	at, id, ok := strings.Cut(header, " ")
+	at, rest, ok := strings.Cut(header, " ")
 	if !ok {
 		return bus.Message{}, errNoIDSep
+	}
+	id, from, hasFrom := strings.Cut(rest, " ")
+	if hasFrom && from == "" {
+		return bus.Message{}, errEmptyFrom // encodeEnvelope writes no space before an empty From
 	}
 	n, err := parseAt(at)
 	if err != nil {
 		return bus.Message{}, err
 	}
-	return bus.Message{Room: room, ID: id, At: n, Frame: readOnlyBytes(frame)}, nil
+	return bus.Message{Room: room, ID: id, At: n, From: from, Frame: readOnlyBytes(frame)}, nil
 }
 
 // readOnlyBytes returns s's bytes without copying them; they must never be
@@ -200,10 +221,21 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 // may not grow memory, so its ZADDs went past maxmemory under noeviction.
 
 // touchScript adds or refreshes one connection and returns 1 when the user
-// had no live connection before. Join and Refresh share it: a refresh of an
-// entry Redis lost (a restart) recreates it, which is what a refresh means.
-// Expired members are purged first so they do not count as present.
-var touchScript = redis.NewScript(redis.Writes, nowLua+`
+// had no live connection before. Join, JoinAll (as joinScript) and Refresh
+// share it: a refresh of an entry Redis lost (a restart) recreates it,
+// which is what a refresh means. Expired members are purged first so they
+// do not count as present.
+var touchScript = redis.NewScript(redis.Writes, touchBody).Idempotent()
+
+// joinScript is touchScript (the same source, so the same SHA-1) for
+// JoinAll, whose commands are not retried after a dropped connection: a
+// retried join that Redis had applied would report its first as false,
+// and the user's presence.join would never be announced. Join's single
+// calls are not retried either (rueidis retries only scripts declared
+// retryable).
+var joinScript = redis.NewScript(redis.Writes, touchBody)
+
+const touchBody = nowLua + `
 local exp = string.format('%d', now + tonumber(ARGV[3]))
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
@@ -214,7 +246,7 @@ redis.call('PEXPIRE', KEYS[1], ARGV[3])
 redis.call('PEXPIRE', KEYS[2], ARGV[3])
 if first then return 1 end
 return 0
-`).Idempotent()
+`
 
 // leaveScript removes one connection and returns 1 when that ended the
 // user's presence: no live connection remains and the user was still listed

@@ -16,6 +16,11 @@ func TestEncodeEnvelopeFormat(t *testing.T) {
 	if got := string(encodeEnvelope(m)); got != want {
 		t.Errorf("encodeEnvelope = %q, want %q", got, want)
 	}
+	signal := bus.Message{Room: "lobby", At: 1_700_000_000_124, From: "ann lee", Frame: []byte(`{"type":"room.signal"}`)}
+	want = "1700000000124  ann lee\n{\"type\":\"room.signal\"}"
+	if got := string(encodeEnvelope(signal)); got != want {
+		t.Errorf("encodeEnvelope(signal) = %q, want %q", got, want)
+	}
 }
 
 func TestEnvelopeRoundTrip(t *testing.T) {
@@ -26,7 +31,9 @@ func TestEnvelopeRoundTrip(t *testing.T) {
 		{"message", bus.Message{ID: "01J9ZK7Q3XG4V2M8N5P6R7S8T9", At: 1_700_000_000_123, Frame: []byte(`{"type":"message","text":"hi"}`)}},
 		{"empty id", bus.Message{At: 1_700_000_000_123, Frame: []byte(`{"type":"presence.join"}`)}},
 		{"frame with newlines and spaces", bus.Message{ID: "x", At: 5, Frame: []byte("\n12 34\n\n 5 6 \n")}},
-		{"id with spaces", bus.Message{ID: " a b ", At: 7, Frame: []byte("f")}},
+		{"signal", bus.Message{At: 7, From: "u:1", Frame: []byte(`{"type":"room.signal"}`)}},
+		{"from with spaces", bus.Message{ID: "x", At: 7, From: " a  b ", Frame: []byte("f\n g")}},
+		{"from with a carriage return", bus.Message{At: 7, From: "a\r", Frame: []byte("f")}},
 		{"empty frame", bus.Message{ID: "x", At: 1}},
 		{"at zero", bus.Message{ID: "x", At: 0, Frame: []byte("f")}},
 		{"largest at", bus.Message{ID: "x", At: 1<<63 - 1, Frame: []byte("f")}},
@@ -65,6 +72,8 @@ func TestDecodeEnvelopeMalformed(t *testing.T) {
 		{"empty at", " 01J\n{}", errBadAt},
 		{"at out of range", "9223372036854775808 01J\n{}", errBadAt},
 		{"space before at", " 1 01J\n{}", errBadAt},
+		{"space after id without from", "1 01J \n{}", errEmptyFrom},
+		{"two spaces without from", "1  \n{}", errEmptyFrom},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -86,7 +95,9 @@ func TestCheckEnvelope(t *testing.T) {
 	}{
 		{"negative at", bus.Message{ID: "x", At: -1}, errNegativeAt},
 		{"newline in id", bus.Message{ID: "a\nb", At: 1}, errNewlineID},
-		{"fine", bus.Message{ID: "a b\r", At: 1, Frame: []byte("\n")}, nil},
+		{"space in id", bus.Message{ID: "a b", At: 1}, errSpaceID},
+		{"newline in from", bus.Message{ID: "a", At: 1, From: "x\ny"}, errNewlineFrom},
+		{"fine", bus.Message{ID: "ab\r", At: 1, From: " x y\r", Frame: []byte("\n")}, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -102,7 +113,7 @@ func TestCheckEnvelope(t *testing.T) {
 // checkEnvelope survives encode and decode unchanged. The seeds are in
 // testdata/fuzz/FuzzEnvelope.
 func FuzzEnvelope(f *testing.F) {
-	f.Fuzz(func(t *testing.T, at int64, id string, payload []byte) {
+	f.Fuzz(func(t *testing.T, at int64, id, from string, payload []byte) {
 		if m, err := decodeEnvelope("room", string(payload)); err == nil {
 			if err := checkEnvelope(m); err != nil {
 				t.Fatalf("decodeEnvelope(%q) accepted %+v, which checkEnvelope refuses: %v", payload, m, err)
@@ -112,7 +123,7 @@ func FuzzEnvelope(f *testing.F) {
 			}
 		}
 
-		m := bus.Message{Room: "room", ID: id, At: at, Frame: payload}
+		m := bus.Message{Room: "room", ID: id, At: at, From: from, Frame: payload}
 		if checkEnvelope(m) != nil {
 			return
 		}

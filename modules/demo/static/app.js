@@ -1,41 +1,34 @@
-// The rt chat page: one WebSocket to /ws/<room>, the room's messages and
-// presence, and reconnection with backoff. Opening a room shows its last
-// messages (history.get); a reconnect asks for what it missed (since=<the
-// last chat id>). Chat lines are kept in id order, each id once. Text from
-// the server or the user only ever reaches the page through textContent.
+// The rt chat page's connection: one WebSocket to /ws?token= (protocol 2)
+// that joins every room of the list (room.join) and leaves them
+// (room.leave), sends messages with a ref (answered chat.ack) and typing
+// signals (room.signal), and reconnects with backoff. Opening a room shows
+// its last messages (history.get); a reconnect joins each room again with
+// since = the last id seen in it, so the server replays what was missed.
+// rooms.js keeps each room's lines, presence and unread count; frames.js
+// answers the server's frames.
 'use strict';
 
 const BACKOFF_BASE_MS = 500;
 const BACKOFF_CAP_MS = 15000;
 const STABLE_MS = 10000; // a connection that stayed open this long resets the backoff
-const MAX_LINES = 500;
 const HISTORY_LIMIT = 50; // messages shown when a room opens
-const ROOM_RE = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
+const TYPING_EVERY_MS = 2000; // at most one typing signal per room this often
+const ROOM_RULE = 'a room name is 1 to 64 letters, digits or . _ : - and starts with a letter or digit';
 const HANDSHAKE_REFUSED = 'the server refused the handshake: token missing, invalid or expired, ' +
-  'the token does not allow this room, or too many connections';
+  'or too many connections';
 
-const $ = (id) => document.getElementById(id);
-const ui = {
-  form: $('connection'), room: $('room'), token: $('token'),
-  connect: $('connect'), disconnect: $('disconnect'),
-  state: $('state'), detail: $('detail'),
-  messages: $('messages'), hint: $('hint'), presence: $('presence'),
-  send: $('send'), text: $('text'), sendButton: $('send-button'),
-};
-
-let target = null; // {room, token, user} of the last Connect
-let ws = null;     // the current socket
-let gen = 0;       // bumped by every open and Disconnect; stale callbacks compare it
+let target = null;  // {token, user} of the last Connect
+let ws = null;      // the current socket
+let gen = 0;        // bumped by every open and Disconnect; stale callbacks compare it
 let wanted = false; // the user asked to be connected and nothing final happened since
-let attempt = 0;   // reconnects since the last stable connection
+let attempt = 0;    // reconnects since the last stable connection
 let retryTimer = 0;
 let countdown = 0;
-let lastId = '';   // the greatest chat id received in this room: the next reconnect's since
-let replaying = false; // the socket was opened with since and history.recovered has not come yet
-let refusals = 0;  // handshakes refused in a row (the origin being accepted)
-const users = new Set();
+let refusals = 0;   // handshakes refused in a row (the origin being accepted)
+let nextRef = 0;
+const refs = new Map(); // ref → what the frame asked ({kind, room, since}), until answered
 
-// ---- state -----------------------------------------------------------------
+// ---- state -------------------------------------------------------------------
 
 function setState(state, label, detail) {
   ui.state.dataset.state = state;
@@ -44,67 +37,79 @@ function setState(state, label, detail) {
   const busy = state === 'connecting' || state === 'connected' || state === 'reconnecting';
   ui.connect.disabled = state === 'connecting' || state === 'connected';
   ui.disconnect.disabled = !busy;
-  ui.room.disabled = ui.token.disabled = busy;
-  ui.text.disabled = ui.sendButton.disabled = state !== 'connected';
+  ui.token.disabled = busy;
+  online = state === 'connected';
+  renderShown();
 }
 
-// ---- connecting ------------------------------------------------------------
+// ---- connecting --------------------------------------------------------------
 
 function connect() {
-  const room = ui.room.value.trim();
+  const name = ui.room.value.trim();
   const token = ui.token.value.trim();
-  if (!ROOM_RE.test(room)) {
-    setState('disconnected', '', 'a room name is 1 to 64 letters, digits or . _ : - and starts with a letter or digit');
+  if (name && !ROOM_RE.test(name)) {
+    setState('disconnected', '', ROOM_RULE);
     return;
   }
   if (!token) {
     setState('disconnected', '', 'paste a token first: go tool task token -- -sub alice');
     return;
   }
-  remember(room, token);
-  target = { room, token, user: subjectOf(token) };
+  if (name) {
+    show(addRoom(name));
+    ui.room.value = '';
+  } else if (shown === nowhere && rooms.size) {
+    show(rooms.values().next().value);
+  }
+  target = { token, user: subjectOf(token) };
+  me = target.user;
+  remember(token);
   wanted = true;
   attempt = 0;
   refusals = 0;
-  lastId = '';
-  clearLines(); // a fresh view: the room's history fills it
+  Object.assign(PACE, PACE_START); // a server slowed the last connection down: try afresh
+  clearLines(nowhere);
+  for (const r of rooms.values()) { // a fresh view: each room's history fills it
+    clearLines(r);
+    setRoomState(r, 'pending');
+  }
   open();
 }
 
 function open() {
   clearRetry();
   const my = ++gen;
-  const { room, token } = target;
-  const since = lastId; // ask for what was missed since the last message seen
-  replaying = false;
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
-  const url = `${scheme}://${location.host}/ws/${encodeURIComponent(room)}?token=${encodeURIComponent(token)}` +
-    (since ? `&since=${encodeURIComponent(since)}` : '');
-  setState('connecting', '', `to room ${room}`);
+  setState('connecting', '', `to ${location.host}`);
   let openedAt = 0;
-  const sock = new WebSocket(url);
+  const sock = new WebSocket(`${scheme}://${location.host}/ws?token=${encodeURIComponent(target.token)}`);
   ws = sock;
   sock.onopen = () => {
     if (my !== gen) return;
     openedAt = Date.now();
-    replaying = !!since;
     refusals = 0;
-    setState('connected', '', `to room ${room}` + (target.user ? ` as ${target.user}` : ''));
-    system(`connected to ${room}`);
-    send({ type: 'presence.list' });
-    // With since, the server replays what was missed and says so in
-    // history.recovered; without, show the room's last messages.
-    if (!since) send({ type: 'history.get', limit: HISTORY_LIMIT });
-    ui.text.focus();
+    setState('connected', '', target.user ? `as ${target.user}` : '');
+    notice(target.user ? `connected as ${target.user}` : 'connected');
+    for (const r of rooms.values()) if (r.state === 'pending') join(r);
   };
   sock.onmessage = (ev) => { if (my === gen) receive(ev.data); };
   sock.onclose = (ev) => {
     if (my !== gen) return; // the user disconnected, or a newer socket took over
     ws = null;
-    setUsers([]);
+    offline();
     if (openedAt) closedAfterOpen(ev, Date.now() - openedAt);
-    else closedBeforeOpen(my, since);
+    else closedBeforeOpen(my);
   };
+}
+
+// offline marks every room to be joined again by the next socket; a room
+// the user was leaving is gone.
+function offline() {
+  resetOutbox();
+  for (const r of [...rooms.values()]) {
+    if (r.state === 'leaving') dropRoom(r);
+    else if (r.state !== 'out') setRoomState(r, 'pending');
+  }
 }
 
 function disconnect() {
@@ -113,9 +118,9 @@ function disconnect() {
   clearRetry();
   if (ws) ws.close(1000, 'bye');
   ws = null;
-  setUsers([]);
+  offline();
   setState('disconnected');
-  system('disconnected');
+  notice('disconnected');
 }
 
 // closedAfterOpen explains a close of an opened socket and reconnects,
@@ -133,12 +138,14 @@ function closedAfterOpen(ev, lived) {
   } else if (ev.code === 1008) {
     stop('closed', `${why}; closed for a policy violation, not reconnecting`);
   } else {
-    system(why);
-    if (ev.code === 4002 && replaying) {
-      // The replay of what was missed overflowed the send queue; asking
-      // for it again would do the same. Start afresh from the last page.
-      lastId = '';
-      system('some messages could not be recovered', 0, 'warn');
+    notice(why);
+    for (const r of rooms.values()) {
+      if (ev.code === 4002 && r.replaying) {
+        // The replay of what was missed overflowed the send queue; asking
+        // for it again would do the same. Start afresh from the last page.
+        r.lastId = '';
+        system(r, 'some messages could not be recovered', 0, 'warn');
+      }
     }
     retry(why);
   }
@@ -149,10 +156,8 @@ function closedAfterOpen(ev, lived) {
 // this page's origin; if it cannot be reached, keep trying. With the origin
 // accepted, the handshake was refused, or the network came back between
 // the attempt and the question: so a refusal is believed the second time
-// in a row. A refused attempt that carried since is then tried once more
-// without it, in case the server did not take the id (a server of another
-// version, bad_since).
-async function closedBeforeOpen(my, since) {
+// in a row.
+async function closedBeforeOpen(my) {
   setState('connecting', '', 'the socket closed before opening; asking the server why');
   let answer;
   try {
@@ -161,7 +166,7 @@ async function closedBeforeOpen(my, since) {
     answer = await res.json();
   } catch {
     if (my !== gen) return;
-    system('server unreachable');
+    notice('server unreachable');
     retry('server unreachable');
     return;
   }
@@ -173,10 +178,6 @@ async function closedBeforeOpen(my, since) {
       : `add ${answer.origin || "this page's origin"} to ALLOWED_ORIGINS and restart the server`));
   } else if (++refusals < 2) {
     retry('the server did not take the connection; trying again');
-  } else if (since) {
-    lastId = '';
-    system('the server refused the reconnect; trying once more without resuming from the last message');
-    retry('trying without resuming');
   } else {
     stop('refused', HANDSHAKE_REFUSED);
   }
@@ -186,7 +187,7 @@ function stop(state, why) {
   wanted = false;
   clearRetry();
   setState(state, '', why);
-  system(why, 0, 'alert');
+  notice(why, 0, 'alert');
 }
 
 // retry schedules the next attempt: full jitter over an exponential window.
@@ -211,150 +212,44 @@ function clearRetry() {
   retryTimer = countdown = 0;
 }
 
-// ---- frames ----------------------------------------------------------------
+// ---- rooms -------------------------------------------------------------------
 
-function send(frame) {
-  if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(frame));
+// join asks for r, resuming after the last id seen in it: the server then
+// replays what was missed and ends with history.recovered.
+function join(r) {
+  const since = r.lastId;
+  r.joinSince = since;
+  setRoomState(r, 'joining');
+  send({ type: 'room.join', room: r.name, ...(since ? { since } : {}), ref: ask({ kind: 'join', room: r.name, since }) });
 }
 
-// names lists a few users and counts the rest, for a line about a crowd.
-function names(list) {
-  const shown = list.slice(0, 5).map(String).join(', ');
-  return list.length > 5 ? `${shown} and ${list.length - 5} more` : shown;
-}
-
-function receive(data) {
-  let f;
-  try { f = JSON.parse(data); } catch { return; }
-  if (!f || typeof f !== 'object') return;
-  switch (f.type) {
-    case 'chat.delivery':
-      chat(f);
-      break;
-    case 'history.page': // the answer to history.get, oldest first
-      if (Array.isArray(f.messages)) f.messages.forEach(chat);
-      break;
-    case 'history.recovered': // the replay after a reconnect with since is over
-      replaying = false;
-      if (f.complete === true) {
-        const n = Number(f.count) || 0;
-        system(`reconnected, ${n} missed message${n === 1 ? '' : 's'} recovered`);
-      } else {
-        system('some messages could not be recovered', 0, 'warn');
-        send({ type: 'history.get', limit: HISTORY_LIMIT }); // show the room as it is now
-      }
-      break;
-    case 'presence.state':
-      if (Array.isArray(f.users)) setUsers(f.users);
-      break;
-    case 'presence.join':
-      users.add(String(f.user));
-      renderUsers();
-      system(`${f.user} joined`, f.ts);
-      break;
-    case 'presence.leave':
-      users.delete(String(f.user));
-      renderUsers();
-      system(`${f.user} left`, f.ts);
-      break;
-    case 'presence.diff': // several changes at once: leaves first, then joins
-      if (!Array.isArray(f.joins) || !Array.isArray(f.leaves)) break;
-      f.leaves.forEach((u) => users.delete(String(u)));
-      f.joins.forEach((u) => users.add(String(u)));
-      renderUsers();
-      if (f.joins.length) system(`${names(f.joins)} joined`, f.ts);
-      if (f.leaves.length) system(`${names(f.leaves)} left`, f.ts);
-      break;
-    case 'system.ping':
-      send({ type: 'system.pong' });
-      break;
-    case 'system.error':
-      system(`error ${f.code}: ${f.message}`, 0, 'error');
-      break;
-    case 'auth.refreshed':
-      system('token refreshed');
-      break;
+function leave(r) {
+  if (online && (r.state === 'joined' || r.state === 'joining')) {
+    setRoomState(r, 'leaving');
+    send({ type: 'room.leave', room: r.name, ref: ask({ kind: 'leave', room: r.name }) });
+  } else {
+    dropRoom(r);
   }
 }
 
-// ---- rendering -------------------------------------------------------------
-
-function el(tag, cls, text) {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
-
-function clock(ts) {
-  const d = typeof ts === 'number' && ts > 0 ? new Date(ts) : new Date();
-  return d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
-}
-
-// line adds li to the messages, before the element before (or last).
-function line(li, ts, before) {
-  const t = el('time', 'time', clock(ts));
-  if (typeof ts === 'number') t.dateTime = new Date(ts).toISOString();
-  li.prepend(t, ' ');
-  ui.hint.hidden = true; // the first line replaces the hint for good
-  const list = ui.messages;
-  const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
-  list.insertBefore(li, before || null);
-  while (list.children.length > MAX_LINES) list.firstElementChild.remove();
-  if (atBottom) list.scrollTop = list.scrollHeight;
-}
-
-// chat shows a chat.delivery once, in id order: ids are opaque strings that
-// compare in publish order. A message older than the last ones shown (from
-// history) goes just above the newer ones; one already shown is dropped.
-function chat(f) {
-  if (!f || typeof f !== 'object') return;
-  const id = typeof f.id === 'string' ? f.id : '';
-  let before = null;
-  if (id) {
-    for (let n = ui.messages.lastElementChild; n; n = n.previousElementSibling) {
-      const other = n.dataset.id;
-      if (!other) continue; // a system line
-      if (other === id) return; // already shown
-      if (other < id) break;
-      before = n;
-    }
-    if (id > lastId) lastId = id;
+// joinFrom handles the join form: a new room is added and joined (or joined
+// on Connect), one in the list is shown, and joined again if it was out.
+function joinFrom(name) {
+  if (!ROOM_RE.test(name)) {
+    ui.room.setCustomValidity(ROOM_RULE);
+    ui.room.reportValidity();
+    return;
   }
-  const li = el('li', f.user === target?.user ? 'msg mine' : 'msg');
-  if (id) li.dataset.id = id;
-  li.append(el('span', 'user', String(f.user)), ' ', el('span', 'text', String(f.text)));
-  line(li, f.ts, before);
+  const r = addRoom(name);
+  if (r.state === 'out') setRoomState(r, 'pending');
+  if (online && r.state === 'pending') join(r);
+  ui.room.value = '';
+  show(r);
+  drawer('');
+  remember();
 }
 
-let lastLine = null; // the last system line, so a retry loop does not repeat itself
-
-function system(text, ts, kind) {
-  if (lastLine && lastLine.isConnected && lastLine === ui.messages.lastElementChild &&
-      lastLine.dataset.text === text) return;
-  const li = el('li', kind ? `sys ${kind}` : 'sys', text);
-  li.dataset.text = text;
-  line(li, ts);
-  lastLine = li;
-}
-
-function clearLines() {
-  ui.messages.replaceChildren();
-  lastLine = null;
-}
-
-function setUsers(list) {
-  users.clear();
-  for (const u of list) users.add(String(u));
-  renderUsers();
-}
-
-function renderUsers() {
-  const items = [...users].sort().map((u) => el('li', u === target?.user ? 'me' : '', u));
-  ui.presence.replaceChildren(...items);
-}
-
-// ---- helpers ---------------------------------------------------------------
+// ---- helpers -----------------------------------------------------------------
 
 // subjectOf reads the token's sub for display only; the server decides who
 // the user is.
@@ -369,30 +264,44 @@ function subjectOf(token) {
   }
 }
 
-function remember(room, token) {
-  try {
-    sessionStorage.setItem('rt.room', room);
-    sessionStorage.setItem('rt.token', token);
-  } catch { /* storage disabled: nothing to remember */ }
-}
-
-function restore() {
-  try {
-    ui.room.value = sessionStorage.getItem('rt.room') || ui.room.value;
-    ui.token.value = sessionStorage.getItem('rt.token') || '';
-  } catch { /* storage disabled */ }
-}
-
-// ---- wiring ----------------------------------------------------------------
+// ---- wiring ------------------------------------------------------------------
 
 ui.form.addEventListener('submit', (e) => { e.preventDefault(); connect(); });
 ui.disconnect.addEventListener('click', disconnect);
+ui.join.addEventListener('submit', (e) => { e.preventDefault(); joinFrom(ui.room.value.trim()); });
+ui.room.addEventListener('input', () => ui.room.setCustomValidity(''));
+ui.rooms.addEventListener('click', (e) => {
+  const r = rooms.get(e.target.closest('li[data-room]')?.dataset.room);
+  if (!r) return;
+  if (e.target.closest('.leave')) {
+    leave(r);
+  } else {
+    show(r);
+    drawer('');
+  }
+});
 ui.send.addEventListener('submit', (e) => {
   e.preventDefault();
   const text = ui.text.value;
-  if (!text.trim() || !ws) return;
-  send({ type: 'chat.message', text });
-  ui.text.value = '';
+  const r = shown;
+  if (!text.trim() || r.state !== 'joined') return;
+  if (send({ type: 'chat.message', room: r.name, text, ref: ask({ kind: 'chat', room: r.name }) })) {
+    ui.text.value = '';
+    r.typedAt = 0; // the next keystroke says typing again at once
+  }
 });
+// Typing: one room.signal per TYPING_EVERY_MS while keys come; the others
+// show it for a few seconds after the last one.
+ui.text.addEventListener('input', () => {
+  const r = shown;
+  const now = Date.now();
+  if (r.state !== 'joined' || !ui.text.value.trim() || now - r.typedAt < TYPING_EVERY_MS) return;
+  r.typedAt = now;
+  send({ type: 'room.signal', room: r.name, data: { typing: true } });
+});
+ui.showRooms.addEventListener('click', () => drawer(document.body.dataset.drawer === 'rooms' ? '' : 'rooms'));
+ui.showPeople.addEventListener('click', () => drawer(document.body.dataset.drawer === 'people' ? '' : 'people'));
+ui.scrim.addEventListener('click', () => drawer(''));
+document.addEventListener('keydown', (e) => { if (e.key === 'Escape') drawer(''); });
 restore();
 setState('disconnected');

@@ -40,6 +40,8 @@ func Run(t *testing.T, newStore NewStore) {
 		"no collisions":  testNoCollisions,
 		"bad room":       testBadRoom,
 		"concurrent tab": testConcurrent,
+		"join all":       testJoinAll,
+		"join all bad":   testJoinAllBadRoom,
 	}
 	for name, run := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -132,6 +134,42 @@ func testBadRoom(t *testing.T, newStore NewStore) {
 	}
 }
 
+// JoinAll reports each entry's first as Joins one after another would:
+// a user's first connection in each room, not the second in the same
+// batch, nor one joined before; the same batch again reports none.
+func testJoinAll(t *testing.T, newStore NewStore) {
+	s := newStore(t, LongTTL)
+	WantJoin(t, s, entry("all-a", "u0", "c0"), true)
+	batch := []presence.Entry{
+		entry("all-a", "u1", "c1"), entry("all-b", "u1", "c1"), // one socket, two rooms
+		entry("all-a", "u2", "c2"), entry("all-a", "u2", "c3"), // two tabs in one batch
+		entry("all-a", "u0", "c4"), // joined before the batch
+		entry("all-c", "u3", "c5"),
+	}
+	WantJoinAll(t, s, batch, true, true, true, false, false, true)
+	WantUsers(t, s, "all-a", "u0", "u1", "u2")
+	WantUsers(t, s, "all-b", "u1")
+	WantUsers(t, s, "all-c", "u3")
+	WantJoinAll(t, s, batch, false, false, false, false, false, false)
+	WantJoinAll(t, s, nil)
+	WantJoinAll(t, s, []presence.Entry{})
+	WantLeave(t, s, batch[0], true)  // the batch's entries are connections like any
+	WantLeave(t, s, batch[2], false) // u2 still has c3
+	WantLeave(t, s, batch[3], true)
+	WantUsers(t, s, "all-a", "u0")
+}
+
+// A bad room anywhere in the batch refuses all of it, writing nothing.
+func testJoinAllBadRoom(t *testing.T, newStore NewStore) {
+	s := newStore(t, LongTTL)
+	batch := []presence.Entry{entry("all-bad", "u1", "c1"), entry("a}b", "u1", "c1")}
+	if firsts, err := s.JoinAll(t.Context(), batch); !errors.Is(err, presence.ErrBadRoom) || firsts != nil {
+		t.Fatalf("JoinAll with a bad room = %v, %v; want nil, presence.ErrBadRoom", firsts, err)
+	}
+	WantUsers(t, s, "all-bad")
+	WantJoin(t, s, batch[0], true) // nothing of the refused batch counts
+}
+
 // Many tabs of one user opening together, then closing together, announce
 // exactly one join and one leave.
 func testConcurrent(t *testing.T, newStore NewStore) {
@@ -198,6 +236,21 @@ func WantJoin(t testing.TB, s Members, e presence.Entry, first bool) {
 	t.Helper()
 	if got, err := s.Join(t.Context(), e); err != nil || got != first {
 		t.Fatalf("Join(%+v) = %v, %v; want first = %v", e, got, err, first)
+	}
+}
+
+// JoinAller is what WantJoinAll needs; both a presence.Store and a
+// presence.Tracker have it.
+type JoinAller interface {
+	JoinAll(ctx context.Context, entries []presence.Entry) ([]bool, error)
+}
+
+// WantJoinAll joins entries in one batch and checks each entry's first.
+func WantJoinAll(t testing.TB, s JoinAller, entries []presence.Entry, firsts ...bool) {
+	t.Helper()
+	got, err := s.JoinAll(t.Context(), entries)
+	if err != nil || len(got) != len(entries) || !slices.Equal(got, firsts) {
+		t.Fatalf("JoinAll(%+v) = %v, %v; want firsts %v", entries, got, err, firsts)
 	}
 }
 
