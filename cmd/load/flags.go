@@ -42,12 +42,14 @@ func parseFlags(args []string) (params, error) {
 	fs.IntVar(&p.Set.Conns, "conns", 0, "connections (default: the scenario's)")
 	fs.IntVar(&p.Set.Rooms, "rooms", 0, "rooms the connections are spread over (default: the scenario's)")
 	fs.IntVar(&p.Set.Msgs, "msgs", 0, "messages each room receives (default: the scenario's)")
-	fs.Float64Var(&p.Set.Rate, "rate", 0, "messages per second per room; 0 = as fast as -window allows (default: the scenario's)")
+	fs.Float64Var(&p.Set.Rate, "rate", 0, "messages per second per room (multiroom: across all rooms); 0 = as fast as -window allows (default: the scenario's)")
 	fs.IntVar(&p.Set.Window, "window", 0, "messages of a room in flight (not yet received by every member) before its senders wait; 0 = no bound; above 16 one sender meets the server's limit of 16 waiting requests per socket (default: the scenario's)")
 	fs.IntVar(&p.Set.Senders, "senders", 0, "senders per room (default: the scenario's)")
 	fs.IntVar(&p.Set.Dialers, "dialers", 0, "connections dialled at a time (default: the scenario's)")
 	fs.DurationVar(&p.Set.ReadDelay, "read-delay", 0, "storm: each client's pause after every frame it reads (default 1ms)")
 	fs.DurationVar(&p.Set.Spread, "spread", 0, "storm: the joins are spread evenly over this time (default 1s)")
+	fs.IntVar(&p.Set.RoomsPerConn, "rooms-per-conn", 0, "multiroom: rooms each socket joins, out of -rooms (default 20)")
+	fs.DurationVar(&p.Set.Duration, "duration", 0, "multiroom: how long the messages are sent (default 30s)")
 	fs.StringVar(&p.RedisURL, "redis", "", "a local redis (loopback only, e.g. redis://127.0.0.1:6390): the scenario's servers run in redis mode against it; cross needs it; with -scenario all only cross uses it")
 	fs.BoolVar(&p.JSON, "json", false, "print the results as JSON instead of markdown")
 	fs.BoolVar(&p.Pin, "pin", true, "on 2+ CPUs, pin the server to the first CPU (GOMAXPROCS=1) and this program to the others")
@@ -82,12 +84,18 @@ func (p params) resolve(sc scenario) settings {
 	override(p.given, "conns", &s.Conns, p.Set.Conns)
 	override(p.given, "rooms", &s.Rooms, p.Set.Rooms)
 	override(p.given, "msgs", &s.Msgs, p.Set.Msgs)
-	override(p.given, "rate", &s.Rate, p.Set.Rate)
+	if sc.rateAcross {
+		override(p.given, "rate", &s.TotalRate, p.Set.Rate)
+	} else {
+		override(p.given, "rate", &s.Rate, p.Set.Rate)
+	}
 	override(p.given, "window", &s.Window, p.Set.Window)
 	override(p.given, "senders", &s.Senders, p.Set.Senders)
 	override(p.given, "dialers", &s.Dialers, p.Set.Dialers)
 	override(p.given, "read-delay", &s.ReadDelay, p.Set.ReadDelay)
 	override(p.given, "spread", &s.Spread, p.Set.Spread)
+	override(p.given, "rooms-per-conn", &s.RoomsPerConn, p.Set.RoomsPerConn)
+	override(p.given, "duration", &s.Duration, p.Set.Duration)
 	return s
 }
 

@@ -19,6 +19,8 @@ const (
 	kindState
 	kindPing
 	kindError
+	kindJoined // room.joined (protocol 2)
+	kindAck    // chat.ack (protocol 2)
 )
 
 // kindOf reads the type of a server frame. rt writes "type" first
@@ -57,6 +59,10 @@ func kindOf(data []byte) kind {
 		return kindPing
 	case "system.error":
 		return kindError
+	case "room.joined":
+		return kindJoined
+	case "chat.ack":
+		return kindAck
 	}
 	return kindOther
 }
@@ -66,18 +72,24 @@ func kindOf(data []byte) kind {
 // caller then decodes). A key cannot match inside a JSON string value: there
 // every quote is escaped, so `"key":"` never appears verbatim.
 func stringField(data []byte, key string) (string, bool) {
+	b, ok := fieldBytes(data, key)
+	return string(b), ok
+}
+
+// fieldBytes is stringField without the copy: the value's bytes in data.
+func fieldBytes(data []byte, key string) ([]byte, bool) {
 	pat := make([]byte, 0, len(key)+5)
 	pat = append(append(append(pat, '"'), key...), `":"`...)
 	i := bytes.Index(data, pat)
 	if i < 0 {
-		return "", false
+		return nil, false
 	}
 	rest := data[i+len(pat):]
 	j := bytes.IndexByte(rest, '"')
 	if j < 0 || bytes.IndexByte(rest[:j], '\\') >= 0 {
-		return "", false
+		return nil, false
 	}
-	return string(rest[:j]), true
+	return rest[:j], true
 }
 
 // msgText is the text of every chat message this program sends:

@@ -32,6 +32,11 @@
 //	fanout-rate  1 room × 1000 members at 20 msg/s for 10 s: deliveries/s and
 //	             deliveries per server CPU-second
 //	rooms        100 rooms × 10 members at max rate: deliveries/s, p99
+//	multiroom    10,000 sockets opened in no room, each joining 20 of 200
+//	             rooms (1,000 members each) in one burst, then 25 msg/s
+//	             across the rooms for 30 s: sockets/s joined, memory per
+//	             socket, deliveries per server CPU-second, p50/p99, and
+//	             every delivery accounted for (protocol 2, SPEC §10)
 //	cross        two servers on one Redis (-redis), members split across both,
 //	             one room at max rate: deliveries/s, p99
 //
@@ -141,10 +146,8 @@ func run(ctx context.Context, p params) (*report, error) {
 		if err := j.set.validate(j.sc.name); err != nil {
 			return nil, err
 		}
-		if j.sc.run == nil {
-			if err := j.set.validateFanout(j.sc.name); err != nil {
-				return nil, err
-			}
+		if err := j.sc.checkSettings(j.set); err != nil {
+			return nil, err
 		}
 		most = max(most, j.set.Conns)
 	}
