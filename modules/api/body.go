@@ -115,7 +115,7 @@ func decodeDisconnect(body []byte) (disconnectBody, *protocol.Error) {
 // a number where a string belongs) is bad_message. What v keeps is copied
 // out of body, which is Fiber's buffer.
 func decode(body []byte, v any) *protocol.Error {
-	if tooDeep(body) {
+	if protocol.TooDeep(body) {
 		return errTooDeep
 	}
 	raw := jsontext.Value(body)
@@ -128,28 +128,3 @@ func decode(body []byte, v any) *protocol.Error {
 	return nil
 }
 
-// tooDeep reports whether body opens more than maxDepth objects or arrays
-// inside each other, counting brackets outside strings: one pass over the
-// bytes, whatever they are, so that a deep body costs no parsing.
-func tooDeep(body []byte) bool {
-	depth := 0
-	inString, escaped := false, false
-	for _, c := range body {
-		switch {
-		case escaped:
-			escaped = false
-		case inString:
-			escaped = c == '\\'
-			inString = c != '"'
-		case c == '"':
-			inString = true
-		case c == '{' || c == '[':
-			if depth++; depth > maxDepth {
-				return true
-			}
-		case c == '}' || c == ']':
-			depth--
-		}
-	}
-	return false
-}

@@ -117,8 +117,8 @@ func checkDepth(t *testing.T, body []byte) {
 		}
 		deepest = max(deepest, dec.StackDepth())
 	}
-	if tooDeep(body) != (deepest > maxDepth) {
-		t.Fatalf("%q: tooDeep %v, but it nests %d deep", body, tooDeep(body), deepest)
+	if protocol.TooDeep(body) != (deepest > maxDepth) {
+		t.Fatalf("%q: tooDeep %v, but it nests %d deep", body, protocol.TooDeep(body), deepest)
 	}
 }
 

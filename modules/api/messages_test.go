@@ -162,7 +162,7 @@ func TestMessageDataOutlivesTheRequest(t *testing.T) {
 // The hub's refusals of a message answer 400 with its code, on both
 // routes; anything else is 503 unavailable.
 func TestMessageBackendErrors(t *testing.T) {
-	tooLong := &protocol.Error{Code: "message_too_long", Message: "text and data are longer than the limit"} // protocol.CodeMessageTooLong once it exists
+	tooLong := &protocol.Error{Code: protocol.CodeMessageTooLong, Message: "text and data are longer than the limit"}
 	for _, tt := range []struct {
 		err    error
 		status int

@@ -49,7 +49,7 @@ func Decode(data []byte) (Inbound, error) {
 	if jsontext.Value(data).Kind() != '{' {
 		return Inbound{}, fail(CodeBadJSON, "frame must be a JSON object")
 	}
-	if tooDeep(data) {
+	if TooDeep(data) {
 		return Inbound{}, fail(CodeBadJSON, "frame is nested too deeply")
 	}
 	if !utf8.Valid(data) {

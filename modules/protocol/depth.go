@@ -7,14 +7,14 @@ import "bytes"
 // frame as bad_json before parsing it.
 const MaxDepth = 32
 
-// tooDeep reports whether data opens more than MaxDepth objects or arrays
+// TooDeep reports whether data opens more than MaxDepth objects or arrays
 // at once. A short frame with few brackets passes at once (brackets).
 // Otherwise it scans the bytes, skipping the contents of strings, and stops
 // at the first bracket over the limit, so a frame of a million '[' costs
 // MaxDepth+1 steps. On any valid JSON prefix the count is the true depth,
 // and the parser stops at the first invalid byte, so what it reads is never
 // deeper than the count; data is not otherwise checked here.
-func tooDeep(data []byte) bool {
+func TooDeep(data []byte) bool {
 	if len(data) <= MaxDepth || len(data) <= countedFrame && brackets(data) <= MaxDepth {
 		return false
 	}

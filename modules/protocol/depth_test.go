@@ -31,7 +31,7 @@ func TestDecodeLarge(t *testing.T) {
 	}
 }
 
-// tooDeep counts brackets outside strings only, however the strings
+// TooDeep counts brackets outside strings only, however the strings
 // escape their quotes and backslashes.
 func TestTooDeep(t *testing.T) {
 	open := func(n int) string { return strings.Repeat("[", n) }
@@ -52,12 +52,12 @@ func TestTooDeep(t *testing.T) {
 		{"{" + open(MaxDepth-1) + `"\\"` + "]" + open(2), true},
 	}
 	for _, tt := range tests {
-		if got := tooDeep([]byte(tt.in)); got != tt.deep {
-			t.Errorf("tooDeep(%.60q) = %v", tt.in, got)
+		if got := TooDeep([]byte(tt.in)); got != tt.deep {
+			t.Errorf("TooDeep(%.60q) = %v", tt.in, got)
 		}
 		long := tt.in + strings.Repeat(" ", countedFrame) // scanned, not counted
-		if got := tooDeep([]byte(long)); got != tt.deep {
-			t.Errorf("tooDeep(%.60q + spaces) = %v", tt.in, got)
+		if got := TooDeep([]byte(long)); got != tt.deep {
+			t.Errorf("TooDeep(%.60q + spaces) = %v", tt.in, got)
 		}
 	}
 }

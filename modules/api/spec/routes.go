@@ -124,17 +124,13 @@ var Routes = []Route{
 // OpenAPIPath is where the API serves its OpenAPI document.
 const OpenAPIPath = "/api/openapi.json"
 
-// codeMessageTooLong is protocol.CodeMessageTooLong, written out until the
-// protocol package has it.
-const codeMessageTooLong = "message_too_long"
-
 var (
 	badRoom = Code{"bad_room", "the room name is not valid."}
 	badJSON = Code{string(protocol.CodeBadJSON), "the body is not one JSON object, or nests objects and arrays more than " +
 		strconv.Itoa(MaxDepth) + " deep."}
 	textTooLong = Code{string(protocol.CodeTextTooLong),
 		"the message has no data and `text` is longer than MAX_MESSAGE_BYTES."}
-	messageTooLong = Code{codeMessageTooLong,
+	messageTooLong = Code{string(protocol.CodeMessageTooLong),
 		"the message has data, and `text` and `data` (compacted) together are longer than MAX_MESSAGE_BYTES."}
 )
 

@@ -13,7 +13,7 @@ const MaxBodyBytes = 64 << 10
 
 // MaxDepth is how many objects and arrays a request body may open inside
 // each other, the body itself included: the bound a socket frame has.
-const MaxDepth = 32
+const MaxDepth = protocol.MaxDepth
 
 // MaxReasonBytes is the longest disconnect reason: it travels in a close
 // frame, whose reason holds at most 123 bytes (the hub enforces it; a test
