@@ -127,4 +127,3 @@ func decode(body []byte, v any) *protocol.Error {
 	}
 	return nil
 }
-
