@@ -2,10 +2,14 @@ package hub
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"rt/modules/presence"
 	"rt/modules/protocol"
 )
 
@@ -133,5 +137,44 @@ func TestSendToUserThroughTheControlRoom(t *testing.T) {
 		if _, err := h.SendToUser(t.Context(), tc.user, tc.m); err != tc.want {
 			t.Errorf("SendToUser(%q, %+v) = %v, want %v", tc.user, tc.m, err, tc.want)
 		}
+	}
+}
+
+// countingStore counts the presence writes that join.
+type countingStore struct {
+	*presence.Memory
+	mu            sync.Mutex
+	joins, joined int // JoinAll and Join calls; entries in them
+}
+
+func (s *countingStore) Join(ctx context.Context, e presence.Entry) (bool, error) {
+	s.mu.Lock()
+	s.joins, s.joined = s.joins+1, s.joined+1
+	s.mu.Unlock()
+	return s.Memory.Join(ctx, e)
+}
+
+func (s *countingStore) JoinAll(ctx context.Context, es []presence.Entry) ([]bool, error) {
+	s.mu.Lock()
+	s.joins, s.joined = s.joins+1, s.joined+len(es)
+	s.mu.Unlock()
+	return s.Memory.JoinAll(ctx, es)
+}
+
+// JoinAll writes the presence of every room it joins in one call to the
+// store: in redis mode, one pipelined round trip.
+func TestJoinAllWritesPresenceOnce(t *testing.T) {
+	store := &countingStore{Memory: presence.NewMemory(time.Minute)}
+	h := newHub(newMemory(), presence.NewTracker(store, time.Minute, discard), NewULIDs(), Limits{MaxMessageBytes: 8}, discard)
+	m := &member{}
+	var cs []Client
+	for i := range 20 {
+		cs = append(cs, Client{Room: fmt.Sprint("r", i), User: "u", Member: m})
+	}
+	if _, errs := h.JoinAll(t.Context(), cs); slices.ContainsFunc(errs, func(err error) bool { return err != nil }) {
+		t.Fatal(errs)
+	}
+	if store.joins != 1 || store.joined != 20 {
+		t.Fatalf("%d presence calls for %d entries, want 1 for 20", store.joins, store.joined)
 	}
 }
