@@ -104,15 +104,30 @@ func newHub(b bus.Bus, p *presence.Tracker, ids IDs, l Limits, log *slog.Logger)
 // what came after Since and releases them, so none is missed or given
 // twice.
 func (h *Hub) Join(ctx context.Context, c Client) (leave func(), err error) {
-	leaves, errs := h.JoinAll(ctx, []Client{c})
-	return leaves[0], errs[0]
+	js, errs := h.JoinAll(ctx, []Client{c})
+	if errs[0] != nil {
+		return nil, errs[0]
+	}
+	return js[0].Leave, nil
 }
 
-// JoinAll is Join for several rooms at once, with one leave or error per
+// Joined is one client's place in one room, as JoinAll made it: Leave it,
+// or hand several to LeaveAll, once.
+type Joined struct {
+	hub    *Hub
+	entry  presence.Entry
+	member Member
+}
+
+// Leave undoes the join: the member gets nothing more of the room, and its
+// user's presence there ends unless another connection holds it.
+func (j *Joined) Leave() { j.hub.LeaveAll([]*Joined{j}) }
+
+// JoinAll is Join for several rooms at once, with one Joined or error per
 // client: presence is written for all of them in one round trip to the
 // store, and the rooms new to this node are subscribed together.
-func (h *Hub) JoinAll(ctx context.Context, cs []Client) (leaves []func(), errs []error) {
-	leaves, errs = make([]func(), len(cs)), make([]error, len(cs))
+func (h *Hub) JoinAll(ctx context.Context, cs []Client) (joins []*Joined, errs []error) {
+	joins, errs = make([]*Joined, len(cs)), make([]error, len(cs))
 	entries := make([]presence.Entry, len(cs))
 	for i, c := range cs {
 		entries[i] = presence.Entry{Room: c.Room, User: c.User, Conn: h.ids.Next()}
@@ -122,17 +137,16 @@ func (h *Hub) JoinAll(ctx context.Context, cs []Client) (leaves []func(), errs [
 		for i := range errs {
 			errs[i] = err
 		}
-		return leaves, errs
+		return joins, errs
 	}
 	h.subscribeAll(ctx, cs)
 	for i, c := range cs {
 		if firsts[i] {
 			h.announce.change(c.Room, c.User, true)
 		}
-		e, m := entries[i], c.Member
-		leaves[i] = func() { h.leave(e, m) }
+		joins[i] = &Joined{hub: h, entry: entries[i], member: c.Member}
 	}
-	return leaves, errs
+	return joins, errs
 }
 
 // subscribeAll makes each client a member of its room. Rooms new to this
@@ -150,16 +164,25 @@ func (h *Hub) subscribeAll(ctx context.Context, cs []Client) {
 	wg.Wait()
 }
 
-func (h *Hub) leave(e presence.Entry, m Member) {
+// LeaveAll leaves every room of js at once: presence in one round trip to
+// the store (a socket in many rooms closing), then each membership.
+func (h *Hub) LeaveAll(js []*Joined) {
 	ctx, cancel := context.WithTimeout(context.Background(), leaveTimeout)
 	defer cancel()
-	last, err := h.presence.Leave(ctx, e)
-	if err != nil {
-		h.log.Warn("presence leave failed; the entry will expire", "room", e.Room, "err", err)
+	entries := make([]presence.Entry, len(js))
+	for i, j := range js {
+		entries[i] = j.entry
 	}
-	h.rooms.leave(e.Room, m)
-	if last {
-		h.announce.change(e.Room, e.User, false)
+	lasts, err := h.presence.LeaveAll(ctx, entries)
+	if err != nil {
+		h.log.Warn("presence leave failed; the entries will expire", "entries", len(entries), "err", err)
+		lasts = make([]bool, len(js))
+	}
+	for i, j := range js {
+		h.rooms.leave(j.entry.Room, j.member)
+		if lasts[i] {
+			h.announce.change(j.entry.Room, j.entry.User, false)
+		}
 	}
 }
 

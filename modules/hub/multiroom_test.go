@@ -47,11 +47,14 @@ func TestJoinAllJoinedComesFirst(t *testing.T) {
 	if n := h.rooms.count(); n != 3 {
 		t.Fatalf("%d rooms, want 3", n)
 	}
-	for _, leave := range leaves {
-		leave()
-	}
+	h.LeaveAll(leaves)
 	if n := h.rooms.count(); n != 0 {
 		t.Fatalf("%d rooms after leaving them all", n)
+	}
+	for _, room := range rooms {
+		if users, err := h.Presence(t.Context(), room); err != nil || len(users) != 0 {
+			t.Fatalf("room %s after LeaveAll: users %v, err %v", room, users, err)
+		}
 	}
 }
 
@@ -145,6 +148,21 @@ type countingStore struct {
 	*presence.Memory
 	mu            sync.Mutex
 	joins, joined int // JoinAll and Join calls; entries in them
+	leaves        int // LeaveAll and Leave calls
+}
+
+func (s *countingStore) Leave(ctx context.Context, e presence.Entry) (bool, error) {
+	s.mu.Lock()
+	s.leaves++
+	s.mu.Unlock()
+	return s.Memory.Leave(ctx, e)
+}
+
+func (s *countingStore) LeaveAll(ctx context.Context, es []presence.Entry) ([]bool, error) {
+	s.mu.Lock()
+	s.leaves++
+	s.mu.Unlock()
+	return s.Memory.LeaveAll(ctx, es)
 }
 
 func (s *countingStore) Join(ctx context.Context, e presence.Entry) (bool, error) {
@@ -162,7 +180,8 @@ func (s *countingStore) JoinAll(ctx context.Context, es []presence.Entry) ([]boo
 }
 
 // JoinAll writes the presence of every room it joins in one call to the
-// store: in redis mode, one pipelined round trip.
+// store, and LeaveAll removes it in one: in redis mode, one pipelined
+// round trip each.
 func TestJoinAllWritesPresenceOnce(t *testing.T) {
 	store := &countingStore{Memory: presence.NewMemory(time.Minute)}
 	h := newHub(newMemory(), presence.NewTracker(store, time.Minute, discard), NewULIDs(), Limits{MaxMessageBytes: 8}, discard)
@@ -171,10 +190,15 @@ func TestJoinAllWritesPresenceOnce(t *testing.T) {
 	for i := range 20 {
 		cs = append(cs, Client{Room: fmt.Sprint("r", i), User: "u", Member: m})
 	}
-	if _, errs := h.JoinAll(t.Context(), cs); slices.ContainsFunc(errs, func(err error) bool { return err != nil }) {
+	js, errs := h.JoinAll(t.Context(), cs)
+	if slices.ContainsFunc(errs, func(err error) bool { return err != nil }) {
 		t.Fatal(errs)
 	}
 	if store.joins != 1 || store.joined != 20 {
 		t.Fatalf("%d presence calls for %d entries, want 1 for 20", store.joins, store.joined)
+	}
+	h.LeaveAll(js)
+	if store.leaves != 1 {
+		t.Fatalf("%d presence calls to leave 20 rooms, want 1", store.leaves)
 	}
 }

@@ -39,8 +39,8 @@
 // (members whose score is in the past are leftovers of a dead node, removed
 // on the next join to the room). Join, Leave and Refresh each run as one Lua
 // script per entry, so concurrent nodes never see half an update; Refresh,
-// and JoinAll (a socket joining many rooms at once), pipeline theirs, one
-// round trip for the whole batch. The scripts declare Redis 7 flags
+// JoinAll and LeaveAll (a socket joining many rooms at once, or closing in
+// them) pipeline theirs, one round trip for the whole batch. The scripts declare Redis 7 flags
 // (redisbus/wire.go), so a Redis at maxmemory refuses the writing ones up
 // front instead of letting them write past the limit, while the read and
 // the leave still run. Redis 7.0 or newer is needed; an older one fails

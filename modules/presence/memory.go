@@ -57,17 +57,37 @@ func (m *Memory) Leave(_ context.Context, e Entry) (bool, error) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	return m.leaveLocked(e), nil
+}
+
+// LeaveAll is Leave for every entry, under one lock.
+func (m *Memory) LeaveAll(_ context.Context, entries []Entry) ([]bool, error) {
+	if err := CheckRooms(entries); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	lasts := make([]bool, len(entries))
+	for i, e := range entries {
+		lasts[i] = m.leaveLocked(e)
+	}
+	return lasts, nil
+}
+
+// leaveLocked removes e and reports whether it was the user's last
+// connection in the room; m.mu is held.
+func (m *Memory) leaveLocked(e Entry) bool {
 	users := m.rooms[e.Room]
 	cs, ok := users[e.User]
 	if !ok {
-		return false, nil // already gone: the leave was reported before
+		return false // already gone: the leave was reported before
 	}
 	delete(cs, e.Conn)
 	if cs.purge(m.now()) > 0 {
-		return false, nil
+		return false
 	}
 	m.drop(e.Room, e.User)
-	return true, nil
+	return true
 }
 
 // Refresh moves every entry's expiry to now+ttl, re-adding missing ones.

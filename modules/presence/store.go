@@ -28,6 +28,12 @@ type Store interface {
 	// Leave removes e. last: this call ended the user's presence in the
 	// room, so a second Leave of the same entry reports false.
 	Leave(ctx context.Context, e Entry) (last bool, err error)
+	// LeaveAll is Leave for every entry, in order, in one batch (a socket
+	// in many rooms closing): lasts[i] is entries[i]'s last. On error it
+	// returns no lasts; entries not removed expire by themselves. A bad
+	// room in any entry refuses the whole batch before anything is
+	// removed.
+	LeaveAll(ctx context.Context, entries []Entry) (lasts []bool, err error)
 	// Refresh pushes every entry's expiry to now+ttl in one batch,
 	// re-adding entries the store lost (such as after a Redis restart).
 	Refresh(ctx context.Context, entries []Entry) error

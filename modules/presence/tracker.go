@@ -153,6 +153,22 @@ func (t *Tracker) Leave(ctx context.Context, e Entry) (bool, error) {
 	return t.store.Leave(ctx, e)
 }
 
+// LeaveAll stops tracking the entries and removes them from the store in
+// one batch. On error the entries expire by themselves after the ttl.
+func (t *Tracker) LeaveAll(ctx context.Context, entries []Entry) ([]bool, error) {
+	t.batch.RLock()
+	defer t.batch.RUnlock()
+	t.mu.Lock()
+	for _, e := range entries {
+		delete(t.entries, e)
+	}
+	t.mu.Unlock()
+	if len(entries) == 0 {
+		return []bool{}, nil
+	}
+	return t.store.LeaveAll(ctx, entries)
+}
+
 // RefreshNow has the loop refresh every entry at once instead of at the
 // next tick: Redis is back after a loss and may have restarted empty. It
 // never blocks; requests made while one is pending are merged.

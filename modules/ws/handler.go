@@ -100,7 +100,7 @@ func (h *Handler) serve(ws *websocket.Conn) {
 	defer func() { <-c.closed() }() // the writer is done with the socket
 	defer c.Close(protocol.CloseNormal, "")
 	defer h.recoverConn(c) // first: a panic closes only this socket, with 1011
-	defer c.leaveAll()
+	defer h.leaveAll(c)
 	if room != "" && !h.joinHome(c, room) {
 		return
 	}
@@ -119,14 +119,14 @@ func (h *Handler) joinHome(c *Conn, room string) bool {
 	client := hub.Client{Room: room, User: c.user, Member: c, Since: since}
 	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
 	defer cancel()
-	leave, err := h.hub.Join(ctx, client)
-	if err != nil {
-		h.log.Error("join failed", "room", room, "err", err)
+	joins, errs := h.hub.JoinAll(ctx, []hub.Client{client})
+	if errs[0] != nil {
+		h.log.Error("join failed", "room", room, "err", errs[0])
 		c.Close(protocol.CloseInternal, "join failed")
 		return false
 	}
 	mb, _, _ := c.rooms.add(room, 1)
-	mb.joined(leave)
+	mb.joined(joins[0])
 	if since != "" {
 		h.recover(c, client)
 	}

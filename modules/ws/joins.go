@@ -76,14 +76,14 @@ func (h *Handler) joinAll(ctx context.Context, c *Conn, reqs []joinRequest) {
 	for i, r := range reqs {
 		clients[i] = hub.Client{Room: r.mb.room, User: c.user, Member: c, Since: r.since, Joined: r.joined}
 	}
-	leaves, errs := h.hub.JoinAll(ctx, clients)
+	joins, errs := h.hub.JoinAll(ctx, clients)
 	for i, r := range reqs {
 		if errs[i] != nil {
 			c.rooms.forget(r.mb)
 			h.refused(c, r.ref, "join failed", errs[i], joinUnavailable)
 			continue
 		}
-		r.mb.joined(leaves[i])
+		r.mb.joined(joins[i])
 		if r.since != "" {
 			h.recover(c, clients[i])
 		}
@@ -141,9 +141,15 @@ func (c *Conn) takeRoom(room, reason, closeReason string) bool {
 }
 
 // leaveAll leaves every room once the connection has ended and its runner
-// has finished.
-func (c *Conn) leaveAll() {
+// has finished: presence for all of them in one batch.
+func (h *Handler) leaveAll(c *Conn) {
+	var js []*hub.Joined
 	for _, mb := range c.rooms.drain() {
-		mb.end()
+		if j, ok := mb.take().(*hub.Joined); ok {
+			js = append(js, j)
+		}
+	}
+	if len(js) > 0 {
+		h.hub.LeaveAll(js)
 	}
 }

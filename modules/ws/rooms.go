@@ -24,43 +24,52 @@ type roomSet struct {
 type membership struct {
 	room string
 	mu   sync.Mutex
-	// leave undoes the hub's join: set once the join succeeded, nil
-	// before, after the leave, or when the join failed.
-	leave func()
+	// hub is the hub's join: set once it succeeded, nil before, after the
+	// leave, or when the join failed.
+	hub leaver
 	// gone: the room was left (or taken away) before the join finished, so
 	// the join is undone as soon as it does.
 	gone bool
 }
 
+// leaver is the hub's join of one room (*hub.Joined).
+type leaver interface{ Leave() }
+
 // joined records the hub's join, or undoes it at once when the room was
 // left meanwhile.
-func (mb *membership) joined(leave func()) {
+func (mb *membership) joined(j leaver) {
 	mb.mu.Lock()
 	if mb.gone {
 		mb.mu.Unlock()
-		leave()
+		j.Leave()
 		return
 	}
-	mb.leave = leave
+	mb.hub = j
 	mb.mu.Unlock()
 }
 
 // end leaves the room, now if joined, or as soon as the join finishes.
 func (mb *membership) end() {
-	mb.mu.Lock()
-	leave := mb.leave
-	mb.leave, mb.gone = nil, true
-	mb.mu.Unlock()
-	if leave != nil {
-		leave()
+	if j := mb.take(); j != nil {
+		j.Leave()
 	}
+}
+
+// take marks the room left and returns the hub's join to undo, nil when
+// there is none yet (the join, when it finishes, is undone at once).
+func (mb *membership) take() leaver {
+	mb.mu.Lock()
+	defer mb.mu.Unlock()
+	j := mb.hub
+	mb.hub, mb.gone = nil, true
+	return j
 }
 
 // isJoined reports whether the hub's join succeeded and was not undone.
 func (mb *membership) isJoined() bool {
 	mb.mu.Lock()
 	defer mb.mu.Unlock()
-	return mb.leave != nil
+	return mb.hub != nil
 }
 
 // What a connection is told when a room it names is not one of its rooms.

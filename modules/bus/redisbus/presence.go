@@ -66,6 +66,25 @@ func (r *Presence) Leave(ctx context.Context, e presence.Entry) (bool, error) {
 	return n == 1, r.wrap("leave", err)
 }
 
+// LeaveAll sends every entry's leave script in one pipelined round trip.
+func (r *Presence) LeaveAll(ctx context.Context, entries []presence.Entry) ([]bool, error) {
+	if err := presence.CheckRooms(entries); err != nil {
+		return nil, err
+	}
+	lasts := make([]bool, len(entries))
+	if len(entries) == 0 {
+		return lasts, nil
+	}
+	for i, res := range leaveScript.ExecMulti(ctx, r.client, r.execs(entries)) {
+		n, err := res.AsInt64()
+		if err != nil {
+			return nil, r.wrap("leave", err)
+		}
+		lasts[i] = n == 1
+	}
+	return lasts, nil
+}
+
 // Refresh runs the touch script for every entry in one pipeline.
 func (r *Presence) Refresh(ctx context.Context, entries []presence.Entry) error {
 	if len(entries) == 0 {

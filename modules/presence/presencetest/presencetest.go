@@ -42,6 +42,7 @@ func Run(t *testing.T, newStore NewStore) {
 		"concurrent tab": testConcurrent,
 		"join all":       testJoinAll,
 		"join all bad":   testJoinAllBadRoom,
+		"leave all":      testLeaveAll,
 	}
 	for name, run := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -157,6 +158,31 @@ func testJoinAll(t *testing.T, newStore NewStore) {
 	WantLeave(t, s, batch[2], false) // u2 still has c3
 	WantLeave(t, s, batch[3], true)
 	WantUsers(t, s, "all-a", "u0")
+}
+
+// LeaveAll reports each entry's last as Leaves one after another would:
+// the user's last connection in each room, not one with another tab left,
+// not one gone before; a bad room refuses the batch.
+func testLeaveAll(t *testing.T, newStore NewStore) {
+	s := newStore(t, LongTTL)
+	batch := []presence.Entry{
+		entry("left-a", "u1", "c1"), entry("left-b", "u1", "c1"),
+		entry("left-a", "u2", "c2"), entry("left-a", "u2", "c3"),
+	}
+	WantJoinAll(t, s, batch, true, true, true, false)
+	lasts, err := s.LeaveAll(t.Context(), []presence.Entry{batch[0], batch[1], batch[2], batch[0]})
+	if err != nil || !slices.Equal(lasts, []bool{true, true, false, false}) {
+		t.Fatalf("LeaveAll = %v, %v; want lasts [true true false false]", lasts, err)
+	}
+	WantUsers(t, s, "left-a", "u2")
+	WantUsers(t, s, "left-b")
+	if lasts, err := s.LeaveAll(t.Context(), []presence.Entry{batch[3], entry("a}b", "u2", "c3")}); !errors.Is(err, presence.ErrBadRoom) || lasts != nil {
+		t.Fatalf("LeaveAll with a bad room = %v, %v; want nil, presence.ErrBadRoom", lasts, err)
+	}
+	WantUsers(t, s, "left-a", "u2") // nothing of the refused batch was removed
+	if lasts, err := s.LeaveAll(t.Context(), nil); err != nil || len(lasts) != 0 {
+		t.Fatalf("LeaveAll(nil) = %v, %v", lasts, err)
+	}
 }
 
 // A bad room anywhere in the batch refuses all of it, writing nothing.
