@@ -7,16 +7,15 @@ import (
 	"rt/modules/protocol"
 )
 
-// What a room.join is told when the room cannot be joined.
+// What a room.join is told when the room cannot be joined (a bad name is
+// hub.ErrBadRoom, as for the server API).
 var (
-	errBadRoom       = &protocol.Error{Code: protocol.CodeBadRoom, Message: "room must match ^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"}
 	errRoomForbidden = &protocol.Error{Code: protocol.CodeRoomForbidden, Message: "the token's rooms claim does not allow this room"}
+	errBusy          = &protocol.Error{Code: protocol.CodeUnavailable, Message: "too many requests waiting; try again"}
+	errJoinFailed    = &protocol.Error{Code: protocol.CodeUnavailable, Message: joinUnavailable}
 )
 
-const (
-	joinUnavailable = "the room could not be joined; try again"
-	busy            = "too many requests waiting; try again"
-)
+const joinUnavailable = "the room could not be joined; try again"
 
 // joinRequest is a room.join accepted by the reader, waiting for the runner.
 type joinRequest struct {
@@ -33,7 +32,7 @@ func (h *Handler) roomJoin(c *Conn, in protocol.Inbound) {
 	room := in.Room
 	switch {
 	case !protocol.ValidRoom(room):
-		c.answer(in.Ref, errBadRoom)
+		c.answer(in.Ref, hub.ErrBadRoom)
 		return
 	case !c.claims.MayJoin(room):
 		c.answer(in.Ref, errRoomForbidden)
@@ -47,13 +46,13 @@ func (h *Handler) roomJoin(c *Conn, in protocol.Inbound) {
 	joined := protocol.WithRef(protocol.RoomJoined(room), in.Ref)
 	if !fresh { // joined already, or joining: answered in turn, nothing changes
 		if !c.requests.submit(func(context.Context) { c.joinedAgain(mb, joined, in.Ref) }) {
-			c.Send(protocol.WithRef(protocol.ErrorFrame(protocol.CodeUnavailable, busy), in.Ref))
+			c.answer(in.Ref, errBusy)
 		}
 		return
 	}
 	if !c.requests.submitJoin(joinRequest{mb: mb, since: in.Since, ref: in.Ref, joined: joined}) {
 		c.rooms.forget(mb)
-		c.Send(protocol.WithRef(protocol.ErrorFrame(protocol.CodeUnavailable, busy), in.Ref))
+		c.answer(in.Ref, errBusy)
 	}
 }
 
@@ -61,7 +60,7 @@ func (h *Handler) roomJoin(c *Conn, in protocol.Inbound) {
 // the first one succeeded.
 func (c *Conn) joinedAgain(mb *membership, joined []byte, ref string) {
 	if !mb.isJoined() {
-		c.Send(protocol.WithRef(protocol.ErrorFrame(protocol.CodeUnavailable, joinUnavailable), ref))
+		c.answer(ref, errJoinFailed)
 		return
 	}
 	c.Send(joined)
