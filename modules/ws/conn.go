@@ -134,15 +134,11 @@ func (c *Conn) Replay(frame []byte) bool {
 }
 
 // Signal queues a room.signal unless it comes from this connection's own
-// user or the queue is full: a signal is a passing state (typing, a
-// cursor), dropped rather than queued past the bound, and never a reason
-// to close the client.
+// user or the queue is half full: a signal is a passing state (typing, a
+// cursor), dropped rather than queued past that, and never a reason to
+// close the client, nor what fills its queue for the next chat message.
 func (c *Conn) Signal(frame []byte, from string) bool {
-	if from == c.user {
-		return false
-	}
-	queued, _ := c.queue(frame)
-	return queued
+	return from != c.user && c.queueSpare(frame)
 }
 
 // answer sends the system.error for err, carrying ref.

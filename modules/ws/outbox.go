@@ -60,6 +60,22 @@ func (c *Conn) queue(frame []byte) (queued, full bool) {
 	return true, false
 }
 
+// queueSpare appends a frame that may be dropped (a signal) only while the
+// queue stays at most half full, in frames and in bytes: such frames never
+// take the room the frames after them need, so a client is closed with
+// 4002 for falling behind on what it must get, not for signals.
+func (c *Conn) queueSpare(frame []byte) bool {
+	c.box.mu.Lock()
+	defer c.box.mu.Unlock()
+	frames := len(c.box.frames) - c.box.replayed + 1
+	bytes := c.box.queued + c.box.writing + len(frame)
+	if c.isClosing() || frames > c.limits.SendQueue/2 || bytes > c.limits.SendQueueBytes/2 {
+		return false
+	}
+	c.addLocked(frame)
+	return true
+}
+
 // queueReplay appends a replayed frame unless the connection is closing or
 // the frame would take it past SEND_QUEUE_BYTES; a replay does not count
 // toward SEND_QUEUE's frames.
