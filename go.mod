@@ -1,4 +1,4 @@
-module rt
+module github.com/rtserver/rt
 
 go 1.26.8
 

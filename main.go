@@ -10,7 +10,7 @@ package main
 import (
 	"go.uber.org/fx"
 
-	"rt/modules/app"
+	"github.com/rtserver/rt/modules/app"
 )
 
 func main() {

@@ -97,7 +97,7 @@ func ampRequest(i int) string {
 // starts it in embedded mode; it returns once the server is listening.
 func ampStartServer(t *testing.T) (pid int, addr string) {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "rt")
+	bin := filepath.Join(t.TempDir(), "github.com/rtserver/rt")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"unicode"
 
-	"rt/config"
+	"github.com/rtserver/rt/config"
 )
 
 // docPages are the pages a reader walks: the README and everything in docs/.

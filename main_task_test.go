@@ -20,7 +20,7 @@ import (
 	"testing"
 	"time"
 
-	"rt/modules/redis/redistest"
+	"github.com/rtserver/rt/modules/redis/redistest"
 )
 
 // The tests below run the Taskfile's tasks as a reader does, with

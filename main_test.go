@@ -10,8 +10,8 @@ import (
 
 	"go.uber.org/fx"
 
-	"rt/modules/app"
-	"rt/modules/server"
+	"github.com/rtserver/rt/modules/app"
+	"github.com/rtserver/rt/modules/server"
 )
 
 // TestGraphIsComplete checks main's module list wires up in both modes.

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"rt/modules/protocol"
+	"github.com/rtserver/rt/modules/protocol"
 )
 
 // rule is a check on one parsed field. Its text is also the message when the

@@ -9,9 +9,9 @@ import (
 
 	"go.uber.org/fx"
 
-	"rt/config"
-	"rt/modules/api"
-	"rt/modules/redis/redistest"
+	"github.com/rtserver/rt/config"
+	"github.com/rtserver/rt/modules/api"
+	"github.com/rtserver/rt/modules/redis/redistest"
 )
 
 const apiKey = "e2e-api-key-0123456789"

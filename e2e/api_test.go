@@ -10,12 +10,12 @@ import (
 
 	"go.uber.org/fx"
 
-	"rt/modules/api"
-	"rt/modules/app"
-	"rt/modules/debug"
-	"rt/modules/demo"
-	"rt/modules/health"
-	"rt/modules/metrics"
+	"github.com/rtserver/rt/modules/api"
+	"github.com/rtserver/rt/modules/app"
+	"github.com/rtserver/rt/modules/debug"
+	"github.com/rtserver/rt/modules/demo"
+	"github.com/rtserver/rt/modules/health"
+	"github.com/rtserver/rt/modules/metrics"
 )
 
 // A message posted to the API on node A reaches a client on node B with

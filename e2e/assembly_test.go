@@ -12,15 +12,15 @@ import (
 	"github.com/redis/rueidis"
 	"go.uber.org/fx"
 
-	"rt/modules/app"
-	"rt/modules/bus"
-	"rt/modules/bus/redisbus"
-	"rt/modules/demo"
-	"rt/modules/health"
-	"rt/modules/hub"
-	"rt/modules/metrics"
-	"rt/modules/redis"
-	"rt/modules/redis/redistest"
+	"github.com/rtserver/rt/modules/app"
+	"github.com/rtserver/rt/modules/bus"
+	"github.com/rtserver/rt/modules/bus/redisbus"
+	"github.com/rtserver/rt/modules/demo"
+	"github.com/rtserver/rt/modules/health"
+	"github.com/rtserver/rt/modules/hub"
+	"github.com/rtserver/rt/modules/metrics"
+	"github.com/rtserver/rt/modules/redis"
+	"github.com/rtserver/rt/modules/redis/redistest"
 )
 
 // chats checks a node serves a room: a member sees its join and its message.

@@ -8,7 +8,7 @@ import (
 
 	"github.com/redis/rueidis"
 
-	"rt/modules/redis/redistest"
+	"github.com/rtserver/rt/modules/redis/redistest"
 )
 
 // twoNodes starts two rt processes' worth of apps sharing one real Redis.

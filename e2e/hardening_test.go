@@ -10,7 +10,7 @@ import (
 
 	"github.com/fasthttp/websocket"
 
-	"rt/modules/redis/redistest"
+	"github.com/rtserver/rt/modules/redis/redistest"
 )
 
 // TestRedisStallKeepsTheSocketReading stops Redis while a client chats well

@@ -11,9 +11,9 @@ import (
 	"github.com/redis/rueidis"
 	"go.uber.org/fx"
 
-	"rt/config"
-	"rt/modules/app"
-	"rt/modules/server"
+	"github.com/rtserver/rt/config"
+	"github.com/rtserver/rt/modules/app"
+	"github.com/rtserver/rt/modules/server"
 )
 
 const (

@@ -10,9 +10,9 @@ import (
 
 	"github.com/fasthttp/websocket"
 
-	"rt/config"
-	"rt/modules/protocol"
-	"rt/modules/redis/redistest"
+	"github.com/rtserver/rt/config"
+	"github.com/rtserver/rt/modules/protocol"
+	"github.com/rtserver/rt/modules/redis/redistest"
 )
 
 // presenceNoise are the frames that may interleave anywhere with a room's

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"rt/modules/protocol"
-	"rt/modules/redis/redistest"
+	"github.com/rtserver/rt/modules/protocol"
+	"github.com/rtserver/rt/modules/redis/redistest"
 )
 
 func TestHistoryBadSince(t *testing.T) {

@@ -7,7 +7,7 @@ import (
 
 	"github.com/fasthttp/websocket"
 
-	"rt/modules/metrics/metricstest"
+	"github.com/rtserver/rt/modules/metrics/metricstest"
 )
 
 func (n *node) scrape(t *testing.T) metricstest.Families {

@@ -13,8 +13,8 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"rt/config"
-	"rt/modules/redis/redistest"
+	"github.com/rtserver/rt/config"
+	"github.com/rtserver/rt/modules/redis/redistest"
 )
 
 // The helpers of the protocol 2 tests (SPEC §10): sockets opened with

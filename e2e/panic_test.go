@@ -6,7 +6,7 @@ import (
 
 	"go.uber.org/fx"
 
-	"rt/modules/auth"
+	"github.com/rtserver/rt/modules/auth"
 )
 
 // panickyVerifier panics on one magic token, standing in for any bug on a

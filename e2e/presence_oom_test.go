@@ -9,7 +9,7 @@ import (
 
 	"github.com/redis/rueidis"
 
-	"rt/modules/redis/redistest"
+	"github.com/rtserver/rt/modules/redis/redistest"
 )
 
 // With Redis at maxmemory under noeviction, a join must be refused by Redis

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"rt/modules/redis/redistest"
+	"github.com/rtserver/rt/modules/redis/redistest"
 )
 
 // presenceRecoveryBound is how soon after Redis is back a node's presence

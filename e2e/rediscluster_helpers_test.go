@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"rt/config"
-	"rt/modules/bus/redisbus"
-	"rt/modules/redis/redistest"
+	"github.com/rtserver/rt/config"
+	"github.com/rtserver/rt/modules/bus/redisbus"
+	"github.com/rtserver/rt/modules/redis/redistest"
 )
 
 // clusterNodes starts two rt nodes on one real Redis Cluster of 3 masters

@@ -9,7 +9,7 @@ import (
 
 	"github.com/fasthttp/websocket"
 
-	"rt/modules/bus/redisbus"
+	"github.com/rtserver/rt/modules/bus/redisbus"
 )
 
 // TestRedisClusterRoomsOnEveryShard runs two nodes on a Redis Cluster with

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"rt/config"
+	"github.com/rtserver/rt/config"
 )
 
 // pyjwtToken was printed by the seed's own recipe, PyJWT 2.6:

@@ -11,8 +11,8 @@ import (
 
 	"github.com/fasthttp/websocket"
 
-	"rt/cmd/internal/mdtable"
-	"rt/cmd/internal/rtnode"
+	"github.com/rtserver/rt/cmd/internal/mdtable"
+	"github.com/rtserver/rt/cmd/internal/rtnode"
 )
 
 const (

@@ -10,8 +10,8 @@ import (
 
 	"github.com/fasthttp/websocket"
 
-	"rt/cmd/internal/mdtable"
-	"rt/cmd/internal/rtnode"
+	"github.com/rtserver/rt/cmd/internal/mdtable"
+	"github.com/rtserver/rt/cmd/internal/rtnode"
 )
 
 // floodFrames is how many empty continuation frames one write carries:

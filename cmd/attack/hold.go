@@ -9,8 +9,8 @@ import (
 
 	"github.com/fasthttp/websocket"
 
-	"rt/cmd/internal/mdtable"
-	"rt/cmd/internal/rtnode"
+	"github.com/rtserver/rt/cmd/internal/mdtable"
+	"github.com/rtserver/rt/cmd/internal/rtnode"
 )
 
 // historyRate is how often each history attacker asks: the default

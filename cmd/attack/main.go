@@ -48,9 +48,9 @@ import (
 	"strconv"
 	"time"
 
-	"rt/cmd/internal/cli"
-	"rt/cmd/internal/proc"
-	"rt/cmd/internal/rtnode"
+	"github.com/rtserver/rt/cmd/internal/cli"
+	"github.com/rtserver/rt/cmd/internal/proc"
+	"github.com/rtserver/rt/cmd/internal/rtnode"
 )
 
 func main() { os.Exit(realMain(os.Args[1:])) }

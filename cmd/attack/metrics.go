@@ -13,8 +13,8 @@ import (
 	"strings"
 	"time"
 
-	"rt/cmd/internal/rtnode"
-	"rt/modules/redis"
+	"github.com/rtserver/rt/cmd/internal/rtnode"
+	"github.com/rtserver/rt/modules/redis"
 )
 
 // scrape reads the rt_ counters of the server's /metrics.

@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	"rt/cmd/internal/mdtable"
+	"github.com/rtserver/rt/cmd/internal/mdtable"
 )
 
 // result is one scenario run against one binary: a markdown row, and the

@@ -8,8 +8,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"rt/cmd/internal/mdtable"
-	"rt/cmd/internal/rtnode"
+	"github.com/rtserver/rt/cmd/internal/mdtable"
+	"github.com/rtserver/rt/cmd/internal/rtnode"
 )
 
 // maxPerWorker bounds a worker's handshakes whatever the duration: far

@@ -9,8 +9,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"rt/cmd/internal/proc"
-	"rt/cmd/internal/rtnode"
+	"github.com/rtserver/rt/cmd/internal/proc"
+	"github.com/rtserver/rt/cmd/internal/rtnode"
 )
 
 const (

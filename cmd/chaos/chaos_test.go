@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"rt/modules/redis/redistest"
+	"github.com/rtserver/rt/modules/redis/redistest"
 )
 
 // TestShortChaos is the whole run, kept short: two rooms of four clients

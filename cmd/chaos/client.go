@@ -15,7 +15,7 @@ import (
 
 	"github.com/fasthttp/websocket"
 
-	"rt/cmd/internal/rtnode"
+	"github.com/rtserver/rt/cmd/internal/rtnode"
 )
 
 // frame is every server frame this program reads, in one shape.

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"sync"
 
-	"rt/cmd/internal/rtnode"
+	"github.com/rtserver/rt/cmd/internal/rtnode"
 )
 
 // cluster is the run's rt nodes, all on one Redis. A node keeps its port

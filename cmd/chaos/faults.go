@@ -7,7 +7,7 @@ import (
 	"sync"
 	"time"
 
-	"rt/cmd/internal/rtnode"
+	"github.com/rtserver/rt/cmd/internal/rtnode"
 )
 
 // faultRunner carries out a schedule against the running nodes and

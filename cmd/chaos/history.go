@@ -10,7 +10,7 @@ import (
 
 	"github.com/fasthttp/websocket"
 
-	"rt/cmd/internal/rtnode"
+	"github.com/rtserver/rt/cmd/internal/rtnode"
 )
 
 // pageLimit is the most history.get may ask for.

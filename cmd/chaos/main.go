@@ -58,8 +58,8 @@ import (
 	"sync"
 	"time"
 
-	"rt/cmd/internal/cli"
-	"rt/cmd/internal/rtnode"
+	"github.com/rtserver/rt/cmd/internal/cli"
+	"github.com/rtserver/rt/cmd/internal/rtnode"
 )
 
 const (

@@ -13,8 +13,8 @@ import (
 	"syscall"
 	"time"
 
-	"rt/cmd/internal/rtnode"
-	"rt/modules/redis"
+	"github.com/rtserver/rt/cmd/internal/rtnode"
+	"github.com/rtserver/rt/modules/redis"
 )
 
 // errNoRedis is the answer when redis-server is not on PATH and no -redis

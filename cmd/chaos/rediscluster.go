@@ -11,8 +11,8 @@ import (
 	"strings"
 	"time"
 
-	"rt/modules/bus/redisbus"
-	"rt/modules/redis/redistest"
+	"github.com/rtserver/rt/modules/bus/redisbus"
+	"github.com/rtserver/rt/modules/redis/redistest"
 )
 
 // errNoCluster is the answer to -cluster when a Redis binary is missing.

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"rt/cmd/internal/mdtable"
+	"github.com/rtserver/rt/cmd/internal/mdtable"
 )
 
 // connectFigures is what the connect scenario measured.

@@ -10,7 +10,7 @@ import (
 
 	"github.com/fasthttp/websocket"
 
-	"rt/cmd/internal/rtnode"
+	"github.com/rtserver/rt/cmd/internal/rtnode"
 )
 
 // newDialer dials only loopback. Its read buffer is small where there are

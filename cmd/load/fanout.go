@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"rt/cmd/internal/mdtable"
+	"github.com/rtserver/rt/cmd/internal/mdtable"
 )
 
 // maxRateGuess sizes the time bound of a max-rate phase: the deliveries/s

@@ -61,7 +61,7 @@ import (
 	"strconv"
 	"time"
 
-	"rt/cmd/internal/cli"
+	"github.com/rtserver/rt/cmd/internal/cli"
 )
 
 // Settling delays and bounds: long enough for the server to finish the work

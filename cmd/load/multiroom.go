@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"time"
 
-	"rt/cmd/internal/mdtable"
+	"github.com/rtserver/rt/cmd/internal/mdtable"
 )
 
 // The multiroom scenario (protocol 2, SPEC §10): -conns sockets open in no

@@ -11,7 +11,7 @@ import (
 
 	"github.com/fasthttp/websocket"
 
-	"rt/cmd/internal/rtnode"
+	"github.com/rtserver/rt/cmd/internal/rtnode"
 )
 
 // socketJoinMax bounds one socket's wait for the answers to its joins.

@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	"rt/cmd/internal/mdtable"
+	"github.com/rtserver/rt/cmd/internal/mdtable"
 )
 
 // multiroomFigures is what the multiroom scenario measured.

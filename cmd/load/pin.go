@@ -5,7 +5,7 @@ import (
 	"os/exec"
 	"strconv"
 
-	"rt/cmd/internal/proc"
+	"github.com/rtserver/rt/cmd/internal/proc"
 )
 
 // pinning is where the server (and the ceiling writer) and the load

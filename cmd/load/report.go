@@ -9,7 +9,7 @@ import (
 	"slices"
 	"strings"
 
-	"rt/cmd/internal/mdtable"
+	"github.com/rtserver/rt/cmd/internal/mdtable"
 )
 
 // report is everything a run measured, with the machine it ran on.

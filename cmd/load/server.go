@@ -5,8 +5,8 @@ import (
 	"strconv"
 	"time"
 
-	"rt/cmd/internal/proc"
-	"rt/cmd/internal/rtnode"
+	"github.com/rtserver/rt/cmd/internal/proc"
+	"github.com/rtserver/rt/cmd/internal/rtnode"
 )
 
 // The node machinery (build, pinned environment, start, stop, loopback

@@ -6,7 +6,7 @@ import (
 	"slices"
 	"time"
 
-	"rt/cmd/internal/mdtable"
+	"github.com/rtserver/rt/cmd/internal/mdtable"
 )
 
 const (

@@ -21,7 +21,7 @@ import (
 	"syscall"
 	"time"
 
-	"rt/modules/redis/redistest"
+	"github.com/rtserver/rt/modules/redis/redistest"
 )
 
 func main() {
@@ -29,7 +29,7 @@ func main() {
 	if err != nil {
 		cache = os.TempDir()
 	}
-	dir := flag.String("dir", filepath.Join(cache, "rt", "cluster"), "directory for the nodes' files")
+	dir := flag.String("dir", filepath.Join(cache, "github.com/rtserver/rt", "cluster"), "directory for the nodes' files")
 	replicas := flag.Int("replicas", 0, "replicas per master")
 	timeout := flag.Duration("node-timeout", 5*time.Second, "cluster-node-timeout: how long a silent node takes to count as failed")
 	flag.Usage = func() {

@@ -10,7 +10,7 @@ import (
 
 	"github.com/redis/rueidis"
 
-	"rt/modules/redis/redistest"
+	"github.com/rtserver/rt/modules/redis/redistest"
 )
 
 // start leaves three masters running past its own return, a second start

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"rt/modules/api/spec"
+	"github.com/rtserver/rt/modules/api/spec"
 )
 
 // request is one call of the server API.

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"rt/modules/api/spec"
+	"github.com/rtserver/rt/modules/api/spec"
 )
 
 // rtctl's commands, as rtctl -h lists them and as parse turns them into

@@ -13,9 +13,9 @@ import (
 
 	"github.com/fasthttp/websocket"
 
-	"rt/cmd/internal/rtnode"
-	"rt/modules/api/spec"
-	"rt/modules/redis/redistest"
+	"github.com/rtserver/rt/cmd/internal/rtnode"
+	"github.com/rtserver/rt/modules/api/spec"
+	"github.com/rtserver/rt/modules/redis/redistest"
 )
 
 // TestAgainstRT runs every command against a freshly built rt: two nodes on

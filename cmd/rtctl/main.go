@@ -25,7 +25,7 @@ import (
 	"os"
 	"strings"
 
-	"rt/modules/api/spec"
+	"github.com/rtserver/rt/modules/api/spec"
 )
 
 func main() {

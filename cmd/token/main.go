@@ -13,7 +13,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"rt/config"
+	"github.com/rtserver/rt/config"
 )
 
 func main() {

@@ -24,11 +24,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/fx"
 
-	"rt/config"
-	"rt/modules/api/spec"
-	"rt/modules/hub"
-	"rt/modules/metrics/collect"
-	"rt/modules/server"
+	"github.com/rtserver/rt/config"
+	"github.com/rtserver/rt/modules/api/spec"
+	"github.com/rtserver/rt/modules/hub"
+	"github.com/rtserver/rt/modules/metrics/collect"
+	"github.com/rtserver/rt/modules/server"
 )
 
 // MaxBodyBytes is the largest request body the API reads; a larger one is

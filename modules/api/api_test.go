@@ -19,12 +19,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/fx"
 
-	"rt/config"
-	"rt/modules/api/spec"
-	"rt/modules/hub"
-	"rt/modules/metrics/metricstest"
-	"rt/modules/protocol"
-	"rt/modules/server"
+	"github.com/rtserver/rt/config"
+	"github.com/rtserver/rt/modules/api/spec"
+	"github.com/rtserver/rt/modules/hub"
+	"github.com/rtserver/rt/modules/metrics/metricstest"
+	"github.com/rtserver/rt/modules/protocol"
+	"github.com/rtserver/rt/modules/server"
 )
 
 const testKey = "0123456789abcdef-test"

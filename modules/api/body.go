@@ -6,9 +6,9 @@ import (
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 
-	"rt/modules/api/spec"
-	"rt/modules/hub"
-	"rt/modules/protocol"
+	"github.com/rtserver/rt/modules/api/spec"
+	"github.com/rtserver/rt/modules/hub"
+	"github.com/rtserver/rt/modules/protocol"
 )
 
 // What a request body that cannot be read is answered with, with the same

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"rt/modules/protocol"
+	"github.com/rtserver/rt/modules/protocol"
 )
 
 // published is what decodePublish gave, comparable.

@@ -10,10 +10,10 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"rt/modules/api/spec"
-	"rt/modules/hub"
-	"rt/modules/protocol"
-	"rt/modules/server"
+	"github.com/rtserver/rt/modules/api/spec"
+	"github.com/rtserver/rt/modules/hub"
+	"github.com/rtserver/rt/modules/protocol"
+	"github.com/rtserver/rt/modules/server"
 )
 
 // opTimeout bounds one backend call, as it bounds a client's.

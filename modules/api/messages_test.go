@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"rt/modules/hub"
-	"rt/modules/protocol"
+	"github.com/rtserver/rt/modules/hub"
+	"github.com/rtserver/rt/modules/protocol"
 )
 
 // The two message routes over HTTP: what each body rule answers, what the

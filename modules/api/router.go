@@ -9,7 +9,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"rt/modules/api/spec"
+	"github.com/rtserver/rt/modules/api/spec"
 )
 
 // handlers serve the routes of spec.Routes, each under its route's ID.

@@ -9,9 +9,9 @@ import (
 	"strings"
 	"testing"
 
-	"rt/modules/api/spec"
-	"rt/modules/hub"
-	"rt/modules/protocol"
+	"github.com/rtserver/rt/modules/api/spec"
+	"github.com/rtserver/rt/modules/hub"
+	"github.com/rtserver/rt/modules/protocol"
 )
 
 // The table, the OpenAPI document generated from it, the routes the router

@@ -12,9 +12,9 @@ import (
 	"go.uber.org/fx"
 	"go.uber.org/goleak"
 
-	"rt/config"
-	"rt/modules/redis/redistest"
-	"rt/modules/server"
+	"github.com/rtserver/rt/config"
+	"github.com/rtserver/rt/modules/redis/redistest"
+	"github.com/rtserver/rt/modules/server"
 )
 
 // leakOptions name the goroutines that may outlive a stopped app: fasthttp's

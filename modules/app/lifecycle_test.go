@@ -15,7 +15,7 @@ import (
 
 	"go.uber.org/fx"
 
-	"rt/config"
+	"github.com/rtserver/rt/config"
 )
 
 // messages are the msg fields of the JSON lines in buf.

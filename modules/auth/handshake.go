@@ -8,9 +8,9 @@ import (
 	"github.com/gofiber/fiber/v2/utils"
 	"go.uber.org/fx"
 
-	"rt/modules/server"
+	"github.com/rtserver/rt/modules/server"
 
-	"rt/modules/protocol"
+	"github.com/rtserver/rt/modules/protocol"
 )
 
 // Module provides the Verifier, the Origins and the Handshake middleware.

@@ -13,7 +13,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/golang-jwt/jwt/v5"
 
-	"rt/config"
+	"github.com/rtserver/rt/config"
 )
 
 const allowedOrigin = "https://app.example.com"

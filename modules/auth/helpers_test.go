@@ -12,7 +12,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"rt/config"
+	"github.com/rtserver/rt/config"
 )
 
 const secret = "test-secret-that-is-long-enough-for-hs512-keys-0123456789abcdef"

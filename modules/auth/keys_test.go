@@ -13,7 +13,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"rt/config"
+	"github.com/rtserver/rt/config"
 )
 
 func publicPEM(t *testing.T, pub crypto.PublicKey) string {
@@ -69,19 +69,19 @@ func TestPublicKeyOfTheWrongKind(t *testing.T) {
 }
 
 func TestIssuerAudienceLeeway(t *testing.T) {
-	v := mustJWT(config.Config{JWTSecret: secret, JWTAlg: "HS256", JWTIssuer: "auth.example", JWTAudience: "rt", JWTLeeway: time.Minute})
+	v := mustJWT(config.Config{JWTSecret: secret, JWTAlg: "HS256", JWTIssuer: "auth.example", JWTAudience: "github.com/rtserver/rt", JWTLeeway: time.Minute})
 	tests := []struct {
 		name   string
 		claims jwt.MapClaims
 		want   error
 	}{
-		{"matching", jwt.MapClaims{"iss": "auth.example", "aud": "rt"}, nil},
-		{"audience among several", jwt.MapClaims{"iss": "auth.example", "aud": []string{"x", "rt"}}, nil},
-		{"other issuer", jwt.MapClaims{"iss": "evil", "aud": "rt"}, ErrTokenInvalid},
-		{"no issuer", jwt.MapClaims{"aud": "rt"}, ErrTokenInvalid},
+		{"matching", jwt.MapClaims{"iss": "auth.example", "aud": "github.com/rtserver/rt"}, nil},
+		{"audience among several", jwt.MapClaims{"iss": "auth.example", "aud": []string{"x", "github.com/rtserver/rt"}}, nil},
+		{"other issuer", jwt.MapClaims{"iss": "evil", "aud": "github.com/rtserver/rt"}, ErrTokenInvalid},
+		{"no issuer", jwt.MapClaims{"aud": "github.com/rtserver/rt"}, ErrTokenInvalid},
 		{"other audience", jwt.MapClaims{"iss": "auth.example", "aud": "x"}, ErrTokenInvalid},
-		{"expired within leeway", jwt.MapClaims{"iss": "auth.example", "aud": "rt", "exp": at(-30 * time.Second)}, nil},
-		{"expired beyond leeway", jwt.MapClaims{"iss": "auth.example", "aud": "rt", "exp": at(-2 * time.Minute)}, ErrTokenExpired},
+		{"expired within leeway", jwt.MapClaims{"iss": "auth.example", "aud": "github.com/rtserver/rt", "exp": at(-30 * time.Second)}, nil},
+		{"expired beyond leeway", jwt.MapClaims{"iss": "auth.example", "aud": "github.com/rtserver/rt", "exp": at(-2 * time.Minute)}, ErrTokenExpired},
 	}
 	for _, tt := range tests {
 		tt.claims["sub"] = "u1"

@@ -1,6 +1,6 @@
 package auth
 
-import "rt/config"
+import "github.com/rtserver/rt/config"
 
 // Origins is the set of allowed origins, compared exactly after normalisation.
 type Origins struct{ allowed map[string]struct{} }

@@ -3,7 +3,7 @@ package auth
 import (
 	"testing"
 
-	"rt/config"
+	"github.com/rtserver/rt/config"
 )
 
 func TestOriginsAllowed(t *testing.T) {

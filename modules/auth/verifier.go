@@ -10,8 +10,8 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"rt/config"
-	"rt/modules/server"
+	"github.com/rtserver/rt/config"
+	"github.com/rtserver/rt/modules/server"
 )
 
 // MaxTokenBytes is the longest token Verify reads. The handshake cannot

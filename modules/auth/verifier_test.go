@@ -10,7 +10,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"rt/config"
+	"github.com/rtserver/rt/config"
 )
 
 func TestVerifyHS256(t *testing.T) {
@@ -265,20 +265,20 @@ func TestVerifyStrictClaims(t *testing.T) {
 // satisfies nor overrides them.
 func TestVerifyStrictClaimsOptions(t *testing.T) {
 	v := mustJWT(config.Config{JWTSecret: secret, JWTAlg: "HS256", JWTIssuer: "auth.example",
-		JWTAudience: "rt", JWTRequireExp: true})
+		JWTAudience: "github.com/rtserver/rt", JWTRequireExp: true})
 	exp := at(time.Hour)
 	tests := []struct {
 		name    string
 		payload string
 		want    error
 	}{
-		{"control", fmt.Sprintf(`{"sub":"u1","iss":"auth.example","aud":"rt","exp":%d}`, exp), nil},
-		{"Exp is no exp", fmt.Sprintf(`{"sub":"u1","iss":"auth.example","aud":"rt","Exp":%d}`, exp), ErrTokenInvalid},
-		{"ISS does not replace iss", fmt.Sprintf(`{"sub":"u1","iss":"evil","ISS":"auth.example","aud":"rt","exp":%d}`, exp), ErrTokenInvalid},
-		{"Aud is no aud", fmt.Sprintf(`{"sub":"u1","iss":"auth.example","Aud":"rt","exp":%d}`, exp), ErrTokenInvalid},
-		{"aud twice", fmt.Sprintf(`{"sub":"u1","iss":"auth.example","aud":"x","aud":"rt","exp":%d}`, exp), ErrTokenInvalid},
-		{"aud list with a null", fmt.Sprintf(`{"sub":"u1","iss":"auth.example","aud":["rt",null],"exp":%d}`, exp), ErrTokenInvalid},
-		{"exp a numeric string", fmt.Sprintf(`{"sub":"u1","iss":"auth.example","aud":"rt","exp":"%d"}`, exp), ErrTokenInvalid},
+		{"control", fmt.Sprintf(`{"sub":"u1","iss":"auth.example","aud":"github.com/rtserver/rt","exp":%d}`, exp), nil},
+		{"Exp is no exp", fmt.Sprintf(`{"sub":"u1","iss":"auth.example","aud":"github.com/rtserver/rt","Exp":%d}`, exp), ErrTokenInvalid},
+		{"ISS does not replace iss", fmt.Sprintf(`{"sub":"u1","iss":"evil","ISS":"auth.example","aud":"github.com/rtserver/rt","exp":%d}`, exp), ErrTokenInvalid},
+		{"Aud is no aud", fmt.Sprintf(`{"sub":"u1","iss":"auth.example","Aud":"github.com/rtserver/rt","exp":%d}`, exp), ErrTokenInvalid},
+		{"aud twice", fmt.Sprintf(`{"sub":"u1","iss":"auth.example","aud":"x","aud":"github.com/rtserver/rt","exp":%d}`, exp), ErrTokenInvalid},
+		{"aud list with a null", fmt.Sprintf(`{"sub":"u1","iss":"auth.example","aud":["github.com/rtserver/rt",null],"exp":%d}`, exp), ErrTokenInvalid},
+		{"exp a numeric string", fmt.Sprintf(`{"sub":"u1","iss":"auth.example","aud":"github.com/rtserver/rt","exp":"%d"}`, exp), ErrTokenInvalid},
 	}
 	for _, tt := range tests {
 		if c, err := v.Verify(forge(hsHeader, tt.payload)); err != tt.want {

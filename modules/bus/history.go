@@ -3,7 +3,7 @@ package bus
 import (
 	"time"
 
-	"rt/modules/protocol"
+	"github.com/rtserver/rt/modules/protocol"
 )
 
 // Entry is one chat message in a room's history: its id and its encoded

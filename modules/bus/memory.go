@@ -5,7 +5,7 @@ import (
 	"sync"
 	"time"
 
-	"rt/modules/protocol"
+	"github.com/rtserver/rt/modules/protocol"
 )
 
 // sweepEvery is how often Append looks for rooms quiet for longer than the

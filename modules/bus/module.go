@@ -3,7 +3,7 @@ package bus
 import (
 	"go.uber.org/fx"
 
-	"rt/config"
+	"github.com/rtserver/rt/config"
 )
 
 // MemoryModule provides the in-process Bus of embedded mode. It needs

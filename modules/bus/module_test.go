@@ -7,9 +7,9 @@ import (
 	"go.uber.org/fx"
 	"go.uber.org/fx/fxtest"
 
-	"rt/config"
-	"rt/modules/bus"
-	"rt/modules/bus/bustest"
+	"github.com/rtserver/rt/config"
+	"github.com/rtserver/rt/modules/bus"
+	"github.com/rtserver/rt/modules/bus/bustest"
 )
 
 // MemoryModule needs nothing but the config's history limits: no redis

@@ -18,7 +18,7 @@ import (
 
 	"go.uber.org/fx"
 
-	"rt/config"
+	"github.com/rtserver/rt/config"
 )
 
 // Module serves the profiler when DEBUG_ADDR is set.

@@ -12,7 +12,7 @@ import (
 	"go.uber.org/fx"
 	"go.uber.org/fx/fxtest"
 
-	"rt/config"
+	"github.com/rtserver/rt/config"
 )
 
 func freeAddr(t *testing.T) string {

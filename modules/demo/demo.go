@@ -15,9 +15,9 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"go.uber.org/fx"
 
-	"rt/config"
-	"rt/modules/auth"
-	"rt/modules/server"
+	"github.com/rtserver/rt/config"
+	"github.com/rtserver/rt/modules/auth"
+	"github.com/rtserver/rt/modules/server"
 )
 
 //go:embed static

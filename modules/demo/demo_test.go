@@ -11,8 +11,8 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"rt/config"
-	"rt/modules/auth"
+	"github.com/rtserver/rt/config"
+	"github.com/rtserver/rt/modules/auth"
 )
 
 const allowed = "http://localhost:8000"

@@ -13,8 +13,8 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"rt/config"
-	"rt/modules/auth"
+	"github.com/rtserver/rt/config"
+	"github.com/rtserver/rt/modules/auth"
 )
 
 // A refused origin is told the allowed origin on the port it reached, the

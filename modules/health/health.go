@@ -11,8 +11,8 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"go.uber.org/fx"
 
-	"rt/modules/health/check"
-	"rt/modules/server"
+	"github.com/rtserver/rt/modules/health/check"
+	"github.com/rtserver/rt/modules/server"
 )
 
 // Module serves the health endpoints.

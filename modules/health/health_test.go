@@ -9,8 +9,8 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"rt/modules/health/check"
-	"rt/modules/redis"
+	"github.com/rtserver/rt/modules/health/check"
+	"github.com/rtserver/rt/modules/redis"
 )
 
 // /readyz names the failed check, and what its failure says more, such as

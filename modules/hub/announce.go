@@ -6,8 +6,8 @@ import (
 	"sync"
 	"time"
 
-	"rt/modules/bus"
-	"rt/modules/protocol"
+	"github.com/rtserver/rt/modules/bus"
+	"github.com/rtserver/rt/modules/protocol"
 )
 
 // announceWindow is the shortest time between two presence announcements of

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"rt/modules/bus"
+	"github.com/rtserver/rt/modules/bus"
 )
 
 // Stop returns only once a scheduled announcement that fired before it has

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"rt/modules/bus"
+	"github.com/rtserver/rt/modules/bus"
 )
 
 // published records what an announcer publishes.

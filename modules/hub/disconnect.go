@@ -8,8 +8,8 @@ import (
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 
-	"rt/modules/bus"
-	"rt/modules/protocol"
+	"github.com/rtserver/rt/modules/bus"
+	"github.com/rtserver/rt/modules/protocol"
 )
 
 // controlRoom is the bus room that carries commands from one node to every

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"rt/modules/bus"
-	"rt/modules/presence"
+	"github.com/rtserver/rt/modules/bus"
+	"github.com/rtserver/rt/modules/presence"
 )
 
 // recordingBus keeps what is published on it.

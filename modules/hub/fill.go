@@ -5,8 +5,8 @@ import (
 	"sync"
 	"time"
 
-	"rt/modules/backoff"
-	"rt/modules/bus"
+	"github.com/rtserver/rt/modules/backoff"
+	"github.com/rtserver/rt/modules/bus"
 )
 
 // A gap fill reads history up to fillAttempts times, fillTimeout each,

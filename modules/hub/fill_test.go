@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"rt/modules/bus"
+	"github.com/rtserver/rt/modules/bus"
 )
 
 // unreadableLog is a link bus whose After never succeeds: it fails at once,

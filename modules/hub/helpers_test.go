@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"rt/modules/bus"
-	"rt/modules/presence"
+	"github.com/rtserver/rt/modules/bus"
+	"github.com/rtserver/rt/modules/presence"
 )
 
 // member records every frame it is sent.

@@ -18,8 +18,8 @@ import (
 	"sync"
 	"time"
 
-	"rt/modules/bus"
-	"rt/modules/presence"
+	"github.com/rtserver/rt/modules/bus"
+	"github.com/rtserver/rt/modules/presence"
 )
 
 // leaveTimeout bounds the presence write of a leave, which runs after the

@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"rt/modules/bus"
-	"rt/modules/presence"
-	"rt/modules/protocol"
+	"github.com/rtserver/rt/modules/bus"
+	"github.com/rtserver/rt/modules/presence"
+	"github.com/rtserver/rt/modules/protocol"
 )
 
 // fixedIDs hands out the ids it was given, in order.

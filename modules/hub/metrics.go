@@ -5,7 +5,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"rt/modules/bus"
+	"github.com/rtserver/rt/modules/bus"
 )
 
 // latencyBuckets span a healthy node (about a millisecond) to a stalled

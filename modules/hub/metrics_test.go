@@ -3,9 +3,9 @@ package hub
 import (
 	"testing"
 
-	"rt/modules/bus"
-	"rt/modules/metrics/metricstest"
-	"rt/modules/protocol"
+	"github.com/rtserver/rt/modules/bus"
+	"github.com/rtserver/rt/modules/metrics/metricstest"
+	"github.com/rtserver/rt/modules/protocol"
 )
 
 // refusing is a member whose queue is full: Send queues nothing.

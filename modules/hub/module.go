@@ -6,10 +6,10 @@ import (
 
 	"go.uber.org/fx"
 
-	"rt/config"
-	"rt/modules/bus"
-	"rt/modules/metrics/collect"
-	"rt/modules/presence"
+	"github.com/rtserver/rt/config"
+	"github.com/rtserver/rt/modules/bus"
+	"github.com/rtserver/rt/modules/metrics/collect"
+	"github.com/rtserver/rt/modules/presence"
 )
 
 // Module provides *Hub and the IDs it makes connection ids with (message

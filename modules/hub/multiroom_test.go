@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"rt/modules/presence"
-	"rt/modules/protocol"
+	"github.com/rtserver/rt/modules/presence"
+	"github.com/rtserver/rt/modules/protocol"
 )
 
 // JoinAll puts one member in several rooms at once; each room's Joined

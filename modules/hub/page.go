@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"math"
 
-	"rt/modules/protocol"
+	"github.com/rtserver/rt/modules/protocol"
 )
 
 // Page returns the history.page frame of up to limit of the room's chat

@@ -4,7 +4,7 @@ import (
 	"context"
 	"unicode/utf8"
 
-	"rt/modules/protocol"
+	"github.com/rtserver/rt/modules/protocol"
 )
 
 // What the server API is told when a message it publishes is refused.

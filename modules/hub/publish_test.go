@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"rt/modules/bus"
+	"github.com/rtserver/rt/modules/bus"
 )
 
 // The server API publishes exactly like a client: the same frame, the same

@@ -4,7 +4,7 @@ import (
 	"context"
 	"strconv"
 
-	"rt/modules/bus"
+	"github.com/rtserver/rt/modules/bus"
 )
 
 // Pacer paces a recovery's reads of history: the transport knows how much

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"rt/modules/bus"
+	"github.com/rtserver/rt/modules/bus"
 )
 
 // pager is a Pacer that allows pages of limit, allow of them, and records

@@ -9,10 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"rt/modules/bus"
-	"rt/modules/metrics/metricstest"
-	"rt/modules/presence"
-	"rt/modules/protocol"
+	"github.com/rtserver/rt/modules/bus"
+	"github.com/rtserver/rt/modules/metrics/metricstest"
+	"github.com/rtserver/rt/modules/presence"
+	"github.com/rtserver/rt/modules/protocol"
 )
 
 // chatIDs returns the ids of m's chat.delivery frames, in order, and its

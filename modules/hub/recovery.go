@@ -1,8 +1,8 @@
 package hub
 
 import (
-	"rt/modules/bus"
-	"rt/modules/protocol"
+	"github.com/rtserver/rt/modules/bus"
+	"github.com/rtserver/rt/modules/protocol"
 )
 
 // releaseBatch is the most held live messages a recovery hands over at once

@@ -4,8 +4,8 @@ import (
 	"context"
 	"sync"
 
-	"rt/modules/bus"
-	"rt/modules/protocol"
+	"github.com/rtserver/rt/modules/bus"
+	"github.com/rtserver/rt/modules/protocol"
 )
 
 // room is one room's local members and its bus subscription.

@@ -6,7 +6,7 @@ import (
 	"sync"
 	"time"
 
-	"rt/modules/bus"
+	"github.com/rtserver/rt/modules/bus"
 )
 
 // clockSkew is how far this node's clock may be ahead of the one that

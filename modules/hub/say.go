@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 
-	"rt/modules/bus"
-	"rt/modules/protocol"
+	"github.com/rtserver/rt/modules/bus"
+	"github.com/rtserver/rt/modules/protocol"
 )
 
 // What a client is told when the hub refuses what it said; the socket

@@ -3,8 +3,8 @@ package hub
 import (
 	"context"
 
-	"rt/modules/bus"
-	"rt/modules/protocol"
+	"github.com/rtserver/rt/modules/bus"
+	"github.com/rtserver/rt/modules/protocol"
 )
 
 // Signal sends data from user to the other users in room, on every node, as

@@ -15,7 +15,7 @@ import (
 	"go.uber.org/fx"
 	"go.uber.org/fx/fxevent"
 
-	"rt/config"
+	"github.com/rtserver/rt/config"
 )
 
 // Module provides the app's *slog.Logger, built from LOG_LEVEL and

@@ -4,7 +4,7 @@ import (
 	"io"
 	"log/slog"
 
-	"rt/config"
+	"github.com/rtserver/rt/config"
 )
 
 // NewLogger builds the process logger from LOG_LEVEL and LOG_FORMAT.

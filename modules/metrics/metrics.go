@@ -15,8 +15,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.uber.org/fx"
 
-	"rt/modules/metrics/collect"
-	"rt/modules/server"
+	"github.com/rtserver/rt/modules/metrics/collect"
+	"github.com/rtserver/rt/modules/server"
 )
 
 // Module provides the registry and serves /metrics.

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"rt/modules/presence"
+	"github.com/rtserver/rt/modules/presence"
 )
 
 func entry(room, user, conn string) presence.Entry {

@@ -4,8 +4,8 @@ import (
 	"testing"
 	"time"
 
-	"rt/modules/presence"
-	"rt/modules/presence/presencetest"
+	"github.com/rtserver/rt/modules/presence"
+	"github.com/rtserver/rt/modules/presence/presencetest"
 )
 
 func TestMemoryStore(t *testing.T) {

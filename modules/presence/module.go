@@ -5,9 +5,9 @@ import (
 
 	"go.uber.org/fx"
 
-	"rt/config"
-	"rt/modules/health/check"
-	"rt/modules/metrics/collect"
+	"github.com/rtserver/rt/config"
+	"github.com/rtserver/rt/modules/health/check"
+	"github.com/rtserver/rt/modules/metrics/collect"
 )
 
 // Module provides the node's Tracker over whichever Store the app was

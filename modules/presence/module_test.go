@@ -6,9 +6,9 @@ import (
 	"go.uber.org/fx"
 	"go.uber.org/fx/fxtest"
 
-	"rt/config"
-	"rt/modules/presence"
-	"rt/modules/presence/presencetest"
+	"github.com/rtserver/rt/config"
+	"github.com/rtserver/rt/modules/presence"
+	"github.com/rtserver/rt/modules/presence/presencetest"
 )
 
 // MemoryModule provides the Memory store; the Tracker joins through it,

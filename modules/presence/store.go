@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"rt/modules/protocol"
+	"github.com/rtserver/rt/modules/protocol"
 )
 
 // Entry is one connection of one user in one room.

@@ -11,7 +11,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"rt/modules/backoff"
+	"github.com/rtserver/rt/modules/backoff"
 )
 
 // refreshTimeout bounds one refresh batch so a hung store delays the next

@@ -9,12 +9,12 @@ import (
 
 	"github.com/redis/rueidis"
 
-	"rt/modules/bus/redisbus"
-	"rt/modules/metrics/metricstest"
-	"rt/modules/presence"
-	"rt/modules/presence/presencetest"
-	"rt/modules/redis"
-	"rt/modules/redis/redistest"
+	"github.com/rtserver/rt/modules/bus/redisbus"
+	"github.com/rtserver/rt/modules/metrics/metricstest"
+	"github.com/rtserver/rt/modules/presence"
+	"github.com/rtserver/rt/modules/presence/presencetest"
+	"github.com/rtserver/rt/modules/redis"
+	"github.com/rtserver/rt/modules/redis/redistest"
 )
 
 // The Tracker on the Redis store of redis mode (redisbus.Presence), whose

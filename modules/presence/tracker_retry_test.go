@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"rt/modules/presence"
-	"rt/modules/presence/presencetest"
+	"github.com/rtserver/rt/modules/presence"
+	"github.com/rtserver/rt/modules/presence/presencetest"
 )
 
 // A failed refresh is retried about RetryMin later, not a whole period

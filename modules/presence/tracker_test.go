@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"rt/modules/metrics/metricstest"
-	"rt/modules/presence"
-	"rt/modules/presence/presencetest"
+	"github.com/rtserver/rt/modules/metrics/metricstest"
+	"github.com/rtserver/rt/modules/presence"
+	"github.com/rtserver/rt/modules/presence/presencetest"
 )
 
 func TestTrackerMemory(t *testing.T) { testTracker(t, presence.NewMemory(presencetest.ShortTTL)) }

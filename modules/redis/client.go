@@ -20,9 +20,9 @@ import (
 	"github.com/redis/rueidis"
 	"go.uber.org/fx"
 
-	"rt/config"
-	"rt/modules/health/check"
-	"rt/modules/metrics/collect"
+	"github.com/rtserver/rt/config"
+	"github.com/rtserver/rt/modules/health/check"
+	"github.com/rtserver/rt/modules/metrics/collect"
 )
 
 // Module provides the open rueidis.Client, its *Stats, the *Reconnects

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"rt/modules/redis/redistest"
+	"github.com/rtserver/rt/modules/redis/redistest"
 )
 
 func TestClusterState(t *testing.T) {

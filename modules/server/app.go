@@ -7,7 +7,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"rt/config"
+	"github.com/rtserver/rt/config"
 )
 
 // handshakeTimeout bounds reading a request, the WebSocket handshake included

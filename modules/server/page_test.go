@@ -15,7 +15,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"go.uber.org/fx"
 
-	"rt/config"
+	"github.com/rtserver/rt/config"
 )
 
 func TestPageURL(t *testing.T) {

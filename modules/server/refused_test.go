@@ -18,8 +18,8 @@ import (
 	"github.com/valyala/fasthttp"
 	"go.uber.org/fx"
 
-	"rt/config"
-	"rt/modules/metrics/metricstest"
+	"github.com/rtserver/rt/config"
+	"github.com/rtserver/rt/modules/metrics/metricstest"
 )
 
 func TestClassify(t *testing.T) {

@@ -17,8 +17,8 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"go.uber.org/fx"
 
-	"rt/config"
-	"rt/modules/metrics/collect"
+	"github.com/rtserver/rt/config"
+	"github.com/rtserver/rt/modules/metrics/collect"
 )
 
 // Route is something that mounts handlers on the app.

@@ -3,8 +3,8 @@ package ws
 import (
 	"github.com/gofiber/fiber/v2"
 
-	"rt/modules/auth"
-	"rt/modules/protocol"
+	"github.com/rtserver/rt/modules/auth"
+	"github.com/rtserver/rt/modules/protocol"
 )
 
 // admit refuses, before the upgrade, a socket the registry has no room for:

@@ -10,8 +10,8 @@ import (
 
 	"github.com/gofiber/contrib/websocket"
 
-	"rt/modules/auth"
-	"rt/modules/protocol"
+	"github.com/rtserver/rt/modules/auth"
+	"github.com/rtserver/rt/modules/protocol"
 )
 
 // closeGrace is how long a closing connection waits for the peer's close

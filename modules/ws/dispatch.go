@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 
-	"rt/modules/hub"
-	"rt/modules/protocol"
+	"github.com/rtserver/rt/modules/hub"
+	"github.com/rtserver/rt/modules/protocol"
 )
 
 // dispatch serves one text frame from c. A frame that cannot be served gets

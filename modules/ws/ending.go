@@ -6,7 +6,7 @@ import (
 
 	fws "github.com/fasthttp/websocket"
 
-	"rt/modules/protocol"
+	"github.com/rtserver/rt/modules/protocol"
 )
 
 // ending is how a connection ended: the close code the server sends (0 when

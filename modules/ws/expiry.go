@@ -4,7 +4,7 @@ import (
 	"sync"
 	"time"
 
-	"rt/modules/protocol"
+	"github.com/rtserver/rt/modules/protocol"
 )
 
 // tokenClock closes a connection with 4001 when its token expires, unless an

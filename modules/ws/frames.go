@@ -9,7 +9,7 @@ import (
 
 	fws "github.com/fasthttp/websocket"
 
-	"rt/modules/protocol"
+	"github.com/rtserver/rt/modules/protocol"
 )
 
 // Client frames are read here and not by the library: its reader assembles

@@ -15,9 +15,9 @@ import (
 	"github.com/gofiber/contrib/websocket"
 	"github.com/gofiber/fiber/v2"
 
-	"rt/modules/auth"
-	"rt/modules/hub"
-	"rt/modules/protocol"
+	"github.com/rtserver/rt/modules/auth"
+	"github.com/rtserver/rt/modules/hub"
+	"github.com/rtserver/rt/modules/protocol"
 )
 
 // opTimeout bounds one hub call made for a client (join, publish, presence).

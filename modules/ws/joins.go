@@ -3,8 +3,8 @@ package ws
 import (
 	"context"
 
-	"rt/modules/hub"
-	"rt/modules/protocol"
+	"github.com/rtserver/rt/modules/hub"
+	"github.com/rtserver/rt/modules/protocol"
 )
 
 // What a room.join is told when the room cannot be joined (a bad name is

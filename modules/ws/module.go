@@ -7,12 +7,12 @@ import (
 
 	"go.uber.org/fx"
 
-	"rt/config"
-	"rt/modules/auth"
-	"rt/modules/hub"
-	"rt/modules/metrics/collect"
-	"rt/modules/protocol"
-	"rt/modules/server"
+	"github.com/rtserver/rt/config"
+	"github.com/rtserver/rt/modules/auth"
+	"github.com/rtserver/rt/modules/hub"
+	"github.com/rtserver/rt/modules/metrics/collect"
+	"github.com/rtserver/rt/modules/protocol"
+	"github.com/rtserver/rt/modules/server"
 )
 
 // Module serves /ws/:room and drains every socket on stop.

@@ -7,7 +7,7 @@ import (
 	"sync"
 	"time"
 
-	"rt/modules/protocol"
+	"github.com/rtserver/rt/modules/protocol"
 )
 
 // maxBatchBytes bounds one write: a writer that has more queued writes it

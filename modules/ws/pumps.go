@@ -8,7 +8,7 @@ import (
 
 	fws "github.com/fasthttp/websocket"
 
-	"rt/modules/protocol"
+	"github.com/rtserver/rt/modules/protocol"
 )
 
 // discardBudget bounds what the reader still reads and drops once a close

@@ -6,7 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"rt/modules/protocol"
+	"github.com/rtserver/rt/modules/protocol"
 )
 
 // nodeQueue counts the bytes waiting in every send queue of this node,

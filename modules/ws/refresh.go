@@ -3,8 +3,8 @@ package ws
 import (
 	"time"
 
-	"rt/modules/auth"
-	"rt/modules/protocol"
+	"github.com/rtserver/rt/modules/auth"
+	"github.com/rtserver/rt/modules/protocol"
 )
 
 // refresh moves the connection's expiry to the new token's, if it verifies,

@@ -5,7 +5,7 @@ import (
 	"sync"
 	"time"
 
-	"rt/modules/protocol"
+	"github.com/rtserver/rt/modules/protocol"
 )
 
 // Caps bound how many sockets this node holds; MaxConns 0 means no cap.

@@ -5,8 +5,8 @@ import (
 	"sync"
 	"time"
 
-	"rt/modules/hub"
-	"rt/modules/protocol"
+	"github.com/rtserver/rt/modules/hub"
+	"github.com/rtserver/rt/modules/protocol"
 )
 
 // minPendingRequests is the least bound on how many of one connection's

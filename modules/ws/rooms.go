@@ -5,7 +5,7 @@ import (
 	"slices"
 	"sync"
 
-	"rt/modules/protocol"
+	"github.com/rtserver/rt/modules/protocol"
 )
 
 // roomSet is the rooms a connection is in or is joining. The reader adds a

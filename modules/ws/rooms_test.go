@@ -3,7 +3,7 @@ package ws
 import (
 	"testing"
 
-	"rt/modules/protocol"
+	"github.com/rtserver/rt/modules/protocol"
 )
 
 // resolve picks the room a frame is about, and refuses one the connection

@@ -20,7 +20,7 @@ func Build(ctx context.Context, dir string, logf func(string, ...any)) (string, 
 	if err != nil {
 		return "", err
 	}
-	bin := filepath.Join(dir, "rt")
+	bin := filepath.Join(dir, "github.com/rtserver/rt")
 	ctx, cancel := context.WithTimeout(ctx, buildMax)
 	defer cancel()
 	logf("server: go build -o %s . (in %s)", bin, root)

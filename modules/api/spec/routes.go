@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"strconv"
 
-	"rt/modules/protocol"
+	"github.com/rtserver/rt/modules/protocol"
 )
 
 // Routes is every route the API serves, in the order rtctl -h lists them.

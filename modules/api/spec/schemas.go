@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"strconv"
 
-	"rt/modules/protocol"
+	"github.com/rtserver/rt/modules/protocol"
 )
 
 // MaxBodyBytes is the largest request body the API reads; a larger one is

@@ -6,7 +6,7 @@ import (
 	"slices"
 	"testing"
 
-	"rt/modules/bus"
+	"github.com/rtserver/rt/modules/bus"
 )
 
 // WantIncreasing checks that the ids of room's messages in ss strictly

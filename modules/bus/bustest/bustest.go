@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"rt/modules/bus"
+	"github.com/rtserver/rt/modules/bus"
 )
 
 // WaitLimit bounds every wait for a delivered message; it guards against

@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"rt/modules/bus"
-	"rt/modules/protocol"
+	"github.com/rtserver/rt/modules/bus"
+	"github.com/rtserver/rt/modules/protocol"
 )
 
 // runAfter is the contract of After: what a client or a node that missed

@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"rt/modules/bus"
-	"rt/modules/protocol"
+	"github.com/rtserver/rt/modules/bus"
+	"github.com/rtserver/rt/modules/protocol"
 )
 
 // runBefore is the contract of Before, which pages back through a room's

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"rt/modules/bus"
+	"github.com/rtserver/rt/modules/bus"
 )
 
 // pubSubSettings are the settings of the cases about delivery, which

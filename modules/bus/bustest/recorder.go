@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"rt/modules/bus"
+	"github.com/rtserver/rt/modules/bus"
 )
 
 // Recorder is a deliver func that keeps every message it gets, frames

@@ -12,8 +12,8 @@ import (
 
 	"github.com/redis/rueidis"
 
-	"rt/modules/bus"
-	"rt/modules/redis"
+	"github.com/rtserver/rt/modules/bus"
+	"github.com/rtserver/rt/modules/redis"
 )
 
 // Bus is the bus of redis mode: appends and reads on the room's stream

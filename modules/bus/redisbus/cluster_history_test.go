@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"rt/modules/bus"
-	"rt/modules/bus/bustest"
-	"rt/modules/redis/redistest"
+	"github.com/rtserver/rt/modules/bus"
+	"github.com/rtserver/rt/modules/bus/bustest"
+	"github.com/rtserver/rt/modules/redis/redistest"
 )
 
 // TestClusterAppendOnTheRoomsShard: a room's history and its messages live

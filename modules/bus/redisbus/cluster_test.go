@@ -9,10 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"rt/modules/bus"
-	"rt/modules/bus/bustest"
-	"rt/modules/redis"
-	"rt/modules/redis/redistest"
+	"github.com/rtserver/rt/modules/bus"
+	"github.com/rtserver/rt/modules/bus/bustest"
+	"github.com/rtserver/rt/modules/redis"
+	"github.com/rtserver/rt/modules/redis/redistest"
 )
 
 // startClusterBus returns a started bus on a cluster client of c, and its

@@ -3,9 +3,9 @@ package redisbus
 import (
 	"testing"
 
-	"rt/modules/bus"
-	"rt/modules/bus/bustest"
-	"rt/modules/redis/redistest"
+	"github.com/rtserver/rt/modules/bus"
+	"github.com/rtserver/rt/modules/bus/bustest"
+	"github.com/rtserver/rt/modules/redis/redistest"
 )
 
 // TestRedisContract runs the contract against a real redis-server, emptied

@@ -11,10 +11,10 @@ import (
 
 	"github.com/redis/rueidis"
 
-	"rt/modules/bus"
-	"rt/modules/bus/bustest"
-	"rt/modules/redis"
-	"rt/modules/redis/redistest"
+	"github.com/rtserver/rt/modules/bus"
+	"github.com/rtserver/rt/modules/bus/bustest"
+	"github.com/rtserver/rt/modules/redis"
+	"github.com/rtserver/rt/modules/redis/redistest"
 )
 
 // testSettings are the history limits of the tests about delivery, which

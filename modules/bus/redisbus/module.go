@@ -6,10 +6,10 @@ import (
 	"github.com/redis/rueidis"
 	"go.uber.org/fx"
 
-	"rt/config"
-	"rt/modules/bus"
-	"rt/modules/presence"
-	"rt/modules/redis"
+	"github.com/rtserver/rt/config"
+	"github.com/rtserver/rt/modules/bus"
+	"github.com/rtserver/rt/modules/presence"
+	"github.com/rtserver/rt/modules/redis"
 )
 
 // Module provides the Redis bus and presence store. Both need the redis

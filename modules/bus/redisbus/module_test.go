@@ -9,13 +9,13 @@ import (
 	"go.uber.org/fx"
 	"go.uber.org/fx/fxtest"
 
-	"rt/config"
-	"rt/modules/bus"
-	"rt/modules/bus/bustest"
-	"rt/modules/presence"
-	"rt/modules/presence/presencetest"
-	"rt/modules/redis"
-	"rt/modules/redis/redistest"
+	"github.com/rtserver/rt/config"
+	"github.com/rtserver/rt/modules/bus"
+	"github.com/rtserver/rt/modules/bus/bustest"
+	"github.com/rtserver/rt/modules/presence"
+	"github.com/rtserver/rt/modules/presence/presencetest"
+	"github.com/rtserver/rt/modules/redis"
+	"github.com/rtserver/rt/modules/redis/redistest"
 )
 
 // Module runs on the redis module's client and wires its Reconnects: it

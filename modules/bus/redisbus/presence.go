@@ -10,8 +10,8 @@ import (
 
 	"github.com/redis/rueidis"
 
-	"rt/modules/presence"
-	"rt/modules/redis"
+	"github.com/rtserver/rt/modules/presence"
+	"github.com/rtserver/rt/modules/redis"
 )
 
 // Presence is the presence.Store of redis mode; the keys are described in

@@ -9,10 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"rt/modules/presence"
-	"rt/modules/presence/presencetest"
-	"rt/modules/redis"
-	"rt/modules/redis/redistest"
+	"github.com/rtserver/rt/modules/presence"
+	"github.com/rtserver/rt/modules/presence/presencetest"
+	"github.com/rtserver/rt/modules/redis"
+	"github.com/rtserver/rt/modules/redis/redistest"
 )
 
 // JoinAll of 100 rooms costs one round trip: with every reply from Redis

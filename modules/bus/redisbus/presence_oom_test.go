@@ -6,11 +6,11 @@ import (
 
 	"github.com/redis/rueidis"
 
-	"rt/modules/metrics/metricstest"
-	"rt/modules/presence"
-	"rt/modules/presence/presencetest"
-	"rt/modules/redis"
-	"rt/modules/redis/redistest"
+	"github.com/rtserver/rt/modules/metrics/metricstest"
+	"github.com/rtserver/rt/modules/presence"
+	"github.com/rtserver/rt/modules/presence/presencetest"
+	"github.com/rtserver/rt/modules/redis"
+	"github.com/rtserver/rt/modules/redis/redistest"
 )
 
 // With Redis at maxmemory under noeviction, Redis refuses every presence

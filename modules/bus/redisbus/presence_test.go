@@ -4,11 +4,11 @@ import (
 	"testing"
 	"time"
 
-	"rt/modules/metrics/metricstest"
-	"rt/modules/presence"
-	"rt/modules/presence/presencetest"
-	"rt/modules/redis"
-	"rt/modules/redis/redistest"
+	"github.com/rtserver/rt/modules/metrics/metricstest"
+	"github.com/rtserver/rt/modules/presence"
+	"github.com/rtserver/rt/modules/presence/presencetest"
+	"github.com/rtserver/rt/modules/redis"
+	"github.com/rtserver/rt/modules/redis/redistest"
 )
 
 func TestRedisStore(t *testing.T) {

@@ -11,8 +11,8 @@ import (
 
 	"github.com/redis/rueidis"
 
-	"rt/modules/bus"
-	"rt/modules/redis"
+	"github.com/rtserver/rt/modules/bus"
+	"github.com/rtserver/rt/modules/redis"
 )
 
 // commandTimeout bounds one command: an append, a read, a PUBLISH, a

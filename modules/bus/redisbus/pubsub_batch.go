@@ -5,7 +5,7 @@ import (
 	"errors"
 	"sync"
 
-	"rt/modules/bus"
+	"github.com/rtserver/rt/modules/bus"
 )
 
 // errGaveUp: the caller's ctx ended before its room's command was

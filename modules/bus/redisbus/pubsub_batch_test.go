@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"rt/modules/bus"
-	"rt/modules/bus/bustest"
+	"github.com/rtserver/rt/modules/bus"
+	"github.com/rtserver/rt/modules/bus/bustest"
 )
 
 // A socket joining many rooms at once has the hub subscribe them from as

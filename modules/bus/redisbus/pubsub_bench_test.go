@@ -11,10 +11,10 @@ import (
 	"testing"
 	"time"
 
-	"rt/modules/bus"
-	"rt/modules/bus/bustest"
-	"rt/modules/redis"
-	"rt/modules/redis/redistest"
+	"github.com/rtserver/rt/modules/bus"
+	"github.com/rtserver/rt/modules/bus/bustest"
+	"github.com/rtserver/rt/modules/redis"
+	"github.com/rtserver/rt/modules/redis/redistest"
 )
 
 // BenchmarkRedisReceive is the receiving side of the Redis bus: b.N frames

@@ -8,9 +8,9 @@ import (
 
 	"github.com/redis/rueidis"
 
-	"rt/modules/backoff"
-	"rt/modules/bus"
-	"rt/modules/redis"
+	"github.com/rtserver/rt/modules/backoff"
+	"github.com/rtserver/rt/modules/bus"
+	"github.com/rtserver/rt/modules/redis"
 )
 
 // retry is the schedule of reconnects while Redis is away, of unsure rooms

@@ -5,10 +5,10 @@ import (
 	"strings"
 	"testing"
 
-	"rt/modules/bus"
-	"rt/modules/bus/bustest"
-	"rt/modules/metrics/metricstest"
-	"rt/modules/redis"
+	"github.com/rtserver/rt/modules/bus"
+	"github.com/rtserver/rt/modules/bus/bustest"
+	"github.com/rtserver/rt/modules/metrics/metricstest"
+	"github.com/rtserver/rt/modules/redis"
 )
 
 // Something other than an rt bus publishing on a room channel (an older rt,

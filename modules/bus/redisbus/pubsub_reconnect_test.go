@@ -4,10 +4,10 @@ import (
 	"testing"
 	"time"
 
-	"rt/modules/bus/bustest"
-	"rt/modules/metrics/metricstest"
-	"rt/modules/redis"
-	"rt/modules/redis/redistest"
+	"github.com/rtserver/rt/modules/bus/bustest"
+	"github.com/rtserver/rt/modules/metrics/metricstest"
+	"github.com/rtserver/rt/modules/redis"
+	"github.com/rtserver/rt/modules/redis/redistest"
 )
 
 // The bus tells the redis module's Reconnects after it is connected again,

@@ -5,9 +5,9 @@ import (
 	"testing"
 	"time"
 
-	"rt/modules/bus/bustest"
-	"rt/modules/metrics/metricstest"
-	"rt/modules/redis"
+	"github.com/rtserver/rt/modules/bus/bustest"
+	"github.com/rtserver/rt/modules/metrics/metricstest"
+	"github.com/rtserver/rt/modules/redis"
 )
 
 // A SUBSCRIBE that is not answered in time, because Redis is slow or the

@@ -5,8 +5,8 @@ import (
 	"sync"
 	"testing"
 
-	"rt/modules/bus"
-	"rt/modules/bus/bustest"
+	"github.com/rtserver/rt/modules/bus"
+	"github.com/rtserver/rt/modules/bus/bustest"
 )
 
 // Subscribe "returns once the node is receiving" (Bus): right after Start,

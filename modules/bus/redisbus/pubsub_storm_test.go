@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"rt/modules/bus"
-	"rt/modules/bus/bustest"
+	"github.com/rtserver/rt/modules/bus"
+	"github.com/rtserver/rt/modules/bus/bustest"
 )
 
 // The Pub/Sub connection is killed again and again while many goroutines

@@ -6,10 +6,10 @@ import (
 	"testing"
 	"time"
 
-	"rt/modules/bus"
-	"rt/modules/bus/bustest"
-	"rt/modules/metrics/metricstest"
-	"rt/modules/redis"
+	"github.com/rtserver/rt/modules/bus"
+	"github.com/rtserver/rt/modules/bus/bustest"
+	"github.com/rtserver/rt/modules/metrics/metricstest"
+	"github.com/rtserver/rt/modules/redis"
 )
 
 func TestRedisOneSubscriptionPerRoom(t *testing.T) {

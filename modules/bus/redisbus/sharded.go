@@ -9,9 +9,9 @@ import (
 
 	"github.com/redis/rueidis"
 
-	"rt/modules/backoff"
-	"rt/modules/bus"
-	"rt/modules/redis"
+	"github.com/rtserver/rt/modules/backoff"
+	"github.com/rtserver/rt/modules/bus"
+	"github.com/rtserver/rt/modules/redis"
 )
 
 // sharded carries rooms on a Redis Cluster: one sharded

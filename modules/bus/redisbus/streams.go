@@ -10,9 +10,9 @@ import (
 
 	"github.com/redis/rueidis"
 
-	"rt/modules/bus"
-	"rt/modules/protocol"
-	"rt/modules/redis"
+	"github.com/rtserver/rt/modules/bus"
+	"github.com/rtserver/rt/modules/protocol"
+	"github.com/rtserver/rt/modules/redis"
 )
 
 // maxRun bounds the messages of one script call, and so how long it holds

@@ -12,12 +12,12 @@ import (
 
 	"github.com/redis/rueidis"
 
-	"rt/modules/bus"
-	"rt/modules/bus/bustest"
-	"rt/modules/metrics/metricstest"
-	"rt/modules/protocol"
-	"rt/modules/redis"
-	"rt/modules/redis/redistest"
+	"github.com/rtserver/rt/modules/bus"
+	"github.com/rtserver/rt/modules/bus/bustest"
+	"github.com/rtserver/rt/modules/metrics/metricstest"
+	"github.com/rtserver/rt/modules/protocol"
+	"github.com/rtserver/rt/modules/redis"
+	"github.com/rtserver/rt/modules/redis/redistest"
 )
 
 // Two nodes, each with its own client and bus, appending into one room at

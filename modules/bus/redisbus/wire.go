@@ -7,8 +7,8 @@ import (
 	"strings"
 	"unsafe"
 
-	"rt/modules/bus"
-	"rt/modules/redis"
+	"github.com/rtserver/rt/modules/bus"
+	"github.com/rtserver/rt/modules/redis"
 )
 
 // This file is rt's whole wire format in Redis: the names of a room's

@@ -5,8 +5,8 @@ import (
 	"errors"
 	"testing"
 
-	"rt/modules/bus"
-	"rt/modules/bus/bustest"
+	"github.com/rtserver/rt/modules/bus"
+	"github.com/rtserver/rt/modules/bus/bustest"
 )
 
 // The payload format is documented (README); this pins it byte for byte.

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"rt/modules/presence"
+	"github.com/rtserver/rt/modules/presence"
 )
 
 // LongTTL never runs out during a test; ShortTTL is short enough to wait

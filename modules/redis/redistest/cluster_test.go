@@ -9,7 +9,7 @@ import (
 
 	"github.com/redis/rueidis"
 
-	"rt/modules/redis/redistest"
+	"github.com/rtserver/rt/modules/redis/redistest"
 )
 
 // tagPerMaster finds, for each master, a hash tag whose slot it serves:
