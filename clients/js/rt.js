@@ -206,6 +206,7 @@ export class Client extends Emitter {
   #pending = new Map(); // ref -> request or publish waiting for its answer
   #nextRef = 0;
   #outbox = []; // frames waiting for the token bucket: {frame, item}
+  #lists = new Set(); // rooms whose presence.list waits until the outbox is empty
   #tokens = BUCKET_BURST;
   #refilled = 0;
   #pumping = false;
@@ -322,6 +323,7 @@ export class Client extends Emitter {
     this.#timers.forEach(clearTimeout);
     this.#timers.clear();
     this.#pumping = false;
+    this.#lists.clear();
     for (const { item } of this.#outbox.splice(0).reverse()) {
       if (!item?.room) continue; // a request: refused below with the rest
       this.#pending.delete(item.ref);
@@ -411,17 +413,25 @@ export class Client extends Emitter {
     this.#pump();
   }
 
+  // #pump sends what the bucket allows: the outbox first, in order, then the
+  // presence lists, so that a rejoin of many rooms delays no message.
   #pump() {
     const now = Date.now();
     this.#tokens = Math.min(BUCKET_BURST, this.#tokens + ((now - this.#refilled) / 1000) * BUCKET_RATE);
     this.#refilled = now;
-    while (this.#outbox.length && this.#tokens >= 1) {
+    while ((this.#outbox.length || this.#lists.size) && this.#tokens >= 1) {
+      if (!this.#outbox.length) {
+        const room = this.#lists.values().next().value;
+        this.#lists.delete(room);
+        if (room._joined) this.#outbox.push({ frame: { type: "presence.list", room: room.name, ref: this._ref() } });
+        continue;
+      }
       this.#tokens--;
       const { frame, item } = this.#outbox.shift();
       this.#ws.send(JSON.stringify(frame));
       if (item) item.timer = this.#later(this.#opts.ackTimeout, () => this.#timeout(item.ref));
     }
-    if (this.#outbox.length && !this.#pumping) {
+    if ((this.#outbox.length || this.#lists.size) && !this.#pumping) {
       this.#pumping = true;
       this.#later(Math.ceil(((1 - this.#tokens) / BUCKET_RATE) * 1000), () => {
         this.#pumping = false;
@@ -551,7 +561,10 @@ export class Client extends Emitter {
   // presence window is over: a user who joins and leaves within one window
   // is never announced, yet an answer read inside it lists them.
   #listPresence(room) {
-    const list = () => room._joined && this._enqueue({ type: "presence.list", room: room.name, ref: this._ref() });
+    const list = () => {
+      this.#lists.add(room);
+      this.#pump();
+    };
     list();
     this.#later(PRESENCE_SETTLE, list);
   }
