@@ -257,7 +257,11 @@ export class Client extends Emitter {
     let ws;
     try {
       const base = this.#opts.url.replace(/^http/, "ws").replace(/\/+$/, "");
-      ws = this.#ws = new WebSocket(`${base}/ws?token=${encodeURIComponent(token)}`);
+      const url = `${base}/ws?token=${encodeURIComponent(token)}`;
+      // Outside a browser nothing sends Origin, which rt requires; Node's
+      // WebSocket (undici) takes headers in a second argument browsers lack.
+      const origin = this.#opts.origin;
+      ws = this.#ws = origin ? new WebSocket(url, { headers: { Origin: origin } }) : new WebSocket(url);
     } catch (err) {
       this._emit("error", err); // a malformed url: no retry mends it
       return this.#stop(0, "bad url");

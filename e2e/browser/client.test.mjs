@@ -8,9 +8,12 @@
 //   npm ci --prefix e2e/browser && node --test e2e/browser/client.test.mjs
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import { root, setUp, shared, startAPIServer, tearDown, token, tokenWith, WAIT } from './harness.mjs';
 
 // clientPage opens <origin>/healthz (a page of rt's origin with no script
@@ -438,6 +441,35 @@ describe('the JavaScript client in a real browser', { timeout: 600_000 }, () => 
     const stale = await vic.evaluate(() => fetch('/client-000000000000.js').then((r) => r.status));
     assert.equal(stale, 404);
     await closeAll(vic);
+  });
+
+  test('in Node, with its own WebSocket and an origin option, it connects, publishes, reads history and ends cleanly', { timeout: 30_000 }, async () => {
+    const script = `
+      const { Client } = await import(process.env.RT_JS);
+      const client = new Client({ url: process.env.RT_URL, origin: process.env.RT_ORIGIN, getToken: () => process.env.RT_TOKEN });
+      const room = client.room('node');
+      client.connect();
+      await room.join();
+      const ack = await room.publish('from node');
+      const page = await room.history({ limit: 1 });
+      client.disconnect();
+      console.log(JSON.stringify({ ack, texts: page.messages.map((m) => m.text), state: client.state }));`;
+    // Node 22 has a WebSocket of its own; Node 20 needs the flag.
+    const flags = typeof WebSocket === 'undefined' ? ['--experimental-websocket'] : [];
+    const { stdout } = await promisify(execFile)(process.execPath, [...flags, '--input-type=module', '-e', script], {
+      timeout: 20_000, // the process ends by itself only if nothing is left scheduled
+      env: {
+        ...process.env,
+        RT_JS: pathToFileURL(path.join(root, 'clients/js/rt.js')).href,
+        RT_URL: `ws://127.0.0.1:${server.port}`,
+        RT_ORIGIN: site,
+        RT_TOKEN: token('noah'),
+      },
+    });
+    const out = JSON.parse(stdout);
+    assert.match(out.ack.id, /^[0-9a-f]{28}$/);
+    assert.deepEqual(out.texts, ['from node']);
+    assert.equal(out.state, 'disconnected');
   });
 
   describe('with the server API', () => {
