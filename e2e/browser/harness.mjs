@@ -177,3 +177,34 @@ export async function tearDown() {
   await Promise.all(servers.map(stopServer));
   if (bin) await rm(path.dirname(bin), { recursive: true, force: true });
 }
+
+// ---- the server API ---------------------------------------------------------
+
+// startAPIServer is startServer with the server API on (API_ADDR on a free
+// loopback port, a random API_KEY); the server it returns has
+// api(method, path, body), which calls the API with the key and resolves
+// with { status, body } (body parsed from JSON, null when there is none).
+export async function startAPIServer(opts = {}) {
+  const apiPort = await freePort();
+  const key = randomBytes(24).toString('hex');
+  const srv = await startServer({ ...opts, env: { ...opts.env, API_ADDR: `127.0.0.1:${apiPort}`, API_KEY: key } });
+  srv.api = async (method, p, body) => {
+    const res = await fetch(`http://127.0.0.1:${apiPort}${p}`, {
+      method,
+      headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : null };
+  };
+  return srv;
+}
+
+// tokenWith signs an HS256 JWT for sub, with claims added to (or replacing)
+// iat and exp, such as a rooms claim; it expires in ttl seconds.
+export function tokenWith(sub, claims = {}, ttl = 3600) {
+  const b64 = (v) => Buffer.from(JSON.stringify(v)).toString('base64url');
+  const now = Math.floor(Date.now() / 1000);
+  const unsigned = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ sub, iat: now, exp: now + ttl, ...claims })}`;
+  return `${unsigned}.${createHmac('sha256', secret).update(unsigned).digest('base64url')}`;
+}

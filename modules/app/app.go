@@ -21,6 +21,7 @@ import (
 	"github.com/rtserver/rt/modules/auth"
 	"github.com/rtserver/rt/modules/bus"
 	"github.com/rtserver/rt/modules/bus/redisbus"
+	"github.com/rtserver/rt/modules/clientjs"
 	"github.com/rtserver/rt/modules/debug"
 	"github.com/rtserver/rt/modules/demo"
 	"github.com/rtserver/rt/modules/health"
@@ -49,6 +50,7 @@ var Extras = fx.Options(
 	health.Module,
 	metrics.Module,
 	demo.Module,
+	clientjs.Module,
 	debug.Module,
 	api.Module,
 )
