@@ -21,6 +21,7 @@ const client = new Client({
   maxDelay: 20_000,
   publishQueue: 100,
   ackTimeout: 10_000,
+  maxSilence: 60_000,
 });
 new Client({ getToken: () => "a.b.c" }); // every other option has a default
 new Client({ url: "ws://127.0.0.1:8000", origin: "http://localhost:8000", getToken: () => Promise.resolve(null) }); // Node

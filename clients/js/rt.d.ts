@@ -50,6 +50,12 @@ export interface ClientOptions {
   publishQueue?: number;
   /** How long a publish, history() or token refresh waits for its answer, ms (default 10000). */
   ackTimeout?: number;
+  /**
+   * A socket that carries no frame for this long is taken for dead and
+   * replaced, ms (default 60000; 0 turns the check off). The server sends
+   * system.ping every HEARTBEAT_INTERVAL (25 s by default): keep this above it.
+   */
+  maxSilence?: number;
 }
 
 /** A close code and reason; 0 and "" when there is none. */

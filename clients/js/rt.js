@@ -210,10 +210,11 @@ export class Client extends Emitter {
   #tokens = BUCKET_BURST;
   #refilled = 0;
   #pumping = false;
+  #heard = 0; // Date.now() of the socket's last frame: the silence watchdog reads it
 
   constructor(opts = {}) {
     super();
-    this.#opts = { url: defaultURL(), minDelay: 500, maxDelay: 20_000, publishQueue: 100, ackTimeout: 10_000, ...opts };
+    this.#opts = { url: defaultURL(), minDelay: 500, maxDelay: 20_000, publishQueue: 100, ackTimeout: 10_000, maxSilence: 60_000, ...opts };
     if (typeof this.#opts.getToken !== "function") throw new TypeError("rt: getToken is required");
     this.state = "disconnected";
     this.code = 0;
@@ -270,6 +271,7 @@ export class Client extends Emitter {
     ws.onmessage = (ev) => {
       if (gen !== this.#gen) return;
       this.#attempt = 0; // the connection works: the next outage starts a fresh backoff
+      this.#heard = Date.now();
       this.#frame(ev.data);
     };
     ws.onclose = (ev) => gen === this.#gen && this.#closed(ev.code, ev.reason);
@@ -286,6 +288,8 @@ export class Client extends Emitter {
     this.#tokens = BUCKET_BURST; // the new socket has a fresh bucket on the server too
     this.#refilled = Date.now();
     this.#setState("connected", 0, "");
+    this.#heard = Date.now();
+    this.#watch();
     this.#scheduleRefresh(tokenExpiry(token));
     for (const room of this.#rooms.values()) if (room._wanted) this._sendJoin(room);
   }
@@ -296,6 +300,19 @@ export class Client extends Emitter {
     this.#lastClose = code;
     this.#setState("connecting", code, reason);
     this.#retry();
+  }
+
+  // #watch drops a socket that has carried nothing for maxSilence ms: the
+  // server sends system.ping every HEARTBEAT_INTERVAL (25 s by default), so
+  // such a socket is dead even when the browser has not noticed (a network
+  // path can vanish without a close, for minutes). The timer re-arms for
+  // what is left instead of being reset by every frame.
+  #watch() {
+    const max = this.#opts.maxSilence;
+    if (!max) return;
+    const left = this.#heard + max - Date.now();
+    if (left > 0) return void this.#later(left, () => this.#watch());
+    this.#closed(1006, `no frame from the server for ${Math.round(max / 1000)} s`);
   }
 
   // #retry reconnects after a full-jitter backoff.

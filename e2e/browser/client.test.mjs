@@ -295,6 +295,21 @@ describe('the JavaScript client in a real browser', { timeout: 600_000 }, () => 
     await closeAll(tim);
   });
 
+  test('a socket gone silent without a close is replaced after maxSilence, and the rooms recover', { timeout: 60_000 }, async () => {
+    // The server pings every second here; 3 s of silence means the path is gone.
+    const sam = await clientPage(cut, 'sam', { options: { maxSilence: 3000, minDelay: 100, maxDelay: 500 } });
+    await join(sam, ['silent']);
+    proxy.freeze(); // no close reaches the page: only the watchdog can tell
+    await until(sam, 'a reconnect after the silence', () =>
+      window.__rt.log.states.some((s) => s.state === 'connecting' && /no frame from the server/.test(s.reason)));
+    await waitState(sam, 'connected');
+    await until(sam, 'silent joined again', () => window.__rt.log.rooms.silent.joined >= 2);
+    const ack = await publish(sam, 'silent', 'after the silence');
+    assert.match(ack.value.id, /^[0-9a-f]{28}$/);
+    assert.equal(opened(sam).length, 2, 'the frozen socket and its replacement');
+    await closeAll(sam);
+  });
+
   test('publish resolves with the ack; queued while cut and sent after; refusals carry their code', { timeout: 60_000 }, async () => {
     const pia = await clientPage(cut, 'pia', { options: { minDelay: 100, maxDelay: 1000, publishQueue: 3 } });
     const quin = await clientPage(site, 'quin');

@@ -104,24 +104,30 @@ export async function stopServer({ proc, exited }) {
 // target: a network path between the browser and rt that the test can cut.
 // cut() drops every connection through it and refuses new ones (the page
 // sees its socket lost, 1006, and its reconnects fail) until restore().
+// freeze() makes the connections open now go silent both ways without
+// closing, as a network path that vanished does: nothing more reaches
+// either side, not even the server's close; new connections still work.
 export async function startProxy(port, target) {
   const open = new Set();
   let up = true;
   const srv = net.createServer((client) => {
     if (!up) return client.destroy();
     const upstream = net.connect(target, '127.0.0.1');
+    let frozen = false;
     const drop = () => {
       client.destroy();
       upstream.destroy();
-      open.delete(drop);
+      open.delete(link);
     };
-    open.add(drop);
-    for (const s of [client, upstream]) {
-      s.on('error', drop);
-      s.on('close', drop);
+    const link = { drop, freeze: () => { frozen = true; } };
+    open.add(link);
+    for (const [from, to] of [[client, upstream], [upstream, client]]) {
+      from.on('data', (chunk) => frozen || to.write(chunk));
+      from.on('error', drop);
+      // A frozen path hides the other side's close too: rt closing its end
+      // after IDLE_TIMEOUT leaves the browser's end open.
+      from.on('close', () => (frozen ? from.destroy() : drop()));
     }
-    client.pipe(upstream);
-    upstream.pipe(client);
   });
   await new Promise((resolve, reject) => {
     srv.once('error', reject);
@@ -131,9 +137,10 @@ export async function startProxy(port, target) {
     port,
     cut() {
       up = false;
-      [...open].forEach((drop) => drop());
+      [...open].forEach((l) => l.drop());
     },
     restore() { up = true; },
+    freeze() { [...open].forEach((l) => l.freeze()); },
     close() {
       proxy.cut();
       return new Promise((resolve) => srv.close(resolve));
