@@ -15,6 +15,7 @@ import (
 	"github.com/rtserver/rt/modules/app"
 	"github.com/rtserver/rt/modules/bus"
 	"github.com/rtserver/rt/modules/bus/redisbus"
+	"github.com/rtserver/rt/modules/clientjs"
 	"github.com/rtserver/rt/modules/demo"
 	"github.com/rtserver/rt/modules/health"
 	"github.com/rtserver/rt/modules/hub"
@@ -62,6 +63,7 @@ func TestExtrasCanBeLeftOut(t *testing.T) {
 		{"health", health.Module, "/readyz"},
 		{"metrics", metrics.Module, "/metrics"},
 		{"demo", demo.Module, "/"},
+		{"clientjs", clientjs.Module, "/client.js"},
 	}
 	for i, left := range extras {
 		t.Run(left.name, func(t *testing.T) {

@@ -37,6 +37,10 @@ export class UnauthorizedError extends Error {
 const BUCKET_BURST = 30;
 const BUCKET_RATE = 15; // frames per second
 
+// How long after a join the presence list is read again: well past the
+// server's presence window (200 ms), on any node.
+const PRESENCE_SETTLE = 1000;
+
 // Closes after which the client does not reconnect by itself: a policy
 // violation (flooding), and the backend disconnecting the user on purpose.
 const FINAL_CLOSES = new Set([1008, 4003]);
@@ -216,6 +220,7 @@ export class Client extends Emitter {
   #tokens = BUCKET_BURST;
   #refilled = 0;
   #pumpTimer = null;
+  #settles = new Set(); // timers of the second presence.list after a join
 
   constructor(opts = {}) {
     super();
@@ -334,6 +339,8 @@ export class Client extends Emitter {
     clearTimeout(this.#refreshTimer);
     clearTimeout(this.#pumpTimer);
     this.#pumpTimer = null;
+    this.#settles.forEach(clearTimeout);
+    this.#settles.clear();
     for (const { item } of this.#outbox.splice(0).reverse()) {
       if (!item?.room) continue; // refused below with the rest
       this.#pending.delete(item.ref); // never written: safe to send on the next socket
@@ -366,9 +373,11 @@ export class Client extends Emitter {
   }
 
   #setState(state, code, reason) {
+    const changed = state !== this.state;
     this.state = state;
     this.code = code;
     this.reason = reason;
+    if (!changed) return; // another failed attempt while connecting: not a transition
     this._emit("state", { state, code, reason });
     this._emit(state, { code, reason });
   }
@@ -562,13 +571,26 @@ export class Client extends Emitter {
     room._joinRef = null;
     room._joined = true;
     room._interrupted = false;
-    this._enqueue({ type: "presence.list", room: room.name, ref: this._ref() });
+    this.#listPresence(room);
     for (const w of room._joinWaiters.splice(0)) w.resolve();
     room._emit("joined");
     // Joined without `since`: whatever was posted while away is lost to this
     // room's stream; the app should reload it with history().
     if (rejoin && !room.position) room._emit("recovered", { count: 0, complete: false });
     for (const item of room._queue.splice(0)) this.#sendPublish(item);
+  }
+
+  // #listPresence asks who is in the room, and asks again once the server's
+  // presence window (200 ms) is over: a user who joined and left within
+  // that window is never announced, yet the first answer may list them.
+  #listPresence(room) {
+    this._enqueue({ type: "presence.list", room: room.name, ref: this._ref() });
+    const gen = this.#gen;
+    const timer = setTimeout(() => {
+      this.#settles.delete(timer);
+      if (gen === this.#gen && room._joined) this._enqueue({ type: "presence.list", room: room.name, ref: this._ref() });
+    }, PRESENCE_SETTLE);
+    this.#settles.add(timer);
   }
 
   #left(room, f) {

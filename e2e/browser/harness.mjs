@@ -177,3 +177,25 @@ export async function tearDown() {
   await Promise.all(servers.map(stopServer));
   if (bin) await rm(path.dirname(bin), { recursive: true, force: true });
 }
+
+// ---- the server API ---------------------------------------------------------
+
+// startAPIServer is startServer with the server API on (API_ADDR on a free
+// loopback port, a random API_KEY); the server it returns has
+// api(method, path, body), which calls the API with the key and resolves
+// with { status, body } (body parsed from JSON, null when there is none).
+export async function startAPIServer(opts = {}) {
+  const apiPort = await freePort();
+  const key = randomBytes(24).toString('hex');
+  const srv = await startServer({ ...opts, env: { ...opts.env, API_ADDR: `127.0.0.1:${apiPort}`, API_KEY: key } });
+  srv.api = async (method, p, body) => {
+    const res = await fetch(`http://127.0.0.1:${apiPort}${p}`, {
+      method,
+      headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : null };
+  };
+  return srv;
+}
