@@ -245,18 +245,20 @@ describe('chat page with many rooms in a real browser', { timeout: 300_000 }, ()
     await vera.fill('#token', token('vera'));
     await vera.click('#connect');
     for (const n of names) await waitRoom(vera, n, 'joined');
-    // A join and a presence.list per room (the client lists each room it
-    // joins); the last messages are asked for the room on screen only, the
-    // others once they are shown.
+    // A join per room, and the client asks who is in each room it joins;
+    // the last messages are asked for the room on screen only, the others
+    // once they are shown.
     await eventually('the shown room\'s history', () => vera.received.some((f) => f.type === 'history.page'));
-    const count = (type) => vera.sent.filter((f) => f.type === type).length;
-    await eventually('every room listed', () => count('presence.list') === names.length);
-    assert.deepEqual([count('room.join'), count('presence.list'), count('history.get')], [names.length, names.length, 1]);
+    const count = (type, from = 0) => vera.sent.slice(from).filter((f) => f.type === type).length;
+    const listed = (from) => names.every((n) => vera.sent.slice(from).some((f) => f.type === 'presence.list' && f.room === n));
+    await eventually('every room listed', () => listed(0));
+    assert.deepEqual([count('room.join'), count('history.get')], [names.length, 1]);
     for (const n of names) await sendTo(vera, n, [`hello ${n}`]);
     await eventually('every delivery', () => names.every((n) => delivered(vera, n).length === 1));
 
     proxy.cut();
     await waitState(vera, 'reconnecting');
+    const cut = vera.sent.length;
     proxy.restore();
     await waitState(vera, 'connected');
     for (const n of names) await waitRoom(vera, n, 'joined');
@@ -265,15 +267,17 @@ describe('chat page with many rooms in a real browser', { timeout: 300_000 }, ()
     assert.deepEqual(rejoins.map((f) => f.room), names, 'each room joined again once');
     assert.ok(rejoins.every((f) => f.since === delivered(vera, f.room)[0].id), 'each from its own last id');
     assert.deepEqual(vera.received.filter((f) => f.type === 'system.error'), [], 'nothing refused, nothing rate limited');
-    assert.equal(vera.sockets, 2);
+    // One socket for all the rooms; the client's first retry (within
+    // 500 ms) may come before the restore, and fail.
+    assert.ok(vera.sockets >= 2 && vera.sockets <= 4, `${vera.sockets} sockets`);
     assert.equal((await roomList(vera)).find((r) => r.name === 'many-25').unread, '', 'her own message is not unread');
     await openRoom(vera, 'many-25'); // its last messages now
     await waitPresence(vera, ['vera']);
     await waitTexts(vera, ['hello many-25']);
-    await eventually('the last frames out of the client\'s pacing', () => count('presence.list') === 2 * names.length && count('history.get') === 2);
+    await eventually('every room listed again after the cut', () => listed(cut));
+    await eventually('many-25\'s history asked for', () => count('history.get') === 2);
     await sleep(300);
-    assert.deepEqual([count('presence.list'), count('history.get')], [2 * names.length, 2],
-      'every room listed again after the cut; history for many-1, then many-25 once shown');
+    assert.equal(count('history.get'), 2, 'history for many-1, then many-25 once shown, and no more');
     await noErrorLines(vera);
     noProblems(vera);
     await vera.context().close();

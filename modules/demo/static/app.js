@@ -21,8 +21,7 @@ const HANDSHAKE_REFUSED = 'the server refused the handshake: token missing, inva
 let token = '';        // the token of the last Connect
 let me = '';           // its sub, for display only
 let final = null;      // {state, why}: why the page stopped the client, shown once it has
-let opened = false;    // the socket of the current attempt opened
-let diagnosis = null;  // the answer of POST /demo/origin after a socket closed before opening
+let tried = false;     // a socket was tried and has not opened (yet)
 let refusals = 0;      // handshakes refused in a row with the origin accepted
 
 const client = new Client({ getToken });
@@ -44,20 +43,20 @@ function setState(state, label, detail) {
 
 // ---- the client --------------------------------------------------------------
 
-// getToken hands the client the pasted token at every connect. The page
+// getToken hands the client the pasted token before every socket. The page
 // has no other one, so it refuses a refresh (the server closes with 4001
-// at exp), and after a socket that closed before opening it waits for the
-// server's word on this page's origin, which may stop the client.
+// at exp). When the last socket closed before opening, it first asks the
+// server about this page's origin, and the answer may stop the client.
 async function getToken() {
   if (client.state === 'connected') throw new UnauthorizedError('no newer token');
-  if (diagnosis) {
-    const stop = await diagnosis;
-    diagnosis = null;
+  if (tried) {
+    const stop = await diagnose();
     if (stop) {
       final = stop;
       throw new UnauthorizedError(stop.why);
     }
   }
+  tried = true;
   return token;
 }
 
@@ -65,15 +64,8 @@ client.on('connecting', ({ code, reason }) => {
   offline();
   if (!code) { // the first attempt
     setState('connecting', '', `to ${location.host}`);
-    return;
-  }
-  const early = !opened;
-  opened = false;
-  if (code === 4001) { // no other token to try
+  } else if (code === 4001) { // no other token to try
     stopSoon('closed', `closed by server: 4001${reason ? ' ' + reason : ''}; get a new token, paste it and press Connect`);
-  } else if (early) {
-    setState('connecting', '', 'the socket closed before opening; asking the server why');
-    diagnosis = diagnose();
   } else {
     const why = code === 1005 || code === 1006 ? `connection lost (${code})` : `closed by server: ${code}${reason ? ' ' + reason : ''}`;
     notice(why);
@@ -82,7 +74,7 @@ client.on('connecting', ({ code, reason }) => {
 });
 
 client.on('connected', () => {
-  opened = true;
+  tried = false;
   refusals = 0;
   setState('connected', '', me ? `as ${me}` : '');
   notice(me ? `connected as ${me}` : 'connected');
@@ -141,16 +133,19 @@ function offline() {
 // the attempt and the question: so a refusal is believed the second time in
 // a row. Resolves to {state, why} to stop, or null to go on.
 async function diagnose() {
+  setState('connecting', '', 'the socket closed before opening; asking the server why');
   let answer;
   try {
     const res = await fetch('/demo/origin', { method: 'POST', cache: 'no-store' });
     if (!res.ok) throw new Error(`HTTP ${res.status}`);
     answer = await res.json();
   } catch {
+    if (client.state !== 'connecting') return null; // disconnected meanwhile
     notice('server unreachable');
     setState('reconnecting', '', 'server unreachable');
     return null;
   }
+  if (client.state !== 'connecting') return null;
   if (!answer.allowed) {
     return { state: 'refused', why: `the server does not accept this page's origin ${answer.origin || '(none)'}: ` +
       'it is not in ALLOWED_ORIGINS; ' + (typeof answer.use === 'string' && answer.use
@@ -312,9 +307,8 @@ function connect() {
   setMe(me);
   remember(token);
   final = null;
-  diagnosis = null;
+  tried = false;
   refusals = 0;
-  opened = false;
   clearLines(nowhere);
   for (const r of rooms.values()) { // a fresh view: each room's history fills it
     clearLines(r);
