@@ -23,6 +23,7 @@ const client = new Client({
   ackTimeout: 10_000,
 });
 new Client({ getToken: () => "a.b.c" }); // every other option has a default
+new Client({ url: "ws://127.0.0.1:8000", origin: "http://localhost:8000", getToken: () => Promise.resolve(null) }); // Node
 
 const stopStates = client.on("state", ({ state, code, reason }: StateEvent) => {
   const s: State = state;

@@ -31,6 +31,12 @@ export interface ClientOptions {
   /** "ws://host:port" or "wss://..."; default: the page's origin with ws(s). */
   url?: string;
   /**
+   * Outside browsers only (Node 22+): the Origin header to send, one of the
+   * server's ALLOWED_ORIGINS; Node's WebSocket sends none, and rt refuses a
+   * handshake without one. Browsers send their own: leave it out there.
+   */
+  origin?: string;
+  /**
    * Called at every connect and reconnect, after a 4001 close, and before
    * the token's exp. Resolving to null or "", or throwing UnauthorizedError,
    * stops the client; any other error is retried with backoff.

@@ -1,9 +1,9 @@
 // rt.js: the JavaScript client of rt (docs/protocol.md), an ES module with no
 // build step and no dependencies. It keeps one WebSocket at <url>/ws, joins
-// rooms on it with room.join, and hides the protocol's chores: reconnecting
-// with backoff, resuming every room from the last message seen, dropping
-// duplicates, folding presence, refreshing the token before it expires,
-// answering pings and pacing what it sends under the server's rate limit.
+// rooms on it with room.join, and takes care of the protocol's chores:
+// reconnecting with backoff, resuming every room from the last message seen,
+// dropping duplicates, folding presence, refreshing the token before it
+// expires, answering pings, and pacing what it sends under the rate limit.
 //
 //   import { Client } from "/client.js";
 //   const client = new Client({ getToken: async () => fetchToken() });
@@ -13,8 +13,8 @@
 //   await room.join();
 //   await room.publish("hi");
 
-// RtError is a refusal from the server (its system.error code) or from the
-// library itself (queue_full, disconnected, timeout, not_joined).
+// RtError is a refusal: the server's system.error code, or the library's
+// own (queue_full, disconnected, timeout, not_joined).
 export class RtError extends Error {
   constructor(code, message) {
     super(message || code);
@@ -23,8 +23,8 @@ export class RtError extends Error {
   }
 }
 
-// UnauthorizedError, thrown by getToken, tells the client that no token will
-// come: it stops instead of retrying.
+// UnauthorizedError, thrown by getToken, says no token will come: the client
+// stops instead of retrying.
 export class UnauthorizedError extends Error {
   constructor(message = "unauthorized") {
     super(message);
@@ -32,21 +32,21 @@ export class UnauthorizedError extends Error {
   }
 }
 
-// The server's frame rate limit is 20/s with a burst of 40 per socket; the
-// client stays well under it so that a rejoin of 100 rooms is never refused.
+// The server allows 20 frames/s with a burst of 40 per socket; staying well
+// under it lets a rejoin of 100 rooms go through without rate_limited.
 const BUCKET_BURST = 30;
 const BUCKET_RATE = 15; // frames per second
 
-// How long after a join the presence list is read again: well past the
-// server's presence window (200 ms), on any node.
+// How long after a join presence is listed again: past the server's presence
+// window (200 ms), on any node (see #listPresence).
 const PRESENCE_SETTLE = 1000;
 
-// Closes after which the client does not reconnect by itself: a policy
-// violation (flooding), and the backend disconnecting the user on purpose.
+// Closes after which the client does not reconnect by itself: flooding
+// (1008), and the backend disconnecting the user on purpose (4003).
 const FINAL_CLOSES = new Set([1008, 4003]);
 
-// Emitter is the on/off/emit shared by Client and Room. A listener that
-// throws is reported and skipped: it never breaks the client.
+// Emitter is the on/off/emit of Client and Room. A listener that throws is
+// reported and skipped: it never breaks the client.
 class Emitter {
   #listeners = new Map();
 
@@ -71,20 +71,23 @@ class Emitter {
   }
 }
 
-// message turns a chat.delivery frame into what the app sees.
-function message(f) {
-  const m = { room: f.room, id: f.id, user: f.user, ts: f.ts };
+// withContent adds a frame's text and data, each when it has one, to m.
+function withContent(m, f) {
   if (f.text !== undefined) m.text = f.text;
   if (f.data !== undefined) m.data = f.data;
   return m;
 }
 
-// tokenExpiry reads a JWT's exp (Unix seconds) without verifying it: only the
-// server can, the client just needs to know when to ask for a new one.
+// What the app sees of a chat.delivery, and of a user.message.
+const message = (f) => withContent({ room: f.room, id: f.id, user: f.user, ts: f.ts }, f);
+const userMessage = (f) => withContent({ user: f.user, id: f.id, ts: f.ts }, f);
+
+// tokenExpiry is a JWT's exp in Unix ms (0: none), read without verifying:
+// only the server can verify; the client just needs to know when to refresh.
 function tokenExpiry(jwt) {
   try {
-    const b64 = jwt.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
-    const exp = JSON.parse(atob(b64.padEnd(b64.length + ((4 - (b64.length % 4)) % 4), "="))).exp;
+    // atob takes base64 without padding, but not base64url's alphabet.
+    const exp = JSON.parse(atob(jwt.split(".")[1].replace(/-/g, "+").replace(/_/g, "/"))).exp;
     return typeof exp === "number" ? exp * 1000 : 0;
   } catch {
     return 0;
@@ -93,13 +96,9 @@ function tokenExpiry(jwt) {
 
 // refreshDelay is when to refresh a token that expires in remaining ms: a
 // quarter of its life early, at most 30 s early.
-function refreshDelay(remaining) {
-  return Math.max(0, remaining - Math.min(30_000, remaining / 4));
-}
+const refreshDelay = (remaining) => Math.max(0, remaining - Math.min(30_000, remaining / 4));
 
-function defaultURL() {
-  return typeof location === "undefined" ? "" : location.origin.replace(/^http/, "ws");
-}
+const defaultURL = () => (typeof location === "undefined" ? "" : location.origin);
 
 export class Room extends Emitter {
   #users = [];
@@ -108,13 +107,13 @@ export class Room extends Emitter {
     super();
     this.client = client;
     this.name = name;
-    this.position = ""; // greatest message id seen here: the `since` of a rejoin
-    this._wanted = false; // the app joined and has not left
+    this.position = ""; // the greatest message id seen here: the `since` of a rejoin
+    this._wanted = false; // joined by the app, not left
     this._joined = false; // joined on the current socket
     this._joinRef = null; // ref of the room.join in flight
-    this._interrupted = false; // was joined when a socket dropped: the rejoin may have missed messages
+    this._interrupted = false; // was joined when a socket dropped: a rejoin may have missed messages
     this._joinWaiters = []; // join() promises waiting for room.joined
-    this._leaveWaiters = new Map(); // ref -> resolve of leave()
+    this._leaveWaiters = new Map(); // ref -> resolve of a leave()
     this._queue = []; // publishes waiting for the room to be joined
   }
 
@@ -128,7 +127,7 @@ export class Room extends Emitter {
     const done = new Promise((resolve, reject) => this._joinWaiters.push({ resolve, reject }));
     if (!this._wanted) {
       this._wanted = true;
-      this.client._sendJoin(this);
+      this.client._sendJoin(this); // or on connect
     }
     return done;
   }
@@ -146,10 +145,7 @@ export class Room extends Emitter {
   }
 
   publish(arg) {
-    const body = typeof arg === "string" ? { text: arg } : { text: arg?.text, data: arg?.data };
-    const frame = { type: "chat.message", room: this.name };
-    if (body.text !== undefined) frame.text = body.text;
-    if (body.data !== undefined) frame.data = body.data;
+    const frame = withContent({ type: "chat.message", room: this.name }, typeof arg === "string" ? { text: arg } : arg ?? {});
     return this.client._publish(this, frame);
   }
 
@@ -167,40 +163,33 @@ export class Room extends Emitter {
     if (before) frame.before = before;
     if (limit) frame.limit = limit;
     const page = await this.client._request(frame);
-    return { messages: page.messages.map(message), more: page.more };
+    return { messages: (page.messages ?? []).map(message), more: !!page.more };
   }
 
-  // _drop forgets the room: it is no longer wanted, and whatever waited for
-  // it is refused with err.
+  // _drop forgets the room: no longer wanted, and whatever waited for it is
+  // refused with err.
   _drop(err) {
     this.#users = [];
-    this._interrupted = false;
-    this._wanted = false;
-    this._joined = false;
+    this._wanted = this._joined = this._interrupted = false;
     this._joinRef = null;
     for (const w of this._joinWaiters.splice(0)) w.reject(err);
     for (const p of this._queue.splice(0)) p.reject(err);
   }
 
-  _setUsers(users) {
-    const next = [...new Set(users)].sort();
-    if (next.join("\n") === this.#users.join("\n")) return; // a re-list that changed nothing
+  // _presence folds a presence frame into the users, and tells the app when
+  // they changed.
+  _presence(f) {
+    let next = new Set(f.type === "presence.state" ? f.users : this.#users);
+    if (f.type === "presence.join") next.add(f.user);
+    if (f.type === "presence.leave") next.delete(f.user);
+    if (f.type === "presence.diff") {
+      (f.leaves ?? []).forEach((u) => next.delete(u));
+      (f.joins ?? []).forEach((u) => next.add(u));
+    }
+    next = [...next].sort();
+    if (next.join("\n") === this.#users.join("\n")) return; // user ids hold no control characters
     this.#users = next;
     this._emit("presence", this.users);
-  }
-
-  _presence(f) {
-    const set = new Set(this.#users);
-    switch (f.type) {
-      case "presence.state": return this._setUsers(f.users);
-      case "presence.join": set.add(f.user); break;
-      case "presence.leave": set.delete(f.user); break;
-      case "presence.diff":
-        (f.leaves ?? []).forEach((u) => set.delete(u));
-        (f.joins ?? []).forEach((u) => set.add(u));
-        break;
-    }
-    this._setUsers([...set]);
   }
 }
 
@@ -208,30 +197,23 @@ export class Client extends Emitter {
   #opts;
   #rooms = new Map();
   #ws = null;
-  #gen = 0; // bumped by every new socket and by disconnect(): stale callbacks check it
+  #gen = 0; // bumped by every socket and by a stop: a stale callback sees it changed
   #attempt = 0; // reconnect attempts since a connection last worked
   #lastClose = 0; // code of the close that caused the reconnect under way
   #everOpened = false; // since connect(): later opens are reconnects
+  #timers = new Set(); // pending timers of the current socket (refresh, pacing, acks, presence)
   #retryTimer = null;
-  #refreshTimer = null;
   #pending = new Map(); // ref -> request or publish waiting for its answer
   #nextRef = 0;
-  #outbox = []; // frames waiting for the token bucket
+  #outbox = []; // frames waiting for the token bucket: {frame, item}
+  #lists = new Set(); // rooms whose presence.list waits until the outbox is empty
   #tokens = BUCKET_BURST;
   #refilled = 0;
-  #pumpTimer = null;
-  #settles = new Set(); // timers of the second presence.list after a join
+  #pumping = false;
 
   constructor(opts = {}) {
     super();
-    this.#opts = {
-      url: defaultURL(),
-      minDelay: 500,
-      maxDelay: 20_000,
-      publishQueue: 100,
-      ackTimeout: 10_000,
-      ...opts,
-    };
+    this.#opts = { url: defaultURL(), minDelay: 500, maxDelay: 20_000, publishQueue: 100, ackTimeout: 10_000, ...opts };
     if (typeof this.#opts.getToken !== "function") throw new TypeError("rt: getToken is required");
     this.state = "disconnected";
     this.code = 0;
@@ -247,16 +229,14 @@ export class Client extends Emitter {
 
   connect() {
     if (this.state !== "disconnected") return;
-    this.#attempt = 0;
-    this.#lastClose = 0;
+    this.#attempt = this.#lastClose = 0;
     this.#everOpened = false;
     this.#setState("connecting", 0, "");
     this.#open();
   }
 
   disconnect() {
-    if (this.state === "disconnected") return;
-    this.#stop(1000, "disconnect");
+    if (this.state !== "disconnected") this.#stop(1000, "disconnect");
   }
 
   // ---- connection -----------------------------------------------------------
@@ -274,23 +254,22 @@ export class Client extends Emitter {
     }
     if (gen !== this.#gen) return; // disconnect() while waiting
     if (!token) return this.#unauthorized();
-    const base = this.#opts.url.replace(/\/+$/, "");
     let ws;
     try {
-      ws = new WebSocket(`${base}/ws?token=${encodeURIComponent(token)}`);
+      const base = this.#opts.url.replace(/^http/, "ws").replace(/\/+$/, "");
+      const url = `${base}/ws?token=${encodeURIComponent(token)}`;
+      // Outside a browser nothing sends Origin, which rt requires; Node's
+      // WebSocket (undici) takes headers in a second argument browsers lack.
+      const origin = this.#opts.origin;
+      ws = this.#ws = origin ? new WebSocket(url, { headers: { Origin: origin } }) : new WebSocket(url);
     } catch (err) {
-      this._emit("error", err); // a malformed url: no retry can mend it
+      this._emit("error", err); // a malformed url: no retry mends it
       return this.#stop(0, "bad url");
     }
-    this.#ws = ws;
-    let gotFrame = false;
     ws.onopen = () => gen === this.#gen && this.#opened(token);
     ws.onmessage = (ev) => {
       if (gen !== this.#gen) return;
-      if (!gotFrame) {
-        gotFrame = true;
-        this.#attempt = 0; // the connection works: the next outage starts a fresh backoff
-      }
+      this.#attempt = 0; // the connection works: the next outage starts a fresh backoff
       this.#frame(ev.data);
     };
     ws.onclose = (ev) => gen === this.#gen && this.#closed(ev.code, ev.reason);
@@ -304,7 +283,7 @@ export class Client extends Emitter {
   #opened(token) {
     if (this.#everOpened) this.stats.reconnects++;
     this.#everOpened = true;
-    this.#tokens = BUCKET_BURST; // a new socket has a fresh server-side bucket too
+    this.#tokens = BUCKET_BURST; // the new socket has a fresh bucket on the server too
     this.#refilled = Date.now();
     this.#setState("connected", 0, "");
     this.#scheduleRefresh(tokenExpiry(token));
@@ -322,40 +301,45 @@ export class Client extends Emitter {
   // #retry reconnects after a full-jitter backoff.
   #retry() {
     const cap = Math.min(this.#opts.maxDelay, this.#opts.minDelay * 2 ** this.#attempt++);
-    clearTimeout(this.#retryTimer);
     this.#retryTimer = setTimeout(() => this.#open(), Math.random() * cap);
   }
 
-  // #teardown forgets the socket: what was sent and not answered is refused
-  // with err (it may or may not have been carried out; never resent), what
-  // was only waiting in the outbox goes back to its room's queue.
+  // #later runs fn after ms unless the socket is gone by then.
+  #later(ms, fn) {
+    const gen = this.#gen;
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer);
+      if (gen === this.#gen) fn();
+    }, ms);
+    this.#timers.add(timer);
+    return timer;
+  }
+
+  // #teardown forgets the socket. What was sent and not answered is refused
+  // with err: it may or may not have been carried out, and is never resent.
+  // A publish that only waited in the outbox goes back to its room's queue.
   #teardown(err) {
-    const ws = this.#ws;
-    this.#ws = null;
-    if (ws) {
-      ws.onopen = ws.onmessage = ws.onclose = null;
-      if (ws.readyState < 2) ws.close(1000);
+    if (this.#ws) {
+      this.#ws.onopen = this.#ws.onmessage = this.#ws.onclose = null;
+      if (this.#ws.readyState < 2) this.#ws.close(1000);
+      this.#ws = null;
     }
-    clearTimeout(this.#refreshTimer);
-    clearTimeout(this.#pumpTimer);
-    this.#pumpTimer = null;
-    this.#settles.forEach(clearTimeout);
-    this.#settles.clear();
+    this.#timers.forEach(clearTimeout);
+    this.#timers.clear();
+    this.#pumping = false;
+    this.#lists.clear();
     for (const { item } of this.#outbox.splice(0).reverse()) {
-      if (!item?.room) continue; // refused below with the rest
-      this.#pending.delete(item.ref); // never written: safe to send on the next socket
+      if (!item?.room) continue; // a request: refused below with the rest
+      this.#pending.delete(item.ref);
       item.room._queue.unshift(item);
     }
-    for (const p of this.#pending.values()) {
-      clearTimeout(p.timer);
-      p.reject(err);
-    }
+    for (const p of this.#pending.values()) p.reject(err);
     this.#pending.clear();
     for (const room of this.#rooms.values()) {
       if (room._joined) room._interrupted = true;
       room._joined = false;
       room._joinRef = null;
-      for (const resolve of room._leaveWaiters.values()) resolve(); // no socket, no room
+      room._leaveWaiters.forEach((resolve) => resolve()); // no socket, no room
       room._leaveWaiters.clear();
     }
   }
@@ -374,10 +358,8 @@ export class Client extends Emitter {
 
   #setState(state, code, reason) {
     const changed = state !== this.state;
-    this.state = state;
-    this.code = code;
-    this.reason = reason;
-    if (!changed) return; // another failed attempt while connecting: not a transition
+    Object.assign(this, { state, code, reason });
+    if (!changed) return; // another failed attempt while connecting: no transition
     this._emit("state", { state, code, reason });
     this._emit(state, { code, reason });
   }
@@ -385,36 +367,27 @@ export class Client extends Emitter {
   // ---- token refresh --------------------------------------------------------
 
   #scheduleRefresh(exp) {
-    clearTimeout(this.#refreshTimer);
-    if (!exp) return; // a token without exp never expires
-    const gen = this.#gen;
-    this.#refreshTimer = setTimeout(() => gen === this.#gen && this.#refresh(exp),
-      refreshDelay(exp - Date.now()));
+    if (exp) this.#later(refreshDelay(exp - Date.now()), () => this.#refresh(exp)); // no exp: never expires
   }
 
+  // #refresh sends a new token before exp. If none comes, the server closes
+  // with 4001 at exp and the reconnect asks getToken again; a passing failure
+  // is retried while there is time.
   async #refresh(exp) {
     const gen = this.#gen;
-    let token;
     try {
-      token = await this.#opts.getToken();
+      const token = await this.#opts.getToken();
       if (!token) throw new UnauthorizedError();
-    } catch (err) {
       if (gen !== this.#gen) return;
-      this._emit("error", err);
-      // Unauthorized: the server closes with 4001 at exp and the reconnect
-      // decides. Anything else may pass: try again in a while, before exp.
-      if (err?.name !== "UnauthorizedError" && exp - Date.now() > 1000) {
-        this.#refreshTimer = setTimeout(() => gen === this.#gen && this.#refresh(exp),
-          Math.max(1000, refreshDelay(exp - Date.now())));
-      }
-      return;
-    }
-    if (gen !== this.#gen) return;
-    try {
       const ok = await this._request({ type: "auth.refresh", token });
       if (gen === this.#gen) this.#scheduleRefresh(ok.exp || tokenExpiry(token));
     } catch (err) {
-      if (gen === this.#gen) this._emit("error", err); // token_invalid: 4001 will follow at exp
+      if (gen !== this.#gen) return;
+      this._emit("error", err); // token_invalid included: 4001 follows at exp
+      const left = exp - Date.now();
+      if (err?.name !== "UnauthorizedError" && !(err instanceof RtError) && left > 1000) {
+        this.#later(Math.max(1000, refreshDelay(left)), () => this.#refresh(exp));
+      }
     }
   }
 
@@ -429,48 +402,46 @@ export class Client extends Emitter {
   }
 
   _sendJoin(room) {
-    if (!this._isOpen()) return; // joined on connect
+    if (!this._isOpen()) return;
     room._joinRef = this._ref();
     const frame = { type: "room.join", room: room.name, ref: room._joinRef };
     if (room.position) frame.since = room.position;
     this._enqueue(frame);
   }
 
-  // _enqueue sends a frame through the token bucket; item is the publish it
-  // carries, if any.
+  // _enqueue sends a frame through the token bucket; item is the request or
+  // publish it carries, if any.
   _enqueue(frame, item) {
     if (!this._isOpen()) return;
     this.#outbox.push({ frame, item });
     this.#pump();
   }
 
+  // #pump sends what the bucket allows: the outbox first, in order, then the
+  // presence lists, so that a rejoin of many rooms delays no message.
   #pump() {
     const now = Date.now();
     this.#tokens = Math.min(BUCKET_BURST, this.#tokens + ((now - this.#refilled) / 1000) * BUCKET_RATE);
     this.#refilled = now;
-    while (this.#outbox.length && this.#tokens >= 1) {
+    while ((this.#outbox.length || this.#lists.size) && this.#tokens >= 1) {
+      if (!this.#outbox.length) {
+        const room = this.#lists.values().next().value;
+        this.#lists.delete(room);
+        if (room._joined) this.#outbox.push({ frame: { type: "presence.list", room: room.name, ref: this._ref() } });
+        continue;
+      }
       this.#tokens--;
       const { frame, item } = this.#outbox.shift();
       this.#ws.send(JSON.stringify(frame));
-      if (item) this.#written(item);
+      if (item) item.timer = this.#later(this.#opts.ackTimeout, () => this.#timeout(item.ref));
     }
-    if (this.#outbox.length && !this.#pumpTimer) {
-      const wait = Math.ceil(((1 - this.#tokens) / BUCKET_RATE) * 1000);
-      this.#pumpTimer = setTimeout(() => {
-        this.#pumpTimer = null;
-        if (this._isOpen()) this.#pump();
-      }, wait);
+    if ((this.#outbox.length || this.#lists.size) && !this.#pumping) {
+      this.#pumping = true;
+      this.#later(Math.ceil(((1 - this.#tokens) / BUCKET_RATE) * 1000), () => {
+        this.#pumping = false;
+        this.#pump();
+      });
     }
-  }
-
-  // #written starts a sent frame's wait for its answer.
-  #written(item) {
-    item.written = true;
-    item.timer = setTimeout(() => {
-      if (this.#pending.get(item.ref) !== item) return;
-      this.#pending.delete(item.ref);
-      item.reject(new RtError("timeout", "no answer in time"));
-    }, this.#opts.ackTimeout);
   }
 
   // _request sends a frame with a fresh ref and resolves with its answer.
@@ -495,9 +466,10 @@ export class Client extends Emitter {
     });
   }
 
+  // #sendPublish sends a publish under a fresh ref: one that went back to the
+  // queue unsent gets a new one on the next socket.
   #sendPublish(item) {
     item.ref = this._ref();
-    item.written = false;
     this.#pending.set(item.ref, item);
     this._enqueue({ ...item.frame, ref: item.ref }, item);
   }
@@ -509,7 +481,7 @@ export class Client extends Emitter {
     try {
       f = JSON.parse(raw);
     } catch {
-      return; // the server sends only JSON; nothing to do with anything else
+      return; // the server sends only JSON
     }
     if (f.type === "system.ping") return this.#ws.send('{"type":"system.pong"}'); // never paced
     if (f.type === "user.message") return this._emit("message", userMessage(f));
@@ -518,34 +490,46 @@ export class Client extends Emitter {
     const room = this.#rooms.get(f.room);
     if (!room) return;
     if (f.type === "room.left") return this.#left(room, f);
-    if (!room._wanted) return; // a room being left: its last frames do not matter
-    this.#roomFrame(room, f);
+    if (room._wanted) this.#roomFrame(room, f); // else being left: its last frames do not matter
   }
 
-  // #answer settles the request f answers, if any; true when f is done with.
+  // #take removes and returns the request waiting for ref, if any.
+  #take(ref) {
+    const p = this.#pending.get(ref);
+    this.#pending.delete(ref);
+    if (p?.timer) {
+      clearTimeout(p.timer);
+      this.#timers.delete(p.timer);
+    }
+    return p;
+  }
+
+  #timeout(ref) {
+    this.#take(ref)?.reject(new RtError("timeout", "no answer in time"));
+  }
+
+  // #answer settles the request f answers, if any; true when it did.
   #answer(f) {
-    const p = this.#pending.get(f.ref);
-    if (!p) return false;
-    this.#pending.delete(f.ref);
-    clearTimeout(p.timer);
-    if (f.type === "chat.ack") p.resolve({ id: f.id, ts: f.ts });
-    else if (f.type === "history.page") p.resolve({ messages: f.messages ?? [], more: !!f.more });
-    else p.resolve(f);
-    return true;
+    const p = this.#take(f.ref);
+    if (f.type === "chat.ack") p?.resolve({ id: f.id, ts: f.ts });
+    else p?.resolve(f);
+    return p !== undefined;
   }
 
   #error(f) {
     const err = new RtError(f.code, f.message);
-    const p = f.ref !== undefined && this.#pending.get(f.ref);
-    if (p) {
-      this.#pending.delete(f.ref);
-      clearTimeout(p.timer);
-      return p.reject(err);
+    const p = this.#take(f.ref);
+    if (p) return p.reject(err);
+    const rooms = [...this.#rooms.values()];
+    const leaving = rooms.find((r) => r._leaveWaiters.has(f.ref));
+    if (leaving) {
+      leaving._leaveWaiters.get(f.ref)(); // not_joined: the server had let the room go already
+      return leaving._leaveWaiters.delete(f.ref);
     }
-    const room = [...this.#rooms.values()].find((r) => r._joinRef !== null && r._joinRef === f.ref);
+    const room = rooms.find((r) => r._joinRef !== null && r._joinRef === f.ref);
     if (!room) return this._emit("error", err);
-    // A refused join: the room cannot be had. A rejoin nobody waits for
-    // tells the app through a left event.
+    // A refused join: the room cannot be had. A rejoin nobody waits for is
+    // reported as a left event.
     const waited = room._joinWaiters.length > 0;
     room._drop(err);
     if (!waited) room._emit("left", { reason: f.code });
@@ -557,10 +541,7 @@ export class Client extends Emitter {
       case "chat.delivery": return this.#delivery(room, f);
       case "history.recovered": return room._emit("recovered", { count: f.count, complete: f.complete });
       case "room.signal": return room._emit("signal", { room: f.room, user: f.user, data: f.data, ts: f.ts });
-      case "presence.state":
-      case "presence.join":
-      case "presence.leave":
-      case "presence.diff":
+      case "presence.state": case "presence.join": case "presence.leave": case "presence.diff":
         return room._presence(f);
     }
   }
@@ -574,31 +555,28 @@ export class Client extends Emitter {
     this.#listPresence(room);
     for (const w of room._joinWaiters.splice(0)) w.resolve();
     room._emit("joined");
-    // Joined without `since`: whatever was posted while away is lost to this
-    // room's stream; the app should reload it with history().
+    // Rejoined without `since`: what was posted while away cannot be
+    // replayed; the app may reload it with history().
     if (rejoin && !room.position) room._emit("recovered", { count: 0, complete: false });
     for (const item of room._queue.splice(0)) this.#sendPublish(item);
   }
 
   // #listPresence asks who is in the room, and asks again once the server's
-  // presence window (200 ms) is over: a user who joined and left within
-  // that window is never announced, yet the first answer may list them.
+  // presence window is over: a user who joins and leaves within one window
+  // is never announced, yet an answer read inside it lists them.
   #listPresence(room) {
-    this._enqueue({ type: "presence.list", room: room.name, ref: this._ref() });
-    const gen = this.#gen;
-    const timer = setTimeout(() => {
-      this.#settles.delete(timer);
-      if (gen === this.#gen && room._joined) this._enqueue({ type: "presence.list", room: room.name, ref: this._ref() });
-    }, PRESENCE_SETTLE);
-    this.#settles.add(timer);
+    const list = () => {
+      this.#lists.add(room);
+      this.#pump();
+    };
+    list();
+    this.#later(PRESENCE_SETTLE, list);
   }
 
   #left(room, f) {
     const resolve = room._leaveWaiters.get(f.ref);
-    if (resolve) {
-      room._leaveWaiters.delete(f.ref);
-      return resolve();
-    }
+    room._leaveWaiters.delete(f.ref);
+    if (resolve) return resolve();
     if (f.reason === "left") return;
     // The server took the room away (forbidden, disconnected): not rejoined.
     room._drop(new RtError("not_joined", `the room was taken away (${f.reason})`));
@@ -607,17 +585,10 @@ export class Client extends Emitter {
 
   #delivery(room, f) {
     if (room.position && f.id <= room.position) {
-      this.stats.duplicates++; // a replay overlapping what was already seen
+      this.stats.duplicates++; // a replay overlapping what was seen
       return;
     }
     room.position = f.id;
     room._emit("message", message(f));
   }
-}
-
-function userMessage(f) {
-  const m = { user: f.user, id: f.id, ts: f.ts };
-  if (f.text !== undefined) m.text = f.text;
-  if (f.data !== undefined) m.data = f.data;
-  return m;
 }

@@ -8,19 +8,25 @@
 //   npm ci --prefix e2e/browser && node --test e2e/browser/client.test.mjs
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { root, setUp, shared, startAPIServer, tearDown, token, WAIT } from './harness.mjs';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { root, setUp, shared, startAPIServer, tearDown, token, tokenWith, WAIT } from './harness.mjs';
 
 // clientPage opens <origin>/healthz (a page of rt's origin with no script
 // of its own) in a fresh browser context, imports the client from module
 // and makes a Client for user there, as window.__rt, that records what it
 // emits in window.__rt.log. Each getToken signs a new token for user that
-// expires in ttl seconds; page.tokens counts the calls. page.sockets holds
+// expires in ttl seconds, or asks tokens(n) for the n-th (1, 2...), which
+// may also answer UNAUTHORIZED or FAIL; page.tokens counts the calls. page.sockets holds
 // each WebSocket's frames, both ways. Timers the library has pending are
 // tracked in window.__timers (by the stack that set them).
-async function clientPage(origin, user, { ttl = 3600, options = {}, module = '/client.js' } = {}) {
+const UNAUTHORIZED = '!unauthorized'; // getToken throws UnauthorizedError
+const FAIL = '!fail'; // getToken throws another error
+async function clientPage(origin, user, { ttl = 3600, tokens = () => token(user, ttl), options = {}, module = '/client.js' } = {}) {
   const context = await shared.browser.newContext();
   await context.addInitScript(() => {
     const live = new Map();
@@ -56,15 +62,18 @@ async function clientPage(origin, user, { ttl = 3600, options = {}, module = '/c
     w.on('framesent', ({ payload }) => s.sent.push(JSON.parse(payload)));
     w.on('framereceived', ({ payload }) => s.received.push(JSON.parse(payload)));
   });
-  await page.exposeFunction('__token', () => {
-    page.tokens++;
-    return token(user, ttl);
-  });
+  await page.exposeFunction('__token', () => tokens(++page.tokens));
   await page.goto(`${origin}/healthz`);
-  await page.evaluate(async ({ options, module }) => {
-    const { Client, RtError } = await import(module);
+  await page.evaluate(async ({ options, module, UNAUTHORIZED, FAIL }) => {
+    const { Client, RtError, UnauthorizedError } = await import(module);
     const log = { states: [], errors: [], userMessages: [], rooms: {} };
-    const client = new Client({ ...options, getToken: () => window.__token() });
+    const getToken = async () => {
+      const t = await window.__token();
+      if (t === UNAUTHORIZED) throw new UnauthorizedError('no more tokens');
+      if (t === FAIL) throw new Error('the token service is down');
+      return t;
+    };
+    const client = new Client({ ...options, getToken });
     client.on('state', (s) => log.states.push(s));
     client.on('error', (e) => log.errors.push({ name: e.name, code: e.code, message: e.message }));
     client.on('message', (m) => log.userMessages.push(m));
@@ -87,7 +96,7 @@ async function clientPage(origin, user, { ttl = 3600, options = {}, module = '/c
       (e) => ({ error: { name: e.name, code: e.code, isRtError: e instanceof RtError } }));
     window.__rt = { client, log, room, settle };
     client.connect();
-  }, { options, module });
+  }, { options, module, UNAUTHORIZED, FAIL });
   return page;
 }
 
@@ -339,6 +348,83 @@ describe('the JavaScript client in a real browser', { timeout: 600_000 }, () => 
     await closeAll(pia, quin);
   });
 
+  test('getToken: a passing failure is retried; no token at the start, or after 4001, stops for good', { timeout: 60_000 }, async () => {
+    // The token service fails once, then answers.
+    const una = await clientPage(cut, 'una', { tokens: (n) => (n === 1 ? FAIL : token('una')), options: { minDelay: 10, maxDelay: 50 } });
+    await waitState(una, 'connected');
+    let l = await log(una);
+    assert.deepEqual(l.errors.map((e) => e.message), ['the token service is down']);
+    assert.deepEqual(l.states.map((s) => s.state), ['connecting', 'connected']);
+
+    // No token at all: null stops at once, code 0.
+    const nat = await clientPage(cut, 'nat', { tokens: () => null });
+    await waitState(nat, 'disconnected');
+    l = await log(nat);
+    assert.deepEqual(l.states, [{ state: 'connecting', code: 0, reason: '' }, { state: 'disconnected', code: 0, reason: 'unauthorized' }]);
+    assert.equal(nat.sockets.length, 0);
+
+    // A token that expires in 3 s and no other: the refresh fails (an error
+    // event), the server closes with 4001 at exp, getToken fails again, and
+    // the client stops with 4001, nothing scheduled.
+    const odo = await clientPage(cut, 'odo', { tokens: (n) => (n === 1 ? token('odo', 3) : UNAUTHORIZED), options: { minDelay: 10, maxDelay: 50 } });
+    await join(odo, ['expiring']);
+    await waitState(odo, 'disconnected', 4001);
+    l = await log(odo);
+    assert.deepEqual(l.states.map((s) => `${s.state}:${s.code}:${s.reason}`),
+      ['connecting:0:', 'connected:0:', 'connecting:4001:token expired', 'disconnected:4001:unauthorized']);
+    assert.deepEqual(l.errors.map((e) => e.name), ['UnauthorizedError'], 'the refresh found no token');
+    assert.equal(odo.tokens, 3, 'at connect, before exp, after the 4001');
+    assert.deepEqual(await odo.evaluate(() => [...window.__timers.values()]), []);
+    assert.equal(odo.sockets.length, 1);
+    await closeAll(una, nat, odo);
+  });
+
+  test('join refusals reject with their code; leave ends the room; a room named twice is one object', { timeout: 60_000 }, async () => {
+    const kit = await clientPage(cut, 'kit', { tokens: () => tokenWith('kit', { rooms: ['open-*'] }) });
+    const lex = await clientPage(site, 'lex');
+    await join(kit, ['open-1', 'open-2']);
+    await join(lex, ['open-1', 'open-2']);
+    const refused = await kit.evaluate(() => Promise.all(['closed', 'bad room!'].map((n) => window.__rt.settle(window.__rt.room(n).join()))));
+    assert.deepEqual(refused.map((r) => r.error.code), ['room_forbidden', 'bad_room']);
+    assert.equal((await publish(kit, 'closed', 'hi')).error.code, 'not_joined', 'a refused room is not wanted');
+    assert.equal(await kit.evaluate(() => window.__rt.client.room('open-1') === window.__rt.client.room('open-1')), true);
+
+    await waitUsers(lex, 'open-1', ['kit', 'lex']);
+    await kit.evaluate(() => window.__rt.room('open-1').leave());
+    await waitUsers(lex, 'open-1', ['lex']);
+    assert.deepEqual(await kit.evaluate(() => window.__rt.room('open-1').users), [], 'no users in a room left');
+    assert.equal((await publish(kit, 'open-1', 'hi')).error.code, 'not_joined');
+    await publish(lex, 'open-1', 'after kit left');
+    const last = await publish(lex, 'open-2', 'in the other room');
+    await until(kit, 'the other room\'s message', (id) => window.__rt.log.rooms['open-2'].messages.some((m) => m.id === id), last.value.id);
+    const sock = opened(kit)[0];
+    const left = sock.received.findIndex((f) => f.type === 'room.left');
+    assert.deepEqual(sock.received[left], { type: 'room.left', room: 'open-1', reason: 'left', ref: sock.sent.find((f) => f.type === 'room.leave').ref });
+    assert.ok(!sock.received.slice(left + 1).some((f) => f.room === 'open-1'), 'nothing of open-1 after room.left');
+    assert.deepEqual((await log(kit)).errors, [], 'no stray error');
+    await closeAll(kit, lex);
+  });
+
+  test('100 rooms join, and rejoin after a cut, paced under the rate limit: nothing refused', { timeout: 90_000 }, async () => {
+    const names = Array.from({ length: 100 }, (_, i) => `h-${i}`);
+    const hal = await clientPage(cut, 'hal', { options: { minDelay: 100, maxDelay: 1000 } });
+    await join(hal, names);
+    for (const n of names.slice(0, 10)) await publish(hal, n, `in ${n}`);
+    await until(hal, 'its own messages', (ns) => ns.every((n) => window.__rt.log.rooms[n].messages.length === 1), names.slice(0, 10));
+    proxy.cut();
+    await waitState(hal, 'connecting');
+    proxy.restore();
+    await until(hal, 'every room recovered', (ns) => ns.every((n) => window.__rt.log.rooms[n].recovered.length === 1), names, 30_000);
+    const l = await log(hal);
+    assert.ok(names.every((n) => l.rooms[n].joined === 2));
+    assert.ok(names.slice(0, 10).every((n) => l.rooms[n].recovered[0].complete === true), 'rooms with a position resume');
+    assert.ok(names.slice(10).every((n) => l.rooms[n].recovered[0].complete === false), 'rooms without one cannot');
+    assert.deepEqual(frames(hal, 'received', 'system.error'), [], 'nothing refused, nothing rate limited');
+    assert.deepEqual(l.errors, []);
+    assert.equal(opened(hal).length, 2);
+    await closeAll(hal);
+  });
+
   test('the served client: /client-<version>.js imports, also from another origin (CORS)', { timeout: 30_000 }, async () => {
     const version = createHash('sha256').update(await readFile(path.join(root, 'clients/js/rt.js')))
       .digest('hex').slice(0, 12);
@@ -355,6 +441,35 @@ describe('the JavaScript client in a real browser', { timeout: 600_000 }, () => 
     const stale = await vic.evaluate(() => fetch('/client-000000000000.js').then((r) => r.status));
     assert.equal(stale, 404);
     await closeAll(vic);
+  });
+
+  test('in Node, with its own WebSocket and an origin option, it connects, publishes, reads history and ends cleanly', { timeout: 30_000 }, async () => {
+    const script = `
+      const { Client } = await import(process.env.RT_JS);
+      const client = new Client({ url: process.env.RT_URL, origin: process.env.RT_ORIGIN, getToken: () => process.env.RT_TOKEN });
+      const room = client.room('node');
+      client.connect();
+      await room.join();
+      const ack = await room.publish('from node');
+      const page = await room.history({ limit: 1 });
+      client.disconnect();
+      console.log(JSON.stringify({ ack, texts: page.messages.map((m) => m.text), state: client.state }));`;
+    // Node 22 has a WebSocket of its own; Node 20 needs the flag.
+    const flags = typeof WebSocket === 'undefined' ? ['--experimental-websocket'] : [];
+    const { stdout } = await promisify(execFile)(process.execPath, [...flags, '--input-type=module', '-e', script], {
+      timeout: 20_000, // the process ends by itself only if nothing is left scheduled
+      env: {
+        ...process.env,
+        RT_JS: pathToFileURL(path.join(root, 'clients/js/rt.js')).href,
+        RT_URL: `ws://127.0.0.1:${server.port}`,
+        RT_ORIGIN: site,
+        RT_TOKEN: token('noah'),
+      },
+    });
+    const out = JSON.parse(stdout);
+    assert.match(out.ack.id, /^[0-9a-f]{28}$/);
+    assert.deepEqual(out.texts, ['from node']);
+    assert.equal(out.state, 'disconnected');
   });
 
   describe('with the server API', () => {

@@ -199,3 +199,12 @@ export async function startAPIServer(opts = {}) {
   };
   return srv;
 }
+
+// tokenWith signs an HS256 JWT for sub, with claims added to (or replacing)
+// iat and exp, such as a rooms claim; it expires in ttl seconds.
+export function tokenWith(sub, claims = {}, ttl = 3600) {
+  const b64 = (v) => Buffer.from(JSON.stringify(v)).toString('base64url');
+  const now = Math.floor(Date.now() / 1000);
+  const unsigned = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ sub, iat: now, exp: now + ttl, ...claims })}`;
+  return `${unsigned}.${createHmac('sha256', secret).update(unsigned).digest('base64url')}`;
+}
