@@ -294,7 +294,7 @@ describe('chat page in a real browser', { timeout: 300_000 }, () => {
     await say(leo, 'kept');
     await waitMessage(leo, 'leo', 'kept');
     const ulid = '01M8AMZA8ZHNCE35NJB15EPSDF'; // what ids looked like before history: bad_since now
-    await leo.evaluate((id) => { rooms.get('upgrade').lastId = id; }, ulid); // the page's own state
+    await leo.evaluate((id) => { rtClient.room('upgrade').position = id; }, ulid); // the page's client's state
 
     proxy.cut();
     await waitState(leo, 'reconnecting');

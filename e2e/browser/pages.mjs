@@ -112,14 +112,14 @@ export async function onceInOrder(page) {
   assert.deepEqual([...ids].sort(), ids, 'ids increase down the page');
 }
 
-// sendAll posts texts from a connected page, paced under RATE_LIMIT/RATE_BURST.
+// sendAll posts texts to the room shown from a connected page, through the
+// page's client (window.rtClient), which paces them under
+// RATE_LIMIT/RATE_BURST. A refused one is an unhandled rejection: a page
+// error that noProblems reports.
 export async function sendAll(page, list) {
-  await page.evaluate(async (l) => {
-    for (const text of l) {
-      send({ type: 'chat.message', text }); // the page's own send
-      await new Promise((r) => setTimeout(r, 30));
-    }
-  }, list);
+  const room = await page.evaluate(() => document.querySelector('#rooms li.current')?.dataset.room);
+  assert.ok(room, 'a room is shown');
+  await sendTo(page, room, list);
 }
 
 // noErrorLines: the server answered no frame of the page with system.error.
@@ -183,11 +183,12 @@ export async function openRoom(page, room) {
   await until(page, `${room} shown`, (r) => document.getElementById('room-title').textContent === `# ${r}`, room);
 }
 
-// sendTo posts texts to room from a connected page, whichever room it shows.
+// sendTo posts texts to room from a connected page, whichever room it shows
+// (through the page's client, as sendAll).
 export async function sendTo(page, room, list) {
   await page.evaluate(async ([r, l]) => {
     for (const text of l) {
-      send({ type: 'chat.message', room: r, text });
+      rtClient.room(r).publish(text);
       await new Promise((done) => setTimeout(done, 30));
     }
   }, [room, list]);

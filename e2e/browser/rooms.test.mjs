@@ -245,16 +245,20 @@ describe('chat page with many rooms in a real browser', { timeout: 300_000 }, ()
     await vera.fill('#token', token('vera'));
     await vera.click('#connect');
     for (const n of names) await waitRoom(vera, n, 'joined');
-    // One frame per room; who is in a room and its last messages are asked
-    // for the room on screen only, the others once they are shown.
+    // A join per room, and the client asks who is in each room it joins;
+    // the last messages are asked for the room on screen only, the others
+    // once they are shown.
     await eventually('the shown room\'s history', () => vera.received.some((f) => f.type === 'history.page'));
-    const count = (type) => vera.sent.filter((f) => f.type === type).length;
-    assert.deepEqual([count('room.join'), count('presence.list'), count('history.get')], [names.length, 1, 1]);
+    const count = (type, from = 0) => vera.sent.slice(from).filter((f) => f.type === type).length;
+    const listed = (from) => names.every((n) => vera.sent.slice(from).some((f) => f.type === 'presence.list' && f.room === n));
+    await eventually('every room listed', () => listed(0));
+    assert.deepEqual([count('room.join'), count('history.get')], [names.length, 1]);
     for (const n of names) await sendTo(vera, n, [`hello ${n}`]);
     await eventually('every delivery', () => names.every((n) => delivered(vera, n).length === 1));
 
     proxy.cut();
     await waitState(vera, 'reconnecting');
+    const cut = vera.sent.length;
     proxy.restore();
     await waitState(vera, 'connected');
     for (const n of names) await waitRoom(vera, n, 'joined');
@@ -263,12 +267,17 @@ describe('chat page with many rooms in a real browser', { timeout: 300_000 }, ()
     assert.deepEqual(rejoins.map((f) => f.room), names, 'each room joined again once');
     assert.ok(rejoins.every((f) => f.since === delivered(vera, f.room)[0].id), 'each from its own last id');
     assert.deepEqual(vera.received.filter((f) => f.type === 'system.error'), [], 'nothing refused, nothing rate limited');
-    assert.equal(vera.sockets, 2);
+    // One socket for all the rooms; the client's first retry (within
+    // 500 ms) may come before the restore, and fail.
+    assert.ok(vera.sockets >= 2 && vera.sockets <= 4, `${vera.sockets} sockets`);
     assert.equal((await roomList(vera)).find((r) => r.name === 'many-25').unread, '', 'her own message is not unread');
-    await openRoom(vera, 'many-25'); // its presence and last messages now
+    await openRoom(vera, 'many-25'); // its last messages now
     await waitPresence(vera, ['vera']);
     await waitTexts(vera, ['hello many-25']);
-    assert.deepEqual([count('presence.list'), count('history.get')], [3, 2], 'many-1 again after the cut, many-25 once shown');
+    await eventually('every room listed again after the cut', () => listed(cut));
+    await eventually('many-25\'s history asked for', () => count('history.get') === 2);
+    await sleep(300);
+    assert.equal(count('history.get'), 2, 'history for many-1, then many-25 once shown, and no more');
     await noErrorLines(vera);
     noProblems(vera);
     await vera.context().close();

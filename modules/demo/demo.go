@@ -1,5 +1,8 @@
 // Package demo serves the chat page at / : plain HTML, CSS and JavaScript
-// embedded in the binary, no build step. DEMO_PAGE=false leaves / unserved.
+// modules embedded in the binary, no build step. DEMO_PAGE=false leaves /
+// unserved. The page's connection is rt's JavaScript client, which it
+// imports from /client.js (modules/clientjs, served whatever DEMO_PAGE
+// says); the page's own scripts are its user interface.
 //
 // Besides the files it answers POST /demo/origin, which tells the page
 // whether the server accepts its Origin, and if not, which allowed origin
@@ -45,7 +48,6 @@ func (p *Page) ServesPage() bool { return p.enabled }
 var files = map[string]struct{ name, ctype string }{
 	"/":               {"static/index.html", "text/html; charset=utf-8"},
 	"/demo/rooms.js":  {"static/rooms.js", "text/javascript; charset=utf-8"},
-	"/demo/frames.js": {"static/frames.js", "text/javascript; charset=utf-8"},
 	"/demo/app.js":    {"static/app.js", "text/javascript; charset=utf-8"},
 	"/demo/style.css": {"static/style.css", "text/css; charset=utf-8"},
 }

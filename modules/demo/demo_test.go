@@ -11,6 +11,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	clientjs "github.com/rtserver/rt/clients/js"
 	"github.com/rtserver/rt/config"
 	"github.com/rtserver/rt/modules/auth"
 )
@@ -59,15 +60,13 @@ func TestFiles(t *testing.T) {
 			`id="room"`, `value="lobby"`, `id="token"`, `id="connect"`, `id="disconnect"`,
 			`id="state"`, `data-state="disconnected"`, `id="messages"`, `id="text"`, `id="presence"`,
 			`id="join"`, `id="rooms"`, `id="typing"`, `id="show-rooms"`, `id="show-people"`,
-			`src="/demo/rooms.js"`, `src="/demo/frames.js"`, `src="/demo/app.js"`, `href="/demo/style.css"`,
+			`<script type="module" src="/demo/app.js">`, `href="/demo/style.css"`,
 		}},
 		{"script", true, "GET", "/demo/app.js", 200, "text/javascript", []string{
-			"/ws?token=", "room.join", "room.leave", "chat.message", "room.signal", "/demo/origin",
+			`from '/client.js'`, `from './rooms.js'`, "new Client(", "getToken", ".join()", ".leave()",
+			".publish(", ".signal(", ".history(", "/demo/origin",
 		}},
-		{"frames", true, "GET", "/demo/frames.js", 200, "text/javascript", []string{
-			"presence.list", "system.pong", "room.joined", "room.left", "history.recovered", "chat.ack",
-		}},
-		{"rooms", true, "GET", "/demo/rooms.js", 200, "text/javascript", []string{"textContent", "unread", "typing"}},
+		{"rooms", true, "GET", "/demo/rooms.js", 200, "text/javascript", []string{"textContent", "unread", "typing", "export function"}},
 		{"style", true, "GET", "/demo/style.css", 200, "text/css", []string{"#state", "@media"}},
 		{"head", true, "HEAD", "/", 200, "text/html", nil},
 		{"post page", true, "POST", "/", 404, "", nil},
@@ -131,7 +130,7 @@ func scripts(t *testing.T) map[string]string {
 		}
 		out[f.name] = string(b)
 	}
-	if len(out) < 3 {
+	if len(out) < 2 {
 		t.Fatalf("only %d scripts served", len(out))
 	}
 	return out
@@ -142,7 +141,7 @@ func scripts(t *testing.T) map[string]string {
 func TestPageLoadsOnlyServedFiles(t *testing.T) {
 	_, page := do(t, app(t, true), "GET", "/", nil)
 	refs := regexp.MustCompile(`(?:src|href)="([^"]*)"`).FindAllStringSubmatch(page, -1)
-	if len(refs) < 4 {
+	if len(refs) < 3 {
 		t.Fatalf("only %d references in the page", len(refs))
 	}
 	for _, m := range refs {
@@ -152,6 +151,38 @@ func TestPageLoadsOnlyServedFiles(t *testing.T) {
 		if _, ok := files[m[1]]; !ok {
 			t.Errorf("the page loads %s, which is not served", m[1])
 		}
+	}
+}
+
+// Every module the page's scripts import is served: its own by this
+// package, /client.js by modules/clientjs from clients/js, which exports
+// every name the page imports from it.
+func TestImportsAreServed(t *testing.T) {
+	imports := regexp.MustCompile(`(?s)import\s*\{([^}]*)\}\s*from\s*'([^']+)'`)
+	n := 0
+	for name, js := range scripts(t) {
+		for _, m := range imports.FindAllStringSubmatch(js, -1) {
+			n++
+			names, from := m[1], m[2]
+			switch {
+			case from == "/client.js":
+				for _, id := range strings.Split(names, ",") {
+					id = strings.TrimSpace(id)
+					if id != "" && !regexp.MustCompile(`export (class|function|const) `+id+`\b`).Match(clientjs.Source) {
+						t.Errorf("%s imports %s from /client.js, which does not export it", name, id)
+					}
+				}
+			case strings.HasPrefix(from, "./"):
+				if _, ok := files["/demo/"+strings.TrimPrefix(from, "./")]; !ok {
+					t.Errorf("%s imports %s, which is not served", name, from)
+				}
+			default:
+				t.Errorf("%s imports %s: only the page's own files and /client.js", name, from)
+			}
+		}
+	}
+	if n < 2 {
+		t.Fatalf("only %d imports found", n)
 	}
 }
 

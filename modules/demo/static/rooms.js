@@ -1,15 +1,20 @@
 // The rooms of the chat page: each room the user joined has its own message
-// list, presence, unread count, typing users and last id seen; one of them
-// is shown. app.js drives them from the socket. Text from the server or the
-// user only ever reaches the page through textContent.
-'use strict';
+// list, presence, unread count and typing users; one of them is shown.
+// app.js drives them from rt's client library (/client.js), which keeps
+// the connection. Text from the server or the user only ever reaches the
+// page through textContent.
 
 const MAX_LINES = 500;
 const TYPING_SHOWN_MS = 4000; // senders repeat their signal every ~2 s while typing
-const ROOM_RE = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
+// After a join, the time the room's list takes to come: a round trip, and
+// the client sends it after its other frames, 15 a second past a burst, so
+// allow a frame's time for every room on the page (each lists after a join).
+const LISTING_MS = 250;
+const LIST_PACE_MS = 1000 / 15;
+export const ROOM_RE = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
 
 const $ = (id) => document.getElementById(id);
-const ui = {
+export const ui = {
   form: $('connection'), token: $('token'), connect: $('connect'), disconnect: $('disconnect'),
   state: $('state'), detail: $('detail'),
   join: $('join'), room: $('room'), joinButton: $('join-button'), rooms: $('rooms'),
@@ -24,13 +29,18 @@ const ui = {
 // A room's state: pending (to join once connected), joining, joined,
 // leaving, or out (refused or removed by the server: not joined again until
 // the user asks).
-const rooms = new Map();
+export const rooms = new Map();
 // nowhere is the view shown while no room is: before the first join and
 // after the last leave. It gets the connection's lines like every room.
-const nowhere = { name: '', list: ui.messages, users: new Set(), typing: new Map(), stick: true, scroll: 0 };
-let shown = nowhere;
+export const nowhere = { name: '', list: ui.messages, users: new Set(), typing: new Map(), stick: true, scroll: 0 };
+export let shown = nowhere;
 let me = '';        // the token's sub, for display only: the server decides who the user is
-let online = false; // the socket is open (app.js keeps it)
+let online = false; // the client is connected (app.js says so)
+// hooks.shown(r) runs whenever r is put on screen (app.js loads its history).
+export const hooks = { shown() {} };
+
+export function setMe(user) { me = user; }
+export function setOnline(on) { online = on; }
 
 function el(tag, cls, text) {
   const e = document.createElement(tag);
@@ -42,7 +52,7 @@ function el(tag, cls, text) {
 // ---- the room list -----------------------------------------------------------
 
 // addRoom returns the room called name, making it (pending) if it is new.
-function addRoom(name) {
+export function addRoom(name) {
   let r = rooms.get(name);
   if (r) return r;
   const list = el('ol', 'messages');
@@ -61,14 +71,14 @@ function addRoom(name) {
   item.append(open, leave);
   ui.rooms.append(item);
   r = { name, list, item, state: 'pending', users: new Set(), typing: new Map(), unread: 0,
-    lastId: '', joinSince: '', replaying: false, listed: false, paged: false, typedAt: 0, stick: true, scroll: 0 };
+    quiet: false, quietUntil: 0, paged: false, typedAt: 0, stick: true, scroll: 0 };
   rooms.set(name, r);
   renderRoom(r);
   return r;
 }
 
 // dropRoom forgets r; when it was shown, the next room (or nowhere) is.
-function dropRoom(r) {
+export function dropRoom(r) {
   if (rooms.get(r.name) !== r) return;
   const order = [...rooms.keys()];
   const at = order.indexOf(r.name);
@@ -80,7 +90,7 @@ function dropRoom(r) {
   remember();
 }
 
-function setRoomState(r, state) {
+export function setRoomState(r, state) {
   r.state = state;
   if (state !== 'joined') {
     r.users.clear();
@@ -108,7 +118,7 @@ function renderRoom(r) {
 }
 
 // show makes r the room on screen, keeping where each list was scrolled.
-function show(r) {
+export function show(r) {
   if (shown !== r) {
     const old = shown;
     old.stick = atBottom(old.list);
@@ -126,12 +136,12 @@ function show(r) {
     renderRoom(r);
   }
   renderShown();
-  fetchShown();
+  hooks.shown(r);
   try { sessionStorage.setItem('rt.room', r.name); } catch { /* storage disabled */ }
 }
 
 // renderShown redraws what belongs to the shown room around its messages.
-function renderShown() {
+export function renderShown() {
   const r = shown;
   ui.title.textContent = r === nowhere ? 'no room' : `# ${r.name}`;
   ui.title.title = r.name;
@@ -167,12 +177,11 @@ function line(r, li, ts, before) {
   if (r === shown && follow) list.scrollTop = list.scrollHeight;
 }
 
-// chat shows a chat.delivery in r once, in id order: ids are opaque strings
-// that compare in publish order. A message older than the last ones shown
-// (from history) goes just above the newer ones; one already shown is
-// dropped. A live one from someone else counts as unread while r is not
-// shown.
-function chat(r, f, live) {
+// chat shows a message in r once, in id order: ids are opaque strings that
+// compare in publish order. A message older than the last ones shown (from
+// history) goes just above the newer ones; one already shown is dropped. A
+// live one from someone else counts as unread while r is not shown.
+export function chat(r, f, live) {
   if (!r || !f || typeof f !== 'object') return;
   const id = typeof f.id === 'string' ? f.id : '';
   let before = null;
@@ -184,7 +193,6 @@ function chat(r, f, live) {
       if (other < id) break;
       before = n;
     }
-    if (id > r.lastId) r.lastId = id;
   }
   const user = String(f.user);
   const li = el('li', user === me ? 'msg mine' : 'msg');
@@ -200,14 +208,14 @@ function chat(r, f, live) {
 }
 
 // preview is a message's JSON data as one short line.
-function preview(data) {
+export function preview(data) {
   const s = JSON.stringify(data);
   return s.length > 200 ? s.slice(0, 199) + '…' : s;
 }
 
 // system adds a line about r (not a chat message), unless it would repeat
 // the line just above it (a retry loop says the same thing again).
-function system(r, text, ts, kind) {
+export function system(r, text, ts, kind) {
   const last = r.list.lastElementChild;
   if (last && last.dataset.text === text) return;
   const li = el('li', kind ? `sys ${kind}` : 'sys', text);
@@ -216,14 +224,13 @@ function system(r, text, ts, kind) {
 }
 
 // notice is a line about the connection: every room gets it.
-function notice(text, ts, kind) {
+export function notice(text, ts, kind) {
   system(nowhere, text, ts, kind);
   for (const r of rooms.values()) system(r, text, ts, kind);
 }
 
-function clearLines(r) {
+export function clearLines(r) {
   r.list.replaceChildren();
-  r.lastId = '';
   r.paged = false;
   r.unread = 0;
   r.stick = true;
@@ -232,10 +239,42 @@ function clearLines(r) {
 
 // ---- presence and typing -----------------------------------------------------
 
-function setUsers(r, list) {
-  r.users.clear();
-  for (const u of list) r.users.add(String(u));
-  if (r === shown) renderUsers();
+// names lists a few users and counts the rest, for a line about a crowd.
+function names(list) {
+  const few = list.slice(0, 5).map(String).join(', ');
+  return list.length > 5 ? `${few} and ${list.length - 5} more` : few;
+}
+
+// joinedUsers starts r's users, once joined, from the client's (those it
+// had before a reconnect, or none), and makes r quiet until the list of who
+// was there already, which the client asks for after each join, has come:
+// that list is no news.
+export function joinedUsers(r, list) {
+  r.users = new Set(list.map(String));
+  r.quiet = true;
+  r.quietUntil = Date.now() + LISTING_MS + rooms.size * LIST_PACE_MS;
+}
+
+// setUsers takes r's users as the client folded them and says who came and
+// who went. The client tells changes only, not which frame made them, so
+// while r is quiet the first change other than the user's own arrival is
+// taken for the list, and ends it silently, when it comes in time or brings
+// several users at once. Alone in a room the list changes nothing and the
+// client says nothing of it: then the first change after the wait is news.
+export function setUsers(r, list) {
+  const now = new Set(list.map(String));
+  const joins = [...now].filter((u) => !r.users.has(u));
+  const leaves = [...r.users].filter((u) => !now.has(u));
+  r.users = now;
+  leaves.forEach((u) => r.typing.delete(u));
+  if (r === shown) renderShown();
+  const own = leaves.length === 0 && joins.length === 1 && joins[0] === me;
+  if (r.quiet && !own) {
+    r.quiet = false;
+    if (Date.now() < r.quietUntil || (joins.length > 1 && leaves.length === 0)) return; // the list
+  }
+  if (joins.length) system(r, `${names(joins)} joined`);
+  if (leaves.length) system(r, `${names(leaves)} left`);
 }
 
 function renderUsers() {
@@ -248,7 +287,7 @@ function renderUsers() {
 let typingTimer = 0;
 
 // typing notes that user is typing in r, for TYPING_SHOWN_MS.
-function typing(r, user, on) {
+export function typing(r, user, on) {
   if (on) r.typing.set(user, Date.now() + TYPING_SHOWN_MS);
   else r.typing.delete(user);
   if (r === shown) renderTyping();
@@ -279,7 +318,7 @@ function renderTyping() {
 // drawer opens the rooms or people panel over the conversation, or closes
 // both (''). CSS decides: where a panel is a column, the attribute changes
 // nothing (nor does the scrim behind an open drawer show).
-function drawer(which) {
+export function drawer(which) {
   document.body.dataset.drawer = which;
   ui.showRooms.setAttribute('aria-expanded', String(which === 'rooms'));
   ui.showPeople.setAttribute('aria-expanded', String(which === 'people'));
@@ -289,14 +328,14 @@ function drawer(which) {
 
 // remember keeps the token and the rooms in this tab's session storage, so
 // that a reload offers them again.
-function remember(token) {
+export function remember(token) {
   try {
     if (token !== undefined) sessionStorage.setItem('rt.token', token);
     sessionStorage.setItem('rt.rooms', JSON.stringify([...rooms.keys()]));
   } catch { /* storage disabled: nothing to remember */ }
 }
 
-function restore() {
+export function restore() {
   try {
     ui.token.value = sessionStorage.getItem('rt.token') || '';
     const names = JSON.parse(sessionStorage.getItem('rt.rooms') || '[]');
