@@ -131,18 +131,21 @@ export async function noErrorLines(page) {
 export const range = (from, to, prefix) => Array.from({ length: to - from + 1 }, (_, i) => `${prefix} ${from + i}`);
 
 // consoleClient opens a page of origin and runs in it, as a reader would
-// paste them into its console, the rtConnect client of docs/protocol.md and
-// a call of it for user in room, as window.chat. seen(what, re) waits for a
-// console line matching re.
+// paste it into its console, the client snippet of docs/protocol.md, with
+// user's token and room filled in; it leaves window.chat = {client, room}.
+// seen(what, re) waits for a console line matching re.
 export async function consoleClient(origin, user, room) {
   const md = await readFile(path.join(root, 'docs/protocol.md'), 'utf8');
-  const client = md.match(/```js\n(\/\/ rtConnect[\s\S]*?)```/)?.[1];
-  assert.ok(client, 'docs/protocol.md has the rtConnect client in a js block');
+  const snippet = md.match(/```js\n(\/\/ rt client in a console[\s\S]*?)```/)?.[1];
+  assert.ok(snippet, 'docs/protocol.md has the console snippet in a js block');
+  assert.ok(snippet.includes('"<JWT>"') && snippet.includes('client.room("test")'), 'the snippet has a token and a room to fill in');
+  const code = snippet.replace('"<JWT>"', JSON.stringify(token(user))).replace('client.room("test")', `client.room(${JSON.stringify(room)})`);
   const page = await newPage(origin); // any page of an allowed origin
   const logs = [];
   page.on('console', (m) => logs.push(m.text()));
-  // Like a console, evaluate ignores the page's CSP.
-  await page.evaluate(`${client}\nwindow.chat = rtConnect(${JSON.stringify(room)}, ${JSON.stringify(token(user))});`);
+  // Like a console, evaluate ignores the page's CSP; a console runs top-level
+  // await, which an async function stands in for here.
+  await page.evaluate(`(async () => {\n${code}\n})()`);
   const seen = async (what, re) => {
     for (const end = Date.now() + WAIT; Date.now() < end; await sleep(50)) if (logs.some((l) => re.test(l))) return;
     throw new Error(`${what}: not in the console within ${WAIT} ms:\n${logs.join('\n')}`);
