@@ -45,6 +45,9 @@ const PRESENCE_SETTLE = 1000;
 // (1008), and the backend disconnecting the user on purpose (4003).
 const FINAL_CLOSES = new Set([1008, 4003]);
 
+// Refusals of a rejoin that a later attempt may not get.
+const TRANSIENT = new Set(["unavailable", "rate_limited"]);
+
 // Emitter is the on/off/emit of Client and Room. A listener that throws is
 // reported and skipped: it never breaks the client.
 class Emitter {
@@ -254,7 +257,9 @@ export class Client extends Emitter {
       return this.#retry(); // a token service that is down is like a server that is down
     }
     if (gen !== this.#gen) return; // disconnect() while waiting
-    if (!token) return this.#unauthorized();
+    // After a 4001, a token that has expired too is no new token.
+    const exp = token && tokenExpiry(token);
+    if (!token || (this.#lastClose === 4001 && exp && exp <= Date.now())) return this.#unauthorized();
     let ws;
     try {
       const base = this.#opts.url.replace(/^http/, "ws").replace(/\/+$/, "");
@@ -298,8 +303,9 @@ export class Client extends Emitter {
     this.#teardown(new RtError("disconnected", "the connection dropped"));
     if (FINAL_CLOSES.has(code)) return this.#stop(code, reason);
     this.#lastClose = code;
+    const gen = this.#gen;
     this.#setState("connecting", code, reason);
-    this.#retry();
+    if (gen === this.#gen) this.#retry(); // a listener may have called disconnect()
   }
 
   // #watch drops a socket that has carried nothing for maxSilence ms: the
@@ -396,6 +402,11 @@ export class Client extends Emitter {
       const token = await this.#opts.getToken();
       if (!token) throw new UnauthorizedError();
       if (gen !== this.#gen) return;
+      // The same token, or one that expires no later, is no refresh: sending
+      // it would only be scheduled again and again before the same exp. The
+      // server closes with 4001 at exp and the reconnect asks once more.
+      const next = tokenExpiry(token); // 0: no exp, a token that never expires
+      if (next && next <= exp) return;
       const ok = await this._request({ type: "auth.refresh", token });
       if (gen === this.#gen) this.#scheduleRefresh(ok.exp || tokenExpiry(token));
     } catch (err) {
@@ -545,9 +556,22 @@ export class Client extends Emitter {
     }
     const room = rooms.find((r) => r._joinRef !== null && r._joinRef === f.ref);
     if (!room) return this._emit("error", err);
-    // A refused join: the room cannot be had. A rejoin nobody waits for is
-    // reported as a left event.
     const waited = room._joinWaiters.length > 0;
+    room._joinRef = null;
+    // A since the server cannot read (history was reset, say): join afresh,
+    // and the rejoin reports recovered complete:false (no position).
+    if (f.code === "bad_since") {
+      room.position = "";
+      room._interrupted = true;
+      return this._sendJoin(room);
+    }
+    // A rejoin refused for a passing reason is tried again; a join() the
+    // app waits for is answered, and the app decides.
+    if (!waited && TRANSIENT.has(f.code)) {
+      return void this.#later(1000 + Math.random() * 2000, () => room._wanted && !room._joined && this._sendJoin(room));
+    }
+    // Otherwise the room cannot be had. A rejoin nobody waits for is
+    // reported as a left event.
     room._drop(err);
     if (!waited) room._emit("left", { reason: f.code });
   }

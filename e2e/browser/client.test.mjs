@@ -391,7 +391,51 @@ describe('the JavaScript client in a real browser', { timeout: 600_000 }, () => 
     assert.equal(odo.tokens, 3, 'at connect, before exp, after the 4001');
     assert.deepEqual(await odo.evaluate(() => [...window.__timers.values()]), []);
     assert.equal(odo.sockets.length, 1);
-    await closeAll(una, nat, odo);
+
+    // getToken keeps answering the same 3 s token: no refresh is sent (it
+    // would be rescheduled before the same exp, over and over), and after
+    // the 4001 that same expired token stops the client.
+    const same = token('pat', 3);
+    const pat = await clientPage(cut, 'pat', { tokens: () => same, options: { minDelay: 10, maxDelay: 50 } });
+    await join(pat, ['expiring']);
+    await waitState(pat, 'disconnected', 4001);
+    l = await log(pat);
+    assert.deepEqual(l.states.map((s) => `${s.state}:${s.code}:${s.reason}`),
+      ['connecting:0:', 'connected:0:', 'connecting:4001:token expired', 'disconnected:4001:unauthorized']);
+    assert.deepEqual(frames(pat, 'sent', 'auth.refresh'), [], 'no refresh with a token that is not newer');
+    assert.equal(pat.sockets.length, 1);
+    assert.deepEqual(await pat.evaluate(() => [...window.__timers.values()]), []);
+    await closeAll(una, nat, odo, pat);
+  });
+
+  test('a rejoin refused bad_since joins afresh and reports complete:false', { timeout: 30_000 }, async () => {
+    const rex = await clientPage(cut, 'rex', { options: { minDelay: 10, maxDelay: 50 } });
+    await join(rex, ['garbled']);
+    await rex.evaluate(() => { window.__rt.room('garbled').position = 'not-an-id'; });
+    proxy.cut();
+    await waitState(rex, 'connecting');
+    proxy.restore();
+    await until(rex, 'joined afresh', () => window.__rt.log.rooms.garbled.joined >= 2);
+    const l = await log(rex);
+    assert.deepEqual(l.rooms.garbled.recovered, [{ count: 0, complete: false }]);
+    assert.deepEqual(l.rooms.garbled.left, [], 'the room was not dropped');
+    const joins = frames(rex, 'sent', 'room.join').map((f) => f.since ?? null);
+    assert.deepEqual(joins, [null, 'not-an-id', null]);
+    await closeAll(rex);
+  });
+
+  test('disconnect() called from a connecting listener is final: no reconnect follows', { timeout: 30_000 }, async () => {
+    const quin = await clientPage(cut, 'quin', { options: { minDelay: 10, maxDelay: 50 } });
+    await join(quin, ['quits']);
+    await quin.evaluate(() => window.__rt.client.on('connecting', ({ code }) => code && window.__rt.client.disconnect()));
+    proxy.cut();
+    await waitState(quin, 'disconnected');
+    proxy.restore();
+    const l = await log(quin);
+    assert.deepEqual(l.states.map((s) => `${s.state}:${s.code}`), ['connecting:0', 'connected:0', 'connecting:1006', 'disconnected:1000']);
+    assert.deepEqual(await quin.evaluate(() => [...window.__timers.values()]), [], 'no retry scheduled');
+    assert.equal(quin.sockets.length, 1);
+    await closeAll(quin);
   });
 
   test('join refusals reject with their code; leave ends the room; a room named twice is one object', { timeout: 60_000 }, async () => {

@@ -249,27 +249,18 @@ function failed(r, err) {
   system(r, `error ${err.code}: ${err.message}`, 0, 'error');
 }
 
-// retried joins r again after a refusal worth another try: unavailable
-// (the server asks for a retry) later, bad_since (the last id seen is one
-// this server does not take: an older version's) at once, without resuming.
+// retried joins r again later after unavailable (the server asks for a
+// retry). A rejoin after a reconnect needs none of this: the client retries
+// it itself, and joins afresh when the server refuses its since.
 function retried(r, code) {
-  if (code === 'unavailable') {
-    setRoomState(r, 'pending');
-    r.waiting = true;
-    setTimeout(() => {
-      r.waiting = false;
-      if (rooms.get(r.name) === r && r.state === 'pending') join(r);
-    }, RETRY_UNAVAILABLE_MS);
-    return true;
-  }
-  if (code === 'bad_since' && r.lib.position) {
-    system(r, `the server did not take the last id seen in ${r.name}; trying once more without resuming`, 0, 'warn');
-    r.lib.position = '';
-    r.paged = false; // what was missed comes from history instead
-    join(r);
-    return true;
-  }
-  return false;
+  if (code !== 'unavailable') return false;
+  setRoomState(r, 'pending');
+  r.waiting = true;
+  setTimeout(() => {
+    r.waiting = false;
+    if (rooms.get(r.name) === r && r.state === 'pending') join(r);
+  }, RETRY_UNAVAILABLE_MS);
+  return true;
 }
 
 async function leave(r) {
