@@ -435,6 +435,19 @@ export class Client extends Emitter {
     const frame = { type: "room.join", room: room.name, ref: room._joinRef };
     if (room.position) frame.since = room.position;
     this._enqueue(frame);
+    this.#awaitJoined(room, frame);
+  }
+
+  // #awaitJoined sends a join again when no answer came within ackTimeout of
+  // its sending: the server drops a frame over its rate limit and answers
+  // rate_limited without the frame's ref. A second join of a joined room is
+  // answered room.joined and changes nothing.
+  #awaitJoined(room, frame) {
+    this.#later(this.#opts.ackTimeout, () => {
+      if (room._joinRef !== frame.ref || !room._wanted) return; // answered, or left
+      if (this.#outbox.some((o) => o.frame === frame)) return this.#awaitJoined(room, frame); // not sent yet
+      this._sendJoin(room);
+    });
   }
 
   // _enqueue sends a frame through the token bucket; item is the request or

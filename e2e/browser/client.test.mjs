@@ -14,7 +14,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { root, setUp, shared, startAPIServer, tearDown, token, tokenWith, WAIT } from './harness.mjs';
+import { root, setUp, shared, startAPIServer, startServer, tearDown, token, tokenWith, WAIT } from './harness.mjs';
 
 // clientPage opens <origin>/healthz (a page of rt's origin with no script
 // of its own) in a fresh browser context, imports the client from module
@@ -422,6 +422,20 @@ describe('the JavaScript client in a real browser', { timeout: 600_000 }, () => 
     const joins = frames(rex, 'sent', 'room.join').map((f) => f.since ?? null);
     assert.deepEqual(joins, [null, 'not-an-id', null]);
     await closeAll(rex);
+  });
+
+  test('a join the server drops for its rate limit (answered without its ref) is sent again', { timeout: 60_000 }, async () => {
+    // A server allowing 2 frames a second: most of a burst of joins is
+    // dropped, answered rate_limited without a ref.
+    const srv = await startServer({ env: { RATE_LIMIT: '2', RATE_BURST: '2', RATE_WARNINGS: '1000' }, logName: 'server-ratelimit.log' });
+    const tight = await clientPage(`http://localhost:${srv.port}`, 'tia', { options: { ackTimeout: 1000 } });
+    const names = ['tight-1', 'tight-2', 'tight-3', 'tight-4', 'tight-5'];
+    await join(tight, names); // resolves only once every room is joined
+    const sent = frames(tight, 'sent', 'room.join').length;
+    assert.ok(sent > names.length, `joins were sent again: ${sent}`);
+    assert.ok(frames(tight, 'received', 'system.error').some((f) => f.code === 'rate_limited' && f.ref === undefined));
+    assert.equal(tight.sockets.length, 1);
+    await closeAll(tight);
   });
 
   test('disconnect() called from a connecting listener is final: no reconnect follows', { timeout: 30_000 }, async () => {
