@@ -5,7 +5,7 @@
 import {
   Client, RtError, UnauthorizedError,
   type Ack, type CloseInfo, type HistoryPage, type Message, type Recovered, type Room, type Signal,
-  type State, type StateEvent, type UserMessage,
+  type PresenceChange, type State, type StateEvent, type UserMessage,
 } from "./rt.js";
 
 async function fetchToken(): Promise<string | null> {
@@ -51,6 +51,9 @@ console.log(room === client.room("lobby"), room.name, room.position, room.client
 room.on("message", (m: Message) => console.log(m.room, m.id, m.user, m.ts, m.text?.length, m.data));
 room.on("signal", (s: Signal) => console.log(s.room, s.user, s.data, s.ts));
 room.on("presence", (users: string[]) => console.log(users.join(", ")));
+room.on("presence", (_users, change: PresenceChange) => {
+  if (!change.listed) change.joins.forEach((u: string) => console.log(`${u} joined`));
+});
 room.on("recovered", async ({ count, complete }: Recovered) => {
   if (!complete) {
     const page = await room.history({ limit: 50 });

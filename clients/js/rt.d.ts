@@ -150,10 +150,31 @@ export interface ClientStats {
   reconnects: number;
 }
 
+/** What changed in a room's users: the second argument of a presence listener. */
+export interface PresenceChange {
+  joins: string[];
+  leaves: string[];
+  /**
+   * The change came from the list the client reads after each join, not from
+   * a live announcement: these users were there already (or left unseen).
+   */
+  listed: boolean;
+}
+
+/** The second argument of a listener, for the events that have one. */
+export interface EventDetails {
+  presence: PresenceChange;
+}
+
+type Listener<Events, E extends keyof Events> = (
+  arg: Events[E],
+  detail: E extends keyof EventDetails ? EventDetails[E] : undefined,
+) => void;
+
 declare class Emitter<Events> {
   /** Adds a listener; returns a function that removes it. */
-  on<E extends keyof Events>(event: E, fn: (arg: Events[E]) => void): () => void;
-  off<E extends keyof Events>(event: E, fn: (arg: Events[E]) => void): void;
+  on<E extends keyof Events>(event: E, fn: Listener<Events, E>): () => void;
+  off<E extends keyof Events>(event: E, fn: Listener<Events, E>): void;
 }
 
 export class Room extends Emitter<RoomEvents> {

@@ -63,10 +63,10 @@ class Emitter {
     this.#listeners.get(event)?.delete(fn);
   }
 
-  _emit(event, arg) {
+  _emit(event, arg, more) {
     for (const fn of [...(this.#listeners.get(event) ?? [])]) {
       try {
-        fn(arg);
+        fn(arg, more);
       } catch (err) {
         console.error(`rt: a "${event}" listener threw`, err);
       }
@@ -139,6 +139,7 @@ export class Room extends Emitter {
     if (!this._wanted) return Promise.resolve();
     const onServer = this._joined || this._joinRef !== null;
     this._drop(new RtError("not_joined", "the room was left"));
+    this.position = ""; // a later join() starts afresh, as the Go client's does
     if (!onServer || !this.client._isOpen()) return Promise.resolve();
     const ref = this.client._ref();
     return new Promise((resolve) => {
@@ -190,9 +191,15 @@ export class Room extends Emitter {
       (f.joins ?? []).forEach((u) => next.add(u));
     }
     next = [...next].sort();
-    if (next.join("\n") === this.#users.join("\n")) return; // user ids hold no control characters
+    const before = new Set(this.#users);
+    const joins = next.filter((u) => !before.has(u));
+    const leaves = this.#users.filter((u) => !next.includes(u));
+    if (!joins.length && !leaves.length) return;
     this.#users = next;
-    this._emit("presence", this.users);
+    // listed: the change came from a presence.state answer (the list the
+    // client asks for after each join), not from a live announcement, so
+    // an app does not show "bob joined" for someone who was there already.
+    this._emit("presence", this.users, { joins, leaves, listed: f.type === "presence.state" });
   }
 }
 

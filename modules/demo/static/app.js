@@ -167,7 +167,7 @@ function track(r) {
   r.off = [
     room.on('joined', () => joined(r)),
     room.on('message', (m) => chat(r, m, true)),
-    room.on('presence', (users) => { if (r.state === 'joined') setUsers(r, users); }),
+    room.on('presence', (users, change) => { if (r.state === 'joined') setUsers(r, users, change); }),
     room.on('signal', (s) => {
       if (s.data && typeof s.data.typing === 'boolean') typing(r, String(s.user), s.data.typing);
     }),

@@ -6,11 +6,6 @@
 
 const MAX_LINES = 500;
 const TYPING_SHOWN_MS = 4000; // senders repeat their signal every ~2 s while typing
-// After a join, the time the room's list takes to come: a round trip, and
-// the client sends it after its other frames, 15 a second past a burst, so
-// allow a frame's time for every room on the page (each lists after a join).
-const LISTING_MS = 250;
-const LIST_PACE_MS = 1000 / 15;
 export const ROOM_RE = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
 
 const $ = (id) => document.getElementById(id);
@@ -71,7 +66,7 @@ export function addRoom(name) {
   item.append(open, leave);
   ui.rooms.append(item);
   r = { name, list, item, state: 'pending', users: new Set(), typing: new Map(), unread: 0,
-    quiet: false, quietUntil: 0, paged: false, typedAt: 0, stick: true, scroll: 0 };
+    paged: false, typedAt: 0, stick: true, scroll: 0 };
   rooms.set(name, r);
   renderRoom(r);
   return r;
@@ -246,33 +241,22 @@ function names(list) {
 }
 
 // joinedUsers starts r's users, once joined, from the client's (those it
-// had before a reconnect, or none), and makes r quiet until the list of who
-// was there already, which the client asks for after each join, has come:
-// that list is no news.
+// had before a reconnect, or none).
 export function joinedUsers(r, list) {
   r.users = new Set(list.map(String));
-  r.quiet = true;
-  r.quietUntil = Date.now() + LISTING_MS + rooms.size * LIST_PACE_MS;
 }
 
 // setUsers takes r's users as the client folded them and says who came and
-// who went. The client tells changes only, not which frame made them, so
-// while r is quiet the first change other than the user's own arrival is
-// taken for the list, and ends it silently, when it comes in time or brings
-// several users at once. Alone in a room the list changes nothing and the
-// client says nothing of it: then the first change after the wait is news.
-export function setUsers(r, list) {
+// who went, unless the change is listed (the list of who was there already,
+// which the client reads after each join: no news) or the user's own arrival.
+export function setUsers(r, list, { listed }) {
   const now = new Set(list.map(String));
-  const joins = [...now].filter((u) => !r.users.has(u));
+  const joins = [...now].filter((u) => !r.users.has(u) && u !== me);
   const leaves = [...r.users].filter((u) => !now.has(u));
   r.users = now;
   leaves.forEach((u) => r.typing.delete(u));
   if (r === shown) renderShown();
-  const own = leaves.length === 0 && joins.length === 1 && joins[0] === me;
-  if (r.quiet && !own) {
-    r.quiet = false;
-    if (Date.now() < r.quietUntil || (joins.length > 1 && leaves.length === 0)) return; // the list
-  }
+  if (listed) return;
   if (joins.length) system(r, `${names(joins)} joined`);
   if (leaves.length) system(r, `${names(leaves)} left`);
 }
