@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"slices"
+	"strings"
 	"testing"
 
 	rtc "github.com/rtserver/rt/client"
@@ -151,5 +152,45 @@ func TestGoLibClose(t *testing.T) {
 	}
 	if err := alice.Connect(ctxWait(t)); !errors.Is(err, rtc.ErrClosed) {
 		t.Fatalf("connect after Close: %v", err)
+	}
+}
+
+// After a reconnect a room that had seen no message cannot be recovered:
+// the client says so with Recovered{0, false}; a room with a position is
+// recovered by the server's replay; a room joined while disconnected is
+// joined on connect, as a first join (no Recovered).
+func TestGoLibRejoinRecovery(t *testing.T) {
+	n := startAPINode(t, mrConfig())
+	p := startProxy(t, n.addr)
+	alice := newLib(t, "", staticToken("alice"), viaProxy(p))
+	if err := alice.Connect(ctxWait(t)); err != nil {
+		t.Fatal(err)
+	}
+	alice.join(t, "quiet")
+	busy := alice.join(t, "busy")
+	first := publish(t, busy, "before the cut", nil)
+	libEventually(t, "the first delivery", func() bool { return busy.Position() == first.ID })
+
+	p.cut()
+	libEventually(t, "alice notices the cut", func() bool { return alice.State().State == rtc.Connecting })
+	bob := connected(t, n.addr, "bob")
+	missed := publish(t, bob.join(t, "busy"), "during the cut", nil)
+	joined := make(chan error, 1)
+	go func() { joined <- alice.Room("later").Join(context.Background()) }()
+	p.restore()
+	if err := <-joined; err != nil {
+		t.Fatalf("join made while disconnected: %v", err)
+	}
+	libEventually(t, "two recoveries", func() bool { return alice.rec.recoveredCount() == 2 })
+	alice.rec.mu.Lock()
+	got := slices.Clone(alice.rec.recovered)
+	alice.rec.mu.Unlock()
+	slices.SortFunc(got, func(a, b rtc.Recovered) int { return strings.Compare(a.Room, b.Room) })
+	want := []rtc.Recovered{{Room: "busy", Count: 1, Complete: true}, {Room: "quiet", Count: 0, Complete: false}}
+	if !slices.Equal(got, want) {
+		t.Fatalf("recovered %+v, want %+v", got, want)
+	}
+	if ids := alice.rec.ids("busy"); !slices.Equal(ids, []string{first.ID, missed.ID}) {
+		t.Fatalf("busy delivered %v, want %v", ids, []string{first.ID, missed.ID})
 	}
 }
