@@ -152,8 +152,8 @@ func (c *Client) onJoined(s *session, f *inFrame) {
 		return
 	}
 	r.joining = false
-	if !r.wanted || r.leaving {
-		return
+	if !r.wanted || r.leaving || r.joined {
+		return // not wanted any more, or the answer to a resent join
 	}
 	unrecoverable := r.everJoined && r.joinSince == ""
 	r.joined, r.everJoined = true, true
