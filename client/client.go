@@ -48,10 +48,11 @@ type Config struct {
 	// them only against a server configured with a higher RATE_LIMIT.
 	SendRate  float64
 	SendBurst int
-	// PingTimeout is how long the socket may stay silent before it is
-	// taken for dead and redialed; the server pings every 25 s by default.
-	// Default 60 s.
-	PingTimeout time.Duration
+	// MaxSilence is how long the socket may stay silent before it is
+	// taken for dead and redialed (a network path can vanish without a
+	// close); the server pings every HEARTBEAT_INTERVAL, 25 s by default,
+	// so keep it above that. Default 60 s, as the JavaScript client's.
+	MaxSilence time.Duration
 	// Handlers are the event callbacks; see Handlers for how they run.
 	Handlers Handlers
 }
@@ -134,7 +135,7 @@ func applyDefaults(cfg *Config) {
 	def(&cfg.MinDelay, 500*time.Millisecond)
 	def(&cfg.MaxDelay, 20*time.Second)
 	def(&cfg.AckTimeout, 10*time.Second)
-	def(&cfg.PingTimeout, 60*time.Second)
+	def(&cfg.MaxSilence, 60*time.Second)
 	if cfg.MaxDelay < cfg.MinDelay {
 		cfg.MaxDelay = cfg.MinDelay
 	}

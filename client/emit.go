@@ -18,9 +18,9 @@ func (c *Client) emitSignal(s Signal) {
 	}
 }
 
-func (c *Client) emitPresence(room string, users []string) {
+func (c *Client) emitPresence(p Presence) {
 	if h := c.cfg.Handlers.OnPresence; h != nil {
-		c.disp.push(func() { h(room, users) })
+		c.disp.push(func() { h(p) })
 	}
 }
 

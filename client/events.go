@@ -52,6 +52,18 @@ type Message struct {
 	TS   int64           `json:"ts"`
 }
 
+// Presence is a change of a room's users: Users is the whole list after it,
+// sorted; Joins and Leaves are what changed. Listed says the change came
+// from the list the client reads after each join (presence.state), not a
+// live announcement: those users were there already, or left unseen, so an
+// app shows no "joined" line for them.
+type Presence struct {
+	Room          string
+	Users         []string
+	Joins, Leaves []string
+	Listed        bool
+}
+
 // Signal is another user's passing state in a room (typing, a cursor).
 type Signal struct {
 	Room string
@@ -116,7 +128,7 @@ type Handlers struct {
 	OnState       func(State)
 	OnMessage     func(Message)
 	OnSignal      func(Signal)
-	OnPresence    func(room string, users []string)
+	OnPresence    func(Presence)
 	OnRecovered   func(Recovered)
 	OnJoined      func(room string)
 	OnLeft        func(room, reason string) // the server took the room away

@@ -55,6 +55,9 @@ func (c *Client) run(ctx context.Context, done chan struct{}) {
 // 4001, any other with 0.
 func (c *Client) connectOnce(ctx context.Context, lastCode int) outcome {
 	tok, err := c.cfg.GetToken(ctx)
+	if err == nil && lastCode == 4001 && expired(tok, time.Now()) {
+		err = ErrUnauthorized // after a 4001, a token that has expired too is no new token
+	}
 	if err != nil {
 		if errors.Is(err, ErrUnauthorized) {
 			code := 0
@@ -132,7 +135,7 @@ func (c *Client) serve(conn *websocket.Conn, tok string) outcome {
 // its close code and reason (1006 when no close frame came).
 func (c *Client) readLoop(s *session) (int, string) {
 	for {
-		_ = s.conn.SetReadDeadline(time.Now().Add(c.cfg.PingTimeout))
+		_ = s.conn.SetReadDeadline(time.Now().Add(c.cfg.MaxSilence))
 		_, data, err := s.conn.ReadMessage()
 		if err != nil {
 			var ce *websocket.CloseError

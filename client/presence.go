@@ -15,6 +15,7 @@ func (c *Client) onPresence(f *inFrame) {
 	if r == nil || !r.wanted {
 		return
 	}
+	before := maps.Clone(r.users)
 	switch f.Type {
 	case "presence.state":
 		r.users = make(map[string]struct{}, len(f.Users))
@@ -29,7 +30,25 @@ func (c *Client) onPresence(f *inFrame) {
 		}
 		addUsers(r, f.Joins)
 	}
-	c.emitPresence(r.name, r.sortedUsers())
+	p := Presence{Room: r.name, Users: r.sortedUsers(), Listed: f.Type == "presence.state"}
+	p.Joins, p.Leaves = missing(r.users, before), missing(before, r.users)
+	// A list is told even when it changes nothing: the app learns the
+	// list has come.
+	if p.Listed || len(p.Joins) > 0 || len(p.Leaves) > 0 {
+		c.emitPresence(p)
+	}
+}
+
+// missing is the users of a that b lacks, sorted.
+func missing(a, b map[string]struct{}) []string {
+	var out []string
+	for u := range a {
+		if _, ok := b[u]; !ok {
+			out = append(out, u)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 func addUsers(r *Room, users []string) {

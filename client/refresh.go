@@ -38,6 +38,11 @@ func (c *Client) refresh(s *session, exp time.Time) {
 		if d, ok := refreshRetry(time.Now(), exp); ok {
 			c.refreshTimer = c.after(d, func() { c.refresh(s, exp) })
 		}
+	case !newer(tok, exp):
+		// The same token, or one that expires no later, is no refresh:
+		// sent, it would be rescheduled before the same exp again and
+		// again. The server closes with 4001 at exp; the reconnect asks
+		// GetToken once more.
 	default:
 		ref := c.newRef()
 		c.calls[ref] = &call{kind: kindRefresh, ref: ref, token: tok}
@@ -55,4 +60,10 @@ func (c *Client) onRefreshed(s *session, f *inFrame) {
 	delete(c.calls, f.Ref)
 	c.stats.refreshes.Add(1)
 	c.scheduleRefresh(s, k.token)
+}
+
+// newer reports whether tok expires after exp, or never.
+func newer(tok string, exp time.Time) bool {
+	next, ok := tokenExp(tok)
+	return !ok || next.After(exp)
 }

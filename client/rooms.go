@@ -158,7 +158,7 @@ func (c *Client) onJoined(s *session, f *inFrame) {
 	unrecoverable := r.everJoined && r.joinSince == ""
 	r.joined, r.everJoined = true, true
 	resolve(&r.joinWaiters, nil)
-	s.send(outFrame{Type: "presence.list", Room: r.name}.encode())
+	c.listPresence(s, r)
 	c.emitJoined(r.name)
 	if unrecoverable {
 		c.emitRecovered(Recovered{Room: r.name, Count: 0, Complete: false})
@@ -172,6 +172,13 @@ func (c *Client) onJoined(s *session, f *inFrame) {
 // with the code).
 func (c *Client) onJoinRefused(r *Room, err *Error) {
 	r.joining = false
+	// A since the server cannot read: join afresh; the rejoin reports
+	// Recovered{Complete: false}, having no position.
+	if err.Code == "bad_since" && r.joinSince != "" {
+		r.position = ""
+		c.sendJoin(r)
+		return
+	}
 	if len(r.joinWaiters) == 0 && (err.Code == "rate_limited" || err.Code == "unavailable") {
 		c.retryJoin(r, c.sess)
 		return
@@ -238,4 +245,24 @@ func without(list []chan error, w chan error) []chan error {
 		}
 	}
 	return out
+}
+
+// presenceSettle is how long after a join the room's presence is listed
+// again: past the server's presence window (200 ms), in which a user who
+// joins and leaves is never announced while a list read inside it shows
+// them.
+const presenceSettle = time.Second
+
+// listPresence asks who is in r now and once more after presenceSettle;
+// c.mu is held.
+func (c *Client) listPresence(s *session, r *Room) {
+	list := outFrame{Type: "presence.list", Room: r.name}.encode()
+	s.send(list)
+	c.after(presenceSettle, func() {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if c.sess == s && r.joined {
+			s.send(list)
+		}
+	})
 }

@@ -60,3 +60,9 @@ func refreshRetry(now, exp time.Time) (time.Duration, bool) {
 	}
 	return wait, true
 }
+
+// expired reports whether tok has an exp and it is not after now.
+func expired(tok string, now time.Time) bool {
+	exp, ok := tokenExp(tok)
+	return ok && !exp.After(now)
+}

@@ -63,7 +63,7 @@ func (r *recorder) handlers() rtc.Handlers {
 	return rtc.Handlers{
 		OnState:       func(s rtc.State) { lock(func() { r.states = append(r.states, s) }) },
 		OnMessage:     func(m rtc.Message) { lock(func() { r.messages[m.Room] = append(r.messages[m.Room], m) }) },
-		OnPresence:    func(room string, u []string) { lock(func() { r.presence[room] = u; r.presences[room]++ }) },
+		OnPresence:    func(p rtc.Presence) { lock(func() { r.presence[p.Room] = p.Users; r.presences[p.Room]++ }) },
 		OnRecovered:   func(x rtc.Recovered) { lock(func() { r.recovered = append(r.recovered, x) }) },
 		OnJoined:      func(room string) { lock(func() { r.joined = append(r.joined, room) }) },
 		OnLeft:        func(room, why string) { lock(func() { r.left = append(r.left, room+" "+why) }) },

@@ -78,6 +78,35 @@ func TestGoLibExpiredThenUnauthorized(t *testing.T) {
 	}
 }
 
+// GetToken answering the same token over and over: no auth.refresh is
+// sent (it would be rescheduled before the same exp again and again), and
+// after the 4001 that same expired token stops the client with 4001.
+func TestGoLibSameTokenIsNoRefresh(t *testing.T) {
+	n := startAPINode(t, mrConfig())
+	tok, err := shortToken("alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := newLib(t, n.addr, func(context.Context) (string, error) { return tok, nil })
+	if err := l.Connect(ctxWait(t)); err != nil {
+		t.Fatal(err)
+	}
+	libEventually(t, "stopped", func() bool { return l.State().State == rtc.Disconnected })
+	want := rtc.State{State: rtc.Disconnected, Code: 4001, Reason: "unauthorized"}
+	if st := l.State(); st != want {
+		t.Fatalf("state %+v, want %+v", st, want)
+	}
+	if st := l.Stats(); st.Connects != 1 || st.Refreshes != 0 {
+		t.Fatalf("one socket and no refresh expected: %+v", st)
+	}
+	for _, e := range l.rec.errs {
+		var se *rtc.Error
+		if errors.As(e, &se) && se.Code == "rate_limited" {
+			t.Fatalf("refreshes piled up into rate_limited: %v", l.rec.errs)
+		}
+	}
+}
+
 // GetToken refusing the refresh with ErrUnauthorized stops the client at
 // once (code 0): it closes its socket itself instead of waiting for 4001.
 func TestGoLibRefreshUnauthorized(t *testing.T) {

@@ -194,12 +194,13 @@ export class Room extends Emitter {
     const before = new Set(this.#users);
     const joins = next.filter((u) => !before.has(u));
     const leaves = this.#users.filter((u) => !next.includes(u));
-    if (!joins.length && !leaves.length) return;
+    const listed = f.type === "presence.state";
+    if (!listed && !joins.length && !leaves.length) return; // a list is told even when it changes nothing
     this.#users = next;
     // listed: the change came from a presence.state answer (the list the
     // client asks for after each join), not from a live announcement, so
     // an app does not show "bob joined" for someone who was there already.
-    this._emit("presence", this.users, { joins, leaves, listed: f.type === "presence.state" });
+    this._emit("presence", this.users, { joins, leaves, listed });
   }
 }
 
