@@ -52,3 +52,21 @@ func TestOnlyTheRedisSideLinksRedis(t *testing.T) {
 		t.Errorf("packages importing rueidis: %v, want %v", importers, want)
 	}
 }
+
+// TestGoClientLinksNoServer: the Go client is a library applications
+// go get; it links nothing of the server (no module of rt, no Fiber, no
+// Redis client, no fx), only the standard library and its WebSocket and
+// rate packages.
+func TestGoClientLinksNoServer(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "./client").Output()
+	if err != nil {
+		t.Fatalf("go list -deps ./client: %v", err)
+	}
+	for _, pkg := range strings.Fields(string(out)) {
+		for _, banned := range []string{"github.com/rtserver/rt/modules", "github.com/rtserver/rt/cmd", "gofiber", "rueidis", "go.uber.org"} {
+			if strings.Contains(pkg, banned) {
+				t.Errorf("the Go client depends on %s", pkg)
+			}
+		}
+	}
+}
