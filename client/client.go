@@ -201,8 +201,13 @@ func (c *Client) Connect(ctx context.Context) error {
 	}
 }
 
-// start launches the loop; c.mu is held.
+// start launches the loop; c.mu is held. A loop that stopped for good is
+// past its last use of c.mu, so waiting for it here cannot deadlock, and
+// there is never more than one.
 func (c *Client) start() {
+	if c.loopDone != nil {
+		<-c.loopDone
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	c.cancel, c.running, c.stopReq = cancel, true, nil
 	c.loopDone = make(chan struct{})
@@ -222,13 +227,13 @@ func (c *Client) Close() error {
 		return nil
 	}
 	c.closed = true
-	running, done, s := c.running, c.loopDone, c.sess
+	done, s := c.loopDone, c.sess
 	if c.cancel != nil {
 		c.cancel()
 	}
 	c.failAll(ErrDisconnected)
 	c.mu.Unlock()
-	if running {
+	if done != nil {
 		c.endLoop(s, done)
 	}
 	c.mu.Lock()

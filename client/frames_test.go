@@ -97,6 +97,9 @@ func FuzzParseFrame(f *testing.F) {
 		}
 		c.mu.Lock()
 		defer c.mu.Unlock()
+		for _, r := range c.rooms {
+			r.wanted = true
+		}
 		c.handle(s, fr)
 		s.out, s.pongs = nil, 0
 	})

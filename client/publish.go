@@ -13,7 +13,9 @@ import (
 // sent once the room is rejoined. A message sent but not acked when the
 // socket drops fails with ErrDisconnected and is never resent; no ack
 // within AckTimeout is ErrTimeout; a server refusal is an *Error with its
-// code. A room the app has not joined (or left) gives not_joined.
+// code. A room the app has not joined (or left) gives not_joined. While
+// the client is not running (before Connect, after a final stop)
+// nothing is queued: ErrDisconnected.
 func (r *Room) Publish(ctx context.Context, text string, data json.RawMessage) (Ack, error) {
 	if err := checkPayload(text, data); err != nil {
 		return Ack{}, err
@@ -56,6 +58,9 @@ func (c *Client) submit(k *call) error {
 		return errNotJoined
 	case c.sess != nil && r.joined && !r.leaving:
 		c.sendCall(k)
+	case !c.running:
+		// Not started, or stopped for good: nothing would send it.
+		return ErrDisconnected
 	case c.queued >= c.cfg.PublishQueue:
 		return ErrQueueFull
 	default:

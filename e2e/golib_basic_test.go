@@ -3,7 +3,9 @@ package e2e
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
+	"sync"
 	"testing"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -106,5 +108,41 @@ func TestGoLibLeave(t *testing.T) {
 	}
 	if rb.Position() != "" {
 		t.Fatalf("position kept after leave: %s", rb.Position())
+	}
+}
+
+// Handlers run on the dispatcher, fed by an unbounded queue: a handler
+// that blocks while more messages arrive than the server's send queue
+// holds does not slow the read loop, so the server never closes the
+// socket with 4002, and once released every message is handled in order.
+func TestGoLibSlowHandler(t *testing.T) {
+	cfg := mrConfig() // SEND_QUEUE 256
+	n := startAPINode(t, cfg)
+	release := make(chan struct{})
+	var once sync.Once
+	t.Cleanup(func() { once.Do(func() { close(release) }) })
+	slow := connected(t, n.addr, "slow", func(c *rtc.Config) {
+		rec := c.Handlers.OnMessage
+		c.Handlers.OnMessage = func(m rtc.Message) { <-release; rec(m) }
+	})
+	slow.join(t, "busy")
+	pub := connected(t, n.addr, "pub", func(c *rtc.Config) { c.SendRate, c.SendBurst = 1000, 100 })
+	r := pub.join(t, "busy")
+
+	const total = 400 // beyond SEND_QUEUE
+	var acked []string
+	for i := range total {
+		acked = append(acked, publish(t, r, fmt.Sprint(i), nil).ID)
+	}
+	// The slow client has read them all (its position moves in the read
+	// loop, before the handler runs) while its handler is still blocked.
+	libEventually(t, "the slow client read everything", func() bool { return slow.Room("busy").Position() == acked[total-1] })
+	once.Do(func() { close(release) })
+	libEventually(t, "every message handled", func() bool { return len(slow.rec.ids("busy")) == total })
+	if got := slow.rec.ids("busy"); !slices.Equal(got, acked) {
+		t.Fatalf("handled %s, want %s", describe(got), describe(acked))
+	}
+	if st := slow.Stats(); st.Connects != 1 {
+		t.Fatalf("the slow client was reconnected: %+v, states %+v", st, slow.rec.states)
 	}
 }

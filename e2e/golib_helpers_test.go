@@ -45,6 +45,7 @@ type recorder struct {
 	states    []rtc.State
 	messages  map[string][]rtc.Message // by room
 	presence  map[string][]string      // by room, the last list
+	presences map[string]int           // by room, how many presence events
 	recovered []rtc.Recovered
 	joined    []string
 	left      []string // "room reason"
@@ -54,7 +55,7 @@ type recorder struct {
 }
 
 func newRecorder() *recorder {
-	return &recorder{messages: map[string][]rtc.Message{}, presence: map[string][]string{}}
+	return &recorder{messages: map[string][]rtc.Message{}, presence: map[string][]string{}, presences: map[string]int{}}
 }
 
 func (r *recorder) handlers() rtc.Handlers {
@@ -62,7 +63,7 @@ func (r *recorder) handlers() rtc.Handlers {
 	return rtc.Handlers{
 		OnState:       func(s rtc.State) { lock(func() { r.states = append(r.states, s) }) },
 		OnMessage:     func(m rtc.Message) { lock(func() { r.messages[m.Room] = append(r.messages[m.Room], m) }) },
-		OnPresence:    func(room string, u []string) { lock(func() { r.presence[room] = u }) },
+		OnPresence:    func(room string, u []string) { lock(func() { r.presence[room] = u; r.presences[room]++ }) },
 		OnRecovered:   func(x rtc.Recovered) { lock(func() { r.recovered = append(r.recovered, x) }) },
 		OnJoined:      func(room string) { lock(func() { r.joined = append(r.joined, room) }) },
 		OnLeft:        func(room, why string) { lock(func() { r.left = append(r.left, room+" "+why) }) },
