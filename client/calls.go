@@ -92,7 +92,7 @@ func (c *Client) await(ctx context.Context, k *call) (*inFrame, error) {
 // waiter: join, leave).
 func (c *Client) forgetCall(ref string, kind callKind) {
 	if k := c.calls[ref]; k != nil && k.kind == kind {
-		delete(c.calls, ref)
+		c.finish(k, result{})
 	}
 }
 
@@ -109,16 +109,16 @@ func (c *Client) onServerError(f *inFrame) {
 	case kindPublish, kindHistory:
 		c.finish(k, result{err: err})
 	case kindJoin:
-		delete(c.calls, k.ref)
+		c.finish(k, result{})
 		c.onJoinRefused(k.room, err)
 	case kindLeave:
 		// not_joined: the room was already gone, which is what was asked.
-		delete(c.calls, k.ref)
+		c.finish(k, result{})
 		k.room.joined, k.room.joining = false, false
 		c.leaveDone(k.room)
 	case kindRefresh:
 		// token_invalid: the socket goes on until the server's 4001.
-		delete(c.calls, k.ref)
+		c.finish(k, result{})
 		c.report(err)
 	}
 }

@@ -94,7 +94,7 @@ type Client struct {
 }
 
 type counters struct {
-	connects, reconnects, messages, duplicates, replayed, acks, refreshes atomic.Uint64
+	connects, reconnects, messages, duplicates, replayed, acks, refreshes, pongs atomic.Uint64
 }
 
 // New checks cfg and returns an idle client; Connect starts it.
@@ -284,6 +284,7 @@ func (c *Client) Stats() Stats {
 		Replayed:   c.stats.replayed.Load(),
 		Acks:       c.stats.acks.Load(),
 		Refreshes:  c.stats.refreshes.Load(),
+		Pongs:      c.stats.pongs.Load(),
 		Queued:     queued,
 	}
 }

@@ -101,6 +101,7 @@ type Stats struct {
 	Replayed   uint64 // messages the server said it replayed (history.recovered counts)
 	Acks       uint64 // publishes acknowledged
 	Refreshes  uint64 // tokens refreshed on an open socket (auth.refreshed)
+	Pongs      uint64 // system.ping frames answered
 	Queued     int    // publishes waiting for their room to be joined, now
 }
 

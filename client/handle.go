@@ -5,6 +5,7 @@ package client
 func (c *Client) handle(s *session, f *inFrame) {
 	switch f.Type {
 	case "system.ping":
+		c.stats.pongs.Add(1)
 		s.sendPong()
 	case "chat.delivery":
 		c.onDelivery(f)

@@ -122,12 +122,24 @@ func (r *Room) wait(ctx context.Context, w chan error, list *[]chan error) error
 }
 
 // sendJoin sends room.join with since = the room's position; c.mu is held
-// and a socket is open.
+// and a socket is open. A join unanswered after AckTimeout is sent again:
+// a frame the server dropped for its rate limit gets a system.error
+// without the ref, which nothing could match, and joining a room twice
+// changes nothing on the server.
 func (c *Client) sendJoin(r *Room) {
-	ref := c.newRef()
+	s := c.sess
+	k := &call{kind: kindJoin, room: r, ref: c.newRef()}
 	r.joining, r.joinSince = true, r.position
-	c.calls[ref] = &call{kind: kindJoin, room: r, ref: ref}
-	c.sess.send(outFrame{Type: "room.join", Room: r.name, Since: r.position, Ref: ref}.encode())
+	c.calls[k.ref] = k
+	k.timer = c.after(c.cfg.AckTimeout, func() {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if c.calls[k.ref] == k && c.sess == s && r.joining {
+			delete(c.calls, k.ref)
+			c.sendJoin(r)
+		}
+	})
+	s.send(outFrame{Type: "room.join", Room: r.name, Since: r.position, Ref: k.ref}.encode())
 }
 
 // onJoined: the room is in. A rejoin with no position cannot be
@@ -140,8 +152,8 @@ func (c *Client) onJoined(s *session, f *inFrame) {
 		return
 	}
 	r.joining = false
-	if !r.wanted || r.leaving {
-		return
+	if !r.wanted || r.leaving || r.joined {
+		return // not wanted any more, or the answer to a resent join
 	}
 	unrecoverable := r.everJoined && r.joinSince == ""
 	r.joined, r.everJoined = true, true

@@ -177,3 +177,20 @@ func TestGoLibHandshakeRefusals(t *testing.T) {
 		t.Fatalf("state %+v", st)
 	}
 }
+
+// The client answers the server's pings: with a heartbeat far shorter
+// than the idle timeout, a client that sends nothing else outlives many
+// idle timeouts without a 4000.
+func TestGoLibAnswersPings(t *testing.T) {
+	cfg := mrConfig()
+	cfg.HeartbeatInterval, cfg.IdleTimeout = 20*time.Millisecond, 150*time.Millisecond
+	n := startAPINode(t, cfg)
+	l := connected(t, n.addr, "alice")
+	libEventually(t, "50 pings answered", func() bool { return l.Stats().Pongs >= 50 })
+	if st := l.Stats(); st.Connects != 1 {
+		t.Fatalf("reconnected: %+v, states %+v", st, l.rec.states)
+	}
+	if l.rec.sawState(func(s rtc.State) bool { return s.Code == 4000 }) {
+		t.Fatalf("closed as idle: %+v", l.rec.states)
+	}
+}
