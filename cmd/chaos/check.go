@@ -30,9 +30,12 @@ type clientResult struct {
 	Room       string `json:"room"`
 	Nodes      string `json:"nodes"` // the nodes of its connections, in order: "1→2→1"
 	Reconnects int    `json:"reconnects"`
-	Complete   int    `json:"complete"`   // history.recovered with complete:true
-	Incomplete int    `json:"incomplete"` // … with complete:false
-	Sent       int    `json:"sent"`
+	Complete   int    `json:"complete"`     // history.recovered with complete:true
+	Incomplete int    `json:"incomplete"`   // … with complete:false
+	Sent       int    `json:"sent"`         // Publish calls
+	Acked      int    `json:"acked"`        // … answered with an ack
+	Rejected   int    `json:"rejected"`     // … answered with an error
+	Dropped    int    `json:"lib_dropped"`  // deliveries the library dropped as repeats
 	Echoed     int    `json:"echoed"`       // its own messages it read back
 	EchoLost   int    `json:"echo_lost"`    // … of which history does not hold
 	Expected   int    `json:"expected"`     // the room's ids from its first to the end
@@ -41,8 +44,8 @@ type clientResult struct {
 	Dup        int    `json:"duplicated"`   // reads of an id already read
 	OutOfOrder int    `json:"out_of_order"` // an id read after a greater one
 	Unknown    int    `json:"not_in_history"`
-	Unsaved    int    `json:"sent_not_in_history"` // written, never read back, not in history
-	BadIDs     int    `json:"bad_ids"`             // ids that are not 28 lowercase hex characters
+	Unsaved    int    `json:"acked_not_in_history"` // acked, and history does not hold the ack's id with its text
+	BadIDs     int    `json:"bad_ids"`              // ids that are not 28 lowercase hex characters
 	// LostByRedis: read live, not in history, published while the room's
 	// master was being killed and replaced: written by a master that died
 	// before its replica had it. Reported, not a failure.
@@ -86,7 +89,7 @@ func checkClient(rec *record, t *truth, start time.Time, events []event) clientR
 		}
 	}
 	for _, code := range slices.Sorted(maps.Keys(rec.Errors)) {
-		r.Notes = append(r.Notes, fmt.Sprintf("the server answered system.error %s ×%d", code, rec.Errors[code]))
+		r.Notes = append(r.Notes, fmt.Sprintf("the library reported %s ×%d (OnError)", code, rec.Errors[code]))
 	}
 	if n := len(rec.Conns); n == 0 || rec.Conns[n-1].Ended != "" {
 		strict = append(strict, "not connected when the run ended")
@@ -138,42 +141,63 @@ func checkClient(rec *record, t *truth, start time.Time, events []event) clientR
 		strict = append(strict, fmt.Sprintf("%d ids are not 28 lowercase hex characters", r.BadIDs))
 	}
 
-	// What it wrote and never read back. Written on a socket that was cut
-	// soon after, a message may never have reached the server: a note. On a
-	// socket open to the end, the server took it and must have either
-	// published it or answered system.error: a message in neither is lost.
+	// What it published. The library answers every Publish: with an ack,
+	// and then history holds the message under the ack's id (unless
+	// trimmed away, or lost by Redis in a failover), or with an error. A
+	// message rejected as disconnected or timeout was sent and not
+	// answered: it may have been published all the same. Rejected for any
+	// other reason, the library never sent it (queue_full) or the server
+	// refused it: history holding it is worth a note.
 	echoed := map[string]bool{}
 	for _, d := range rec.Deliveries {
 		if d.User == rec.User {
 			echoed[d.Text] = true
 		}
 	}
-	answered := 0
-	for _, n := range rec.Errors {
-		answered += n
-	}
-	var cutShort, silent []string
+	rejected := map[string]int{}
+	var unanswered, ackLost, refusedHeld []string
 	for _, s := range rec.Sends {
-		if echoed[s.Text] || t.texts[s.Text] || (t.trimmed && len(t.entries) > 0 && s.At.UnixMilli() <= t.entries[0].TS) {
-			continue
-		}
-		r.Unsaved++
-		if s.Conn < len(rec.Conns) && rec.Conns[s.Conn].Ended == "" {
-			silent = append(silent, fmt.Sprintf("%q at %s", s.Text, fmtOff(s.At.Sub(start))))
-		} else {
-			how := "no connection"
-			if s.Conn < len(rec.Conns) {
-				how = fmt.Sprintf("connection %d, node %d, which ended: %s", s.Conn+1, rec.Conns[s.Conn].Node+1, rec.Conns[s.Conn].Ended)
+		switch {
+		case s.Done.IsZero():
+			unanswered = append(unanswered, fmt.Sprintf("%q at %s", s.Text, fmtOff(s.At.Sub(start))))
+		case s.Err == "":
+			r.Acked++
+			e := t.entryOf(s.ID)
+			switch {
+			case e != nil && e.Text == s.Text:
+			case e == nil && (t.older(s.ID) || t.lostInFailover(s.TS)):
+			case e == nil:
+				r.Unsaved++
+				ackLost = append(ackLost, fmt.Sprintf("%q acked as %s at %s, which history does not hold", s.Text, s.ID, fmtOff(s.Done.Sub(start))))
+			default:
+				r.Unsaved++
+				ackLost = append(ackLost, fmt.Sprintf("%q acked as %s, which history holds as %q", s.Text, s.ID, e.Text))
 			}
-			cutShort = append(cutShort, fmt.Sprintf("%q at %s (%s)", s.Text, fmtOff(s.At.Sub(start)), how))
+		default:
+			r.Rejected++
+			rejected[s.Err]++
+			if (echoed[s.Text] || t.texts[s.Text]) && s.Err != "disconnected" && s.Err != "timeout" {
+				refusedHeld = append(refusedHeld, fmt.Sprintf("%q (%s)", s.Text, s.Err))
+			}
 		}
 	}
-	if len(cutShort) > 0 {
-		r.Notes = append(r.Notes, fmt.Sprintf("%d message(s) written on a socket that ended before their echo never reached history: %s", len(cutShort), strings.Join(cutShort, ", ")))
+	if len(unanswered) > 0 {
+		strict = append(strict, fmt.Sprintf("%d Publish call(s) never returned: %s", len(unanswered), strings.Join(capLines(unanswered, 5), ", ")))
 	}
-	if len(silent) > answered {
-		strict = append(strict, fmt.Sprintf("%d message(s) written on a socket open to the end, neither read back nor in history, with %d system.error answer(s) in all: %s",
-			len(silent), answered, strings.Join(silent, ", ")))
+	strict = append(strict, ackLost...)
+	if len(rejected) > 0 {
+		var parts []string
+		for _, code := range slices.Sorted(maps.Keys(rejected)) {
+			parts = append(parts, fmt.Sprintf("%s ×%d", code, rejected[code]))
+		}
+		r.Notes = append(r.Notes, fmt.Sprintf("%d publish(es) rejected by the library: %s", r.Rejected, strings.Join(parts, ", ")))
+	}
+	if len(refusedHeld) > 0 {
+		r.Notes = append(r.Notes, fmt.Sprintf("%d publish(es) rejected, yet in the room: %s", len(refusedHeld), strings.Join(refusedHeld, ", ")))
+	}
+	if rec.Dropped > 0 {
+		r.Dropped = rec.Dropped
+		r.Notes = append(r.Notes, fmt.Sprintf("the library dropped %d delivery(ies) it had already handed over", rec.Dropped))
 	}
 
 	// What it should have read.

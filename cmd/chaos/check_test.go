@@ -151,7 +151,7 @@ func TestCheckClientCounts(t *testing.T) {
 	want := []string{
 		"connection 1 (node 1) ended by itself: closed 4002",
 		"connection 2: history.recovered said count 3, 2 deliveries came before it",
-		"the server answered system.error unavailable ×2",
+		"the library reported unavailable ×2 (OnError)",
 	}
 	if !slices.Equal(r.Notes, want) {
 		t.Errorf("notes %q\nwant  %q", r.Notes, want)
@@ -217,38 +217,52 @@ func TestRuns(t *testing.T) {
 
 func TestCheckClientSends(t *testing.T) {
 	h := history(10) // u1 wrote the even positions
-	sends := func(texts ...string) []sent {
-		var out []sent
-		for _, x := range texts {
-			out = append(out, sent{Text: x, At: t0.Add(time.Second)})
-		}
-		return out
+	at := t0.Add(time.Second)
+	acked := func(text string, i int) sent {
+		return sent{Text: text, At: at, Done: at, ID: id(i), TS: h[i].TS}
 	}
+	rejectedAs := func(text, code string) sent { return sent{Text: text, At: at, Done: at, Err: code} }
 	tests := []struct {
-		name    string
-		conns   []connection
-		read    []int
-		sends   []sent
-		errors  map[string]int
-		want    verdict
-		unsaved int
-		problem string
-		note    string
+		name     string
+		read     []int
+		sends    []sent
+		hist     []entry
+		losses   [][2]int64
+		want     verdict
+		acked    int
+		rejected int
+		unsaved  int
+		problem  string
+		note     string
 	}{
-		{name: "every send read back", conns: steady(), read: seq(0, 9), sends: sends("u1#0", "u1#2"), want: pass},
-		{name: "not read back but in history: a missing id", conns: steady(), read: seq(0, 7), sends: sends("u1#8"), want: failed},
-		{name: "lost on an open socket", conns: steady(), read: seq(0, 9), sends: sends("u1#0", "u1#99"), want: failed, unsaved: 1,
-			problem: `1 message(s) written on a socket open to the end, neither read back nor in history, with 0 system.error answer(s) in all: "u1#99" at +1.000s`},
-		{name: "answered with an error", conns: steady(), read: seq(0, 9), sends: sends("u1#99"), errors: map[string]int{"unavailable": 1}, want: pass, unsaved: 1},
-		{name: "written just before a cut", conns: reconnected(true), read: seq(0, 9), sends: sends("u1#99"), want: pass, unsaved: 1,
-			note: `1 message(s) written on a socket that ended before their echo never reached history: "u1#99" at +1.000s (connection 1, node 1, which ended: cut)`},
+		{name: "every send acked and read back", read: seq(0, 9), sends: []sent{acked("u1#0", 0), acked("u1#2", 2)}, want: pass, acked: 2},
+		{name: "acked, not read back but in history: a missing id", read: seq(0, 7), sends: []sent{acked("u1#8", 8)}, want: failed, acked: 1},
+		{name: "acked, not in history", read: seq(0, 9), sends: []sent{acked("u1#0", 0), {Text: "u1#99", At: at, Done: at, ID: id(99), TS: h[9].TS}},
+			want: failed, acked: 2, unsaved: 1, problem: `"u1#99" acked as ` + id(99) + ` at +1.000s, which history does not hold`},
+		{name: "acked with another message's id", read: seq(0, 9), sends: []sent{{Text: "u1#77", At: at, Done: at, ID: id(2), TS: h[2].TS}},
+			want: failed, acked: 1, unsaved: 1, problem: `"u1#77" acked as ` + id(2) + `, which history holds as "u1#2"`},
+		{name: "acked, lost by Redis in a failover", read: seq(0, 9), sends: []sent{{Text: "u1#99", At: at, Done: at, ID: id(99), TS: h[9].TS}},
+			losses: [][2]int64{{h[8].TS, h[9].TS}}, want: pass, acked: 1},
+		{name: "never answered", read: seq(0, 9), sends: []sent{{Text: "u1#99", At: at}}, want: failed,
+			problem: `1 Publish call(s) never returned: "u1#99" at +1.000s`},
+		{name: "rejected: disconnected, published or not", read: seq(0, 9), sends: []sent{rejectedAs("u1#99", "disconnected"), rejectedAs("u1#4", "disconnected")},
+			want: pass, rejected: 2, note: "2 publish(es) rejected by the library: disconnected ×2"},
+		{name: "refused by the server, yet in history: a note", read: seq(0, 9), sends: []sent{rejectedAs("u1#4", "unavailable")},
+			want: pass, rejected: 1, note: `1 publish(es) rejected, yet in the room: "u1#4" (unavailable)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rec := &record{Name: "r0c0", Room: "r0", User: "u1", Conns: tt.conns, Deliveries: reads(h, tt.read...), Sends: tt.sends, Errors: tt.errors}
-			r := checkClient(rec, newTruth(h, 1000), t0, nil)
-			if r.Verdict != tt.want || r.Unsaved != tt.unsaved {
-				t.Errorf("verdict %s unsaved %d, want %s %d; problems %q", r.Verdict, r.Unsaved, tt.want, tt.unsaved, r.Problems)
+			hist := h
+			if tt.hist != nil {
+				hist = tt.hist
+			}
+			tr := newTruth(hist, 1000)
+			tr.losses = tt.losses
+			rec := &record{Name: "r0c0", Room: "r0", User: "u1", Conns: steady(), Deliveries: reads(h, tt.read...), Sends: tt.sends, Sent: len(tt.sends)}
+			r := checkClient(rec, tr, t0, nil)
+			if r.Verdict != tt.want || r.Unsaved != tt.unsaved || r.Acked != tt.acked || r.Rejected != tt.rejected {
+				t.Errorf("verdict %s acked %d rejected %d unsaved %d, want %s %d %d %d; problems %q", r.Verdict, r.Acked, r.Rejected, r.Unsaved,
+					tt.want, tt.acked, tt.rejected, tt.unsaved, r.Problems)
 			}
 			if tt.problem != "" && !slices.Contains(r.Problems, tt.problem) {
 				t.Errorf("problems %q\nwant %q", r.Problems, tt.problem)

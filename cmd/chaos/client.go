@@ -2,94 +2,80 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net"
-	"net/http"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/fasthttp/websocket"
-
+	"github.com/rtserver/rt/client"
 	"github.com/rtserver/rt/cmd/internal/rtnode"
 )
 
-// frame is every server frame this program reads, in one shape.
-type frame struct {
-	Type     string  `json:"type"`
-	Room     string  `json:"room"`
-	User     string  `json:"user"`
-	Text     string  `json:"text"`
-	ID       string  `json:"id"`
-	TS       int64   `json:"ts"`
-	Count    int     `json:"count"`
-	Complete bool    `json:"complete"`
-	Messages []entry `json:"messages"`
-	More     bool    `json:"more"`
-	Code     string  `json:"code"`
-	Message  string  `json:"message"`
-}
+// The run's clients are the Go client library (package client): it
+// connects to /ws, joins the room, answers pings, reconnects with backoff,
+// rejoins with since=<its position>, drops what it has already delivered,
+// queues publishes while it is away and rejects what it cannot vouch for.
+// This file only gives it a way in for the faults (its Config.Dial) and
+// records what it handed to the application: the checker judges that.
 
-var pong = []byte(`{"type":"system.pong"}`)
+// Backoff of the run's clients: the library's full jitter, with a shorter
+// ceiling than its default (20 s) so that a client that failed a few dials
+// while a node was down is back well within the run's bounded waits.
+const (
+	minDelay = 100 * time.Millisecond
+	maxDelay = 2 * time.Second
+	// publishMax bounds one Publish, queued or in flight; the library's
+	// own ack timeout (its default, 10 s) is the one expected to answer.
+	publishMax = 30 * time.Second
+)
 
 // world is what every client shares: where to connect and the clock of the
 // last delivery anyone read (to know when the rooms are quiet).
 type world struct {
 	cluster      *cluster
-	dialer       *websocket.Dialer
 	lastDelivery atomic.Int64 // Unix ns
 
 	mu    sync.Mutex
-	fails map[string]int // failed dials by cause
+	fails map[string]int // failed connection attempts by cause
 }
 
 func newWorld(c *cluster) *world {
-	return &world{cluster: c, fails: map[string]int{}, dialer: &websocket.Dialer{
-		NetDialContext: rtnode.DialLoopback, HandshakeTimeout: 5 * time.Second,
-		ReadBufferSize: 4096, WriteBufferSize: 1024,
-	}}
+	return &world{cluster: c, fails: map[string]int{}}
 }
 
-// dial opens a socket to room on port, asking to recover after since when
-// it is not empty. A refusal is returned with its HTTP status and body.
-func (w *world) dial(ctx context.Context, port int, room, tok, since string) (*websocket.Conn, error) {
-	ws, resp, err := w.dialer.DialContext(ctx, rtnode.WSURL(port, room, tok, since), http.Header{"Origin": {rtnode.Origin}})
-	if err != nil {
-		cause := "no answer"
-		if resp != nil {
-			body, _ := io.ReadAll(io.LimitReader(resp.Body, 256))
-			resp.Body.Close()
-			cause = fmt.Sprintf("HTTP %d %s", resp.StatusCode, body)
-			err = fmt.Errorf("%s: %w", cause, err)
-		}
-		w.mu.Lock()
-		w.fails[cause]++
-		w.mu.Unlock()
-		return nil, err
-	}
-	return ws, nil
+func (w *world) fail(cause string) {
+	w.mu.Lock()
+	w.fails[cause]++
+	w.mu.Unlock()
 }
 
-// chatClient is one member of a room: it stays connected whatever happens,
-// reconnecting with since=<the greatest id it read>, and sends a uniquely
-// tagged text at a steady rate while connected.
+// errNoNode is a dial while every node is down.
+var errNoNode = errors.New("no node is up")
+
+// chatClient is one member of a room: a client.Client that stays
+// connected whatever happens, and sends a uniquely tagged text at a steady
+// rate.
 type chatClient struct {
+	name string
 	home int
-	tok  string
 	w    *world
+	c    *client.Client
+	room *client.Room
 
 	mu         sync.Mutex // guards everything below
 	rec        record
-	ws         *websocket.Conn // nil while down
-	cur        int             // index of the open connection
-	lastID     string
-	pauseUntil time.Time // a cut client stays away until then
-
-	wmu sync.Mutex // one writer at a time: the sender and the reader's pongs
+	up         bool         // between OnState Connected and the next other state
+	cur        int          // index of the open connection in rec.Conns
+	lastID     string       // the greatest id delivered: the library's position
+	dialed     *net.TCPConn // the last connection Dial opened, and its node
+	dialedNode int
+	conn       *net.TCPConn // the open connection's, nil while down
+	pauseUntil time.Time    // a cut client stays away until then
+	sends      sync.WaitGroup
 }
 
 func newClient(w *world, room string, r, i, home int) (*chatClient, error) {
@@ -99,119 +85,155 @@ func newClient(w *world, room string, r, i, home int) (*chatClient, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &chatClient{home: home, tok: tok, w: w, rec: record{Name: name, Room: room, User: user, Errors: map[string]int{}}}, nil
-}
-
-// run keeps the client connected until ctx ends. A failed dial (a node
-// starting or draining, a refused port) is retried with backoff.
-func (c *chatClient) run(ctx context.Context) {
-	backoff := 50 * time.Millisecond
-	for ctx.Err() == nil {
-		c.mu.Lock()
-		wait, since := time.Until(c.pauseUntil), c.lastID
-		c.mu.Unlock()
-		if wait > 0 && rtnode.Sleep(ctx, wait) != nil {
-			return
-		}
-		node, port, ok := c.w.cluster.pick(c.home)
-		if !ok {
-			_ = rtnode.Sleep(ctx, backoff)
-			continue
-		}
-		ws, err := c.w.dial(ctx, port, c.rec.Room, c.tok, since)
-		if err != nil {
-			_ = rtnode.Sleep(ctx, backoff)
-			backoff = min(2*backoff, time.Second)
-			continue
-		}
-		if c.serve(ctx, ws, node, since) {
-			backoff = 50 * time.Millisecond
-			continue
-		}
-		// The server closed it soon after it opened (a recovery it could
-		// not read while Redis was away, say): back off like a real client
-		// rather than redial at once, over and over.
-		_ = rtnode.Sleep(ctx, backoff)
-		backoff = min(2*backoff, time.Second)
+	c := &chatClient{name: name, home: home, w: w, rec: record{Name: name, Room: room, User: user, Errors: map[string]int{}}}
+	c.c, err = newLibClient(w, tok, c.dial, client.Handlers{
+		OnState:     c.onState,
+		OnJoined:    c.onJoined,
+		OnMessage:   c.onMessage,
+		OnRecovered: c.onRecovered,
+		OnLeft:      c.onLeft,
+		OnError:     c.onError,
+	})
+	if err != nil {
+		return nil, err
 	}
+	c.room = c.c.Room(room)
+	return c, nil
 }
 
-// serve reads one connection until it ends; it reports false when the
-// server ended it within a second of its opening.
-func (c *chatClient) serve(ctx context.Context, ws *websocket.Conn, node int, since string) (healthy bool) {
+// newLibClient is a client of the run: its URL names the first node, but
+// dial decides where each connection really goes.
+func newLibClient(w *world, tok string, dial func(context.Context, string, string) (net.Conn, error), h client.Handlers) (*client.Client, error) {
+	_, port, _ := w.cluster.pick(0)
+	return client.New(client.Config{
+		URL:      "ws://" + net.JoinHostPort(rtnode.Loopback, strconv.Itoa(port)),
+		Origin:   rtnode.Origin,
+		GetToken: func(context.Context) (string, error) { return tok, nil },
+		MinDelay: minDelay, MaxDelay: maxDelay,
+		Dial:     dial,
+		Handlers: h,
+	})
+}
+
+// dial is the library's Config.Dial: it connects to the client's home node,
+// or the next one up while its home is down, and keeps the connection so
+// that cut can reset it. A cut client's dial waits out its pause first.
+func (c *chatClient) dial(ctx context.Context, network, _ string) (net.Conn, error) {
 	c.mu.Lock()
-	c.rec.Conns = append(c.rec.Conns, connection{Node: node, Since: since, Up: time.Now()})
-	idx := len(c.rec.Conns) - 1
-	c.ws, c.cur = ws, idx
+	wait := time.Until(c.pauseUntil)
 	c.mu.Unlock()
-	stop := context.AfterFunc(ctx, func() { ws.Close() })
-	defer stop()
-	for {
-		_, data, err := ws.ReadMessage()
-		if err != nil {
-			c.mu.Lock()
-			s := &c.rec.Conns[idx]
-			if s.Ended == "" && ctx.Err() == nil {
-				s.Ended = endReason(err)
-			}
-			healthy = s.Ended == "cut" || s.Ended == "closed 1001" || time.Since(s.Up) >= time.Second
-			if c.ws == ws {
-				c.ws = nil
-			}
-			c.mu.Unlock()
-			ws.Close()
-			return healthy
+	if wait > 0 {
+		if err := rtnode.Sleep(ctx, wait); err != nil {
+			return nil, err
 		}
-		c.handle(ws, idx, data)
 	}
+	node, port, ok := c.w.cluster.pick(c.home)
+	if !ok {
+		c.w.fail("no node up")
+		return nil, errNoNode
+	}
+	conn, err := rtnode.DialLoopback(ctx, network, net.JoinHostPort(rtnode.Loopback, strconv.Itoa(port)))
+	if err != nil {
+		c.w.fail(rtnode.DialFailure(err))
+		return nil, err
+	}
+	tcp, _ := conn.(*net.TCPConn)
+	c.mu.Lock()
+	c.dialed, c.dialedNode = tcp, node
+	c.mu.Unlock()
+	return conn, nil
 }
 
-func (c *chatClient) handle(ws *websocket.Conn, idx int, data []byte) {
-	var f frame
-	if err := json.Unmarshal(data, &f); err != nil {
-		c.mu.Lock()
-		c.rec.Errors["unreadable frame"]++
-		c.mu.Unlock()
-		return
+// start connects the client and joins its room; the library keeps it so
+// from then on.
+func (c *chatClient) start(ctx context.Context) error {
+	if err := c.c.Connect(ctx); err != nil {
+		return err
 	}
+	return c.room.Join(ctx)
+}
+
+func (c *chatClient) onState(s client.State) {
 	now := time.Now()
 	c.mu.Lock()
-	s := &c.rec.Conns[idx]
-	if s.Joined.IsZero() {
-		s.Joined = now
-	}
-	switch f.Type {
-	case "chat.delivery":
-		c.rec.Deliveries = append(c.rec.Deliveries, delivery{ID: f.ID, User: f.User, Text: f.Text, TS: f.TS, Conn: idx})
-		if s.Since != "" && s.Recovered == nil {
-			s.Replayed++
+	defer c.mu.Unlock()
+	switch s.State {
+	case client.Connected:
+		// The handlers run in order: every delivery of the connection
+		// before has been recorded, so lastID is the position the library
+		// rejoins with.
+		c.rec.Conns = append(c.rec.Conns, connection{Node: c.dialedNode, Since: c.lastID, Up: now})
+		c.cur, c.up, c.conn = len(c.rec.Conns)-1, true, c.dialed
+	default:
+		if c.up {
+			if e := &c.rec.Conns[c.cur]; e.Ended == "" {
+				e.Ended = endReason(s)
+			}
+			c.up, c.conn = false, nil
+		} else if s.Code != 0 {
+			c.w.fail(failReason(s)) // a connection attempt refused
 		}
-		c.lastID = max(c.lastID, f.ID)
-		c.w.lastDelivery.Store(now.UnixNano())
-	case "history.recovered":
-		s.Recovered = &recovery{Count: f.Count, Complete: f.Complete}
-	case "system.error":
-		c.rec.Errors[f.Code]++
-	}
-	c.mu.Unlock()
-	if f.Type == "system.ping" {
-		_ = c.write(ws, pong)
 	}
 }
 
-// write sends one text frame; a socket that does not take it within a few
-// seconds is as good as gone.
-func (c *chatClient) write(ws *websocket.Conn, data []byte) error {
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	_ = ws.SetWriteDeadline(time.Now().Add(3 * time.Second))
-	return ws.WriteMessage(websocket.TextMessage, data)
+func (c *chatClient) onJoined(string) {
+	now := time.Now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.up {
+		if e := &c.rec.Conns[c.cur]; e.Joined.IsZero() {
+			e.Joined = now
+		}
+	}
 }
 
-// send writes a chat.message every 1/rate (from a random phase, so the
-// clients do not all send at once) until ctx ends, skipping the ticks when
-// it is not connected. Each text is the client's name and a sequence
-// number: unique in the run, so the checker knows every message's sender.
+func (c *chatClient) onMessage(m client.Message) {
+	now := time.Now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.rec.Deliveries = append(c.rec.Deliveries, delivery{ID: m.ID, User: m.User, Text: m.Text, TS: m.TS, Conn: c.cur})
+	if e := &c.rec.Conns[c.cur]; e.Since != "" && e.Recovered == nil {
+		e.Replayed++
+	}
+	c.lastID = max(c.lastID, m.ID)
+	c.w.lastDelivery.Store(now.UnixNano())
+}
+
+func (c *chatClient) onRecovered(r client.Recovered) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.rec.Conns) > 0 {
+		c.rec.Conns[c.cur].Recovered = &recovery{Count: r.Count, Complete: r.Complete}
+	}
+}
+
+func (c *chatClient) onLeft(_, reason string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.rec.Errors["room taken away: "+reason]++
+}
+
+func (c *chatClient) onError(err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.rec.Errors[errCode(err)]++
+}
+
+// errCode is a server error's code, or the error in words.
+func errCode(err error) string {
+	var e *client.Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return "error: " + err.Error()
+}
+
+// send publishes a message every 1/rate (from a random phase, so the
+// clients do not all send at once) until ctx ends, connected or not: the
+// library queues what it cannot send yet. Each text is the client's name
+// and a sequence number: unique in the run, so the checker knows every
+// message's sender. Each Publish runs on its own, so a queued one does not
+// hold up the clock; wait waits for all of them.
 func (c *chatClient) send(ctx context.Context, rate float64) {
 	every := time.Duration(float64(time.Second) / rate)
 	if rtnode.Sleep(ctx, rand.N(every)) != nil {
@@ -219,21 +241,31 @@ func (c *chatClient) send(ctx context.Context, rate float64) {
 	}
 	tick := time.NewTicker(every)
 	defer tick.Stop()
-	for seq := 1; ; {
+	pctx := context.WithoutCancel(ctx)
+	for seq := 1; ; seq++ {
+		text := fmt.Sprintf("%s#%d", c.name, seq)
 		c.mu.Lock()
-		ws, cur := c.ws, c.cur
-		c.mu.Unlock()
-		if ws != nil {
-			text := fmt.Sprintf("%s#%d", c.rec.Name, seq)
-			msg, _ := json.Marshal(map[string]string{"type": "chat.message", "text": text})
-			seq++
-			if c.write(ws, msg) == nil {
-				c.mu.Lock()
-				c.rec.Sent++
-				c.rec.Sends = append(c.rec.Sends, sent{Text: text, At: time.Now(), Conn: cur})
-				c.mu.Unlock()
-			}
+		i, conn := len(c.rec.Sends), -1
+		if c.up {
+			conn = c.cur
 		}
+		c.rec.Sends = append(c.rec.Sends, sent{Text: text, At: time.Now(), Conn: conn})
+		c.rec.Sent++
+		c.mu.Unlock()
+		c.sends.Go(func() {
+			ctx, cancel := context.WithTimeout(pctx, publishMax)
+			defer cancel()
+			ack, err := c.room.Publish(ctx, text, nil)
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			s := &c.rec.Sends[i]
+			s.Done = time.Now()
+			if err != nil {
+				s.Err = sendError(err)
+				return
+			}
+			s.ID, s.TS = ack.ID, ack.TS
+		})
 		select {
 		case <-ctx.Done():
 			return
@@ -242,27 +274,45 @@ func (c *chatClient) send(ctx context.Context, rate float64) {
 	}
 }
 
+// sendError names why a Publish failed: the library's own reasons, or the
+// server's system.error code.
+func sendError(err error) string {
+	switch {
+	case errors.Is(err, client.ErrDisconnected):
+		return "disconnected"
+	case errors.Is(err, client.ErrTimeout):
+		return "timeout"
+	case errors.Is(err, client.ErrQueueFull):
+		return "queue_full"
+	case errors.Is(err, client.ErrClosed):
+		return "closed"
+	case errors.Is(err, context.DeadlineExceeded):
+		return "no answer within " + publishMax.String()
+	}
+	return errCode(err)
+}
+
+// waitSends waits for every Publish to be answered.
+func (c *chatClient) waitSends() { c.sends.Wait() }
+
 // cut closes the client's TCP connection abruptly (a reset, no close
 // frame: a cable pulled, a phone gone into a tunnel) and keeps it away for
-// pause. It reports the node it was on and the id it will recover from,
-// or false if the client was not connected.
+// pause: its next dial waits. It reports the node it was on and the id it
+// will recover from, or false if the client was not connected.
 func (c *chatClient) cut(pause time.Duration) (node int, since string, ok bool) {
 	c.mu.Lock()
-	ws := c.ws
-	if ws == nil {
+	conn := c.conn
+	if !c.up || conn == nil || c.rec.Conns[c.cur].Ended != "" {
 		c.mu.Unlock()
 		return 0, "", false
 	}
-	c.ws = nil
 	c.pauseUntil = time.Now().Add(pause)
-	s := &c.rec.Conns[c.cur]
-	s.Ended = "cut"
-	node, since = s.Node, c.lastID
+	e := &c.rec.Conns[c.cur]
+	e.Ended = "cut" // the state the library goes to next keeps it
+	node, since = e.Node, c.lastID
 	c.mu.Unlock()
-	if tcp, ok := ws.NetConn().(*net.TCPConn); ok {
-		_ = tcp.SetLinger(0) // close sends RST
-	}
-	_ = ws.NetConn().Close()
+	_ = conn.SetLinger(0) // close sends RST
+	_ = conn.Close()
 	return node, since, true
 }
 
@@ -270,27 +320,32 @@ func (c *chatClient) cut(pause time.Duration) (node int, since string, ok bool) 
 func (c *chatClient) onNode(i int) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.ws != nil && c.rec.Conns[c.cur].Node == i
+	return c.up && c.rec.Conns[c.cur].Ended == "" && c.rec.Conns[c.cur].Node == i
 }
 
-// settled reports whether the client is connected and, if it asked to
-// recover, has been told the recovery is over, or has waited long enough
-// for that to be a finding of its own (the checker reports it).
+// settled reports whether the client is connected, back in its room and,
+// if it asked to recover, has been told the recovery is over, or has
+// waited long enough for that to be a finding of its own (the checker
+// reports it).
 func (c *chatClient) settled() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.ws == nil {
+	if !c.up {
 		return false
 	}
 	s := c.rec.Conns[c.cur]
-	return s.Since == "" || s.Recovered != nil || time.Since(s.Up) > recoverMax
+	return s.Ended == "" && !s.Joined.IsZero() && (s.Since == "" || s.Recovered != nil || time.Since(s.Up) > recoverMax)
 }
 
 // recoverMax bounds the wait for a history.recovered frame at the end.
 const recoverMax = 5 * time.Second
 
+// close stops the library client.
+func (c *chatClient) close() { _ = c.c.Close() }
+
 // snapshot is a copy of the record, safe to read while the client runs.
 func (c *chatClient) snapshot() *record {
+	st := c.c.Stats()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	r := c.rec
@@ -301,21 +356,29 @@ func (c *chatClient) snapshot() *record {
 	for k, v := range c.rec.Errors {
 		r.Errors[k] = v
 	}
+	r.Dropped = int(st.Duplicates)
 	return &r
 }
 
-// endReason says in a few words why a connection ended.
-func endReason(err error) string {
-	var ce *websocket.CloseError
-	if errors.As(err, &ce) {
-		return fmt.Sprintf("closed %d", ce.Code)
-	}
-	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() {
-		return "timeout"
-	}
-	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+// endReason says in a few words why a connection ended, from the state the
+// library went to.
+func endReason(s client.State) string {
+	switch s.Code {
+	case 0:
+		if s.Reason != "" {
+			return "error: " + s.Reason
+		}
+		return "connection lost"
+	case 1006:
 		return "connection lost"
 	}
-	return "error: " + err.Error()
+	return fmt.Sprintf("closed %d", s.Code)
+}
+
+// failReason names a connection attempt that failed before it opened.
+func failReason(s client.State) string {
+	if s.Code >= 400 && s.Code < 600 {
+		return fmt.Sprintf("HTTP %d %s", s.Code, s.Reason)
+	}
+	return endReason(s)
 }

@@ -2,14 +2,13 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
+	"net"
 	"slices"
+	"strconv"
 	"strings"
-	"time"
 
-	"github.com/fasthttp/websocket"
-
+	"github.com/rtserver/rt/client"
 	"github.com/rtserver/rt/cmd/internal/rtnode"
 )
 
@@ -17,58 +16,54 @@ import (
 const pageLimit = 100
 
 // readHistory is the room's whole history, oldest first, read the way a
-// client scrolls back: history.get pages from the newest backwards, from a
-// fresh connection that asks for no recovery. It is the run's ground
-// truth: the one order of the room's messages across every node.
+// client scrolls back: History pages from the newest backwards, by a fresh
+// client of the library on the node on port, in the room without asking to
+// recover. It is the run's ground truth: the one order of the room's
+// messages across every node.
 func readHistory(ctx context.Context, w *world, port int, room string, maxPages int) ([]entry, error) {
 	tok, err := rtnode.Token("chaos-observer")
 	if err != nil {
 		return nil, err
 	}
-	ws, err := w.dial(ctx, port, room, tok, "")
+	addr := net.JoinHostPort(rtnode.Loopback, strconv.Itoa(port))
+	c, err := newLibClient(w, tok, func(ctx context.Context, network, _ string) (net.Conn, error) {
+		return rtnode.DialLoopback(ctx, network, addr)
+	}, client.Handlers{})
 	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	if err := c.Connect(ctx); err != nil {
 		return nil, fmt.Errorf("observer of %s: %w", room, err)
 	}
-	defer ws.Close()
+	r := c.Room(room)
+	if err := r.Join(ctx); err != nil {
+		return nil, fmt.Errorf("observer of %s: joining: %w", room, err)
+	}
 	var all []entry
 	before := ""
 	for page := 0; ; page++ {
 		if page == maxPages {
 			return nil, fmt.Errorf("%s: history still had more after %d pages of %d", room, maxPages, pageLimit)
 		}
-		req := map[string]any{"type": "history.get", "limit": pageLimit}
-		if before != "" {
-			req["before"] = before
+		p, err := r.History(ctx, before, pageLimit)
+		if err != nil {
+			return nil, fmt.Errorf("%s: History: %w (does this build keep room history?)", room, err)
 		}
-		b, _ := json.Marshal(req)
-		if err := ws.WriteMessage(websocket.TextMessage, b); err != nil {
-			return nil, err
+		es := make([]entry, len(p.Messages))
+		for i, m := range p.Messages {
+			es[i] = entry{ID: m.ID, User: m.User, Text: m.Text, TS: m.TS}
 		}
-		var f frame
-		for f.Type != "history.page" {
-			_ = ws.SetReadDeadline(time.Now().Add(10 * time.Second))
-			_, data, err := ws.ReadMessage()
-			if err != nil {
-				return nil, fmt.Errorf("%s: waiting for history.page: %w", room, err)
-			}
-			f = frame{}
-			if err := json.Unmarshal(data, &f); err != nil {
-				return nil, fmt.Errorf("%s: unreadable frame %q", room, data)
-			}
-			if f.Type == "system.error" {
-				return nil, fmt.Errorf("%s: history.get answered with system.error %s (%s): does this build keep room history?", room, f.Code, f.Message)
-			}
+		if !slices.IsSortedFunc(es, func(a, b entry) int { return strings.Compare(a.ID, b.ID) }) {
+			return nil, fmt.Errorf("%s: a history page not oldest first", room)
 		}
-		if !slices.IsSortedFunc(f.Messages, func(a, b entry) int { return strings.Compare(a.ID, b.ID) }) {
-			return nil, fmt.Errorf("%s: a history.page not oldest first", room)
+		if n := len(es); n > 0 && before != "" && es[n-1].ID >= before {
+			return nil, fmt.Errorf("%s: History before=%s returned %s", room, before, es[n-1].ID)
 		}
-		if n := len(f.Messages); n > 0 && before != "" && f.Messages[n-1].ID >= before {
-			return nil, fmt.Errorf("%s: history.get before=%s returned %s", room, before, f.Messages[n-1].ID)
-		}
-		all = append(f.Messages, all...)
-		if !f.More || len(f.Messages) == 0 {
+		all = append(es, all...)
+		if !p.More || len(es) == 0 {
 			return all, nil
 		}
-		before = f.Messages[0].ID
+		before = es[0].ID
 	}
 }

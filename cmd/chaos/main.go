@@ -14,18 +14,27 @@
 //  1. starts redis-server on a free loopback port (or uses -redis), builds
 //     rt from the module root and starts two nodes in redis mode, with
 //     HISTORY_SIZE large enough for the whole run;
-//  2. connects -rooms × -clients clients, alternating between the nodes,
-//     each sending a uniquely tagged text -rate times a second;
+//  2. connects -rooms × -clients clients of the Go client library (package
+//     client: /ws, then Room(name).Join), alternating between the nodes,
+//     each publishing a uniquely tagged text -rate times a second and
+//     keeping the ack or the error each Publish returns;
 //  3. meanwhile carries out a seeded schedule (-seed) of faults, each
 //     logged with its time: CLIENT KILL TYPE pubsub (every node's Pub/Sub
-//     link drops), TCP resets of a few clients (they reconnect with
-//     since=<the greatest id they read>), one node stopped with SIGTERM
-//     (its clients reconnect to the other with since), restarted on its
-//     port, and its clients sent back to it;
-//  4. stops the senders, waits for quiet, reads each room's whole history
-//     by paging history.get from a fresh client, and checks every client:
-//     every id of the room from its first to the end read once, in order;
-//     every message it read of its own held by history.
+//     link drops), TCP resets of a few clients (through the library's
+//     Config.Dial, which the run provides: the library reconnects and
+//     rejoins with since=<its position>), one node stopped with SIGTERM
+//     (its clients reconnect to the other, whose port their dial picks),
+//     restarted on its port, and its clients sent back to it;
+//  4. stops the senders, waits for every Publish to be answered and for
+//     quiet, reads each room's whole history by paging History from a
+//     fresh client, and checks every client against it: every id of the
+//     room from its first to the end handed to the application (OnMessage)
+//     once, in order; every acked message held by history under its id.
+//
+// The record checked is what the library gave the application: its
+// OnMessage, OnRecovered and OnJoined calls and the connection windows of
+// its OnState calls, so the run proves the library's recovery as much as
+// the server's. The reconnect, since and dedupe logic is the library's.
 //
 // With -cluster (go tool task chaos:cluster) it starts a local Redis
 // Cluster of 3 masters and 3 replicas instead and runs the nodes on it; the
@@ -156,14 +165,26 @@ func run(ctx context.Context, p params) (*report, error) {
 			clients = append(clients, c)
 		}
 	}
-	cctx, closeClients := context.WithCancel(ctx)
-	var loops sync.WaitGroup
-	defer func() { closeClients(); loops.Wait() }()
-	for _, c := range clients {
-		loops.Go(func() { c.run(cctx) })
+	defer func() {
+		var wg sync.WaitGroup
+		for _, c := range clients {
+			wg.Go(c.close)
+		}
+		wg.Wait()
+	}()
+	jctx, cancelJoin := context.WithTimeout(ctx, joinMax)
+	var joins sync.WaitGroup
+	joinErrs := make([]error, len(clients))
+	for i, c := range clients {
+		joins.Go(func() { joinErrs[i] = c.start(jctx) })
+	}
+	joins.Wait()
+	cancelJoin()
+	if err := errors.Join(joinErrs...); err != nil {
+		return nil, fmt.Errorf("connecting %d clients: %w (failed attempts: %v)", len(clients), err, w.failures())
 	}
 	if err := waitFor(ctx, joinMax, func() bool { return allSettled(clients) }); err != nil {
-		return nil, fmt.Errorf("connecting %d clients: %w (dial failures: %v)", len(clients), err, w.failures())
+		return nil, fmt.Errorf("connecting %d clients: %w (failed attempts: %v)", len(clients), err, w.failures())
 	}
 	logf("%d clients connected in %d rooms", len(clients), len(rooms))
 
@@ -189,7 +210,10 @@ func run(ctx context.Context, p params) (*report, error) {
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
-	logf("%s senders stopped", fmtOff(time.Since(start)))
+	logf("%s senders stopped; waiting for every Publish to be answered", fmtOff(time.Since(start)))
+	for _, c := range clients {
+		c.waitSends()
+	}
 	faults.wait()
 
 	// Quiet: everyone connected, recovered, and nothing arriving.

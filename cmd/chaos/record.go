@@ -32,23 +32,30 @@ type connection struct {
 	Ended     string    `json:"ended,omitempty"` // why it ended; "" = still open when the run ended
 }
 
-// record is everything one client did and saw.
+// record is everything one client did and saw: what the client library
+// handed to the application (its OnMessage, OnRecovered, OnJoined and
+// OnState calls, in their order) and what each Publish returned.
 type record struct {
 	Name       string
 	Room       string
 	User       string
 	Conns      []connection
 	Deliveries []delivery
-	Sent       int            // chat.message frames written without an error
-	Sends      []sent         // … each of them
-	Errors     map[string]int // system.error codes the server answered
+	Sent       int            // Publish calls
+	Sends      []sent         // … each of them, with its answer
+	Errors     map[string]int // errors the library reported (OnError): system.error codes and others
+	Dropped    int            // deliveries the library dropped as repeats (its Stats().Duplicates)
 }
 
-// sent is one chat.message the client wrote.
+// sent is one Publish and its answer: an ack (ID, TS) or an error.
 type sent struct {
 	Text string
 	At   time.Time
-	Conn int
+	Conn int       // the connection open when it was called; -1: none (queued)
+	Done time.Time // when Publish returned; zero: it never did
+	ID   string    // the ack's id
+	TS   int64     // the ack's time, Unix ms
+	Err  string    // why it failed: disconnected, timeout, queue_full, a system.error code…
 }
 
 // entry is one message of a room's history, the ground truth.

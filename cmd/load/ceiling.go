@@ -22,6 +22,10 @@ import (
 // read as "the server's share of what a bare socket writer gets here", and
 // figures from different machines can be compared.
 //
+// Its readers are raw sockets that read and discard, not rt clients of
+// any kind (the writer speaks no protocol): the ceiling is the kernel's,
+// not a client's.
+//
 // The writer runs as a child process (this binary again, started with
 // ceilingEnv set), pinned like the server: taskset to the server's CPU and
 // GOMAXPROCS=1. The readers run here, on the load generator's CPUs.

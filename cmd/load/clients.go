@@ -18,7 +18,29 @@ const (
 	pollEvery = 10 * time.Millisecond
 )
 
-// client is one connection with its own reader goroutine.
+// client is one connection with its own reader goroutine: a raw reader,
+// not the Go client library (package client) that the multiroom scenario's
+// sockets are. Every scenario on this fleet (default, connect, storm,
+// fanout-max, fanout-rate, rooms, cross) measures the server's ceiling, so
+// a client must cost the load generator as little as possible and do only
+// what the measurement needs:
+//
+//   - it reads each frame into one reused buffer and tells a delivery by a
+//     prefix scan (frames.go); the library decodes every frame with
+//     encoding/json and hands each delivery to a dispatcher goroutine. At
+//     the fan-out rates measured here (hundreds of thousands of deliveries
+//     a second, to one generator CPU) that cost would be the bottleneck,
+//     and the figure would be the generator's, not the server's;
+//   - these scenarios connect with the handshake's URL room (/ws/<room>),
+//     whose join the connect scenario times to the client's own
+//     presence.join; the library only uses /ws and room.join;
+//   - storm's clients read slowly on purpose (-read-delay after every
+//     frame) to fill the server's send queues; the library reads as fast
+//     as it can, whatever its handlers do;
+//   - storm checks the server's presence frames themselves: it counts
+//     them, and folds them into a set of its own to compare with a final
+//     presence.state; the library folds them out of sight and hands on a
+//     sorted copy of the whole set per frame.
 type client struct {
 	idx       int
 	user, tok string

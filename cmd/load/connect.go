@@ -34,6 +34,8 @@ type connectFigures struct {
 // upgrade completes (the 101 was read: handshakes/s) and when its own
 // presence frame arrives (it is a member: joins/s). Then, once the server
 // is quiet, it reads the server's RSS for memory per idle connection.
+// Its clients are the raw fleet (clients.go says why): a handshake timed
+// from TCP connect to the 101, into the URL room, with nothing else.
 func runConnect(ctx context.Context, e *env, s settings) (*row, error) {
 	if s.Dialers < 1 {
 		return nil, fmt.Errorf("connect: -dialers must be at least 1")

@@ -43,7 +43,9 @@ type stormFigures struct {
 // runStorm has s.Conns clients join over s.Spread, each reading one frame
 // per s.ReadDelay. Each asks presence.list right after its upgrade and
 // applies every presence frame after it; once the storm is over, each
-// asks again and compares the answer with its own set.
+// asks again and compares the answer with its own set. Its clients are the
+// raw fleet (clients.go says why): slow readers on purpose, and every
+// presence frame seen as read.
 func runStorm(ctx context.Context, e *env, s settings) (*row, error) {
 	srv, err := startServer(ctx, e.bin, e.opts(nil))
 	if err != nil {
