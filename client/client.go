@@ -53,6 +53,14 @@ type Config struct {
 	// close); the server pings every HEARTBEAT_INTERVAL, 25 s by default,
 	// so keep it above that. Default 60 s, as the JavaScript client's.
 	MaxSilence time.Duration
+	// NoPresence turns presence off for a client that never shows who is
+	// in a room (a bot, a backend consumer, a load generator): no
+	// presence.list after a join, presence frames skipped before they are
+	// decoded, no user sets kept; OnPresence is never called and
+	// Room.Users is empty. In a room of n users, presence otherwise costs
+	// a presence.state of n names per join (for the server too) and a set
+	// of n per room kept up to date.
+	NoPresence bool
 	// Handlers are the event callbacks; see Handlers for how they run.
 	Handlers Handlers
 }

@@ -5,7 +5,8 @@
 // every rt client has to do: it reconnects with full-jitter backoff and
 // rejoins every room with since = the last message id it saw, so the
 // server replays what was missed; it drops a delivery whose id it has
-// already passed; it folds presence frames into each room's user list;
+// already passed; it folds presence frames into each room's user list
+// (unless Config.NoPresence);
 // it refreshes the token before its exp; it answers the server's pings;
 // it paces what it sends under the server's rate limit; it queues
 // publishes while disconnected and matches acks to them by ref. It stops

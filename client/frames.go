@@ -1,6 +1,7 @@
 package client
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 )
@@ -68,6 +69,15 @@ func parseFrame(data []byte) (*inFrame, error) {
 	}
 	return f, nil
 }
+
+// presencePrefix starts every presence frame rt sends: the server writes
+// "type" first (docs/protocol.md, "Frames").
+var presencePrefix = []byte(`{"type":"presence.`)
+
+// isPresence reports whether data is a presence frame, without decoding
+// it. A frame that does not start as rt writes them is decoded and, if it
+// is presence after all, dropped by onPresence.
+func isPresence(data []byte) bool { return bytes.HasPrefix(data, presencePrefix) }
 
 // outFrame is a client frame; empty fields are left out, which the server
 // reads as absent.

@@ -133,10 +133,23 @@ func (c *Client) serve(conn *websocket.Conn, tok string) outcome {
 
 // readLoop reads and handles frames until the socket ends, and returns
 // its close code and reason (1006 when no close frame came).
+//
+// The read deadline is moved forward at most every MaxSilence/16, not at
+// every frame (a deadline change is a runtime timer update): a silent
+// socket is taken for dead after 15/16 to all of MaxSilence. Each frame is
+// read into the buffer of the one before: parseFrame copies what it keeps.
 func (c *Client) readLoop(s *session) (int, string) {
+	var buf []byte
+	var moved time.Time
 	for {
-		_ = s.conn.SetReadDeadline(time.Now().Add(c.cfg.MaxSilence))
-		_, data, err := s.conn.ReadMessage()
+		if now := time.Now(); now.Sub(moved) >= c.cfg.MaxSilence/16 {
+			_ = s.conn.SetReadDeadline(now.Add(c.cfg.MaxSilence))
+			moved = now
+		}
+		data, err := readMessage(s.conn, buf)
+		if buf = data[:0]; cap(buf) > maxKeptBuffer {
+			buf = nil // a big frame's buffer is not kept for the small ones
+		}
 		if err != nil {
 			var ce *websocket.CloseError
 			if errors.As(err, &ce) {
@@ -145,6 +158,9 @@ func (c *Client) readLoop(s *session) (int, string) {
 			return websocket.CloseAbnormalClosure, err.Error()
 		}
 		s.gotFrame = true
+		if c.cfg.NoPresence && isPresence(data) {
+			continue
+		}
 		f, err := parseFrame(data)
 		c.mu.Lock()
 		if err != nil {
@@ -236,5 +252,32 @@ func sleep(ctx context.Context, d time.Duration) bool {
 		return true
 	case <-ctx.Done():
 		return false
+	}
+}
+
+// maxKeptBuffer is the largest read buffer a session keeps between frames.
+const maxKeptBuffer = 64 << 10
+
+// readMessage reads the next data message into buf's storage, growing it
+// as needed: unlike (*websocket.Conn).ReadMessage, it allocates nothing per
+// message once buf has grown to the usual size.
+func readMessage(conn *websocket.Conn, buf []byte) ([]byte, error) {
+	_, r, err := conn.NextReader()
+	if err != nil {
+		return buf[:0], err
+	}
+	buf = buf[:0]
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
 	}
 }

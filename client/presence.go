@@ -12,34 +12,67 @@ import (
 // folding this way always ends with the right set.
 func (c *Client) onPresence(f *inFrame) {
 	r := c.rooms[f.Room]
-	if r == nil || !r.wanted {
+	if r == nil || !r.wanted || c.cfg.NoPresence {
 		return
 	}
-	before := maps.Clone(r.users)
+	if r.users == nil {
+		r.users = map[string]struct{}{}
+	}
+	var joins, leaves []string
 	switch f.Type {
 	case "presence.state":
-		r.users = make(map[string]struct{}, len(f.Users))
-		addUsers(r, f.Users)
+		next := make(map[string]struct{}, len(f.Users))
+		for _, u := range f.Users {
+			next[u] = struct{}{}
+		}
+		joins, leaves = missing(next, r.users), missing(r.users, next)
+		r.users = next
 	case "presence.join":
-		addUsers(r, []string{f.User})
+		joins = r.add(nil, f.User)
 	case "presence.leave":
-		delete(r.users, f.User)
+		leaves = r.remove(nil, f.User)
 	case "presence.diff":
 		for _, u := range f.Leaves {
-			delete(r.users, u)
+			leaves = r.remove(leaves, u)
 		}
-		addUsers(r, f.Joins)
+		for _, u := range f.Joins {
+			if i := slices.Index(leaves, u); i >= 0 {
+				leaves = slices.Delete(leaves, i, i+1) // left and came back: no change
+				r.add(nil, u)
+				continue
+			}
+			joins = r.add(joins, u)
+		}
 	}
-	p := Presence{Room: r.name, Users: r.sortedUsers(), Listed: f.Type == "presence.state"}
-	p.Joins, p.Leaves = missing(r.users, before), missing(before, r.users)
+	listed := f.Type == "presence.state"
 	// A list is told even when it changes nothing: the app learns the
-	// list has come.
-	if p.Listed || len(p.Joins) > 0 || len(p.Leaves) > 0 {
-		c.emitPresence(p)
+	// list has come. The sorted copy is paid only when a handler reads it.
+	if c.cfg.Handlers.OnPresence != nil && (listed || len(joins) > 0 || len(leaves) > 0) {
+		slices.Sort(joins)
+		slices.Sort(leaves)
+		c.emitPresence(Presence{Room: r.name, Users: r.sortedUsers(), Joins: joins, Leaves: leaves, Listed: listed})
 	}
 }
 
-// missing is the users of a that b lacks, sorted.
+// add puts u in the set and appends it to joins when it was not there.
+func (r *Room) add(joins []string, u string) []string {
+	if _, ok := r.users[u]; ok {
+		return joins
+	}
+	r.users[u] = struct{}{}
+	return append(joins, u)
+}
+
+// remove takes u out of the set and appends it to leaves when it was there.
+func (r *Room) remove(leaves []string, u string) []string {
+	if _, ok := r.users[u]; !ok {
+		return leaves
+	}
+	delete(r.users, u)
+	return append(leaves, u)
+}
+
+// missing is the users of a that b lacks.
 func missing(a, b map[string]struct{}) []string {
 	var out []string
 	for u := range a {
@@ -47,17 +80,7 @@ func missing(a, b map[string]struct{}) []string {
 			out = append(out, u)
 		}
 	}
-	slices.Sort(out)
 	return out
-}
-
-func addUsers(r *Room, users []string) {
-	if r.users == nil {
-		r.users = map[string]struct{}{}
-	}
-	for _, u := range users {
-		r.users[u] = struct{}{}
-	}
 }
 
 // sortedUsers is a copy of the set, sorted; c.mu is held.

@@ -256,6 +256,9 @@ const presenceSettle = time.Second
 // listPresence asks who is in r now and once more after presenceSettle;
 // c.mu is held.
 func (c *Client) listPresence(s *session, r *Room) {
+	if c.cfg.NoPresence {
+		return
+	}
 	list := outFrame{Type: "presence.list", Room: r.name}.encode()
 	s.send(list)
 	c.after(presenceSettle, func() {
