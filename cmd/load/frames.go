@@ -19,8 +19,6 @@ const (
 	kindState
 	kindPing
 	kindError
-	kindJoined // room.joined (protocol 2)
-	kindAck    // chat.ack (protocol 2)
 )
 
 // kindOf reads the type of a server frame. rt writes "type" first
@@ -59,10 +57,6 @@ func kindOf(data []byte) kind {
 		return kindPing
 	case "system.error":
 		return kindError
-	case "room.joined":
-		return kindJoined
-	case "chat.ack":
-		return kindAck
 	}
 	return kindOther
 }

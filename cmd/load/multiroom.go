@@ -13,10 +13,12 @@ import (
 
 // The multiroom scenario (protocol 2, SPEC §10): -conns sockets open in no
 // room (GET /ws?token=), each joins -rooms-per-conn of -rooms rooms in one
-// burst (its room.join frames written back to back, then the answers
-// awaited), and then the rooms' senders send -rate messages per second
-// across all rooms for -duration. It measures sockets/s fully joined,
-// memory per socket, deliveries per server CPU-second and delivery
+// burst (its Joins called before it connects, so that its room.join frames
+// go out back to back as the socket opens, then the answers awaited), and
+// then the rooms' senders publish -rate messages per second across all
+// rooms for -duration. The sockets are clients of the Go client library
+// (multiroom_client.go), without presence. It measures sockets/s fully
+// joined, memory per socket, deliveries per server CPU-second and delivery
 // latency, and checks that every socket got every message of each of its
 // rooms.
 
@@ -87,7 +89,7 @@ func runMultiroom(ctx context.Context, e *env, s settings) (*row, error) {
 	if fig.RSSIdle, err = srv.rss(); err != nil {
 		return nil, err
 	}
-	f, err := newMRFleet(srv.port, s.Conns, l, "mr."+e.runID)
+	f, err := newMRFleet(srv.port, s.Conns, l, "mr."+e.runID, limits)
 	if err != nil {
 		return nil, err
 	}
@@ -120,10 +122,10 @@ func (fig *multiroomFigures) joinPhase(ctx context.Context, srv *server, f *mrFl
 	var lastJoin int64
 	var joins []int64
 	for _, c := range f.clients {
-		if c.ws != nil {
+		if c.connected {
 			fig.Connected++
 		}
-		if c.joinDone > 0 { // read after over closed: the reader wrote it before
+		if c.joinDone > 0 {
 			lastJoin = max(lastJoin, c.joinDone)
 			joins = append(joins, c.joinDone-c.joinStart)
 		}
@@ -147,7 +149,7 @@ func (fig *multiroomFigures) joinPhase(ctx context.Context, srv *server, f *mrFl
 	waitUntil(ctx, time.Now().Add(quietMax), func() bool {
 		return time.Since(time.Unix(0, f.lastFrame.Load())) >= quietFor
 	})
-	fig.PresenceFrames = f.presence.Load()
+	fig.JoinBytes = f.bytesRead.Load()
 	if fig.RSSJoined, err = srv.rss(); err != nil {
 		return err
 	}
@@ -184,38 +186,13 @@ func (fig *multiroomFigures) messagePhase(ctx context.Context, srv *server, f *m
 		return err
 	}
 	fig.LoadCPUSeconds = (selfCPUTime() - self0).Seconds()
-	f.close() // the readers have stopped after this: what they counted can be read
+	f.close() // the handlers have stopped after this: what they counted can be read
 	if err := cmp.Or(ctx.Err(), sendErr); err != nil {
 		// Unsent messages would count as missing: no figures rather than wrong ones.
 		return fmt.Errorf("sending: %w", err)
 	}
 	fig.ServerCPUSeconds = (cpu1 - cpu0).Seconds()
 	fig.fill(f, phase)
-	return nil
-}
-
-// sendSteady sends total messages, message j at start + j/rate to room
-// j mod rooms from that room's sender: every room gets rate/rooms per
-// second, and their sends interleave evenly rather than arriving in bursts.
-// A sender running late catches up at once; the phase's bound stops it.
-func (f *mrFleet) sendSteady(ctx context.Context, rate float64, total int) error {
-	start := time.Now()
-	for j := range total {
-		at := start.Add(time.Duration(float64(j) / rate * float64(time.Second)))
-		if d := time.Until(at); d > 0 {
-			if err := sleep(ctx, d); err != nil {
-				return err
-			}
-		} else if err := ctx.Err(); err != nil {
-			return err
-		}
-		r := j % f.l.rooms
-		c := f.clients[f.l.sender(r)]
-		if err := c.write(chatFrame(f.names[r], int(f.sent[r].Load()), time.Now().UnixNano())); err != nil {
-			return fmt.Errorf("%s: %w", c.user, err)
-		}
-		f.sent[r].Add(1)
-	}
 	return nil
 }
 
@@ -251,7 +228,7 @@ func (f *mrFleet) waitAll(ctx context.Context, members []int, deadline time.Time
 	})
 }
 
-// fill counts and summarizes the deliveries; the readers must have stopped.
+// fill counts and summarizes the deliveries; the clients must be closed.
 func (fig *multiroomFigures) fill(f *mrFleet, start time.Time) {
 	var all []int64
 	var last int64
@@ -270,6 +247,7 @@ func (fig *multiroomFigures) fill(f *mrFleet, start time.Time) {
 	}
 	fig.tally = account(f.l, counts, f.published())
 	fig.Stray = f.stray.Load()
+	fig.LibDropped = f.duplicates()
 	fig.Latency = summarize(all)
 	fig.ClosedByServer, fig.Errors = f.snapshot(f.ends), f.snapshot(f.errs)
 	if last > 0 {

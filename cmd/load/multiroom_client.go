@@ -2,17 +2,30 @@ package main
 
 import (
 	"context"
+	"errors"
 	"maps"
-	"net/http"
+	"net"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/fasthttp/websocket"
-
+	rtclient "github.com/rtserver/rt/client"
 	"github.com/rtserver/rt/cmd/internal/rtnode"
 )
+
+// The multiroom scenario's sockets are clients of the Go client library
+// (package client), as an application's would be: Connect to /ws, then
+// Room(name).Join for each room, Publish with acks, OnMessage for the
+// deliveries. The library pongs and paces what it sends under the
+// server's rate limit. They run with Config.NoPresence, as a client that
+// shows no member list would: no presence.list after each join, and the
+// server's presence frames skipped unread. Presence is not what this
+// scenario measures, and keeping it would not fit in one generator:
+// 10,000 sockets in 20 rooms of 1,000 hold 200 million set entries, and
+// the server's 16 million presence frames while they join would each be
+// decoded and folded. Config.Dial counts the bytes the server sends,
+// which is how the run knows the server has gone quiet after the joins.
 
 // socketJoinMax bounds one socket's wait for the answers to its joins.
 const socketJoinMax = 30 * time.Second
@@ -22,40 +35,28 @@ const socketJoinMax = 30 * time.Second
 type mrClient struct {
 	idx       int
 	user, tok string
+	c         *rtclient.Client
+	rooms     []*rtclient.Room // per slot
 
-	// Set by the dialer before the reader starts.
-	ws        *websocket.Conn
-	joinStart int64         // Unix ns the first room.join was written
-	over      chan struct{} // closed by the reader: every room joined, one refused, or the socket ended
+	// Written by open, read after openAll.
+	connected bool
+	joinStart int64 // Unix ns Connect returned: the joins had been sent
+	joinDone  int64 // Unix ns the last Join returned, all of them joined; 0 if not
+	nJoined   int
 
-	wmu sync.Mutex // the sender and the reader's pong write
+	mu         sync.Mutex // open and the handlers: the joining's end
+	joining    bool
+	stopJoin   context.CancelFunc // ends the joining: a refusal without a ref
+	refusal    string             // the code of the first error answering a join
+	connectErr string             // why the last connection attempt failed
 
-	// Written by the reader only; read after the reader is done (over
-	// closed for joinDone and refusal, mrFleet.close for the rest).
-	joined   []bool // per slot: room.joined read
-	nJoined  int
-	joinDone int64  // Unix ns the last room.joined was read; 0 if never
-	refusal  string // the code of the first system.error answering a join
-	isOver   bool
-	counts   []slotCount // per slot
-	lat      []int64     // delivery latencies, ns
-	last     int64       // Unix ns of the last delivery
-	ended    string      // how the server ended the socket; "" if it did not
-}
-
-func (c *mrClient) write(msg []byte) error {
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	_ = c.ws.SetWriteDeadline(time.Now().Add(writeMax))
-	return c.ws.WriteMessage(websocket.TextMessage, msg)
-}
-
-// end closes over once.
-func (c *mrClient) end() {
-	if !c.isOver {
-		c.isOver = true
-		close(c.over)
-	}
+	// Written by the client's handlers (its one dispatcher goroutine);
+	// read after mrFleet.close.
+	counts []slotCount // per slot
+	lat    []int64     // delivery latencies, ns
+	last   int64       // Unix ns of the last delivery
+	up     bool        // connected, as the handlers saw it
+	ended  string      // how the server last ended the socket; "" if it did not
 }
 
 // mrFleet is every socket of a multiroom run and what they read.
@@ -64,49 +65,107 @@ type mrFleet struct {
 	prefix  string
 	names   []string // room r's name
 	port    int
-	dialer  *websocket.Dialer
 	clients []*mrClient
 
-	frames, delivered, presence, stray, joinedSockets atomic.Int64
-	lastFrame                                         atomic.Int64
-	sent, acked, refused                              []atomic.Int64 // per room
-	closing                                           atomic.Bool
-	readers                                           sync.WaitGroup
-	closeOnce                                         sync.Once
+	delivered, stray, joinedSockets atomic.Int64
+	bytesRead                       atomic.Int64 // what the server sent, all sockets
+	lastFrame                       atomic.Int64 // Unix ns of the last read from any socket
+	sent, acked, refused            []atomic.Int64
+	closing                         atomic.Bool
+	closeOnce                       sync.Once
 
 	mu       sync.Mutex
 	ends     map[string]int // how the server ended sockets
-	fails    map[string]int // failed dials by cause
-	refusals map[string]int // joins answered with system.error, by code
-	errs     map[string]int // every system.error read, by code
+	fails    map[string]int // sockets that did not connect, by the cause of their last attempt
+	refusals map[string]int // joins answered with an error, by code
+	errs     map[string]int // every server error read, by code
 }
 
 // newMRFleet makes conns clients, one user each (MAX_CONNS_PER_USER is
-// per user), and signs their tokens up front.
-func newMRFleet(port, conns int, l layout, prefix string) (*mrFleet, error) {
-	f := &mrFleet{l: l, prefix: prefix, port: port, dialer: newDialer(0), clients: make([]*mrClient, conns),
+// per user), and signs their tokens up front. limits are the server
+// settings the run raised: the library's pacing is raised with them, in the
+// proportion of its defaults to the server's (15/s and 30 to 20/s and 40).
+func newMRFleet(port, conns int, l layout, prefix string, limits map[string]string) (*mrFleet, error) {
+	var sendRate float64
+	var sendBurst int
+	if n, err := strconv.Atoi(limits["RATE_LIMIT"]); err == nil {
+		sendRate = float64(n) * 3 / 4
+	}
+	if n, err := strconv.Atoi(limits["RATE_BURST"]); err == nil {
+		sendBurst = n * 3 / 4
+	}
+	f := &mrFleet{l: l, prefix: prefix, port: port, clients: make([]*mrClient, conns),
 		names: make([]string, l.rooms), acked: make([]atomic.Int64, l.rooms), refused: make([]atomic.Int64, l.rooms),
 		sent: make([]atomic.Int64, l.rooms), ends: map[string]int{}, fails: map[string]int{}, refusals: map[string]int{}, errs: map[string]int{}}
 	f.lastFrame.Store(time.Now().UnixNano())
 	for r := range f.names {
 		f.names[r] = prefix + "-" + strconv.Itoa(r)
 	}
+	url := "ws://" + net.JoinHostPort(loopback, strconv.Itoa(port))
 	for i := range f.clients {
-		c := &mrClient{idx: i, user: "m" + strconv.Itoa(i), over: make(chan struct{}),
-			joined: make([]bool, l.perConn), counts: make([]slotCount, l.perConn)}
+		c := &mrClient{idx: i, user: "m" + strconv.Itoa(i), counts: make([]slotCount, l.perConn)}
 		tok, err := token(c.user)
 		if err != nil {
 			return nil, err
 		}
 		c.tok = tok
+		c.c, err = rtclient.New(rtclient.Config{
+			URL: url, Origin: origin,
+			GetToken: func(context.Context) (string, error) { return tok, nil },
+			MinDelay: 100 * time.Millisecond, MaxDelay: time.Second,
+			SendRate: sendRate, SendBurst: sendBurst, // 0: the library's defaults
+			NoPresence: true,
+			Dial: func(ctx context.Context, network, addr string) (net.Conn, error) {
+				return f.dial(ctx, c, network, addr)
+			},
+			Handlers: rtclient.Handlers{
+				OnState:   func(s rtclient.State) { f.onState(c, s) },
+				OnMessage: func(m rtclient.Message) { f.onMessage(c, m) },
+				OnError:   func(err error) { f.onError(c, err) },
+			},
+		})
+		if err != nil {
+			return nil, err
+		}
+		c.rooms = make([]*rtclient.Room, l.perConn)
+		for k := range c.rooms {
+			c.rooms[k] = c.c.Room(f.names[l.room(i, k)])
+		}
 		f.clients[i] = c
 	}
 	return f, nil
 }
 
-// openAll dials every socket and has it join its rooms, dialers at a time:
-// a dialer takes its next socket once this one's joins are all answered
-// (or refused, or the socket ended, or socketJoinMax passed).
+// dial is c's Config.Dial: loopback only, and every read counted.
+func (f *mrFleet) dial(ctx context.Context, c *mrClient, network, addr string) (net.Conn, error) {
+	conn, err := rtnode.DialLoopback(ctx, network, addr)
+	if err != nil {
+		c.mu.Lock()
+		c.connectErr = rtnode.DialFailure(err)
+		c.mu.Unlock()
+		return nil, err
+	}
+	return &countingConn{Conn: conn, f: f}, nil
+}
+
+// countingConn counts what the server sends and when it last sent.
+type countingConn struct {
+	net.Conn
+	f *mrFleet
+}
+
+func (c *countingConn) Read(b []byte) (int, error) {
+	n, err := c.Conn.Read(b)
+	if n > 0 {
+		c.f.bytesRead.Add(int64(n))
+		c.f.lastFrame.Store(time.Now().UnixNano())
+	}
+	return n, err
+}
+
+// openAll connects every socket and has it join its rooms, dialers at a
+// time: a dialer takes its next socket once this one's joins are all
+// answered (or one refused, or socketJoinMax passed).
 func (f *mrFleet) openAll(ctx context.Context, dialers int) {
 	jobs := make(chan *mrClient)
 	var wg sync.WaitGroup
@@ -127,44 +186,65 @@ func (f *mrFleet) openAll(ctx context.Context, dialers int) {
 	wg.Wait()
 }
 
-// open dials c (a refused TCP dial is tried again, an HTTP refusal is
-// not), starts its reader, writes its room.join frames back to back and
-// waits for the answers.
+// open calls Join for each of c's rooms and then connects c (a socket
+// that is not open within dialMax is given up: its client is closed), and
+// waits for the answers. Joined while not yet connected, the rooms are
+// wanted when the socket opens, so the library sends their room.join
+// frames together, back to back, as it attaches the socket: the burst the
+// server joins together, as the hand-written fleet this replaced wrote it.
 func (f *mrFleet) open(ctx context.Context, c *mrClient) {
-	url := roomsURL(f.port, c.tok)
-	header := http.Header{"Origin": {origin}}
-	for attempt := 1; ; attempt++ {
-		ws, resp, err := f.dialer.DialContext(ctx, url, header)
-		if err == nil {
-			c.ws = ws
-			break
-		}
-		if resp != nil {
-			resp.Body.Close()
-			f.count(f.fails, "HTTP "+strconv.Itoa(resp.StatusCode))
-			return
-		}
-		if attempt >= 3 || ctx.Err() != nil {
-			f.count(f.fails, rtnode.DialFailure(err))
-			return
-		}
-		_ = sleep(ctx, time.Duration(attempt)*100*time.Millisecond)
+	jctx, stop := context.WithTimeout(ctx, dialMax+socketJoinMax)
+	defer stop()
+	c.mu.Lock()
+	c.joining, c.stopJoin = true, stop
+	c.mu.Unlock()
+	errs := make(chan error, len(c.rooms))
+	for _, r := range c.rooms {
+		go func() { errs <- r.Join(jctx) }()
 	}
-	_ = c.ws.SetReadDeadline(time.Now().Add(readMax))
-	f.readers.Add(1)
-	go f.read(c)
+	cctx, cancel := context.WithTimeout(ctx, dialMax)
+	err := c.c.Connect(cctx)
+	cancel()
+	if err != nil {
+		c.mu.Lock()
+		cause := c.connectErr
+		c.mu.Unlock()
+		if cause == "" {
+			cause = "not connected: " + errText(err)
+		}
+		f.count(f.fails, cause)
+		_ = c.c.Close()
+		stop()
+		for range c.rooms {
+			<-errs
+		}
+		c.mu.Lock()
+		c.joining = false
+		c.mu.Unlock()
+		return
+	}
+	c.connected = true
 	c.joinStart = time.Now().UnixNano()
-	for k := range f.l.perConn {
-		if c.write(joinFrame(f.names[f.l.room(c.idx, k)], k)) != nil {
-			break // the reader sees the socket end
+	var refused error
+	for range c.rooms {
+		if err := <-errs; err == nil {
+			c.nJoined++
+		} else if refused == nil {
+			refused = err
+			stop() // one refused: the socket's joining is over
 		}
 	}
-	t := time.NewTimer(socketJoinMax)
-	defer t.Stop()
-	select {
-	case <-c.over:
-	case <-t.C:
-	case <-ctx.Done():
+	now := time.Now().UnixNano()
+	c.mu.Lock()
+	c.joining = false
+	if refused != nil && c.refusal == "" {
+		c.refusal = errText(refused)
+		f.count(f.refusals, c.refusal)
+	}
+	c.mu.Unlock()
+	if c.nJoined == len(c.rooms) {
+		c.joinDone = now
+		f.joinedSockets.Add(1)
 	}
 }
 
@@ -174,102 +254,150 @@ func (f *mrFleet) count(m map[string]int, key string) {
 	f.mu.Unlock()
 }
 
-// read is c's reader; it ends when the socket closes or at readMax.
-func (f *mrFleet) read(c *mrClient) {
-	defer f.readers.Done()
-	defer c.end()
-	var buf []byte
-	for {
-		data, err := readMessage(c.ws, buf)
-		buf = data[:0]
-		if err != nil {
-			if !f.closing.Load() {
-				c.ended = endCause(err)
-				f.count(f.ends, c.ended)
+// errText is an error's code when it is one of the library's or the
+// server's, else its words.
+func errText(err error) string {
+	var e *rtclient.Error
+	switch {
+	case errors.As(err, &e):
+		return e.Code
+	case errors.Is(err, context.DeadlineExceeded):
+		return "timeout"
+	}
+	return err.Error()
+}
+
+func (f *mrFleet) onState(c *mrClient, s rtclient.State) {
+	switch {
+	case s.State == rtclient.Connected:
+		c.up = true
+	case c.up:
+		c.up = false
+		if !f.closing.Load() {
+			c.ended = strconv.Itoa(s.Code)
+			if s.Code == 1006 {
+				c.ended = "1006 (no close frame)"
 			}
-			return
+			f.count(f.ends, c.ended)
 		}
-		now := time.Now().UnixNano()
-		f.frames.Add(1)
-		f.lastFrame.Store(now)
-		f.handle(c, data, now)
+	case s.Code >= 100 && s.Code <= 599:
+		// A handshake refused: open counts the socket by its last cause.
+		c.mu.Lock()
+		c.connectErr = "HTTP " + strconv.Itoa(s.Code)
+		c.mu.Unlock()
 	}
 }
 
-func (f *mrFleet) handle(c *mrClient, data []byte, now int64) {
-	switch kindOf(data) {
-	case kindDelivery:
-		r, ok := frameRoom(data, f.prefix)
-		k := f.l.slot(c.idx, r)
-		seq, sent, ok2 := deliveryText(data)
-		if !ok || !ok2 || k < 0 {
-			f.stray.Add(1) // not a delivery of this run to this socket
-			return
-		}
-		c.counts[k].add(seq)
-		c.lat = append(c.lat, now-sent)
-		c.last = now
-		f.delivered.Add(1)
-	case kindJoined:
-		k, ok := refNumber(data, 'j')
-		if !ok || k >= f.l.perConn || c.joined[k] {
-			return
-		}
-		c.joined[k] = true
-		c.nJoined++
-		if c.nJoined == f.l.perConn {
-			c.joinDone = now
-			f.joinedSockets.Add(1)
-			c.end()
-		}
-	case kindAck:
-		if r, ok := frameRoom(data, f.prefix); ok && r < f.l.rooms {
-			f.acked[r].Add(1)
-		}
-	case kindJoin, kindLeave, kindDiff:
-		f.presence.Add(1)
-	case kindPing:
-		_ = c.write(pong)
-	case kindError:
-		f.refusal(c, data)
-	}
-}
-
-// refusal counts a system.error: a join's (ref j…, or any while the
-// socket is joining, when it writes nothing else: a server that does not
-// know room.join answers without the ref) ends the socket's joining; a
-// message's (ref m…) is counted against the room c sends to.
-func (f *mrFleet) refusal(c *mrClient, data []byte) {
-	code, ok := stringField(data, "code")
-	if !ok {
-		code = "unreadable"
-	}
-	f.count(f.errs, code)
-	if _, ok := refNumber(data, 'j'); ok || !c.isOver {
-		f.count(f.refusals, code)
-		if c.refusal == "" {
-			c.refusal = code
-		}
-		c.end()
+func (f *mrFleet) onMessage(c *mrClient, m rtclient.Message) {
+	now := time.Now().UnixNano()
+	r, ok := roomIndex([]byte(m.Room), f.prefix)
+	k := f.l.slot(c.idx, r)
+	seq, sent, ok2 := parseText(m.Text)
+	if !ok || !ok2 || k < 0 {
+		f.stray.Add(1) // not a delivery of this run to this socket
 		return
 	}
-	if _, ok := refNumber(data, 'm'); ok && c.idx < f.l.rooms {
-		f.refused[c.idx].Add(1) // socket r sends room r's messages
+	c.counts[k].add(seq)
+	c.lat = append(c.lat, now-sent)
+	c.last = now
+	f.delivered.Add(1)
+}
+
+// onError counts a server error that answered no request of the library:
+// while the socket is joining (a server that does not know room.join
+// answers without the ref), it ends the joining.
+func (f *mrFleet) onError(c *mrClient, err error) {
+	code := errText(err)
+	f.count(f.errs, code)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.joining && c.refusal == "" {
+		c.refusal = code
+		f.count(f.refusals, code)
+		c.stopJoin()
 	}
 }
 
-// close closes every socket and waits for the readers; after it, what the
-// readers wrote can be read.
+// sendSteady sends total messages, message j at start + j/rate to room
+// j mod rooms from that room's sender: every room gets rate/rooms per
+// second, and their sends interleave evenly rather than arriving in bursts.
+// A sender running late catches up at once; the phase's bound stops it.
+// Each room's sender publishes on a goroutine of its own, one message after
+// the other's ack (so that a room's messages have one order, as they had
+// with one writer per socket), each stamped with the time Publish was
+// called; sendSteady returns once every one is answered.
+func (f *mrFleet) sendSteady(ctx context.Context, rate float64, total int) error {
+	queues := make([]chan struct{}, f.l.rooms)
+	var senders sync.WaitGroup
+	for r := range queues {
+		queues[r] = make(chan struct{}, total/f.l.rooms+1)
+		room := f.clients[f.l.sender(r)].rooms[0] // the sender's slot 0 is room r
+		senders.Go(func() {
+			for range queues[r] {
+				if ctx.Err() != nil {
+					continue // past the phase's bound: not sent
+				}
+				text := msgText(int(f.sent[r].Load()), time.Now().UnixNano())
+				f.sent[r].Add(1)
+				if _, err := room.Publish(context.WithoutCancel(ctx), text, nil); err != nil {
+					f.refused[r].Add(1)
+					f.count(f.errs, errText(err))
+					continue
+				}
+				f.acked[r].Add(1)
+			}
+		})
+	}
+	defer func() {
+		for _, q := range queues {
+			close(q)
+		}
+		senders.Wait()
+	}()
+	start := time.Now()
+	for j := range total {
+		at := start.Add(time.Duration(float64(j) / rate * float64(time.Second)))
+		if d := time.Until(at); d > 0 {
+			if err := sleep(ctx, d); err != nil {
+				return err
+			}
+		} else if err := ctx.Err(); err != nil {
+			return err
+		}
+		queues[j%f.l.rooms] <- struct{}{}
+	}
+	return nil
+}
+
+// close closes every client, 100 at a time, and waits for them (each
+// waits for its handlers); after it, what the handlers wrote can be read.
 func (f *mrFleet) close() {
 	f.closeOnce.Do(func() {
 		f.closing.Store(true)
-		for _, c := range f.clients {
-			if c.ws != nil {
-				c.ws.Close()
-			}
+		jobs := make(chan *mrClient)
+		var wg sync.WaitGroup
+		for range 100 {
+			wg.Go(func() {
+				for c := range jobs {
+					_ = c.c.Close()
+				}
+			})
 		}
-		f.readers.Wait()
+		for _, c := range f.clients {
+			jobs <- c
+		}
+		close(jobs)
+		wg.Wait()
 	})
+}
+
+// duplicates is what the library dropped as repeats, all clients.
+func (f *mrFleet) duplicates() int64 {
+	var n int64
+	for _, c := range f.clients {
+		n += int64(c.c.Stats().Duplicates)
+	}
+	return n
 }
 
 func (f *mrFleet) snapshot(m map[string]int) map[string]int {

@@ -17,10 +17,11 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 )
 
-// fakeRooms is a small stand-in for rt's protocol 2: GET /ws opens a socket
-// in no room, room.join answers room.joined (or too_many_rooms past
-// maxRooms), chat.message fans out to the room's members and is answered
-// chat.ack. It can drop one delivery, to see it counted missing.
+// fakeRooms is a small stand-in for rt's protocol 2, enough for the client
+// library: GET /ws opens a socket in no room, room.join answers room.joined
+// (or too_many_rooms past maxRooms), chat.message fans out to the room's
+// members with the room's next id and is answered chat.ack; presence.list
+// is not answered. It can drop one delivery, to see it counted missing.
 type fakeRooms struct {
 	maxRooms  int
 	protocol1 bool   // answer room.join unknown_type, without the ref, as a server before protocol 2
@@ -28,6 +29,7 @@ type fakeRooms struct {
 	dropText  string // …the delivery with this text
 	mu        sync.Mutex
 	rooms     map[string]map[*fakeConn]bool
+	seq       map[string]int // the last id given in each room
 }
 
 func (s *fakeRooms) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -82,27 +84,32 @@ func (s *fakeRooms) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.mu.Unlock()
 			c.send(fmt.Sprintf(`{"type":"room.joined","room":%q,"ref":%q}`, in.Room, in.Ref))
 		case "chat.message":
-			s.fanout(in.Room, user, in.Text)
-			c.send(fmt.Sprintf(`{"type":"chat.ack","room":%q,"ref":%q,"id":"x","ts":1}`, in.Room, in.Ref))
+			id := s.fanout(in.Room, user, in.Text)
+			c.send(fmt.Sprintf(`{"type":"chat.ack","room":%q,"ref":%q,"id":%q,"ts":1}`, in.Room, in.Ref, id))
 		}
 	}
 }
 
-func (s *fakeRooms) fanout(room, user, text string) {
-	frame := fmt.Sprintf(`{"type":"chat.delivery","room":%q,"user":%q,"text":%q,"id":"x","ts":1}`, room, user, text)
+// fanout delivers a message with the room's next id (increasing, as rt's:
+// the library drops an id not past the room's position) and returns it.
+func (s *fakeRooms) fanout(room, user, text string) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.seq[room]++
+	id := fmt.Sprintf("%028x", s.seq[room])
+	frame := fmt.Sprintf(`{"type":"chat.delivery","room":%q,"user":%q,"text":%q,"id":%q,"ts":1}`, room, user, text, id)
 	for m := range s.rooms[room] {
 		if m.user == s.dropTo && strings.HasPrefix(text, s.dropText) {
 			continue
 		}
 		m.send(frame)
 	}
+	return id
 }
 
 func startFakeRooms(t *testing.T, s *fakeRooms) int {
 	t.Helper()
-	s.rooms = map[string]map[*fakeConn]bool{}
+	s.rooms, s.seq = map[string]map[*fakeConn]bool{}, map[string]int{}
 	ts := httptest.NewServer(s)
 	t.Cleanup(ts.Close)
 	_, port, _ := net.SplitHostPort(strings.TrimPrefix(ts.URL, "http://"))
@@ -121,7 +128,7 @@ func runFake(t *testing.T, s *fakeRooms, conns, rooms, perConn, msgs int) (*mult
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	l := layout{rooms: rooms, perConn: perConn}
-	f, err := newMRFleet(port, conns, l, "t")
+	f, err := newMRFleet(port, conns, l, "t", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

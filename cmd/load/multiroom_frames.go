@@ -2,13 +2,11 @@ package main
 
 import (
 	"bytes"
-	"net"
-	"net/url"
 	"strconv"
 )
 
-// The pure parts of the multiroom scenario: which rooms a socket joins, the
-// frames it writes, reading the answers, and the delivery accounting.
+// The pure parts of the multiroom scenario: which rooms a socket joins,
+// reading a delivery's room, and the delivery accounting.
 
 // layout is how the multiroom scenario's sockets are spread over its rooms:
 // socket i joins the rooms i, i+step, i+2·step, … (mod rooms), perConn of
@@ -54,46 +52,6 @@ func (l layout) members(conns int) []int {
 	return n
 }
 
-// roomsURL is the protocol-2 handshake: a socket in no room.
-func roomsURL(port int, tok string) string {
-	return "ws://" + net.JoinHostPort(loopback, strconv.Itoa(port)) + "/ws?" + url.Values{"token": {tok}}.Encode()
-}
-
-// Room names are [A-Za-z0-9._:-] only (SPEC §3), and so are the refs here:
-// nothing in these frames needs JSON escaping.
-
-// joinFrame asks to join room, with ref "j<slot>": the answer names the slot.
-func joinFrame(room string, slot int) []byte {
-	b := append([]byte(`{"type":"room.join","room":"`), room...)
-	b = append(b, `","ref":"j`...)
-	b = strconv.AppendInt(b, int64(slot), 10)
-	return append(b, `"}`...)
-}
-
-// chatFrame is message seq of room, sent at sentNs, with ref "m<seq>" so
-// that the server answers chat.ack (or a system.error) for it.
-func chatFrame(room string, seq int, sentNs int64) []byte {
-	b := append([]byte(`{"type":"chat.message","room":"`), room...)
-	b = append(b, `","text":"`...)
-	b = append(b, msgText(seq, sentNs)...)
-	b = append(b, `","ref":"m`...)
-	b = strconv.AppendInt(b, int64(seq), 10)
-	return append(b, `"}`...)
-}
-
-// refNumber reads a ref this program made: prefix then a number.
-func refNumber(data []byte, prefix byte) (int, bool) {
-	ref, ok := fieldBytes(data, "ref")
-	if !ok || len(ref) < 2 || ref[0] != prefix {
-		return 0, false
-	}
-	n, err := strconv.Atoi(string(ref[1:]))
-	if err != nil || n < 0 {
-		return 0, false
-	}
-	return n, true
-}
-
 // roomIndex reads r out of a room name "<prefix>-<r>" of this run; false
 // for any other name.
 func roomIndex(name []byte, prefix string) (int, bool) {
@@ -106,16 +64,6 @@ func roomIndex(name []byte, prefix string) (int, bool) {
 		return 0, false
 	}
 	return r, true
-}
-
-// frameRoom is the index of the room a frame names, when it is one of this
-// run's rooms.
-func frameRoom(data []byte, prefix string) (int, bool) {
-	name, ok := fieldBytes(data, "room")
-	if !ok {
-		return 0, false
-	}
-	return roomIndex(name, prefix)
 }
 
 // slotCount is what one socket got of one of its rooms.

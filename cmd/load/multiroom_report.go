@@ -17,11 +17,11 @@ type multiroomFigures struct {
 	Connected          int            `json:"connected"`
 	Joined             int            `json:"joined_all_rooms"` // sockets whose every join was answered room.joined
 	DialFailures       map[string]int `json:"dial_failures"`
-	JoinRefusals       map[string]int `json:"join_refusals"` // joins answered with system.error, by code
-	JoinSeconds        float64        `json:"join_seconds"`  // first dial to the last socket's last room.joined
+	JoinRefusals       map[string]int `json:"join_refusals"` // joins answered with an error, by code
+	JoinSeconds        float64        `json:"join_seconds"`  // first dial to the last socket's last Join returned
 	SocketsPerSec      float64        `json:"sockets_joined_per_second"`
-	JoinLatency        latencies      `json:"join_burst"` // one socket: first room.join written to its last room.joined
-	PresenceFrames     int64          `json:"presence_frames_while_joining"`
+	JoinLatency        latencies      `json:"join_burst"`               // one socket: Connect returned (its joins sent) to its last Join returned
+	JoinBytes          int64          `json:"bytes_read_while_joining"` // what the server sent, all sockets, to the quiet after the joins
 	JoinCPUSeconds     float64        `json:"join_server_cpu_seconds"`
 	CPUPerSocket       float64        `json:"join_server_cpu_us_per_socket"`
 	JoinLoadCPUSeconds float64        `json:"join_load_cpu_seconds"`
@@ -31,11 +31,12 @@ type multiroomFigures struct {
 
 	// Messages.
 	Sent             int64          `json:"messages_sent"`
-	Acked            int64          `json:"messages_acked"`   // chat.ack read
-	Refused          int64          `json:"messages_refused"` // system.error with the message's ref
+	Acked            int64          `json:"messages_acked"`   // Publish returned an ack
+	Refused          int64          `json:"messages_refused"` // Publish returned an error
 	tally                           // the delivery accounting
-	Stray            int64          `json:"deliveries_stray"` // of a room the socket did not join, or unreadable
-	PhaseSeconds     float64        `json:"message_seconds"`  // first send to the last delivery
+	Stray            int64          `json:"deliveries_stray"`              // of a room the socket did not join, or unreadable
+	LibDropped       int64          `json:"deliveries_dropped_by_library"` // repeats the client library dropped (its Stats().Duplicates)
+	PhaseSeconds     float64        `json:"message_seconds"`               // first send to the last delivery
 	DeliveriesPerSec float64        `json:"deliveries_per_second"`
 	PerCPUSecond     float64        `json:"deliveries_per_server_cpu_second"`
 	Latency          latencies      `json:"latency"`
@@ -43,7 +44,7 @@ type multiroomFigures struct {
 	LoadCPUSeconds   float64        `json:"load_cpu_seconds"`
 	LoadCPUs         int            `json:"load_cpus"`
 	ClosedByServer   map[string]int `json:"closed_by_server"`
-	Errors           map[string]int `json:"system_errors"` // every system.error read, by code
+	Errors           map[string]int `json:"system_errors"` // every error the library reported (OnError) or a Publish returned, by code
 }
 
 // health is the table cell: what did not go as it should, or that
@@ -58,8 +59,8 @@ func (fig *multiroomFigures) health(s settings) string {
 	}
 	if fig.Sent > 0 {
 		parts = append(parts, fmt.Sprintf("%d of %d deliveries, **%d missing**", fig.Received, fig.Expected, fig.Missing))
-		if fig.Extra+fig.Late+fig.Stray > 0 {
-			parts = append(parts, fmt.Sprintf("%d extra, %d repeated or out of order, %d stray", fig.Extra, fig.Late, fig.Stray))
+		if fig.Extra+fig.Late+fig.Stray+fig.LibDropped > 0 {
+			parts = append(parts, fmt.Sprintf("%d extra, %d repeated or out of order, %d stray, %d repeats dropped by the library", fig.Extra, fig.Late, fig.Stray, fig.LibDropped))
 		}
 		if fig.Refused > 0 || fig.Acked != fig.Sent-fig.Refused {
 			parts = append(parts, fmt.Sprintf("%d of %d messages acked, %d refused", fig.Acked, fig.Sent, fig.Refused))
@@ -105,19 +106,20 @@ func (fig *multiroomFigures) row(s settings) *row {
 	}
 	r.details = [][2]string{
 		{"sockets", fmt.Sprintf("%d of %d connected to /ws (no room), %d dialling at a time; dial failures: %s", fig.Connected, s.Conns, s.Dialers, mdtable.Counts(fig.DialFailures))},
-		{"rooms", fmt.Sprintf("each socket joins %d of %d rooms, its room.join frames written back to back: %s members per room", s.RoomsPerConn, s.Rooms, size)},
+		{"clients", "the Go client library (package client), one per socket: Connect, Join per room, Publish with acks, OnMessage; NoPresence (no presence.list, presence frames skipped unread)"},
+		{"rooms", fmt.Sprintf("each socket joins %d of %d rooms, its Joins called before Connect (the library sends the room.join frames back to back as the socket opens): %s members per room", s.RoomsPerConn, s.Rooms, size)},
 		{"server limits", fig.limitsNote()},
-		{"**sockets/s joined**", fmt.Sprintf("**%s** (%d sockets with every room.joined read, first dial to the last, %.2f s): %s room joins/s", thousands(fig.SocketsPerSec), fig.Joined, fig.JoinSeconds, thousands(fig.SocketsPerSec*float64(s.RoomsPerConn)))},
-		{"join burst p50 / p90 / p99 / max", fmt.Sprintf("%.2f / %.2f / %.2f / %.2f ms (first room.join written to the last room.joined read)", fig.JoinLatency.P50, fig.JoinLatency.P90, fig.JoinLatency.P99, fig.JoinLatency.Max)},
+		{"**sockets/s joined**", fmt.Sprintf("**%s** (%d sockets whose every Join returned joined, first dial to the last, %.2f s): %s room joins/s", thousands(fig.SocketsPerSec), fig.Joined, fig.JoinSeconds, thousands(fig.SocketsPerSec*float64(s.RoomsPerConn)))},
+		{"join burst p50 / p90 / p99 / max", fmt.Sprintf("%.2f / %.2f / %.2f / %.2f ms (Connect returned, the joins sent, to the last Join returned)", fig.JoinLatency.P50, fig.JoinLatency.P90, fig.JoinLatency.P99, fig.JoinLatency.Max)},
 		{"joins refused", mdtable.Counts(fig.JoinRefusals)},
-		{"presence frames read while joining", fmt.Sprintf("%s (%.1f per socket)", thousands(float64(fig.PresenceFrames)), perSocket(fig.PresenceFrames, fig.Joined))},
+		{"bytes the server sent while joining", fmt.Sprintf("%s (%s per socket: room.joined and presence changes, mostly)", mdtable.MiB(float64(fig.JoinBytes)), mdtable.KiB(perSocket(fig.JoinBytes, fig.Joined)))},
 		{"server CPU joining", cpuCell(fig.JoinCPUSeconds, fig.JoinSeconds) + fmt.Sprintf(", %.0f µs per socket; load generator %.2f s (%s)", fig.CPUPerSocket, fig.JoinLoadCPUSeconds, share(fig.JoinLoadCPUSeconds, fig.JoinSeconds, fig.LoadCPUs))},
 		{"server RSS, 0 sockets", mdtable.MiB(float64(fig.RSSIdle))},
 		{fmt.Sprintf("server RSS, %d sockets in %d rooms each", fig.Joined, s.RoomsPerConn), mdtable.MiB(float64(fig.RSSJoined))},
 		{"**memory per socket**", fmt.Sprintf("**%s** (%s per room joined)", mdtable.KiB(fig.BytesPerSocket), mdtable.KiB(fig.BytesPerSocket/float64(s.RoomsPerConn)))},
 		{"messages", fmt.Sprintf("%d sent at %g/s across %d rooms (%.3g/s per room, one sender each), %d acked, %d refused", fig.Sent, s.TotalRate, s.Rooms, s.TotalRate/float64(s.Rooms), fig.Acked, fig.Refused)},
-		{"**deliveries**", fmt.Sprintf("**%d of %d expected, %d missing** (%d sockets short); %d extra, %d repeated or out of order, %d stray", fig.Received, fig.Expected, fig.Missing, fig.Short, fig.Extra, fig.Late, fig.Stray)},
-		{"closed by the server; system.error frames", fmt.Sprintf("%s; %s", mdtable.Counts(fig.ClosedByServer), mdtable.Counts(fig.Errors))},
+		{"**deliveries**", fmt.Sprintf("**%d of %d expected, %d missing** (%d sockets short); %d extra, %d repeated or out of order, %d stray; %d repeats dropped by the library", fig.Received, fig.Expected, fig.Missing, fig.Short, fig.Extra, fig.Late, fig.Stray, fig.LibDropped)},
+		{"closed by the server; errors", fmt.Sprintf("%s; %s", mdtable.Counts(fig.ClosedByServer), mdtable.Counts(fig.Errors))},
 		{"delivery throughput", fmt.Sprintf("%s deliveries/s (over %.2f s, first send to last delivery)", thousands(fig.DeliveriesPerSec), fig.PhaseSeconds)},
 		{"**latency p50 / p90 / p99 / max**", fmt.Sprintf("**%.2f / %.2f / %.2f / %.2f ms**", fig.Latency.P50, fig.Latency.P90, fig.Latency.P99, fig.Latency.Max)},
 		{"**server CPU in the message phase**", cpuCell(fig.ServerCPUSeconds, fig.PhaseSeconds) + fmt.Sprintf(", **%s deliveries per CPU-second**", thousands(fig.PerCPUSecond))},

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -58,73 +57,28 @@ func sumInts(v []int) int {
 	return n
 }
 
-func TestMultiroomFrames(t *testing.T) {
-	var join struct{ Type, Room, Ref string }
-	if err := json.Unmarshal(joinFrame("mr.x1-17", 4), &join); err != nil || join != (struct{ Type, Room, Ref string }{"room.join", "mr.x1-17", "j4"}) {
-		t.Errorf("joinFrame = %s → %+v, %v", joinFrame("mr.x1-17", 4), join, err)
-	}
-	var chat struct{ Type, Room, Text, Ref string }
-	if err := json.Unmarshal(chatFrame("mr.x1-3", 12, 99), &chat); err != nil || chat.Type != "chat.message" || chat.Room != "mr.x1-3" || chat.Ref != "m12" {
-		t.Errorf("chatFrame = %s → %+v, %v", chatFrame("mr.x1-3", 12, 99), chat, err)
-	}
-	if seq, ns, ok := parseText(chat.Text); !ok || seq != 12 || ns != 99 {
-		t.Errorf("chatFrame text %q → %d, %d, %v", chat.Text, seq, ns, ok)
-	}
-	if got := roomsURL(8080, "a.b.c"); got != "ws://127.0.0.1:8080/ws?token=a.b.c" {
-		t.Errorf("roomsURL = %s", got)
-	}
-}
-
-func TestMultiroomAnswers(t *testing.T) {
-	kinds := map[string]kind{
-		`{"type":"room.joined","room":"mr.x-3","ref":"j7"}`:                        kindJoined,
-		`{"type":"chat.ack","room":"mr.x-3","ref":"m2","id":"x","ts":1}`:           kindAck,
-		`{"type":"room.left","room":"mr.x-3","reason":"left"}`:                     kindOther,
-		`{"type":"chat.delivery","room":"mr.x-3","user":"m3","text":"1:2","ts":1}`: kindDelivery,
-	}
-	for frame, want := range kinds {
-		if got := kindOf([]byte(frame)); got != want {
-			t.Errorf("kindOf(%s) = %d, want %d", frame, got, want)
-		}
-	}
-	refs := []struct {
-		frame  string
-		prefix byte
-		n      int
-		ok     bool
-	}{
-		{`{"type":"room.joined","room":"r","ref":"j7"}`, 'j', 7, true},
-		{`{"type":"room.joined","room":"r","ref":"j19"}`, 'j', 19, true},
-		{`{"type":"system.error","code":"too_many_rooms","message":"m","ref":"j3"}`, 'j', 3, true},
-		{`{"type":"system.error","code":"unavailable","message":"m","ref":"m40"}`, 'j', 0, false},
-		{`{"type":"system.error","code":"unavailable","message":"m","ref":"m40"}`, 'm', 40, true},
-		{`{"type":"room.joined","room":"r"}`, 'j', 0, false},
-		{`{"type":"room.joined","room":"r","ref":"j"}`, 'j', 0, false},
-		{`{"type":"room.joined","room":"r","ref":"j-1"}`, 'j', 0, false},
-		{`{"type":"room.joined","room":"r","ref":"jx"}`, 'j', 0, false},
-	}
-	for _, tt := range refs {
-		if n, ok := refNumber([]byte(tt.frame), tt.prefix); n != tt.n || ok != tt.ok {
-			t.Errorf("refNumber(%s, %c) = %d, %v; want %d, %v", tt.frame, tt.prefix, n, ok, tt.n, tt.ok)
-		}
-	}
+func TestMultiroomRoomIndex(t *testing.T) {
 	rooms := []struct {
-		frame string
-		r     int
-		ok    bool
+		name string
+		r    int
+		ok   bool
 	}{
-		{`{"type":"chat.delivery","room":"mr.x-42","user":"m1","text":"1:2"}`, 42, true},
-		{`{"type":"chat.ack","room":"mr.x-0","ref":"m1"}`, 0, true},
-		{`{"type":"chat.delivery","room":"mr.y-42"}`, 0, false}, // another run's
-		{`{"type":"chat.delivery","room":"mr.x-"}`, 0, false},
-		{`{"type":"chat.delivery","room":"mr.x42"}`, 0, false},
-		{`{"type":"chat.delivery","room":"mr.x-4a"}`, 0, false},
-		{`{"type":"chat.delivery","user":"m1"}`, 0, false},
+		{"mr.x-42", 42, true},
+		{"mr.x-0", 0, true},
+		{"mr.y-42", 0, false}, // another run's
+		{"mr.x-", 0, false},
+		{"mr.x42", 0, false},
+		{"mr.x-4a", 0, false},
+		{"mr.x--1", 0, false},
+		{"", 0, false},
 	}
 	for _, tt := range rooms {
-		if r, ok := frameRoom([]byte(tt.frame), "mr.x"); r != tt.r || ok != tt.ok {
-			t.Errorf("frameRoom(%s) = %d, %v; want %d, %v", tt.frame, r, ok, tt.r, tt.ok)
+		if r, ok := roomIndex([]byte(tt.name), "mr.x"); r != tt.r || ok != tt.ok {
+			t.Errorf("roomIndex(%q) = %d, %v; want %d, %v", tt.name, r, ok, tt.r, tt.ok)
 		}
+	}
+	if seq, ns, ok := parseText(msgText(12, 99)); !ok || seq != 12 || ns != 99 {
+		t.Errorf("msgText(12, 99) read back as %d, %d, %v", seq, ns, ok)
 	}
 }
 
