@@ -18,7 +18,7 @@
 // never blocks the socket (see Handlers).
 //
 //	c, err := client.New(client.Config{
-//		URL:      "ws://127.0.0.1:8000",
+//		URL:      "ws://localhost:8000", // Origin http://localhost:8000
 //		GetToken: func(ctx context.Context) (string, error) { return myBackend.Token(ctx) },
 //		Handlers: client.Handlers{
 //			OnMessage: func(m client.Message) { fmt.Println(m.User+":", m.Text) },

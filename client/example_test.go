@@ -13,7 +13,7 @@ import (
 func Example() {
 	ctx := context.Background()
 	c, err := client.New(client.Config{
-		URL:      "ws://127.0.0.1:8000",
+		URL:      "ws://localhost:8000", // Origin defaults to http://localhost:8000, allowed by default
 		GetToken: func(context.Context) (string, error) { return os.Getenv("RT_TOKEN"), nil },
 		Handlers: client.Handlers{
 			OnMessage: func(m client.Message) { fmt.Printf("%s: %s\n", m.User, m.Text) },
