@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/url"
@@ -204,10 +205,20 @@ func (c *Client) Connect(ctx context.Context) error {
 		select {
 		case <-changed:
 		case <-ctx.Done():
-			return ctx.Err()
+			return waitError(ctx.Err(), c.State())
 		}
 		c.mu.Lock()
 	}
+}
+
+// waitError is ctx's error, with why the last attempt failed when one did,
+// so that a Connect that gives up on a refusing server says why (a 401
+// token_invalid is retried with a new token, not returned at once).
+func waitError(err error, st State) error {
+	if st.Code == 0 {
+		return err
+	}
+	return fmt.Errorf("%w (last attempt: %d %s)", err, st.Code, st.Reason)
 }
 
 // start launches the loop; c.mu is held. A loop that stopped for good is

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -221,5 +222,18 @@ func TestGoLibAnswersPings(t *testing.T) {
 	}
 	if l.rec.sawState(func(s rtc.State) bool { return s.Code == 4000 }) {
 		t.Fatalf("closed as idle: %+v", l.rec.states)
+	}
+}
+
+// A Connect that gives up on a server refusing the token says why: ctx's
+// error, with the last attempt's status and code.
+func TestGoLibConnectSaysWhyItGaveUp(t *testing.T) {
+	n := startAPINode(t, mrConfig())
+	l := newLib(t, n.addr, func(context.Context) (string, error) { return "not-a-token", nil })
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	err := l.Connect(ctx)
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "401 token_invalid") {
+		t.Fatalf("Connect: %v, want the deadline with the last attempt's 401 token_invalid", err)
 	}
 }
