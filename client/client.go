@@ -28,8 +28,11 @@ type Config struct {
 	// GetToken returns the JWT to connect with. It is called at every
 	// connect and reconnect, after a 4001 close, and before the current
 	// token's exp to refresh it on the open socket. An error that
-	// errors.Is ErrUnauthorized stops the client (Disconnected); any other
-	// error is transient and retried with backoff. It should honour ctx:
+	// errors.Is ErrUnauthorized at a connect stops the client
+	// (Disconnected); for a refresh it means no new token, so the socket
+	// serves until exp and the 4001 then stops the client. Any other error
+	// is transient and retried with backoff; a token that expires no later
+	// than the current one is not sent as a refresh. It should honour ctx:
 	// Close waits for it.
 	GetToken func(ctx context.Context) (string, error)
 	// MinDelay and MaxDelay bound the full-jitter reconnect backoff;

@@ -20,8 +20,8 @@ func (c *Client) scheduleRefresh(s *session, tok string) {
 
 // refresh gets a new token and sends it as auth.refresh. GetToken runs
 // without the lock and with the socket's context, so a Close or a drop
-// cuts it short. ErrUnauthorized stops the client (the socket is closed
-// with 1000); another error is retried while there is time before exp.
+// cuts it short. ErrUnauthorized is reported and not retried (4001 comes
+// at exp); another error is retried while there is time before exp.
 func (c *Client) refresh(s *session, exp time.Time) {
 	tok, err := c.cfg.GetToken(s.ctx)
 	c.mu.Lock()
@@ -31,8 +31,10 @@ func (c *Client) refresh(s *session, exp time.Time) {
 	}
 	switch {
 	case errors.Is(err, ErrUnauthorized):
-		c.stopReq = &State{State: Disconnected, Reason: ErrUnauthorized.Code}
-		s.closeNormal()
+		// No new token: the socket serves until exp, the server closes it
+		// with 4001, and the reconnect's GetToken stops the client, as the
+		// JavaScript client does.
+		c.report(fmt.Errorf("rt: GetToken for a refresh: %w", err))
 	case err != nil:
 		c.report(fmt.Errorf("rt: GetToken for a refresh: %w", err))
 		if d, ok := refreshRetry(time.Now(), exp); ok {

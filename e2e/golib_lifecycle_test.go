@@ -108,8 +108,9 @@ func TestGoLibSameTokenIsNoRefresh(t *testing.T) {
 	}
 }
 
-// GetToken refusing the refresh with ErrUnauthorized stops the client at
-// once (code 0): it closes its socket itself instead of waiting for 4001.
+// GetToken refusing the refresh with ErrUnauthorized: the socket serves
+// until exp (no retry of the refresh), the server closes it with 4001, and
+// the reconnect's GetToken, refusing again, stops the client with 4001.
 func TestGoLibRefreshUnauthorized(t *testing.T) {
 	n := startAPINode(t, mrConfig())
 	var calls atomic.Int64
@@ -123,12 +124,20 @@ func TestGoLibRefreshUnauthorized(t *testing.T) {
 		t.Fatal(err)
 	}
 	libEventually(t, "stopped", func() bool { return l.State().State == rtc.Disconnected })
-	want := rtc.State{State: rtc.Disconnected, Code: 0, Reason: "unauthorized"}
+	want := rtc.State{State: rtc.Disconnected, Code: 4001, Reason: "unauthorized"}
 	if st := l.State(); st != want {
 		t.Fatalf("state %+v, want %+v", st, want)
 	}
-	if l.rec.sawState(func(s rtc.State) bool { return s.Code == 4001 }) {
-		t.Fatalf("waited for 4001: %+v", l.rec.states)
+	if !l.rec.sawState(func(s rtc.State) bool { return s.State == rtc.Connecting && s.Code == 4001 }) {
+		t.Fatalf("no 4001 at exp before the stop: %+v", l.rec.states)
+	}
+	if st := l.Stats(); st.Connects != 1 || calls.Load() != 3 {
+		t.Fatalf("after the stop: %+v, GetToken called %d times (connect, refresh, after the 4001)", st, calls.Load())
+	}
+	l.rec.mu.Lock()
+	defer l.rec.mu.Unlock()
+	if len(l.rec.errs) != 1 || !errors.Is(l.rec.errs[0], rtc.ErrUnauthorized) {
+		t.Fatalf("errors %v, want the refused refresh once", l.rec.errs)
 	}
 }
 
