@@ -66,6 +66,14 @@ func TestGoLibExpiredThenUnauthorized(t *testing.T) {
 	if err := l.Connect(ctxWait(t)); err != nil {
 		t.Fatal(err)
 	}
+	stoppedAt4001(t, l, calls.Load)
+}
+
+// stoppedAt4001 waits for l to stop after a 4001 at exp: one socket, the
+// drop with 4001, then Disconnected{4001, unauthorized}, with GetToken
+// called three times (the connect, the refresh, after the 4001).
+func stoppedAt4001(t *testing.T, l *lib, calls func() int64) {
+	t.Helper()
 	libEventually(t, "stopped", func() bool { return l.State().State == rtc.Disconnected })
 	want := rtc.State{State: rtc.Disconnected, Code: 4001, Reason: "unauthorized"}
 	if st := l.State(); st != want {
@@ -74,8 +82,8 @@ func TestGoLibExpiredThenUnauthorized(t *testing.T) {
 	if !l.rec.sawState(func(s rtc.State) bool { return s.State == rtc.Connecting && s.Code == 4001 }) {
 		t.Fatalf("no drop with 4001 before the stop: %+v", l.rec.states)
 	}
-	if st := l.Stats(); st.Connects != 1 || calls.Load() != 3 {
-		t.Fatalf("after the stop: %+v, GetToken called %d times", st, calls.Load())
+	if st := l.Stats(); st.Connects != 1 || calls() != 3 {
+		t.Fatalf("after the stop: %+v, GetToken called %d times", st, calls())
 	}
 }
 
@@ -123,17 +131,7 @@ func TestGoLibRefreshUnauthorized(t *testing.T) {
 	if err := l.Connect(ctxWait(t)); err != nil {
 		t.Fatal(err)
 	}
-	libEventually(t, "stopped", func() bool { return l.State().State == rtc.Disconnected })
-	want := rtc.State{State: rtc.Disconnected, Code: 4001, Reason: "unauthorized"}
-	if st := l.State(); st != want {
-		t.Fatalf("state %+v, want %+v", st, want)
-	}
-	if !l.rec.sawState(func(s rtc.State) bool { return s.State == rtc.Connecting && s.Code == 4001 }) {
-		t.Fatalf("no 4001 at exp before the stop: %+v", l.rec.states)
-	}
-	if st := l.Stats(); st.Connects != 1 || calls.Load() != 3 {
-		t.Fatalf("after the stop: %+v, GetToken called %d times (connect, refresh, after the 4001)", st, calls.Load())
-	}
+	stoppedAt4001(t, l, calls.Load)
 	l.rec.mu.Lock()
 	defer l.rec.mu.Unlock()
 	if len(l.rec.errs) != 1 || !errors.Is(l.rec.errs[0], rtc.ErrUnauthorized) {
