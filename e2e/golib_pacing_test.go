@@ -38,10 +38,7 @@ func TestGoLibPacedRejoin(t *testing.T) {
 	cfg.RateLimit, cfg.RateBurst = 20, 40
 	n := startAPINode(t, cfg)
 	p := startProxy(t, n.addr)
-	l := newLib(t, "", staticToken("alice"), viaProxy(p))
-	if err := l.Connect(ctxWait(t)); err != nil {
-		t.Fatal(err)
-	}
+	l := connected(t, "", "alice", viaProxy(p))
 	rooms := mrRooms("paced-", 100)
 	joinAll(t, l, rooms)
 

@@ -35,10 +35,7 @@ type publishResult struct {
 func TestGoLibPublishQueue(t *testing.T) {
 	n := startAPINode(t, mrConfig())
 	p := startProxy(t, n.addr)
-	alice := newLib(t, "", staticToken("alice"), viaProxy(p), func(c *rtc.Config) { c.PublishQueue = 3 })
-	if err := alice.Connect(ctxWait(t)); err != nil {
-		t.Fatal(err)
-	}
+	alice := connected(t, "", "alice", viaProxy(p), func(c *rtc.Config) { c.PublishQueue = 3 })
 	ra := alice.join(t, "lobby")
 	bob := connected(t, n.addr, "bob")
 	bob.join(t, "lobby")
@@ -87,10 +84,7 @@ func TestGoLibPublishQueue(t *testing.T) {
 func TestGoLibPublishInFlight(t *testing.T) {
 	n := startAPINode(t, mrConfig())
 	p := startProxy(t, n.addr)
-	alice := newLib(t, "", staticToken("alice"), viaProxy(p))
-	if err := alice.Connect(ctxWait(t)); err != nil {
-		t.Fatal(err)
-	}
+	alice := connected(t, "", "alice", viaProxy(p))
 	ra := alice.join(t, "lobby")
 	bob := connected(t, n.addr, "bob")
 	bob.join(t, "lobby")
@@ -119,10 +113,7 @@ func TestGoLibPublishInFlight(t *testing.T) {
 func TestGoLibClose(t *testing.T) {
 	n := startAPINode(t, mrConfig())
 	p := startProxy(t, n.addr)
-	alice := newLib(t, "", staticToken("alice"), viaProxy(p))
-	if err := alice.Connect(ctxWait(t)); err != nil {
-		t.Fatal(err)
-	}
+	alice := connected(t, "", "alice", viaProxy(p))
 	ra := alice.join(t, "lobby")
 	p.cut()
 	libEventually(t, "alice notices the cut", func() bool { return alice.State().State == rtc.Connecting })
@@ -162,10 +153,7 @@ func TestGoLibClose(t *testing.T) {
 func TestGoLibRejoinRecovery(t *testing.T) {
 	n := startAPINode(t, mrConfig())
 	p := startProxy(t, n.addr)
-	alice := newLib(t, "", staticToken("alice"), viaProxy(p))
-	if err := alice.Connect(ctxWait(t)); err != nil {
-		t.Fatal(err)
-	}
+	alice := connected(t, "", "alice", viaProxy(p))
 	alice.join(t, "quiet")
 	busy := alice.join(t, "busy")
 	first := publish(t, busy, "before the cut", nil)
