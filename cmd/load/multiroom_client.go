@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"maps"
 	"net"
 	"strconv"
 	"sync"
@@ -248,127 +246,6 @@ func (f *mrFleet) open(ctx context.Context, c *mrClient) {
 	}
 }
 
-func (f *mrFleet) count(m map[string]int, key string) {
-	f.mu.Lock()
-	m[key]++
-	f.mu.Unlock()
-}
-
-// errText is an error's code when it is one of the library's or the
-// server's, else its words.
-func errText(err error) string {
-	var e *rtclient.Error
-	switch {
-	case errors.As(err, &e):
-		return e.Code
-	case errors.Is(err, context.DeadlineExceeded):
-		return "timeout"
-	}
-	return err.Error()
-}
-
-func (f *mrFleet) onState(c *mrClient, s rtclient.State) {
-	switch {
-	case s.State == rtclient.Connected:
-		c.up = true
-	case c.up:
-		c.up = false
-		if !f.closing.Load() {
-			c.ended = strconv.Itoa(s.Code)
-			if s.Code == 1006 {
-				c.ended = "1006 (no close frame)"
-			}
-			f.count(f.ends, c.ended)
-		}
-	case s.Code >= 100 && s.Code <= 599:
-		// A handshake refused: open counts the socket by its last cause.
-		c.mu.Lock()
-		c.connectErr = "HTTP " + strconv.Itoa(s.Code)
-		c.mu.Unlock()
-	}
-}
-
-func (f *mrFleet) onMessage(c *mrClient, m rtclient.Message) {
-	now := time.Now().UnixNano()
-	r, ok := roomIndex([]byte(m.Room), f.prefix)
-	k := f.l.slot(c.idx, r)
-	seq, sent, ok2 := parseText(m.Text)
-	if !ok || !ok2 || k < 0 {
-		f.stray.Add(1) // not a delivery of this run to this socket
-		return
-	}
-	c.counts[k].add(seq)
-	c.lat = append(c.lat, now-sent)
-	c.last = now
-	f.delivered.Add(1)
-}
-
-// onError counts a server error that answered no request of the library:
-// while the socket is joining (a server that does not know room.join
-// answers without the ref), it ends the joining.
-func (f *mrFleet) onError(c *mrClient, err error) {
-	code := errText(err)
-	f.count(f.errs, code)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.joining && c.refusal == "" {
-		c.refusal = code
-		f.count(f.refusals, code)
-		c.stopJoin()
-	}
-}
-
-// sendSteady sends total messages, message j at start + j/rate to room
-// j mod rooms from that room's sender: every room gets rate/rooms per
-// second, and their sends interleave evenly rather than arriving in bursts.
-// A sender running late catches up at once; the phase's bound stops it.
-// Each room's sender publishes on a goroutine of its own, one message after
-// the other's ack (so that a room's messages have one order, as they had
-// with one writer per socket), each stamped with the time Publish was
-// called; sendSteady returns once every one is answered.
-func (f *mrFleet) sendSteady(ctx context.Context, rate float64, total int) error {
-	queues := make([]chan struct{}, f.l.rooms)
-	var senders sync.WaitGroup
-	for r := range queues {
-		queues[r] = make(chan struct{}, total/f.l.rooms+1)
-		room := f.clients[f.l.sender(r)].rooms[0] // the sender's slot 0 is room r
-		senders.Go(func() {
-			for range queues[r] {
-				if ctx.Err() != nil {
-					continue // past the phase's bound: not sent
-				}
-				text := msgText(int(f.sent[r].Load()), time.Now().UnixNano())
-				f.sent[r].Add(1)
-				if _, err := room.Publish(context.WithoutCancel(ctx), text, nil); err != nil {
-					f.refused[r].Add(1)
-					f.count(f.errs, errText(err))
-					continue
-				}
-				f.acked[r].Add(1)
-			}
-		})
-	}
-	defer func() {
-		for _, q := range queues {
-			close(q)
-		}
-		senders.Wait()
-	}()
-	start := time.Now()
-	for j := range total {
-		at := start.Add(time.Duration(float64(j) / rate * float64(time.Second)))
-		if d := time.Until(at); d > 0 {
-			if err := sleep(ctx, d); err != nil {
-				return err
-			}
-		} else if err := ctx.Err(); err != nil {
-			return err
-		}
-		queues[j%f.l.rooms] <- struct{}{}
-	}
-	return nil
-}
-
 // close closes every client, 100 at a time, and waits for them (each
 // waits for its handlers); after it, what the handlers wrote can be read.
 func (f *mrFleet) close() {
@@ -389,19 +266,4 @@ func (f *mrFleet) close() {
 		close(jobs)
 		wg.Wait()
 	})
-}
-
-// duplicates is what the library dropped as repeats, all clients.
-func (f *mrFleet) duplicates() int64 {
-	var n int64
-	for _, c := range f.clients {
-		n += int64(c.c.Stats().Duplicates)
-	}
-	return n
-}
-
-func (f *mrFleet) snapshot(m map[string]int) map[string]int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return maps.Clone(m)
 }
