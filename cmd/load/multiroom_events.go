@@ -10,6 +10,10 @@ import (
 	rtclient "github.com/rtserver/rt/client"
 )
 
+// What the multiroom clients' handlers record: states, deliveries, errors
+// and the library's dropped repeats, under the fleet's lock.
+
+// count adds one to m[key].
 func (f *mrFleet) count(m map[string]int, key string) {
 	f.mu.Lock()
 	m[key]++
