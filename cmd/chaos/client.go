@@ -274,19 +274,11 @@ func (c *chatClient) send(ctx context.Context, rate float64) {
 	}
 }
 
-// sendError names why a Publish failed: the library's own reasons, or the
-// server's system.error code.
+// sendError names why a Publish failed: the code of the library's error
+// (its own, such as disconnected or queue_full, or the server's), or the
+// wait running out.
 func sendError(err error) string {
-	switch {
-	case errors.Is(err, client.ErrDisconnected):
-		return "disconnected"
-	case errors.Is(err, client.ErrTimeout):
-		return "timeout"
-	case errors.Is(err, client.ErrQueueFull):
-		return "queue_full"
-	case errors.Is(err, client.ErrClosed):
-		return "closed"
-	case errors.Is(err, context.DeadlineExceeded):
+	if errors.Is(err, context.DeadlineExceeded) {
 		return "no answer within " + publishMax.String()
 	}
 	return errCode(err)

@@ -30,23 +30,7 @@ func newDialer(readBuffer int) *websocket.Dialer {
 // refusal is not), then groups the connected ones by room. It returns how
 // many failed; f.fails says why.
 func (f *fleet) dialAll(ctx context.Context, dialers, attempts int) int {
-	jobs := make(chan *client)
-	var wg sync.WaitGroup
-	for range dialers {
-		wg.Go(func() {
-			for c := range jobs {
-				f.dial(ctx, c, attempts)
-			}
-		})
-	}
-	for _, c := range f.clients {
-		if ctx.Err() != nil {
-			break
-		}
-		jobs <- c
-	}
-	close(jobs)
-	wg.Wait()
+	inPool(ctx, f.clients, dialers, func(c *client) { f.dial(ctx, c, attempts) })
 	f.groupRooms()
 	return f.cfg.conns - f.connected() // failed, or never tried because ctx ended
 }

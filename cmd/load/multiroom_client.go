@@ -165,23 +165,7 @@ func (c *countingConn) Read(b []byte) (int, error) {
 // time: a dialer takes its next socket once this one's joins are all
 // answered (or one refused, or socketJoinMax passed).
 func (f *mrFleet) openAll(ctx context.Context, dialers int) {
-	jobs := make(chan *mrClient)
-	var wg sync.WaitGroup
-	for range dialers {
-		wg.Go(func() {
-			for c := range jobs {
-				f.open(ctx, c)
-			}
-		})
-	}
-	for _, c := range f.clients {
-		if ctx.Err() != nil {
-			break
-		}
-		jobs <- c
-	}
-	close(jobs)
-	wg.Wait()
+	inPool(ctx, f.clients, dialers, func(c *mrClient) { f.open(ctx, c) })
 }
 
 // open calls Join for each of c's rooms and then connects c (a socket
@@ -251,19 +235,6 @@ func (f *mrFleet) open(ctx context.Context, c *mrClient) {
 func (f *mrFleet) close() {
 	f.closeOnce.Do(func() {
 		f.closing.Store(true)
-		jobs := make(chan *mrClient)
-		var wg sync.WaitGroup
-		for range 100 {
-			wg.Go(func() {
-				for c := range jobs {
-					_ = c.c.Close()
-				}
-			})
-		}
-		for _, c := range f.clients {
-			jobs <- c
-		}
-		close(jobs)
-		wg.Wait()
+		inPool(context.Background(), f.clients, 100, func(c *mrClient) { _ = c.c.Close() })
 	})
 }
