@@ -63,20 +63,30 @@ func (s *fakeServer) announce(room, user string, joined bool) {
 	s.broadcast(room, frame)
 }
 
-func (s *fakeServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	room := strings.TrimPrefix(r.URL.Path, "/ws/")
+// upgrade checks the request's token as rt does (401 token_invalid) and
+// upgrades it; nil when it answered with an error.
+func upgrade(w http.ResponseWriter, r *http.Request) *fakeConn {
 	tok, err := jwt.Parse(r.URL.Query().Get("token"), func(*jwt.Token) (any, error) { return []byte(jwtSecret), nil })
 	if err != nil {
 		http.Error(w, `{"error":"token_invalid"}`, http.StatusUnauthorized)
-		return
+		return nil
 	}
 	user, _ := tok.Claims.GetSubject()
 	up := websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
 	ws, err := up.Upgrade(w, r, nil)
 	if err != nil {
+		return nil
+	}
+	return &fakeConn{ws: ws, user: user}
+}
+
+func (s *fakeServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	room := strings.TrimPrefix(r.URL.Path, "/ws/")
+	c := upgrade(w, r)
+	if c == nil {
 		return
 	}
-	c := &fakeConn{ws: ws, user: user}
+	user, ws := c.user, c.ws
 	s.mu.Lock()
 	if s.rooms[room] == nil {
 		s.rooms[room] = map[*fakeConn]bool{}

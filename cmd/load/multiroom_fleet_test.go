@@ -12,9 +12,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/fasthttp/websocket"
-	"github.com/golang-jwt/jwt/v5"
 )
 
 // fakeRooms is a small stand-in for rt's protocol 2, enough for the client
@@ -37,18 +34,11 @@ func (s *fakeRooms) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	tok, err := jwt.Parse(r.URL.Query().Get("token"), func(*jwt.Token) (any, error) { return []byte(jwtSecret), nil })
-	if err != nil {
-		http.Error(w, `{"error":"token_invalid"}`, http.StatusUnauthorized)
+	c := upgrade(w, r)
+	if c == nil {
 		return
 	}
-	user, _ := tok.Claims.GetSubject()
-	up := websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
-	ws, err := up.Upgrade(w, r, nil)
-	if err != nil {
-		return
-	}
-	c := &fakeConn{ws: ws, user: user}
+	user, ws := c.user, c.ws
 	joined := map[string]bool{}
 	defer func() {
 		s.mu.Lock()
