@@ -46,6 +46,7 @@ type recorder struct {
 	messages  map[string][]rtc.Message // by room
 	presence  map[string][]string      // by room, the last list
 	presences map[string]int           // by room, how many presence events
+	changes   []rtc.Presence           // every presence event, in order
 	recovered []rtc.Recovered
 	joined    []string
 	left      []string // "room reason"
@@ -61,9 +62,11 @@ func newRecorder() *recorder {
 func (r *recorder) handlers() rtc.Handlers {
 	lock := func(f func()) { r.mu.Lock(); defer r.mu.Unlock(); f() }
 	return rtc.Handlers{
-		OnState:       func(s rtc.State) { lock(func() { r.states = append(r.states, s) }) },
-		OnMessage:     func(m rtc.Message) { lock(func() { r.messages[m.Room] = append(r.messages[m.Room], m) }) },
-		OnPresence:    func(p rtc.Presence) { lock(func() { r.presence[p.Room] = p.Users; r.presences[p.Room]++ }) },
+		OnState:   func(s rtc.State) { lock(func() { r.states = append(r.states, s) }) },
+		OnMessage: func(m rtc.Message) { lock(func() { r.messages[m.Room] = append(r.messages[m.Room], m) }) },
+		OnPresence: func(p rtc.Presence) {
+			lock(func() { r.presence[p.Room] = p.Users; r.presences[p.Room]++; r.changes = append(r.changes, p) })
+		},
 		OnRecovered:   func(x rtc.Recovered) { lock(func() { r.recovered = append(r.recovered, x) }) },
 		OnJoined:      func(room string) { lock(func() { r.joined = append(r.joined, room) }) },
 		OnLeft:        func(room, why string) { lock(func() { r.left = append(r.left, room+" "+why) }) },
@@ -82,6 +85,18 @@ func (r *recorder) ids(room string) []string {
 		out = append(out, m.ID)
 	}
 	return out
+}
+
+// change is the first presence event of room that satisfies ok.
+func (r *recorder) change(room string, ok func(rtc.Presence) bool) (rtc.Presence, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, p := range r.changes {
+		if p.Room == room && ok(p) {
+			return p, true
+		}
+	}
+	return rtc.Presence{}, false
 }
 
 func (r *recorder) users(room string) []string {

@@ -20,11 +20,17 @@ func TestGoLibPresenceFold(t *testing.T) {
 		// left within the same 200 ms window neither his join nor his
 		// leave would ever be announced (docs/protocol.md, "Presence is
 		// state"): alice's list would keep him until the next state.
-		libEventually(t, "alice's presence.join and presence.state", func() bool {
+		// Three events: her own join, the list read at the join and the one
+		// read a second later. After them bob's arrival can only be a live
+		// announcement, not a list.
+		libEventually(t, "alice's presence.join and both lists", func() bool {
 			alice.rec.mu.Lock()
 			defer alice.rec.mu.Unlock()
-			return alice.rec.presences["lobby"] >= 2
+			return alice.rec.presences["lobby"] >= 3
 		})
+		if _, ok := alice.rec.change("lobby", func(p rtc.Presence) bool { return p.Listed }); !ok {
+			t.Fatalf("no listed presence event: %+v", alice.rec.changes)
+		}
 		if got := ra.Users(); !slices.Equal(got, []string{"alice"}) {
 			t.Fatalf("alice alone sees %v", got)
 		}
@@ -38,6 +44,14 @@ func TestGoLibPresenceFold(t *testing.T) {
 		libEventually(t, "bob sees both", func() bool {
 			return slices.Equal(rb.Users(), []string{"alice", "bob"})
 		})
+		live := func(joins, leaves []string) func(rtc.Presence) bool {
+			return func(p rtc.Presence) bool {
+				return !p.Listed && slices.Equal(p.Joins, joins) && slices.Equal(p.Leaves, leaves)
+			}
+		}
+		if _, ok := alice.rec.change("lobby", live([]string{"bob"}, nil)); !ok {
+			t.Fatalf("bob's join is not a live change of alice's list: %+v", alice.rec.changes)
+		}
 
 		if err := rb.Leave(ctxWait(t)); err != nil {
 			t.Fatal(err)
@@ -46,6 +60,9 @@ func TestGoLibPresenceFold(t *testing.T) {
 			return slices.Equal(ra.Users(), []string{"alice"}) &&
 				slices.Equal(alice.rec.users("lobby"), []string{"alice"})
 		})
+		if _, ok := alice.rec.change("lobby", live(nil, []string{"bob"})); !ok {
+			t.Fatalf("bob's leave is not a live change of alice's list: %+v", alice.rec.changes)
+		}
 		if got := rb.Users(); len(got) != 0 {
 			t.Fatalf("bob's list after leaving: %v", got)
 		}
