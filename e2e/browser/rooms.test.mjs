@@ -239,6 +239,14 @@ describe('chat page with many rooms in a real browser', { timeout: 300_000 }, ()
 
   test('q. a page in 25 rooms joins them all at once, and again after a cut, within the rate limit', T, async () => {
     const names = Array.from({ length: 25 }, (_, i) => `many-${i + 1}`);
+    // walt is in three of the rooms already: vera's page learns of him from
+    // the lists it reads after its joins, which are no news ("walt joined").
+    const walt = await newPage(site);
+    await walt.evaluate((n) => sessionStorage.setItem('rt.rooms', JSON.stringify(n)), names.slice(0, 3));
+    await walt.reload();
+    await walt.fill('#token', token('walt'));
+    await walt.click('#connect');
+    for (const n of names.slice(0, 3)) await waitRoom(walt, n, 'joined');
     const vera = await newPage(`http://localhost:${proxy.port}`); // through the cuttable path
     await vera.evaluate((n) => sessionStorage.setItem('rt.rooms', JSON.stringify(n)), names);
     await vera.reload(); // the rooms of an earlier visit, offered again
@@ -252,6 +260,10 @@ describe('chat page with many rooms in a real browser', { timeout: 300_000 }, ()
     const count = (type, from = 0) => vera.sent.slice(from).filter((f) => f.type === type).length;
     const listed = (from) => names.every((n) => vera.sent.slice(from).some((f) => f.type === 'presence.list' && f.room === n));
     await eventually('every room listed', () => listed(0));
+    const lines = (re) => vera.evaluate((src) => [...document.querySelectorAll('#lists li')]
+      .filter((li) => new RegExp(src).test(li.textContent)).length, re);
+    await eventually('walt in the lists', async () => (await vera.evaluate(() => rtClient.room('many-1').users)).includes('walt'));
+    assert.equal(await lines('walt joined'), 0, 'walt was there already: listed, not announced');
     assert.deepEqual([count('room.join'), count('history.get')], [names.length, 1]);
     for (const n of names) await sendTo(vera, n, [`hello ${n}`]);
     await eventually('every delivery', () => names.every((n) => delivered(vera, n).length === 1));
@@ -271,6 +283,8 @@ describe('chat page with many rooms in a real browser', { timeout: 300_000 }, ()
     // 500 ms) may come before the restore, and fail.
     assert.ok(vera.sockets >= 2 && vera.sockets <= 4, `${vera.sockets} sockets`);
     assert.equal((await roomList(vera)).find((r) => r.name === 'many-25').unread, '', 'her own message is not unread');
+    await walt.context().close(); // a live leave is news in each of his rooms
+    await eventually('walt left, said in his three rooms', async () => (await lines('walt left')) === 3);
     await openRoom(vera, 'many-25'); // its last messages now
     await waitPresence(vera, ['vera']);
     await waitTexts(vera, ['hello many-25']);
