@@ -116,6 +116,29 @@ type Config struct {
 	// bearer key every API request but the OpenAPI document must carry.
 	APIAddr string `env:"API_ADDR"`
 	APIKey  string `env:"API_KEY"`
+	// The application's backend in the loop (SPEC §11), each off while its
+	// URL is empty: ConnectHookURL is asked before every upgrade and
+	// room.join, PublishHookURL before every message is stored, and
+	// WebhookURL gets the events (rooms occupied and vacated, presence,
+	// messages) at least once. HookSecret signs every request and is
+	// required with any of them; HookTimeout bounds one call; with
+	// HookFailOpen a hook that fails or times out allows instead of
+	// refusing. WebhookBacklog bounds the events waiting for the backend
+	// (the oldest are dropped past it); HookConcurrency bounds the calls in
+	// flight to the backend at once.
+	ConnectHookURL  string        `env:"CONNECT_HOOK_URL"`
+	PublishHookURL  string        `env:"PUBLISH_HOOK_URL"`
+	WebhookURL      string        `env:"WEBHOOK_URL"`
+	HookSecret      string        `env:"HOOK_SECRET"`
+	HookTimeout     time.Duration `env:"HOOK_TIMEOUT" envDefault:"2s"`
+	HookFailOpen    bool          `env:"HOOK_FAIL_OPEN" envDefault:"false"`
+	HookConcurrency int           `env:"HOOK_CONCURRENCY" envDefault:"64"`
+	WebhookBacklog  int           `env:"WEBHOOK_BACKLOG" envDefault:"100000"`
+}
+
+// Hooked reports whether any hook or webhook URL is set.
+func (c Config) Hooked() bool {
+	return c.ConnectHookURL != "" || c.PublishHookURL != "" || c.WebhookURL != ""
 }
 
 // Mode reports embedded or redis, from REDIS_URL.

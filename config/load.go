@@ -138,9 +138,9 @@ func (p *problems) raw(name string) string {
 // shown renders a value for an error line; secrets never appear in logs.
 func (p *problems) shown(name string) string {
 	switch name {
-	case "JWT_SECRET", "API_KEY":
+	case "JWT_SECRET", "API_KEY", "HOOK_SECRET":
 		return "<hidden>"
-	case "REDIS_URL":
+	case "REDIS_URL", "CONNECT_HOOK_URL", "PUBLISH_HOOK_URL", "WEBHOOK_URL":
 		return strconv.Quote(MaskURL(p.raw(name)))
 	}
 	return strconv.Quote(p.raw(name))

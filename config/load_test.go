@@ -21,6 +21,7 @@ func defaults() Config {
 		RateLimit: 20, RateBurst: 40, RateWarnings: 10,
 		MaxConnsPerUser: 16, MaxRoomsPerConn: 100,
 		DemoPage: true,
+		HookTimeout: 2 * time.Second, HookConcurrency: 64, WebhookBacklog: 100000,
 	}
 }
 

@@ -81,6 +81,13 @@ var rules = map[string]rule{
 		func(c *Config) bool { return oneOf(c.LogFormat, "text", "json") }},
 	"DEBUG_ADDR": {"must be empty or host:port with a port from 1 to 65535",
 		func(c *Config) bool { return c.DebugAddr == "" || validHostPort(c.DebugAddr) }},
+	"HOOK_TIMEOUT": {durationRule, func(c *Config) bool { return c.HookTimeout > 0 }},
+	"HOOK_FAIL_OPEN": {"must be true or false",
+		func(*Config) bool { return true }},
+	"HOOK_CONCURRENCY": {"must be an integer from 1 to 10000",
+		func(c *Config) bool { return c.HookConcurrency >= 1 && c.HookConcurrency <= 10000 }},
+	"WEBHOOK_BACKLOG": {"must be an integer from 1 to 100000000",
+		func(c *Config) bool { return c.WebhookBacklog >= 1 && c.WebhookBacklog <= 100_000_000 }},
 	"API_ADDR": {"must be empty (the server API off) or host:port with a port from 1 to 65535",
 		func(c *Config) bool { return c.APIAddr == "" || validHostPort(c.APIAddr) }},
 }
@@ -120,6 +127,7 @@ func check(c *Config, p *problems) {
 	checkSecret(p)
 	checkPublicKey(c, p)
 	checkAPIKey(c, p)
+	checkHooks(c, p)
 	if rule := redisURLRule(c.RedisURL); rule != "" {
 		p.add("REDIS_URL", rule)
 	}
@@ -181,6 +189,53 @@ func checkAPIKey(c *Config, p *problems) {
 	case strings.ContainsFunc(key, func(r rune) bool { return r <= ' ' || r > '~' }):
 		p.add("API_KEY", "must be printable ASCII without spaces (it is sent in an HTTP header)")
 	}
+}
+
+// MinHookSecretBytes is the shortest HOOK_SECRET accepted: the secret is
+// all that tells the backend a request came from rt.
+const MinHookSecretBytes = 16
+
+// checkHooks requires each hook URL to be an absolute http(s) URL, and
+// HOOK_SECRET whenever one is set: an unsigned request could come from
+// anyone. Without a URL the secret is not used and not checked.
+func checkHooks(c *Config, p *problems) {
+	for name, raw := range map[string]string{
+		"CONNECT_HOOK_URL": c.ConnectHookURL, "PUBLISH_HOOK_URL": c.PublishHookURL, "WEBHOOK_URL": c.WebhookURL,
+	} {
+		if rule := hookURLRule(raw); rule != "" {
+			p.add(name, rule)
+		}
+	}
+	if !c.Hooked() {
+		return
+	}
+	switch secret := c.HookSecret; {
+	case secret == "":
+		p.add("HOOK_SECRET", "must be set when CONNECT_HOOK_URL, PUBLISH_HOOK_URL or WEBHOOK_URL is set (it signs every request rt makes to them)")
+	case len(secret) < MinHookSecretBytes:
+		p.add("HOOK_SECRET", "must be at least "+strconv.Itoa(MinHookSecretBytes)+" characters")
+	}
+}
+
+// hookURLRule returns the rule raw breaks, or "" if it is fine or empty.
+// Like redisURLRule it never quotes url.Parse's error, which would show a
+// password in the URL.
+func hookURLRule(raw string) string {
+	if raw == "" {
+		return ""
+	}
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		return "must be a URL like https://backend.example/rt/hook"
+	case u.Scheme != "http" && u.Scheme != "https":
+		return "scheme must be http or https"
+	case u.Host == "" || u.Hostname() == "":
+		return "must name a host, like https://backend.example/rt/hook"
+	case u.Fragment != "":
+		return "must not have a #fragment"
+	}
+	return ""
 }
 
 // redisURLRule returns the rule raw breaks, or "" if it is fine or empty.
