@@ -20,7 +20,7 @@ func defaults() Config {
 		LogLevel: "info", LogFormat: "text",
 		RateLimit: 20, RateBurst: 40, RateWarnings: 10,
 		MaxConnsPerUser: 16, MaxRoomsPerConn: 100,
-		DemoPage: true,
+		DemoPage:    true,
 		HookTimeout: 2 * time.Second, HookConcurrency: 64, WebhookBacklog: 100000,
 	}
 }
