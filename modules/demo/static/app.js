@@ -16,7 +16,7 @@ const TYPING_EVERY_MS = 2000; // at most one typing signal per room this often
 const RETRY_UNAVAILABLE_MS = 2000;
 const ROOM_RULE = 'a room name is 1 to 64 letters, digits or . _ : - and starts with a letter or digit';
 const HANDSHAKE_REFUSED = 'the server refused the handshake: token missing, invalid or expired, ' +
-  'or too many connections';
+  'too many connections, or refused by the application (its connect hook)';
 
 let token = '';        // the token of the last Connect
 let me = '';           // its sub, for display only
