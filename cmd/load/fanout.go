@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"strings"
 	"time"
 
@@ -43,14 +44,26 @@ func (fig *fanoutFigures) loadShare() string {
 	return share(fig.LoadCPUSeconds, fig.PhaseSeconds, fig.LoadCPUs)
 }
 
-// runFanout starts nServers servers, connects s.Conns members over
+// fanoutRun is how runFanout runs: the name its logs and room names
+// carry, how many servers it starts, whether it measures memory, and what
+// the servers' environment gets beyond the pinned settings and the lifted
+// flood guard.
+type fanoutRun struct {
+	name    string
+	servers int
+	memory  bool
+	env     map[string]string
+}
+
+// runFanout starts o.servers servers, connects s.Conns members over
 // s.Rooms rooms (alternating between the servers), optionally measures
 // memory per idle connection, then has s.Senders members per room send
 // s.Msgs messages per room while every member reads. Its members are the
 // raw fleet (clients.go says why): a reader that costs the generator a
 // prefix scan per delivery, so that deliveries per server CPU-second is
 // the server's figure.
-func runFanout(ctx context.Context, e *env, s settings, name string, nServers int, memory bool) (*row, error) {
+func runFanout(ctx context.Context, e *env, s settings, o fanoutRun) (*row, error) {
+	name, nServers, memory := o.name, max(o.servers, 1), o.memory
 	if err := s.validateFanout(name); err != nil {
 		return nil, err
 	}
@@ -58,6 +71,8 @@ func runFanout(ctx context.Context, e *env, s settings, name string, nServers in
 	if s.Rate > 0 {
 		perSender = s.Rate / float64(s.Senders)
 	}
+	serverEnv := fanoutLimits(perSender)
+	maps.Copy(serverEnv, o.env)
 	var servers []*server
 	defer func() {
 		for _, srv := range servers {
@@ -66,7 +81,7 @@ func runFanout(ctx context.Context, e *env, s settings, name string, nServers in
 	}()
 	var ports []int
 	for range nServers {
-		srv, err := startServer(ctx, e.bin, e.opts(fanoutLimits(perSender)))
+		srv, err := startServer(ctx, e.bin, e.opts(serverEnv))
 		if err != nil {
 			return nil, err
 		}

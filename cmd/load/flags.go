@@ -49,14 +49,14 @@ func parseFlags(args []string) (params, error) {
 	fs.DurationVar(&p.Set.ReadDelay, "read-delay", 0, "storm: each client's pause after every frame it reads (default 1ms)")
 	fs.DurationVar(&p.Set.Spread, "spread", 0, "storm: the joins are spread evenly over this time (default 1s)")
 	fs.IntVar(&p.Set.RoomsPerConn, "rooms-per-conn", 0, "multiroom: rooms each socket joins, out of -rooms (default 20)")
-	fs.DurationVar(&p.Set.Duration, "duration", 0, "multiroom: how long the messages are sent (default 30s)")
+	fs.DurationVar(&p.Set.Duration, "duration", 0, "multiroom: how long the messages are sent (default 30s); hooks: how long its rate half sends (default 10s)")
 	fs.StringVar(&p.RedisURL, "redis", "", "a local redis (loopback only, e.g. redis://127.0.0.1:6390): the scenario's servers run in redis mode against it; cross needs it; with -scenario all only cross uses it")
 	fs.BoolVar(&p.JSON, "json", false, "print the results as JSON instead of markdown")
 	fs.BoolVar(&p.Pin, "pin", true, "on 2+ CPUs, pin the server to the first CPU (GOMAXPROCS=1) and this program to the others")
 	fs.BoolVar(&p.Ceiling, "ceiling", true, "measure the bare-socket write ceiling first")
 	fs.DurationVar(&p.CeilingTime, "ceiling-time", 2*time.Second, "how long each ceiling measurement writes")
 	fs.IntVar(&p.CeilingConns, "ceiling-conns", 1000, "connections the ceiling writer writes to")
-	fs.DurationVar(&p.Timeout, "timeout", 3*time.Minute, "bound on one scenario, start to finish")
+	fs.DurationVar(&p.Timeout, "timeout", 3*time.Minute, "bound on one scenario (on each run of hooks), start to finish")
 	fs.StringVar(&p.CPUProfile, "cpuprofile", "", "write a CPU profile of the load generator (not the server) to this file")
 	fs.Usage = func() {
 		out := fs.Output()
@@ -106,7 +106,8 @@ func override[T any, V any](given map[string]V, name string, dst *T, v T) {
 	}
 }
 
-// job is one scenario run with its settings: "all" runs connect twice.
+// job is one scenario run with its settings: "all" runs connect twice,
+// and a scenario with parts is a job per part.
 type job struct {
 	sc       scenario
 	set      settings
@@ -123,7 +124,7 @@ func (p params) jobs() ([]job, error) {
 		if sc.redis && p.RedisURL == "" {
 			return nil, fmt.Errorf("-scenario %s needs -redis redis://127.0.0.1:<port> (a local redis-server)", sc.name)
 		}
-		return []job{{sc: sc, set: p.resolve(sc), redisURL: p.RedisURL}}, nil
+		return job{sc: sc, set: p.resolve(sc), redisURL: p.RedisURL}.split(), nil
 	}
 	// all: every scenario in embedded mode, and those that need Redis with
 	// -redis when it is given.
@@ -137,7 +138,7 @@ func (p params) jobs() ([]job, error) {
 			}
 			j.redisURL = p.RedisURL
 		}
-		jobs = append(jobs, j)
+		jobs = append(jobs, j.split()...)
 		if _, rooms := p.given["rooms"]; sc.name == "connect" && !rooms {
 			j.set.Rooms = 100
 			j.extra = []string{"-rooms", "100"}
@@ -145,6 +146,20 @@ func (p params) jobs() ([]job, error) {
 		}
 	}
 	return jobs, nil
+}
+
+// split is the job, or one job per part of a scenario that has parts.
+func (j job) split() []job {
+	if j.sc.parts == nil {
+		return []job{j}
+	}
+	var jobs []job
+	for _, set := range j.sc.parts(j.set) {
+		part := j
+		part.set = set
+		jobs = append(jobs, part)
+	}
+	return jobs
 }
 
 // command is the command line that repeats one row.

@@ -68,7 +68,7 @@ func TestJobs(t *testing.T) {
 	for _, j := range all {
 		got = append(got, j.sc.name)
 	}
-	if want := []string{"default", "storm", "connect", "connect", "fanout-max", "fanout-rate", "rooms", "multiroom"}; !slices.Equal(got, want) {
+	if want := []string{"default", "storm", "connect", "connect", "fanout-max", "fanout-rate", "rooms", "multiroom", "hooks", "hooks", "hooks", "hooks"}; !slices.Equal(got, want) {
 		t.Errorf("all without -redis = %v, want %v", got, want)
 	}
 	if all[3].set.Rooms != 100 || all[2].set.Rooms != 10000 {

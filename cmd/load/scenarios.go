@@ -21,10 +21,14 @@ type settings struct {
 	ReadDelay time.Duration `json:"read_delay_ns,omitempty"`
 	Spread    time.Duration `json:"dial_spread_ns,omitempty"`
 	// multiroom: rooms each socket joins, messages/s across all rooms
-	// (its -rate), and how long they are sent.
+	// (its -rate), and how long they are sent (also hooks' rate half).
 	RoomsPerConn int           `json:"rooms_per_conn,omitempty"`
 	TotalRate    float64       `json:"rate_all_rooms,omitempty"`
 	Duration     time.Duration `json:"duration_ns,omitempty"`
+	// PublishHook: the server calls a publish hook (PUBLISH_HOOK_URL) for
+	// every message. Not a flag: the hooks scenario runs each shape
+	// without it and with it.
+	PublishHook bool `json:"publish_hook,omitempty"`
 }
 
 // scenario is one named measurement: run, or else a fan-out over servers
@@ -41,6 +45,9 @@ type scenario struct {
 	// rateAcross: -rate is messages/s across all rooms (TotalRate), not
 	// per room (Rate).
 	rateAcross bool
+	// parts, when set, splits the settings into runs of their own, each
+	// a row of the report (and each bounded by -timeout).
+	parts func(settings) []settings
 }
 
 // checkSettings is what the scenario needs of its settings beyond validate.
@@ -58,7 +65,7 @@ func (sc scenario) start(ctx context.Context, e *env, s settings) (*row, error) 
 	if sc.run != nil {
 		return sc.run(ctx, e, s)
 	}
-	return runFanout(ctx, e, s, sc.name, max(sc.servers, 1), sc.memory)
+	return runFanout(ctx, e, s, fanoutRun{name: sc.name, servers: sc.servers, memory: sc.memory})
 }
 
 var scenarios = []scenario{
@@ -87,6 +94,12 @@ var scenarios = []scenario{
 	{name: "multiroom", about: "-conns sockets in no room, each joining -rooms-per-conn of -rooms rooms in one burst; then -rate msg/s across the rooms for -duration",
 		defaults: settings{Conns: 10000, Rooms: 200, RoomsPerConn: 20, TotalRate: 25, Duration: 30 * time.Second, Dialers: 100},
 		run:      runMultiroom, check: settings.validateMultiroom, rateAcross: true},
+	// The rate half is fanout-rate over rooms (100 × 10 at 20 msg/s, 10 s:
+	// 20,000 deliveries/s offered, a steady load with room for the hook's
+	// calls); the other is the rooms scenario. Four runs, about 40 s in all.
+	{name: "hooks", about: "what a publish hook costs: -rooms rooms at -rate msg/s for -duration, then -msgs per room as fast as -window allows; each on a plain server, then on one with PUBLISH_HOOK_URL (a backend in this process)",
+		defaults: settings{Conns: 1000, Rooms: 100, Msgs: 1000, Rate: 20, Duration: 10 * time.Second, Window: 16, Senders: 1, Dialers: 50},
+		run:      runHooks, check: settings.validateHooks, parts: hooksParts},
 	{name: "cross", about: "two servers on one Redis, members alternating between them, senders on both", redis: true,
 		defaults: settings{Conns: 1000, Rooms: 1, Msgs: 2000, Window: 16, Senders: 2, Dialers: 50},
 		servers:  2},
@@ -104,6 +117,8 @@ func (sc scenario) uses(name string) bool {
 		return slices.Contains([]string{"conns", "rooms", "dialers"}, name)
 	case "multiroom":
 		return slices.Contains([]string{"conns", "rooms", "rate", "dialers", "rooms-per-conn", "duration"}, name)
+	case "hooks":
+		return !slices.Contains([]string{"read-delay", "spread", "rooms-per-conn"}, name)
 	}
 	return !slices.Contains([]string{"read-delay", "spread", "rooms-per-conn", "duration"}, name)
 }

@@ -34,10 +34,11 @@ const (
 // The byte budgets and the history budget too: a binary that has them runs
 // with its own defaults, one that has not ignores them, so old and new
 // binaries are measured as they ship. (The handshake limit is pinned off in
-// Env.)
+// Env.) The hooks' tuning likewise: their URLs are pinned empty in Env.
 var unset = []string{"JWT_LEEWAY", "JWT_PUBLIC_KEY", "JWT_ISSUER", "JWT_AUDIENCE", "JWT_REQUIRE_EXP",
 	"API_ADDR", "API_KEY",
-	"SEND_QUEUE_BYTES", "MAX_QUEUED_BYTES", "HISTORY_BUDGET", "HISTORY_BUDGET_BURST"}
+	"SEND_QUEUE_BYTES", "MAX_QUEUED_BYTES", "HISTORY_BUDGET", "HISTORY_BUDGET_BURST",
+	"HOOK_TIMEOUT", "HOOK_FAIL_OPEN", "HOOK_CONCURRENCY", "WEBHOOK_BACKLOG"}
 
 // Env pins every setting rt reads, so a variable exported in the caller's
 // shell cannot change what a run does; extra overrides them. Everything
@@ -61,6 +62,9 @@ func Env(port int, redisURL string, extra map[string]string) []string {
 		"LOG_LEVEL": "warn", "LOG_FORMAT": "text",
 		// Room history (SPEC §8) at its defaults.
 		"HISTORY_SIZE": "200", "HISTORY_TTL": "1h",
+		// No hook or webhook (SPEC §11) unless a program asks for one: a
+		// URL exported in the shell would put a backend in every call.
+		"CONNECT_HOOK_URL": "", "PUBLISH_HOOK_URL": "", "WEBHOOK_URL": "", "HOOK_SECRET": "",
 	}
 	maps.Copy(pinned, extra)
 	var env []string

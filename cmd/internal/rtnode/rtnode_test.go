@@ -15,6 +15,9 @@ func TestEnv(t *testing.T) {
 	t.Setenv("API_ADDR", "127.0.0.1:8001")  // exported for rtctl: no node of a run may take it
 	t.Setenv("API_KEY", "0123456789abcdef") // nor its key
 	t.Setenv("HANDSHAKE_RATE", "0")         // the binary's own default is what is measured
+
+	t.Setenv("PUBLISH_HOOK_URL", "http://127.0.0.1:9/hook") // no backend unless one is asked for
+	t.Setenv("HOOK_TIMEOUT", "5s")                          // left at rt's default: removed
 	env := Env(8123, "", map[string]string{"RATE_BURST": "5000", "LOG_LEVEL": "error"})
 	get := func(k string) []string {
 		var vals []string
@@ -29,12 +32,13 @@ func TestEnv(t *testing.T) {
 		"PORT": "8123", "HOST": "127.0.0.1", "RATE_LIMIT": "20", "RATE_BURST": "5000",
 		"LOG_LEVEL": "error", "REDIS_URL": "", "SOMETHING_ELSE": "kept",
 		"HISTORY_SIZE": "200", "SEND_QUEUE": "256", "HANDSHAKE_RATE": "0", "TRUSTED_PROXIES": "",
+		"PUBLISH_HOOK_URL": "", "HOOK_SECRET": "",
 	} {
 		if got := get(k); !slices.Equal(got, []string{want}) {
 			t.Errorf("%s = %q, want exactly [%q]", k, got, want)
 		}
 	}
-	for _, k := range []string{"JWT_LEEWAY", "API_ADDR", "API_KEY", "SEND_QUEUE_BYTES"} {
+	for _, k := range []string{"JWT_LEEWAY", "API_ADDR", "API_KEY", "SEND_QUEUE_BYTES", "HOOK_TIMEOUT"} {
 		if got := get(k); got != nil {
 			t.Errorf("%s = %q, want it unset", k, got)
 		}
