@@ -19,6 +19,7 @@ import (
 type node struct {
 	*webhook.Delivery
 	queue     webhook.Queue
+	caller    *hooks.Caller
 	stats     *webhook.Stats
 	hookStats *hooks.Stats
 	log       *logBuffer
@@ -49,10 +50,10 @@ func newNode(t *testing.T, q webhook.Queue, b *webhooktest.Backend, change ...fu
 		f(&o)
 	}
 	n := &node{queue: q, stats: webhook.NewStats(), hookStats: hooks.NewStats(), log: &logBuffer{}}
-	caller := hooks.NewCaller(webhooktest.Secret, o.hookTimeout, 4, n.hookStats)
-	t.Cleanup(caller.Close)
+	n.caller = hooks.NewCaller(webhooktest.Secret, o.hookTimeout, 4, n.hookStats)
+	t.Cleanup(n.caller.Close)
 	log := slog.New(slog.NewTextHandler(n.log, nil))
-	n.Delivery = webhook.New(q, caller, n.hookStats, n.stats, log, o.settings)
+	n.Delivery = webhook.New(q, n.caller, n.hookStats, n.stats, log, o.settings)
 	return n
 }
 

@@ -53,8 +53,9 @@ type Backend struct {
 	mu      sync.Mutex
 	srv     *http.Server
 	serving sync.WaitGroup
-	batches []Batch
-	changed chan struct{} // closed and replaced at each request
+	arrived int     // requests so far, answered or not
+	batches []Batch // requests answered
+	changed chan struct{}
 }
 
 // NewBackend serves until the test ends; answer nil accepts everything.
@@ -128,7 +129,9 @@ func (b *Backend) handle(w http.ResponseWriter, r *http.Request) {
 		b.t.Errorf("backend: body is not a batch: %s", body)
 	}
 	b.mu.Lock()
-	n := len(b.batches) + 1
+	b.arrived++
+	n := b.arrived
+	b.changedLocked()
 	b.mu.Unlock()
 	batch := Batch{Events: in.Events}
 	batch.Status = b.answer(n, batch)
@@ -137,15 +140,39 @@ func (b *Backend) handle(w http.ResponseWriter, r *http.Request) {
 	}
 	b.mu.Lock()
 	b.batches = append(b.batches, batch)
-	close(b.changed)
-	b.changed = make(chan struct{})
+	b.changedLocked()
 	b.mu.Unlock()
 	if batch.Status != Hang {
 		w.WriteHeader(batch.Status)
 	}
 }
 
-// Batches are the requests so far, in the order they were answered.
+// changedLocked wakes the waits of Await and AwaitArrived.
+func (b *Backend) changedLocked() {
+	close(b.changed)
+	b.changed = make(chan struct{})
+}
+
+// AwaitArrived waits until n requests arrived, answered or not.
+func (b *Backend) AwaitArrived(n int) {
+	b.t.Helper()
+	deadline := time.After(WaitLimit)
+	for {
+		b.mu.Lock()
+		arrived, changed := b.arrived, b.changed
+		b.mu.Unlock()
+		if arrived >= n {
+			return
+		}
+		select {
+		case <-changed:
+		case <-deadline:
+			b.t.Fatalf("backend: %d requests within %v, want %d", arrived, WaitLimit, n)
+		}
+	}
+}
+
+// Batches are the requests answered so far, in the order they were.
 func (b *Backend) Batches() []Batch {
 	b.mu.Lock()
 	defer b.mu.Unlock()
