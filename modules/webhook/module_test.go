@@ -106,4 +106,3 @@ func TestMemoryModuleLogsLostEvents(t *testing.T) {
 		t.Errorf("no loss logged:\n%s", log)
 	}
 }
-
