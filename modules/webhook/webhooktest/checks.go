@@ -101,3 +101,15 @@ func refs(batch []webhook.Pending) []string {
 	}
 	return out
 }
+
+// Await polls cond every 10ms until it holds, for at most WaitLimit.
+func Await(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(WaitLimit)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("not within %v: %s", WaitLimit, what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
