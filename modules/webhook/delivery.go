@@ -77,7 +77,9 @@ func New(q Queue, caller *hooks.Caller, hookStats *hooks.Stats, stats *Stats, lo
 }
 
 // Record gives each event a new id and buffers it for delivery. It never
-// blocks: past the bound the oldest buffered events are dropped.
+// blocks: past the bound the oldest buffered events are dropped. It keeps
+// the events' messages as they are (no copy of Message or its Data): the
+// caller must not change them afterwards.
 func (d *Delivery) Record(events ...Event) {
 	if len(events) == 0 {
 		return
@@ -106,15 +108,23 @@ func (d *Delivery) Start(context.Context) error {
 	return nil
 }
 
+// stopFlushLimit bounds the flush at stop: plenty for a Queue that
+// answers, and a Redis that does not must not spend the whole stop's
+// time, which the modules stopped after this one need too (fx skips the
+// remaining stop hooks once the stop's context has ended).
+const stopFlushLimit = 2 * time.Second
+
 // Stop stops both loops (a batch being sent stays queued: in Redis
 // another node, or this one's next start, claims it), then moves what is
-// buffered into the Queue for as long as ctx lets it; what is left is
+// buffered into the Queue, for at most stopFlushLimit; what is left is
 // logged as lost.
 func (d *Delivery) Stop(ctx context.Context) error {
 	if d.cancel != nil {
 		d.cancel()
 		d.loops.Wait()
 	}
+	ctx, cancel := context.WithTimeout(ctx, stopFlushLimit)
+	defer cancel()
 	d.flushAll(ctx)
 	if n := d.drops.flush(); n > 0 {
 		d.log.Warn("webhook: backlog full, dropped the oldest events", "dropped", n)

@@ -2,6 +2,7 @@ package webhook_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -63,7 +64,7 @@ func (n *node) start(t *testing.T) *node {
 	if err := n.Start(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = n.Stop(t.Context()) })
+	t.Cleanup(func() { _ = n.Stop(context.Background()) }) // t.Context has ended by then
 	return n
 }
 

@@ -45,7 +45,9 @@ var errNoQueue = errors.New("WEBHOOK_URL is set but the app has no webhook queue
 
 // provideRecorder starts the Delivery after the Queue (built first, as a
 // dependency) and stops it before: fx stops in reverse order, so the
-// buffer is flushed into a Queue that still works.
+// buffer is flushed into a Queue that still works. Whatever records (the
+// hub) is built after its Recorder, so it stops first and its last events
+// are flushed too.
 func provideRecorder(p recorderParams) (Recorder, error) {
 	if p.Config.WebhookURL == "" {
 		return nil, nil

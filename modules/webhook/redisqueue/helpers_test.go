@@ -1,6 +1,7 @@
 package redisqueue_test
 
 import (
+	"context"
 	"log/slog"
 	"testing"
 	"time"
@@ -42,7 +43,7 @@ func newQueue(t *testing.T, c rueidis.Client, s redisqueue.Settings, stats *redi
 	if err := q.Start(t.Context()); err != nil {
 		t.Fatalf("queue start: %v", err)
 	}
-	t.Cleanup(func() { _ = q.Stop(t.Context()) })
+	t.Cleanup(func() { q.Stop(context.Background()) }) // t.Context has ended by then
 	return q
 }
 
@@ -74,6 +75,6 @@ func sender(t *testing.T, q webhook.Queue, b *webhooktest.Backend, hookTimeout t
 	if err := d.Start(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = d.Stop(t.Context()) })
+	t.Cleanup(func() { _ = d.Stop(context.Background()) })
 	return d, stats
 }

@@ -1,9 +1,15 @@
 package redisqueue_test
 
 import (
+	"context"
+	"log/slog"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 
+	"github.com/rtserver/rt/modules/backoff"
+	"github.com/rtserver/rt/modules/hooks"
 	"github.com/rtserver/rt/modules/metrics/metricstest"
 	"github.com/rtserver/rt/modules/redis"
 	"github.com/rtserver/rt/modules/redis/redistest"
@@ -52,4 +58,31 @@ func users(events []webhook.Event) []string {
 		out[i] = e.User
 	}
 	return out
+}
+
+// A node stopping while Redis is away does not wait for it beyond its
+// flush's limit: the stop returns, and what it could not queue is logged
+// as lost.
+func TestStopWithRedisAway(t *testing.T) {
+	srv := redistest.Start(t)
+	q := newQueue(t, newClient(t, srv.Addr()), redisqueue.Settings{Bound: 1000, ClaimAfter: webhooktest.Long}, nil)
+	b := webhooktest.NewBackend(t, nil)
+	var log strings.Builder
+	caller := hooks.NewCaller(webhooktest.Secret, webhooktest.WaitLimit, 4, nil)
+	t.Cleanup(caller.Close)
+	d := webhook.New(q, caller, nil, nil, slog.New(slog.NewTextHandler(&log, nil)), webhook.Settings{
+		URL: b.URL(), Backlog: 1000, FlushEvery: time.Hour,
+		Retry: backoff.Policy{Min: time.Millisecond, Max: 20 * time.Millisecond},
+	})
+	if err := d.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	srv.Stop()
+	d.Record(joins(3)...)
+	if err := d.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(log.String(), "not queued by the stop are lost") || !strings.Contains(log.String(), "events=3") {
+		t.Errorf("no loss logged:\n%s", log.String())
+	}
 }
