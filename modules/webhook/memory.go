@@ -37,8 +37,12 @@ type memoryEntry struct {
 var _ Queue = (*Memory)(nil)
 
 // NewMemory returns an empty queue of at most bound events (at least one)
-// whose taken batches may be claimed after claimAfter.
+// whose taken batches may be claimed after claimAfter (ClaimAfter's floor,
+// a second, when 0).
 func NewMemory(bound int, claimAfter time.Duration) *Memory {
+	if claimAfter <= 0 {
+		claimAfter = ClaimAfter(0)
+	}
 	return &Memory{bound: max(bound, 1), claimAfter: claimAfter, added: make(chan struct{})}
 }
 
@@ -65,7 +69,8 @@ func (m *Memory) Add(_ context.Context, events []jsontext.Value) (int, error) {
 	return dropped, nil
 }
 
-// popFront removes the oldest entry and says whether it was done already.
+// popFront removes the oldest entry and says whether it was done
+// already (else it is one more event dropped).
 func (m *Memory) popFront() (done bool) {
 	done = m.entries[0].done
 	m.entries[0] = memoryEntry{} // the array outlives the slice: drop the event

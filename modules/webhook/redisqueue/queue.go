@@ -50,7 +50,7 @@ const DefaultBlock = time.Second
 type Settings struct {
 	Key        string        // Key when empty
 	Bound      int           // the most entries the stream keeps (WEBHOOK_BACKLOG)
-	ClaimAfter time.Duration // webhook.ClaimAfter(HOOK_TIMEOUT)
+	ClaimAfter time.Duration // webhook.ClaimAfter(HOOK_TIMEOUT); its floor, a second, when 0
 	Block      time.Duration // DefaultBlock when 0
 }
 
@@ -74,6 +74,9 @@ func New(c rueidis.Client, s Settings, stats *redis.Stats) *Queue {
 	}
 	if s.Block <= 0 {
 		s.Block = DefaultBlock
+	}
+	if s.ClaimAfter <= 0 { // 0 would claim every batch being delivered
+		s.ClaimAfter = webhook.ClaimAfter(0)
 	}
 	s.Bound = max(s.Bound, 1)
 	return &Queue{c: c, set: s, consumer: ulid.Make().String(), stats: stats, cursor: "0-0"}
