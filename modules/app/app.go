@@ -31,6 +31,8 @@ import (
 	"github.com/rtserver/rt/modules/presence"
 	"github.com/rtserver/rt/modules/redis"
 	"github.com/rtserver/rt/modules/server"
+	"github.com/rtserver/rt/modules/webhook"
+	"github.com/rtserver/rt/modules/webhook/redisqueue"
 	"github.com/rtserver/rt/modules/ws"
 )
 
@@ -53,19 +55,24 @@ var Extras = fx.Options(
 	clientjs.Module,
 	debug.Module,
 	api.Module,
+	webhook.Module,
 )
 
-// Embedded keeps rooms, their history and presence in this process.
+// Embedded keeps rooms, their history, presence and the webhook's
+// pending events in this process.
 var Embedded = fx.Options(
 	bus.MemoryModule,
 	presence.MemoryModule,
+	webhook.MemoryModule,
 )
 
-// Redis shares rooms, their history and presence between nodes through
-// Redis: a single Redis or a Redis Cluster, as the client finds it.
+// Redis shares rooms, their history, presence and the webhook's pending
+// events between nodes through Redis: a single Redis or a Redis Cluster,
+// as the client finds it.
 var Redis = fx.Options(
 	redis.Module,
 	redisbus.Module,
+	redisqueue.Module,
 )
 
 // Backend is Redis when REDIS_URL is set, Embedded otherwise.

@@ -17,6 +17,7 @@ const (
 	OpPubSub    = "pubsub"    // the Pub/Sub connection failed or was lost, or a room payload was malformed
 	OpPresence  = "presence"  // a presence read or write
 	OpHistory   = "history"   // a history append (with its publish) or read
+	OpWebhook   = "webhook"   // a webhook queue read or write
 )
 
 // NewStats returns zeroed counters with every op label present.
@@ -24,14 +25,14 @@ func NewStats() *Stats {
 	s := &Stats{
 		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "rt_redis_errors_total",
-			Help: "Failed Redis operations by op (publish, subscribe, pubsub, presence, history).",
+			Help: "Failed Redis operations by op (publish, subscribe, pubsub, presence, history, webhook).",
 		}, []string{"op"}),
 		reconnects: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "rt_redis_reconnects_total",
 			Help: "Times the Redis Pub/Sub connection was re-established after a loss.",
 		}),
 	}
-	for _, op := range []string{OpPublish, OpSubscribe, OpPubSub, OpPresence, OpHistory} {
+	for _, op := range []string{OpPublish, OpSubscribe, OpPubSub, OpPresence, OpHistory, OpWebhook} {
 		s.errors.WithLabelValues(op)
 	}
 	return s

@@ -1,8 +1,3 @@
-// Package webhook delivers rt's events to the application's backend
-// (WEBHOOK_URL, SPEC §11): rooms occupied and vacated across every node,
-// users joining and leaving, messages published. Delivery is at least
-// once, in signed batches, retried with backoff; each event keeps its id
-// across retries so the backend can drop duplicates.
 package webhook
 
 import "github.com/go-json-experiment/json/jsontext"

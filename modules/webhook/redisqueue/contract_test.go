@@ -1,0 +1,18 @@
+package redisqueue_test
+
+import (
+	"testing"
+
+	"github.com/rtserver/rt/modules/redis/redistest"
+	"github.com/rtserver/rt/modules/webhook/webhooktest"
+)
+
+func TestRedisQueueContract(t *testing.T) {
+	srv := redistest.Start(t)
+	webhooktest.RunQueue(t, pairOn(newClient(t, srv.Addr()), newClient(t, srv.Addr())))
+}
+
+func TestClusterQueueContract(t *testing.T) {
+	c := redistest.StartCluster(t)
+	webhooktest.RunQueue(t, pairOn(clusterClient(t, c), clusterClient(t, c)))
+}
