@@ -2,13 +2,17 @@ package e2e
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/rtserver/rt/modules/redis/redistest"
 	"github.com/rtserver/rt/modules/webhook"
+	"github.com/rtserver/rt/modules/webhook/webhooktest"
 )
 
 // crashHookTimeout keeps the takeover quick: a batch a dead node held is
@@ -21,10 +25,23 @@ const crashHookTimeout = 300 * time.Millisecond
 // mode an rt node that crashes loses none).
 func TestWebhookEventsOutliveACrashedNode(t *testing.T) {
 	srv := redistest.Start(t)
-	backend := newEventBackend(t)
-	backend.setDown(true)
+	var down atomic.Bool // the backend answers 503 while down, as one deploying would
+	down.Store(true)
+	var mu sync.Mutex
+	sent := make(map[string]bool) // every event id the backend was sent while down
+	backend := webhooktest.NewBackend(t, func(_ int, b webhooktest.Batch) int {
+		if !down.Load() {
+			return http.StatusNoContent
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for _, id := range b.IDs() {
+			sent[id] = true
+		}
+		return http.StatusServiceUnavailable
+	})
 	a := startProcess(t, map[string]string{
-		"REDIS_URL": srv.URL(), "WEBHOOK_URL": backend.url(), "HOOK_SECRET": hookSecret,
+		"REDIS_URL": srv.URL(), "WEBHOOK_URL": backend.URL(), "HOOK_SECRET": webhooktest.Secret,
 		"HOOK_TIMEOUT": crashHookTimeout.String(),
 	})
 	alice := dialWith(t, a.wsURL("crash")+"?token="+token(t, "alice"), http.Header{"Origin": {origin}})
@@ -36,28 +53,32 @@ func TestWebhookEventsOutliveACrashedNode(t *testing.T) {
 	// Node A has taken all five from Redis and sent them at least once: they
 	// are its pending batch when it dies.
 	const produced = 5 // room.occupied, presence.join, 3 × message.published
-	deadline := time.Now().Add(30 * time.Second)
-	for len(backend.sentIDs()) < produced {
-		if time.Now().After(deadline) {
-			t.Fatalf("node A sent %d events, want %d; its log:\n%s", len(backend.sentIDs()), produced, a.logText())
+	backend.Await("node A's five events sent", func(batches []webhooktest.Batch) bool {
+		ids := make(map[string]bool)
+		for _, b := range batches {
+			for _, id := range b.IDs() {
+				ids[id] = true
+			}
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	firstSent := backend.sentIDs()
+		return len(ids) >= produced
+	})
 	a.kill()
+	mu.Lock()
+	firstSent := maps.Clone(sent)
+	mu.Unlock()
 
 	cfg := testConfig()
-	cfg.RedisURL, cfg.WebhookURL, cfg.HookSecret, cfg.HookTimeout = srv.URL(), backend.url(), hookSecret, crashHookTimeout
+	cfg.RedisURL, cfg.WebhookURL, cfg.HookSecret, cfg.HookTimeout = srv.URL(), backend.URL(), webhooktest.Secret, crashHookTimeout
 	startNode(t, cfg) // node B, started after the crash: it must find A's batch by itself
-	backend.setDown(false)
-	evs := backend.waitFor("node A's five events", 60*time.Second, func(evs []webhook.Event) bool {
-		return len(inRoom(evs, "crash")) >= produced
+	down.Store(false)
+	backend.Await("node A's five events accepted", func([]webhooktest.Batch) bool {
+		return len(inRoom(backend.Accepted(), "crash")) >= produced
 	})
-	crash := inRoom(evs, "crash")
+	crash := inRoom(backend.Accepted(), "crash")
 	var types, texts []string
 	for _, e := range crash {
 		types = append(types, e.Type)
-		if firstSent[e.ID] == 0 {
+		if !firstSent[e.ID] {
 			t.Errorf("event %s %s was delivered under an id node A never sent", e.Type, e.ID)
 		}
 		if e.Message != nil {
@@ -67,7 +88,7 @@ func TestWebhookEventsOutliveACrashedNode(t *testing.T) {
 	slices.Sort(types)
 	want := []string{"message.published", "message.published", "message.published", "presence.join", "room.occupied"}
 	if !slices.Equal(types, want) || len(crash) != produced {
-		t.Errorf("delivered %v, want %v once each", summary(crash), want)
+		t.Errorf("delivered %v, want %v once each", types, want)
 	}
 	slices.Sort(texts)
 	if !slices.Equal(texts, []string{"m0", "m1", "m2"}) {
