@@ -132,7 +132,7 @@ func (h *Hub) JoinAll(ctx context.Context, cs []Client) (joins []*Joined, errs [
 	for i, c := range cs {
 		entries[i] = presence.Entry{Room: c.Room, User: c.User, Conn: h.ids.Next()}
 	}
-	firsts, err := h.presence.JoinAll(ctx, entries)
+	edges, err := h.presence.JoinAll(ctx, entries)
 	if err != nil {
 		for i := range errs {
 			errs[i] = err
@@ -141,7 +141,7 @@ func (h *Hub) JoinAll(ctx context.Context, cs []Client) (joins []*Joined, errs [
 	}
 	h.subscribeAll(ctx, cs)
 	for i, c := range cs {
-		if firsts[i] {
+		if edges[i] != presence.NoEdge {
 			h.announce.change(c.Room, c.User, true)
 		}
 		joins[i] = &Joined{hub: h, entry: entries[i], member: c.Member}
@@ -173,14 +173,14 @@ func (h *Hub) LeaveAll(js []*Joined) {
 	for i, j := range js {
 		entries[i] = j.entry
 	}
-	lasts, err := h.presence.LeaveAll(ctx, entries)
+	edges, err := h.presence.LeaveAll(ctx, entries)
 	if err != nil {
 		h.log.Warn("presence leave failed; the entries will expire", "entries", len(entries), "err", err)
-		lasts = make([]bool, len(js))
+		edges = make([]presence.Edge, len(js))
 	}
 	for i, j := range js {
 		h.rooms.leave(j.entry.Room, j.member)
-		if lasts[i] {
+		if edges[i] != presence.NoEdge {
 			h.announce.change(j.entry.Room, j.entry.User, false)
 		}
 	}
