@@ -10,6 +10,10 @@
 // A chat message goes ws → hub (Say: check, encode a draft) → bus (Append:
 // id, history, publish, one step) → hub (room.deliver: fan-out to local
 // members in id order) → ws (each member's send queue).
+//
+// With a webhook.Recorder (WEBHOOK_URL set) the hub also records the
+// events of SPEC §11's webhook (events.go): the presence edges of joins
+// and leaves, and each message it published.
 package hub
 
 import (
@@ -20,6 +24,7 @@ import (
 
 	"github.com/rtserver/rt/modules/bus"
 	"github.com/rtserver/rt/modules/presence"
+	"github.com/rtserver/rt/modules/webhook"
 )
 
 // leaveTimeout bounds the presence write of a leave, which runs after the
@@ -74,6 +79,9 @@ type Hub struct {
 	rooms    *rooms
 	announce *announcer
 	control  control
+	// webhooks takes the events of SPEC §11's webhook; nil when
+	// WEBHOOK_URL is unset.
+	webhooks webhook.Recorder
 }
 
 // Limits are the hub's checks on what clients say.
@@ -146,6 +154,7 @@ func (h *Hub) JoinAll(ctx context.Context, cs []Client) (joins []*Joined, errs [
 		}
 		joins[i] = &Joined{hub: h, entry: entries[i], member: c.Member}
 	}
+	h.recordJoins(entries, edges)
 	return joins, errs
 }
 
@@ -184,6 +193,7 @@ func (h *Hub) LeaveAll(js []*Joined) {
 			h.announce.change(j.entry.Room, j.entry.User, false)
 		}
 	}
+	h.recordLeaves(entries, edges)
 }
 
 // Stop ends the rooms' gap fills and waits for them, then announces the
