@@ -222,7 +222,9 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 
 // touchScript adds or refreshes one connection and returns its edge as
 // presence.Edge numbers it: 1 when the user had no live connection before,
-// 2 when the room had no live user either, else 0. Join, JoinAll (as
+// 2 when the room had no live user either, else 0 (also for a user whose
+// connection outlived the room's users set, which only an evicted key
+// could do: that user's presence was reported). Join, JoinAll (as
 // joinScript) and Refresh share it: a refresh of an entry Redis lost (a
 // restart) recreates it, which is what a refresh means. Expired members
 // are purged first so they do not count as present: the users of a dead
@@ -255,9 +257,10 @@ return 0
 // leaveScript removes one connection and returns its edge: 1 when that
 // ended the user's presence (no live connection remains and the user was
 // still listed, so a repeated leave returns 0), 2 when, the expired members
-// purged, the room has no live user left either; 0 otherwise. Otherwise the
-// user's score drops to their longest-lived remaining connection, so a dead
-// node's tab is not kept alive by one that already left. XX: never create
+// purged, the room has no live user left either. When the user still has a
+// live connection it returns 0 and the user's score drops to their
+// longest-lived remaining one, so a dead node's tab is not kept alive by
+// one that already left. XX: never create
 // a key here, it would lack a TTL. It may run while Redis is out of memory
 // (it only removes or lowers): leaving frees memory, and a user who left
 // must not stay listed until the TTL. Like joinScript it is not retried: a
