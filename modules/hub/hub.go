@@ -10,6 +10,10 @@
 // A chat message goes ws → hub (Say: check, encode a draft) → bus (Append:
 // id, history, publish, one step) → hub (room.deliver: fan-out to local
 // members in id order) → ws (each member's send queue).
+//
+// With a webhook.Recorder (WEBHOOK_URL set) the hub also records the
+// events of SPEC §11's webhook (events.go): the presence edges of joins
+// and leaves, and each message it published.
 package hub
 
 import (
@@ -20,6 +24,7 @@ import (
 
 	"github.com/rtserver/rt/modules/bus"
 	"github.com/rtserver/rt/modules/presence"
+	"github.com/rtserver/rt/modules/webhook"
 )
 
 // leaveTimeout bounds the presence write of a leave, which runs after the
@@ -74,6 +79,9 @@ type Hub struct {
 	rooms    *rooms
 	announce *announcer
 	control  control
+	// webhooks takes the events of SPEC §11's webhook; nil when
+	// WEBHOOK_URL is unset.
+	webhooks webhook.Recorder
 }
 
 // Limits are the hub's checks on what clients say.
@@ -132,7 +140,7 @@ func (h *Hub) JoinAll(ctx context.Context, cs []Client) (joins []*Joined, errs [
 	for i, c := range cs {
 		entries[i] = presence.Entry{Room: c.Room, User: c.User, Conn: h.ids.Next()}
 	}
-	firsts, err := h.presence.JoinAll(ctx, entries)
+	edges, err := h.presence.JoinAll(ctx, entries)
 	if err != nil {
 		for i := range errs {
 			errs[i] = err
@@ -141,11 +149,12 @@ func (h *Hub) JoinAll(ctx context.Context, cs []Client) (joins []*Joined, errs [
 	}
 	h.subscribeAll(ctx, cs)
 	for i, c := range cs {
-		if firsts[i] {
+		if edges[i] != presence.NoEdge {
 			h.announce.change(c.Room, c.User, true)
 		}
 		joins[i] = &Joined{hub: h, entry: entries[i], member: c.Member}
 	}
+	h.recordJoins(entries, edges)
 	return joins, errs
 }
 
@@ -173,17 +182,18 @@ func (h *Hub) LeaveAll(js []*Joined) {
 	for i, j := range js {
 		entries[i] = j.entry
 	}
-	lasts, err := h.presence.LeaveAll(ctx, entries)
+	edges, err := h.presence.LeaveAll(ctx, entries)
 	if err != nil {
 		h.log.Warn("presence leave failed; the entries will expire", "entries", len(entries), "err", err)
-		lasts = make([]bool, len(js))
+		edges = make([]presence.Edge, len(js))
 	}
 	for i, j := range js {
 		h.rooms.leave(j.entry.Room, j.member)
-		if lasts[i] {
+		if edges[i] != presence.NoEdge {
 			h.announce.change(j.entry.Room, j.entry.User, false)
 		}
 	}
+	h.recordLeaves(entries, edges)
 }
 
 // Stop ends the rooms' gap fills and waits for them, then announces the

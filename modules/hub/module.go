@@ -10,6 +10,7 @@ import (
 	"github.com/rtserver/rt/modules/bus"
 	"github.com/rtserver/rt/modules/metrics/collect"
 	"github.com/rtserver/rt/modules/presence"
+	"github.com/rtserver/rt/modules/webhook"
 )
 
 // Module provides *Hub and the IDs it makes connection ids with (message
@@ -30,6 +31,9 @@ type hubParams struct {
 	Presence  *presence.Tracker
 	IDs       IDs
 	Log       *slog.Logger
+	// Webhooks is nil when the webhook module is left out or WEBHOOK_URL
+	// is unset: the hub then records no event.
+	Webhooks webhook.Recorder `optional:"true"`
 }
 
 // provideHub hooks the hub's Stop into the lifecycle: fx stops in reverse
@@ -37,6 +41,7 @@ type hubParams struct {
 // after the hub) and before presence and the bus stop.
 func provideHub(p hubParams) *Hub {
 	h := newHub(p.Bus, p.Presence, p.IDs, Limits{MaxMessageBytes: p.Config.MaxMessageBytes}, p.Log)
+	h.webhooks = p.Webhooks
 	p.Lifecycle.Append(fx.Hook{
 		OnStart: func(ctx context.Context) error { h.listen(ctx); return nil },
 		OnStop:  func(context.Context) error { h.stopListening(); h.Stop(); return nil },

@@ -151,28 +151,28 @@ type countingStore struct {
 	leaves        int // LeaveAll and Leave calls
 }
 
-func (s *countingStore) Leave(ctx context.Context, e presence.Entry) (bool, error) {
+func (s *countingStore) Leave(ctx context.Context, e presence.Entry) (presence.Edge, error) {
 	s.mu.Lock()
 	s.leaves++
 	s.mu.Unlock()
 	return s.Memory.Leave(ctx, e)
 }
 
-func (s *countingStore) LeaveAll(ctx context.Context, es []presence.Entry) ([]bool, error) {
+func (s *countingStore) LeaveAll(ctx context.Context, es []presence.Entry) ([]presence.Edge, error) {
 	s.mu.Lock()
 	s.leaves++
 	s.mu.Unlock()
 	return s.Memory.LeaveAll(ctx, es)
 }
 
-func (s *countingStore) Join(ctx context.Context, e presence.Entry) (bool, error) {
+func (s *countingStore) Join(ctx context.Context, e presence.Entry) (presence.Edge, error) {
 	s.mu.Lock()
 	s.joins, s.joined = s.joins+1, s.joined+1
 	s.mu.Unlock()
 	return s.Memory.Join(ctx, e)
 }
 
-func (s *countingStore) JoinAll(ctx context.Context, es []presence.Entry) ([]bool, error) {
+func (s *countingStore) JoinAll(ctx context.Context, es []presence.Entry) ([]presence.Edge, error) {
 	s.mu.Lock()
 	s.joins, s.joined = s.joins+1, s.joined+len(es)
 	s.mu.Unlock()

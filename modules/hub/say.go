@@ -59,6 +59,7 @@ func (h *Hub) SayAll(ctx context.Context, user string, said []Said) ([]Published
 		h.stats.appends.Inc()
 		h.stats.published.Inc()
 	}
+	h.recordSaid(user, said, ps, errs)
 	return ps, errs
 }
 

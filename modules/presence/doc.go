@@ -12,9 +12,22 @@
 // "presence" readiness check fails.
 //
 // Two stores keep the entries: Memory in embedded mode and, in redis mode,
-// redisbus.Presence (package bus/redisbus). Both report the first join and
-// the last leave of a user, which the caller turns into presence.join and
-// presence.leave frames.
+// redisbus.Presence (package bus/redisbus). Each join and leave reports an
+// Edge: UserEdge for a user's first connection in a room or the last one
+// gone, RoomEdge when that also made the room occupied (its first user on
+// any node) or vacated (its last user gone from every node), NoEdge
+// otherwise, and for a leave already made. The hub turns UserEdges into
+// presence.join and presence.leave frames, and every edge into webhook
+// events (room.occupied, presence.join, presence.leave, room.vacated).
+// Expired entries never count: a join purges them before looking whether
+// the room is empty, and so does a leave that ended a user's presence,
+// before looking whether the room is now empty.
+//
+// A known limit: the users of a node that died without stopping expire by
+// their TTL, with no leave. Their rooms are never reported vacated on
+// their account; once they have expired, the next join of such a room
+// reports it occupied again (RoomEdge), so the backend sees room.occupied
+// twice without a room.vacated between.
 //
 // # Redis key layout
 //
@@ -37,7 +50,8 @@
 //	ZRANGE rt:presence:users:{lobby} 0 -1 WITHSCORES
 //
 // (members whose score is in the past are leftovers of a dead node, removed
-// on the next join to the room). Join, Leave and Refresh each run as one Lua
+// on the next join to the room, or the next leave that ends a user's
+// presence there). Join, Leave and Refresh each run as one Lua
 // script per entry, so concurrent nodes never see half an update; Refresh,
 // JoinAll and LeaveAll (a socket joining many rooms at once, or closing in
 // them) pipeline theirs, one round trip for the whole batch. The scripts declare Redis 7 flags

@@ -25,69 +25,74 @@ func NewMemory(ttl time.Duration) *Memory {
 	return &Memory{ttl: clampTTL(ttl), now: time.Now, rooms: make(map[string]map[string]conns)}
 }
 
-// Join adds e; first when the user had no live connection in the room.
-func (m *Memory) Join(_ context.Context, e Entry) (bool, error) {
+// Join adds e and reports its edge: UserEdge when the user had no live
+// connection in the room, RoomEdge when the room had no live user.
+func (m *Memory) Join(_ context.Context, e Entry) (Edge, error) {
 	if err := CheckRoom(e.Room); err != nil {
-		return false, err
+		return NoEdge, err
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.touch(e, m.now()), nil
 }
 
-// JoinAll adds every entry in order; firsts[i] as Join would report it.
-func (m *Memory) JoinAll(_ context.Context, entries []Entry) ([]bool, error) {
+// JoinAll adds every entry in order; edges[i] as Join would report it.
+func (m *Memory) JoinAll(_ context.Context, entries []Entry) ([]Edge, error) {
 	if err := CheckRooms(entries); err != nil {
 		return nil, err
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := m.now()
-	firsts := make([]bool, len(entries))
+	edges := make([]Edge, len(entries))
 	for i, e := range entries {
-		firsts[i] = m.touch(e, now)
+		edges[i] = m.touch(e, now)
 	}
-	return firsts, nil
+	return edges, nil
 }
 
-// Leave removes e; last when it ended the user's presence in the room.
-func (m *Memory) Leave(_ context.Context, e Entry) (bool, error) {
+// Leave removes e and reports its edge: UserEdge when it ended the user's
+// presence in the room, RoomEdge when no live user is left.
+func (m *Memory) Leave(_ context.Context, e Entry) (Edge, error) {
 	if err := CheckRoom(e.Room); err != nil {
-		return false, err
+		return NoEdge, err
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.leaveLocked(e), nil
+	return m.leaveLocked(e, m.now()), nil
 }
 
 // LeaveAll is Leave for every entry, under one lock.
-func (m *Memory) LeaveAll(_ context.Context, entries []Entry) ([]bool, error) {
+func (m *Memory) LeaveAll(_ context.Context, entries []Entry) ([]Edge, error) {
 	if err := CheckRooms(entries); err != nil {
 		return nil, err
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	lasts := make([]bool, len(entries))
+	now := m.now()
+	edges := make([]Edge, len(entries))
 	for i, e := range entries {
-		lasts[i] = m.leaveLocked(e)
+		edges[i] = m.leaveLocked(e, now)
 	}
-	return lasts, nil
+	return edges, nil
 }
 
-// leaveLocked removes e and reports whether it was the user's last
-// connection in the room; m.mu is held.
-func (m *Memory) leaveLocked(e Entry) bool {
+// leaveLocked removes e and reports its edge; m.mu is held.
+func (m *Memory) leaveLocked(e Entry, now time.Time) Edge {
 	users := m.rooms[e.Room]
 	cs, ok := users[e.User]
 	if !ok {
-		return false // already gone: the leave was reported before
+		return NoEdge // already gone: the leave was reported before
 	}
 	delete(cs, e.Conn)
-	if cs.purge(m.now()) > 0 {
-		return false
+	if cs.purge(now) > 0 {
+		return NoEdge
 	}
 	m.drop(e.Room, e.User)
-	return true
+	if m.occupied(e.Room, now) {
+		return UserEdge
+	}
+	return RoomEdge
 }
 
 // Refresh moves every entry's expiry to now+ttl, re-adding missing ones.
@@ -124,9 +129,16 @@ func (m *Memory) Users(_ context.Context, room string) ([]string, error) {
 	return users, nil
 }
 
-// touch sets e's expiry to now+ttl and reports whether the user had no live
-// connection before. The caller holds m.mu.
-func (m *Memory) touch(e Entry, now time.Time) (first bool) {
+// touch sets e's expiry to now+ttl and reports its edge. The caller holds
+// m.mu.
+func (m *Memory) touch(e Entry, now time.Time) Edge {
+	edge := NoEdge
+	if m.rooms[e.Room][e.User].purge(now) == 0 {
+		edge = UserEdge
+		if !m.occupied(e.Room, now) { // may drop the room: read it again below
+			edge = RoomEdge
+		}
+	}
 	users := m.rooms[e.Room]
 	if users == nil {
 		users = make(map[string]conns)
@@ -137,9 +149,22 @@ func (m *Memory) touch(e Entry, now time.Time) (first bool) {
 		cs = make(conns)
 		users[e.User] = cs
 	}
-	first = cs.purge(now) == 0
 	cs[e.Conn] = now.Add(m.ttl)
-	return first
+	return edge
+}
+
+// occupied reports whether any user has a live connection in room. It
+// drops the users it finds expired (a dead node's, or the caller's own
+// emptied entry) and stops at the first live one, so each expired user
+// costs one look and a busy room one. The caller holds m.mu.
+func (m *Memory) occupied(room string, now time.Time) bool {
+	for user, cs := range m.rooms[room] {
+		if cs.purge(now) > 0 {
+			return true
+		}
+		m.drop(room, user) // deleting during range is allowed in Go
+	}
+	return false
 }
 
 // drop forgets a user, and the room once it is empty. The caller holds m.mu.

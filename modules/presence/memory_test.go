@@ -16,7 +16,7 @@ func TestMemoryStore(t *testing.T) {
 // does not keep every connection it ever saw.
 func TestMemoryForgetsExpired(t *testing.T) {
 	m := presence.NewMemory(presencetest.ShortTTL)
-	presencetest.WantJoin(t, m, entry("gc", "u1", "c1"), true)
+	presencetest.WantJoin(t, m, entry("gc", "u1", "c1"), presence.RoomEdge)
 	m.Advance(presencetest.ShortTTL)
 	presencetest.WantUsers(t, m, "gc")
 	if n := m.Rooms(); n != 0 {

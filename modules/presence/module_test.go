@@ -24,7 +24,7 @@ func TestModuleEmbedded(t *testing.T) {
 	if _, ok := store.(*presence.Memory); !ok {
 		t.Fatalf("store = %T, want *presence.Memory", store)
 	}
-	presencetest.WantJoin(t, tr, entry("fx", "u1", "c1"), true)
+	presencetest.WantJoin(t, tr, entry("fx", "u1", "c1"), presence.RoomEdge)
 	presencetest.WantUsers(t, tr, "fx", "u1")
 	app.RequireStop()
 	presencetest.WantUsers(t, store, "fx")
@@ -35,6 +35,6 @@ func TestModuleWithoutRedis(t *testing.T) {
 	var tr *presence.Tracker
 	app := fxtest.New(t, fx.Supply(config.Config{PresenceTTL: presencetest.LongTTL}, discardLog), presence.MemoryModule, presence.Module, fx.Populate(&tr))
 	app.RequireStart()
-	presencetest.WantJoin(t, tr, entry("solo", "u1", "c1"), true)
+	presencetest.WantJoin(t, tr, entry("solo", "u1", "c1"), presence.RoomEdge)
 	app.RequireStop()
 }

@@ -47,7 +47,7 @@ type Tracker struct {
 
 	// batch is held shared by Join and Leave across their store call and
 	// exclusively by a refresh, so a refresh never re-adds an entry that a
-	// concurrent Leave has just removed, nor makes a Join miss its first.
+	// concurrent Leave has just removed, nor makes a Join miss its edge.
 	batch   sync.RWMutex
 	mu      sync.Mutex // guards entries, stopped and writeErr
 	entries map[Entry]struct{}
@@ -84,39 +84,40 @@ func NewTracker(store Store, ttl time.Duration, log *slog.Logger) *Tracker {
 		})}
 }
 
-// Join adds e to the store and tracks it. On error e is not tracked (it
-// expires by itself if the store applied it), so the caller need not Leave.
-func (t *Tracker) Join(ctx context.Context, e Entry) (bool, error) {
+// Join adds e to the store, tracks it and returns the store's edge. On
+// error e is not tracked (it expires by itself if the store applied it), so
+// the caller need not Leave.
+func (t *Tracker) Join(ctx context.Context, e Entry) (Edge, error) {
 	t.batch.RLock()
 	defer t.batch.RUnlock()
 	if t.isStopped() {
-		return false, ErrStopped
+		return NoEdge, ErrStopped
 	}
-	first, err := t.store.Join(ctx, e)
+	edge, err := t.store.Join(ctx, e)
 	if err != nil {
 		t.joinFailed(err)
-		return false, err
+		return NoEdge, err
 	}
 	t.mu.Lock()
 	t.entries[e] = struct{}{}
 	t.writeErr = nil
 	t.mu.Unlock()
-	return first, nil
+	return edge, nil
 }
 
 // JoinAll is Join for every entry in one batch of the store's (one round
-// trip to Redis): firsts[i] is entries[i]'s first. On error none of them
+// trip to Redis): edges[i] is entries[i]'s edge. On error none of them
 // is tracked, as for Join, whatever the store applied before failing.
-func (t *Tracker) JoinAll(ctx context.Context, entries []Entry) ([]bool, error) {
+func (t *Tracker) JoinAll(ctx context.Context, entries []Entry) ([]Edge, error) {
 	t.batch.RLock()
 	defer t.batch.RUnlock()
 	if t.isStopped() {
 		return nil, ErrStopped
 	}
 	if len(entries) == 0 {
-		return []bool{}, nil // no write: says nothing about the store
+		return []Edge{}, nil // no write: says nothing about the store
 	}
-	firsts, err := t.store.JoinAll(ctx, entries)
+	edges, err := t.store.JoinAll(ctx, entries)
 	if err != nil {
 		t.joinFailed(err)
 		return nil, err
@@ -127,7 +128,7 @@ func (t *Tracker) JoinAll(ctx context.Context, entries []Entry) ([]bool, error) 
 	}
 	t.writeErr = nil
 	t.mu.Unlock()
-	return firsts, nil
+	return edges, nil
 }
 
 // joinFailed marks presence writes as failing, unless the error says
@@ -142,9 +143,9 @@ func (t *Tracker) joinFailed(err error) {
 	signal(t.soon)
 }
 
-// Leave stops tracking e and removes it from the store. On error the entry
-// expires by itself after the ttl.
-func (t *Tracker) Leave(ctx context.Context, e Entry) (bool, error) {
+// Leave stops tracking e, removes it from the store and returns the
+// store's edge. On error the entry expires by itself after the ttl.
+func (t *Tracker) Leave(ctx context.Context, e Entry) (Edge, error) {
 	t.batch.RLock()
 	defer t.batch.RUnlock()
 	t.mu.Lock()
@@ -154,8 +155,9 @@ func (t *Tracker) Leave(ctx context.Context, e Entry) (bool, error) {
 }
 
 // LeaveAll stops tracking the entries and removes them from the store in
-// one batch. On error the entries expire by themselves after the ttl.
-func (t *Tracker) LeaveAll(ctx context.Context, entries []Entry) ([]bool, error) {
+// one batch, edges[i] being entries[i]'s. On error the entries expire by
+// themselves after the ttl.
+func (t *Tracker) LeaveAll(ctx context.Context, entries []Entry) ([]Edge, error) {
 	t.batch.RLock()
 	defer t.batch.RUnlock()
 	t.mu.Lock()
@@ -164,7 +166,7 @@ func (t *Tracker) LeaveAll(ctx context.Context, entries []Entry) ([]bool, error)
 	}
 	t.mu.Unlock()
 	if len(entries) == 0 {
-		return []bool{}, nil
+		return []Edge{}, nil
 	}
 	return t.store.LeaveAll(ctx, entries)
 }

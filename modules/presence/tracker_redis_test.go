@@ -33,8 +33,8 @@ func TestTrackerRefreshNowAfterRestart(t *testing.T) {
 	tr := presence.NewTracker(s, presencetest.LongTTL, discardLog) // periodic refresh in 20 s
 	tr.Start()
 	defer tr.Stop(context.Background())
-	presencetest.WantJoin(t, tr, entry("back", "u1", "c1"), true)
-	presencetest.WantJoin(t, tr, entry("back", "u2", "c2"), true)
+	presencetest.WantJoin(t, tr, entry("back", "u1", "c1"), presence.RoomEdge)
+	presencetest.WantJoin(t, tr, entry("back", "u2", "c2"), presence.UserEdge)
 
 	srv.Restart(t)
 	restarted := time.Now()
@@ -61,7 +61,7 @@ func TestTrackerOutOfMemory(t *testing.T) {
 			defer tr.Stop(context.Background())
 			e := entry("oom", "u1", "c1")
 			if join {
-				presencetest.WantJoin(t, tr, e, true)
+				presencetest.WantJoin(t, tr, e, presence.RoomEdge)
 			}
 			if err := tr.Ready(t.Context()); err != nil {
 				t.Fatalf("Ready before: %v", err)
@@ -86,7 +86,11 @@ func TestTrackerOutOfMemory(t *testing.T) {
 			if d := time.Since(start); d > 3*presence.RetryMin {
 				t.Errorf("ready again after %v, want within a few retries of %v", d, presence.RetryMin)
 			}
-			presencetest.WantJoin(t, tr, entry("oom", "u2", "c2"), true)
+			want := presence.RoomEdge // u1's join was refused
+			if join {
+				want = presence.UserEdge // u1 joined before Redis was full, and stays
+			}
+			presencetest.WantJoin(t, tr, entry("oom", "u2", "c2"), want)
 		})
 	}
 }

@@ -18,7 +18,7 @@ func TestTrackerRetriesFailedRefreshSoon(t *testing.T) {
 	tr := presence.NewTracker(fs, ttl, discardLog)
 	tr.Start()
 	defer tr.Stop(context.Background())
-	presencetest.WantJoin(t, tr, entry("r", "u", "c"), true)
+	presencetest.WantJoin(t, tr, entry("r", "u", "c"), presence.RoomEdge)
 	presenceWait(t, "the first periodic refresh", func() bool { return fs.refreshCount() >= 1 })
 	failed := time.Now()
 	presenceWait(t, "a retry", func() bool { return fs.refreshCount() >= 2 })

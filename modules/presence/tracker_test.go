@@ -23,19 +23,16 @@ func testTracker(t *testing.T, s presence.Store) {
 	tr := presence.NewTracker(s, presencetest.ShortTTL, discardLog)
 	tr.Start()
 	tabs := []presence.Entry{entry("t1", "u1", "c1"), entry("t1", "u1", "c2"), entry("t2", "u1", "c3"), entry("t2", "u2", "c4")}
-	for i, e := range tabs[:2] {
-		if first, err := tr.Join(t.Context(), e); err != nil || first != (i != 1) {
-			t.Fatalf("Join(%+v) = %v, %v", e, first, err)
-		}
-	}
-	presencetest.WantJoinAll(t, tr, tabs[2:], true, true) // tracked and refreshed like the others
+	presencetest.WantJoin(t, tr, tabs[0], presence.RoomEdge) // the tracker passes the store's edges on
+	presencetest.WantJoin(t, tr, tabs[1], presence.NoEdge)
+	presencetest.WantJoinAll(t, tr, tabs[2:], presence.RoomEdge, presence.UserEdge) // tracked and refreshed like the others
 	presencetest.WantJoinAll(t, tr, nil)
 	time.Sleep(3 * presencetest.ShortTTL) // real time: the store's clock is not faked here
 	presencetest.WantUsers(t, tr, "t1", "u1")
 	presencetest.WantUsers(t, tr, "t2", "u1", "u2")
-	if last, err := tr.Leave(t.Context(), tabs[3]); err != nil || !last {
-		t.Fatalf("Leave(%+v) = %v, %v; want last", tabs[3], last, err)
-	}
+	presencetest.WantLeave(t, tr, tabs[3], presence.UserEdge) // refreshed, so u1 is still there
+	presencetest.WantLeaveAll(t, tr, tabs[2:3], presence.RoomEdge)
+	presencetest.WantLeaveAll(t, tr, nil)
 	if err := tr.Stop(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +53,7 @@ func TestTrackerRefreshFailureIsLoggedAndCounted(t *testing.T) {
 	tr := presence.NewTracker(fs, 30*time.Millisecond, slog.New(slog.NewTextHandler(&logs, nil)))
 	tr.Start()
 	defer tr.Stop(t.Context())
-	presencetest.WantJoin(t, tr, entry("r", "u", "c"), true)
+	presencetest.WantJoin(t, tr, entry("r", "u", "c"), presence.RoomEdge)
 	deadline := time.Now().Add(10 * time.Second)
 	for fs.refreshCount() < 3 {
 		if time.Now().After(deadline) {
@@ -83,8 +80,8 @@ func TestTrackerJoinErrorNotTracked(t *testing.T) {
 		t.Fatal("Join: want the store's error")
 	}
 	batch := []presence.Entry{entry("r1", "u", "c"), entry("r2", "u", "c")}
-	if firsts, err := tr.JoinAll(t.Context(), batch); err == nil || firsts != nil {
-		t.Fatalf("JoinAll = %v, %v; want no firsts and the store's error", firsts, err)
+	if edges, err := tr.JoinAll(t.Context(), batch); err == nil || edges != nil {
+		t.Fatalf("JoinAll = %v, %v; want no edges and the store's error", edges, err)
 	}
 	if err := tr.Ready(t.Context()); err == nil {
 		t.Fatal("Ready after failed joins: want an error")
@@ -103,7 +100,7 @@ func TestTrackerLeaveWaitsForRefresh(t *testing.T) {
 	fs := &fakeStore{Store: presence.NewMemory(presencetest.LongTTL), started: make(chan struct{}), release: make(chan struct{})}
 	tr := presence.NewTracker(fs, 30*time.Millisecond, discardLog)
 	e := entry("r", "u", "c")
-	presencetest.WantJoin(t, tr, e, true)
+	presencetest.WantJoin(t, tr, e, presence.RoomEdge)
 	tr.Start()
 	defer tr.Stop(t.Context())
 	release := sync.OnceFunc(func() { close(fs.release) })
@@ -133,21 +130,21 @@ type fakeStore struct {
 	leaves    []presence.Entry
 }
 
-func (f *fakeStore) Join(ctx context.Context, e presence.Entry) (bool, error) {
+func (f *fakeStore) Join(ctx context.Context, e presence.Entry) (presence.Edge, error) {
 	if f.joinErr != nil {
-		return false, f.joinErr
+		return presence.NoEdge, f.joinErr
 	}
 	return f.Store.Join(ctx, e)
 }
 
-func (f *fakeStore) JoinAll(ctx context.Context, entries []presence.Entry) ([]bool, error) {
+func (f *fakeStore) JoinAll(ctx context.Context, entries []presence.Entry) ([]presence.Edge, error) {
 	if f.joinErr != nil {
 		return nil, f.joinErr
 	}
 	return f.Store.JoinAll(ctx, entries)
 }
 
-func (f *fakeStore) Leave(ctx context.Context, e presence.Entry) (bool, error) {
+func (f *fakeStore) Leave(ctx context.Context, e presence.Entry) (presence.Edge, error) {
 	f.mu.Lock()
 	f.leaves = append(f.leaves, e)
 	f.mu.Unlock()

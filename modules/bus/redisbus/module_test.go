@@ -56,7 +56,7 @@ func TestModule(t *testing.T) {
 	}
 	cancel()
 
-	presencetest.WantJoin(t, tr, presenceEntry("fx", "u1", "c1"), true)
+	presencetest.WantJoin(t, tr, presenceEntry("fx", "u1", "c1"), presence.RoomEdge)
 	presencetest.WantUsers(t, tr, "fx", "u1")
 	app.RequireStop()
 	// The tracker stopped before the redis module closed its client, so its

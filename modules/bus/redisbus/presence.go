@@ -33,56 +33,61 @@ func NewPresence(c rueidis.Client, ttl time.Duration, stats *redis.Stats) *Prese
 	return &Presence{client: c, stats: stats, ttl: strconv.FormatInt(max(ttl, minTTL).Milliseconds(), 10)}
 }
 
-// Join adds e; first when the user had no live connection in the room.
-func (r *Presence) Join(ctx context.Context, e presence.Entry) (bool, error) {
+// Join adds e and reports its edge (wire.go's touchScript).
+func (r *Presence) Join(ctx context.Context, e presence.Entry) (presence.Edge, error) {
 	n, err := r.exec(ctx, touchScript, e)
-	return n == 1, r.wrap("join", err)
+	return edge(n), r.wrap("join", err)
 }
 
 // JoinAll runs the touch script for every entry in one pipeline: one round
 // trip to a single Redis; on a Cluster, rueidis sends each master its
 // entries, all at once.
-func (r *Presence) JoinAll(ctx context.Context, entries []presence.Entry) ([]bool, error) {
-	if err := presence.CheckRooms(entries); err != nil {
-		return nil, err
-	}
-	firsts := make([]bool, len(entries))
-	if len(entries) == 0 {
-		return firsts, nil
-	}
-	for i, res := range joinScript.ExecMulti(ctx, r.client, r.execs(entries)) {
-		n, err := res.AsInt64()
-		if err != nil {
-			return nil, r.wrap("join", err)
-		}
-		firsts[i] = n == 1
-	}
-	return firsts, nil
+func (r *Presence) JoinAll(ctx context.Context, entries []presence.Entry) ([]presence.Edge, error) {
+	return r.execAll(ctx, "join", joinScript, entries)
 }
 
-// Leave removes e; last when it ended the user's presence in the room.
-func (r *Presence) Leave(ctx context.Context, e presence.Entry) (bool, error) {
+// Leave removes e and reports its edge (wire.go's leaveScript).
+func (r *Presence) Leave(ctx context.Context, e presence.Entry) (presence.Edge, error) {
 	n, err := r.exec(ctx, leaveScript, e)
-	return n == 1, r.wrap("leave", err)
+	return edge(n), r.wrap("leave", err)
 }
 
 // LeaveAll sends every entry's leave script in one pipelined round trip.
-func (r *Presence) LeaveAll(ctx context.Context, entries []presence.Entry) ([]bool, error) {
+func (r *Presence) LeaveAll(ctx context.Context, entries []presence.Entry) ([]presence.Edge, error) {
+	return r.execAll(ctx, "leave", leaveScript, entries)
+}
+
+// execAll pipelines s for every entry and returns each one's edge, or
+// none on the first failure.
+func (r *Presence) execAll(ctx context.Context, op string, s *redis.Script, entries []presence.Entry) ([]presence.Edge, error) {
 	if err := presence.CheckRooms(entries); err != nil {
 		return nil, err
 	}
-	lasts := make([]bool, len(entries))
+	edges := make([]presence.Edge, len(entries))
 	if len(entries) == 0 {
-		return lasts, nil
+		return edges, nil
 	}
-	for i, res := range leaveScript.ExecMulti(ctx, r.client, r.execs(entries)) {
+	for i, res := range s.ExecMulti(ctx, r.client, r.execs(entries)) {
 		n, err := res.AsInt64()
 		if err != nil {
-			return nil, r.wrap("leave", err)
+			return nil, r.wrap(op, err)
 		}
-		lasts[i] = n == 1
+		edges[i] = edge(n)
 	}
-	return lasts, nil
+	return edges, nil
+}
+
+// edge reads a script's answer: 0, 1 or 2 as presence.Edge numbers them.
+// Anything else (which the scripts never return) counts as no edge rather
+// than announcing a change that did not happen.
+func edge(n int64) presence.Edge {
+	switch n {
+	case 1:
+		return presence.UserEdge
+	case 2:
+		return presence.RoomEdge
+	}
+	return presence.NoEdge
 }
 
 // Refresh runs the touch script for every entry in one pipeline.

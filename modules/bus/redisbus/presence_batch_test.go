@@ -24,7 +24,7 @@ func TestRedisJoinAllIsOneRoundTrip(t *testing.T) {
 	s := NewPresence(newClient(t, gate.addr()), presencetest.LongTTL, redis.NewStats())
 	obs := newClient(t, srv.Addr())
 	// Redis now knows the script, so the batch below is EVALSHA alone.
-	presencetest.WantJoin(t, s, presenceEntry("trip-warm", "u", "c"), true)
+	presencetest.WantJoin(t, s, presenceEntry("trip-warm", "u", "c"), presence.RoomEdge)
 
 	const n = 100
 	entries := make([]presence.Entry, n)
@@ -34,13 +34,13 @@ func TestRedisJoinAllIsOneRoundTrip(t *testing.T) {
 	before := commandCalls(t, obs, "evalsha")
 	gate.hold()
 	type result struct {
-		firsts []bool
-		err    error
+		edges []presence.Edge
+		err   error
 	}
 	done := make(chan result, 1)
 	go func() {
-		firsts, err := s.JoinAll(t.Context(), entries)
-		done <- result{firsts, err}
+		edges, err := s.JoinAll(t.Context(), entries)
+		done <- result{edges, err}
 	}()
 	ran := int64(0)
 	for deadline := time.Now().Add(5 * time.Second); ran < n && time.Now().Before(deadline); {
@@ -53,13 +53,13 @@ func TestRedisJoinAllIsOneRoundTrip(t *testing.T) {
 	}
 	select {
 	case r := <-done:
-		t.Fatalf("JoinAll returned %v, %v with every reply held back", r.firsts, r.err)
+		t.Fatalf("JoinAll returned %v, %v with every reply held back", r.edges, r.err)
 	default:
 	}
 	gate.release()
 	r := <-done
-	if r.err != nil || !slices.Equal(r.firsts, slices.Repeat([]bool{true}, n)) {
-		t.Fatalf("JoinAll = %v, %v; want %d firsts", r.firsts, r.err, n)
+	if r.err != nil || !slices.Equal(r.edges, slices.Repeat([]presence.Edge{presence.RoomEdge}, n)) {
+		t.Fatalf("JoinAll = %v, %v; want %d room edges", r.edges, r.err, n)
 	}
 }
 

@@ -22,7 +22,7 @@ func TestRedisRefusesWritesOutOfMemory(t *testing.T) {
 	s := newRedisStore(t, srv, presencetest.LongTTL)
 	c := s.client
 	kept := presenceEntry("oom", "u1", "c1")
-	presencetest.WantJoin(t, s, kept, true) // also loads the scripts: the next calls use EVALSHA
+	presencetest.WantJoin(t, s, kept, presence.RoomEdge) // also loads the scripts: the next calls use EVALSHA
 
 	presenceOutOfMemory(t, c, true)
 	refused := presenceEntry("oom", "u2", "c2")
@@ -41,8 +41,8 @@ func TestRedisRefusesWritesOutOfMemory(t *testing.T) {
 	if n, err := c.Do(t.Context(), c.B().Zcard().Key(usersKey("oom")).Build()).AsInt64(); err != nil || n != 1 {
 		t.Fatalf("ZCARD %s = %d, %v; want only the user joined before", usersKey("oom"), n, err)
 	}
-	presencetest.WantUsers(t, s, "oom", "u1") // no-writes: reads still run
-	presencetest.WantLeave(t, s, kept, true)  // allow-oom: leaving frees memory
+	presencetest.WantUsers(t, s, "oom", "u1")             // no-writes: reads still run
+	presencetest.WantLeave(t, s, kept, presence.RoomEdge) // allow-oom: leaving frees memory, and says the room is vacated
 	presencetest.WantUsers(t, s, "oom")
 	if got := metricstest.Gather(t, s.stats.Collectors()...).Value("rt_redis_errors_total", "op", redis.OpPresence); got != 3 {
 		t.Errorf(`rt_redis_errors_total{op="presence"} = %v, want 3 (join, refresh, write check)`, got)
@@ -52,7 +52,7 @@ func TestRedisRefusesWritesOutOfMemory(t *testing.T) {
 	if err := s.CheckWrite(t.Context()); err != nil {
 		t.Fatalf("CheckWrite with room again: %v", err)
 	}
-	presencetest.WantJoin(t, s, refused, true)
+	presencetest.WantJoin(t, s, refused, presence.RoomEdge)
 	wantNoKeys(t, c, probeKey) // the write check never writes
 }
 

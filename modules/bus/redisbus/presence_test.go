@@ -46,7 +46,7 @@ func TestRedisKeyLayout(t *testing.T) {
 	c := s.client
 	e := presenceEntry("lobby", "u:1", "c1")
 	before := time.Now().Add(presencetest.LongTTL).UnixMilli()
-	presencetest.WantJoin(t, s, e, true)
+	presencetest.WantJoin(t, s, e, presence.RoomEdge)
 	after := time.Now().Add(presencetest.LongTTL).UnixMilli()
 
 	for key, member := range map[string]string{
@@ -66,7 +66,7 @@ func TestRedisKeyLayout(t *testing.T) {
 			t.Errorf("PTTL %s = %d, %v; want a TTL of at most %v", key, pttl, err, presencetest.LongTTL)
 		}
 	}
-	presencetest.WantLeave(t, s, e, true)
+	presencetest.WantLeave(t, s, e, presence.RoomEdge)
 	n, err := c.Do(t.Context(), c.B().Exists().Key("rt:presence:users:{lobby}", "rt:presence:conns:{lobby}:u:1").Build()).AsInt64()
 	if err != nil || n != 0 {
 		t.Fatalf("EXISTS after the last leave = %d, %v; want 0", n, err)
@@ -78,7 +78,7 @@ func TestRedisRefreshAfterRestart(t *testing.T) {
 	srv := redistest.Start(t)
 	s := newRedisStore(t, srv, presencetest.LongTTL)
 	e := presenceEntry("restart", "u1", "c1")
-	presencetest.WantJoin(t, s, e, true)
+	presencetest.WantJoin(t, s, e, presence.RoomEdge)
 	srv.Restart(t)
 	// The client reconnects its connections in the background, each on its
 	// first failure, so retry until a refresh and a read both go through.

@@ -220,19 +220,23 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 // script command by command: its first write is ZREMRANGEBYSCORE, which
 // may not grow memory, so its ZADDs went past maxmemory under noeviction.
 
-// touchScript adds or refreshes one connection and returns 1 when the user
-// had no live connection before. Join, JoinAll (as joinScript) and Refresh
-// share it: a refresh of an entry Redis lost (a restart) recreates it,
-// which is what a refresh means. Expired members are purged first so they
-// do not count as present.
+// touchScript adds or refreshes one connection and returns its edge as
+// presence.Edge numbers it: 1 when the user had no live connection before,
+// 2 when the room had no live user either, else 0 (also for a user whose
+// connection outlived the room's users set, which only an evicted key
+// could do: that user's presence was reported). Join, JoinAll (as
+// joinScript) and Refresh share it: a refresh of an entry Redis lost (a
+// restart) recreates it, which is what a refresh means. Expired members
+// are purged first so they do not count as present: the users of a dead
+// node do not keep its rooms occupied once their entries expire.
 var touchScript = redis.NewScript(redis.Writes, touchBody).Idempotent()
 
 // joinScript is touchScript (the same source, so the same SHA-1) for
 // JoinAll, whose commands are not retried after a dropped connection: a
-// retried join that Redis had applied would report its first as false,
-// and the user's presence.join would never be announced. Join's single
-// calls are not retried either (rueidis retries only scripts declared
-// retryable).
+// retried join that Redis had applied would report NoEdge, and the user's
+// presence.join (or the room's room.occupied) would never be announced.
+// Join's single calls are not retried either (rueidis retries only scripts
+// declared retryable).
 var joinScript = redis.NewScript(redis.Writes, touchBody)
 
 const touchBody = nowLua + `
@@ -240,28 +244,37 @@ local exp = string.format('%d', now + tonumber(ARGV[3]))
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 local first = redis.call('ZCARD', KEYS[2]) == 0
+local empty = redis.call('ZCARD', KEYS[1]) == 0
 redis.call('ZADD', KEYS[2], exp, ARGV[2])
 redis.call('ZADD', KEYS[1], 'GT', exp, ARGV[1])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 redis.call('PEXPIRE', KEYS[2], ARGV[3])
+if first and empty then return 2 end
 if first then return 1 end
 return 0
 `
 
-// leaveScript removes one connection and returns 1 when that ended the
-// user's presence: no live connection remains and the user was still listed
-// (so a repeated leave returns 0). Otherwise the user's score drops to their
-// longest-lived remaining connection, so a dead node's tab is not kept alive
-// by one that already left. XX: never create a key here, it would lack a TTL.
-// It may run while Redis is out of memory: leaving frees memory, and a user
-// who left must not stay listed until the TTL.
+// leaveScript removes one connection and returns its edge: 1 when that
+// ended the user's presence (no live connection remains and the user was
+// still listed, so a repeated leave returns 0), 2 when, the expired members
+// purged, the room has no live user left either. When the user still has a
+// live connection it returns 0 and the user's score drops to their
+// longest-lived remaining one, so a dead node's tab is not kept alive by
+// one that already left. XX: never create
+// a key here, it would lack a TTL. It may run while Redis is out of memory
+// (it only removes or lowers): leaving frees memory, and a user who left
+// must not stay listed until the TTL. Like joinScript it is not retried: a
+// retried leave that Redis had applied would report 0 and lose the edge.
 var leaveScript = redis.NewScript(redis.Frees, nowLua+`
 redis.call('ZREM', KEYS[2], ARGV[2])
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
 local top = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
 if #top == 0 then
   redis.call('DEL', KEYS[2])
-  return redis.call('ZREM', KEYS[1], ARGV[1])
+  if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return 0 end
+  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+  if redis.call('ZCARD', KEYS[1]) == 0 then return 2 end
+  return 1
 end
 redis.call('ZADD', KEYS[1], 'XX', top[2], ARGV[1])
 return 0
