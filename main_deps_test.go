@@ -27,7 +27,7 @@ func TestCoreDoesNotImportHTTP(t *testing.T) {
 // broker of one's own carry none of it; and the packages that import
 // rueidis are the connection, the bus's Redis side and the test servers.
 func TestOnlyTheRedisSideLinksRedis(t *testing.T) {
-	for _, pkg := range []string{"./modules/hub", "./modules/bus", "./modules/presence", "./config", "./modules/ws"} {
+	for _, pkg := range []string{"./modules/hub", "./modules/bus", "./modules/presence", "./config", "./modules/ws", "./modules/hooks", "./modules/webhook"} {
 		out, err := exec.Command("go", "list", "-deps", pkg).Output()
 		if err != nil {
 			t.Fatalf("go list -deps %s: %v", pkg, err)
@@ -47,7 +47,8 @@ func TestOnlyTheRedisSideLinksRedis(t *testing.T) {
 			importers = append(importers, pkg)
 		}
 	}
-	want := []string{"github.com/rtserver/rt/modules/bus/redisbus", "github.com/rtserver/rt/modules/redis", "github.com/rtserver/rt/modules/redis/redistest"}
+	want := []string{"github.com/rtserver/rt/modules/bus/redisbus", "github.com/rtserver/rt/modules/redis",
+		"github.com/rtserver/rt/modules/redis/redistest", "github.com/rtserver/rt/modules/webhook/redisqueue"}
 	if strings.Join(importers, " ") != strings.Join(want, " ") {
 		t.Errorf("packages importing rueidis: %v, want %v", importers, want)
 	}
