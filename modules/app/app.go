@@ -25,6 +25,7 @@ import (
 	"github.com/rtserver/rt/modules/debug"
 	"github.com/rtserver/rt/modules/demo"
 	"github.com/rtserver/rt/modules/health"
+	"github.com/rtserver/rt/modules/hooks"
 	"github.com/rtserver/rt/modules/hub"
 	"github.com/rtserver/rt/modules/logging"
 	"github.com/rtserver/rt/modules/metrics"
@@ -53,6 +54,7 @@ var Extras = fx.Options(
 	clientjs.Module,
 	debug.Module,
 	api.Module,
+	hooks.Module,
 )
 
 // Embedded keeps rooms, their history and presence in this process.
