@@ -5,12 +5,14 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/rtserver/rt/modules/protocol"
 )
 
 // The codes of a Refusal, as the client gets them.
 const (
-	CodeDenied   = "hook_denied" // the connect hook refused a handshake or a room.join
-	CodeRejected = "rejected"    // the publish hook refused a message
+	CodeDenied   = string(protocol.CodeHookDenied) // the connect hook refused a handshake or a room.join
+	CodeRejected = string(protocol.CodeRejected)   // the publish hook refused a message
 )
 
 // Refusal is the backend's no: Code is CodeDenied or CodeRejected, Reason

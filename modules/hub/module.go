@@ -8,6 +8,7 @@ import (
 
 	"github.com/rtserver/rt/config"
 	"github.com/rtserver/rt/modules/bus"
+	"github.com/rtserver/rt/modules/hooks"
 	"github.com/rtserver/rt/modules/metrics/collect"
 	"github.com/rtserver/rt/modules/presence"
 )
@@ -30,6 +31,9 @@ type hubParams struct {
 	Presence  *presence.Tracker
 	IDs       IDs
 	Log       *slog.Logger
+	// Moderator is the publish hook; nil without PUBLISH_HOOK_URL, or
+	// without the hooks module.
+	Moderator hooks.Moderator `optional:"true"`
 }
 
 // provideHub hooks the hub's Stop into the lifecycle: fx stops in reverse
@@ -37,6 +41,7 @@ type hubParams struct {
 // after the hub) and before presence and the bus stop.
 func provideHub(p hubParams) *Hub {
 	h := newHub(p.Bus, p.Presence, p.IDs, Limits{MaxMessageBytes: p.Config.MaxMessageBytes}, p.Log)
+	h.moderator = p.Moderator
 	p.Lifecycle.Append(fx.Hook{
 		OnStart: func(ctx context.Context) error { h.listen(ctx); return nil },
 		OnStop:  func(context.Context) error { h.stopListening(); h.Stop(); return nil },
