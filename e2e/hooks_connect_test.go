@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/rtserver/rt/modules/app"
 )
 
 // The connect hook is asked before the upgrade, with the user, the room
@@ -126,5 +128,22 @@ func TestConnectHookDeniesARoomJoin(t *testing.T) {
 	mrError(alice, `{"type":"room.join","room":"secret","ref":"a7"}`, "a7", "hook_denied")
 	if len(b.connects()) != asks+1 { // asked again, not remembered: the backend decides each time
 		t.Errorf("the backend was asked %d times about a join", len(b.connects())-asks)
+	}
+}
+
+// The hooks module can be left out like any extra: the transport and the
+// hub take its parts as optional, so the node serves without asking the
+// backend anything, whatever the configuration says.
+func TestHooksModuleCanBeLeftOut(t *testing.T) {
+	deny := func(context.Context, moderated) string { return `{"allow":false}` }
+	b := startHookBackend(t, func(context.Context, asked) string { return `{"allow":false}` }, deny)
+	n, err := launch(b.hooked(mrConfig()), app.Embedded)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.stop(t) })
+	chats(t, n)
+	if asked := len(b.connects()); asked != 0 {
+		t.Fatalf("the backend was asked %d times", asked)
 	}
 }
