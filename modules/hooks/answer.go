@@ -70,8 +70,10 @@ func ParseAnswer(b []byte) (Answer, error) {
 		a.Code = *w.Code
 	}
 	if len(w.Data) > 0 {
+		// Compacted as a client's data is: it is embedded in frames as is.
+		// Unmarshal has checked it, so Compact fails only on what it missed.
 		a.Data = w.Data
-		if err := a.Data.Compact(); err != nil { // already checked by Unmarshal; kept for safety
+		if err := a.Data.Compact(); err != nil {
 			return Answer{}, fmt.Errorf("%w: %w", ErrBadAnswer, err)
 		}
 	}
