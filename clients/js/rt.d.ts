@@ -10,7 +10,7 @@ export type State = "disconnected" | "connecting" | "connected";
 export type ErrorCode =
   | "bad_json" | "bad_message" | "unknown_type" | "room_mismatch" | "not_joined" | "bad_room"
   | "bad_since" | "room_forbidden" | "too_many_rooms" | "text_too_long" | "message_too_long"
-  | "rate_limited" | "token_invalid" | "unavailable"
+  | "rate_limited" | "token_invalid" | "unavailable" | "hook_denied" | "rejected"
   | "queue_full" | "disconnected" | "timeout"
   | (string & {});
 

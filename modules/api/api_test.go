@@ -304,6 +304,27 @@ func TestBackendErrors(t *testing.T) {
 	}
 }
 
+// The publish hook's answers: a refusal is 403 rejected, no answer 503
+// unavailable; both listed in the route table.
+func TestPublishHookErrors(t *testing.T) {
+	for _, tt := range []struct {
+		err    error
+		status int
+		code   string
+	}{
+		{hub.ErrRejected, 403, "rejected"},
+		{&protocol.Error{Code: protocol.CodeRejected, Message: "no links, please"}, 403, "rejected"},
+		{hub.ErrNotModerated, 503, "unavailable"},
+	} {
+		app, _, _ := testApp(t, &fake{err: tt.err})
+		got := do(t, app, "POST", "/api/rooms/lobby/messages", bearer, `{"user":"bot","text":"hi"}`)
+		if want := `{"error":"` + tt.code + `"}`; got.status != tt.status || got.body != want {
+			t.Errorf("%v: %d %s, want %d %s", tt.err, got.status, got.body, tt.status, want)
+		}
+		checkListed(t, "POST", "/api/rooms/lobby/messages", got)
+	}
+}
+
 // Without API_ADDR the module builds nothing and listens nowhere; its
 // counter is still offered (with no series).
 func TestModuleOff(t *testing.T) {

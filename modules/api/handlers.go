@@ -33,6 +33,7 @@ var (
 	errBadQuery = fiber.NewError(fiber.StatusBadRequest, string(protocol.CodeBadMessage))
 	errBadUser  = fiber.NewError(fiber.StatusBadRequest, string(protocol.CodeBadMessage))
 	errUnavail  = fiber.NewError(fiber.StatusServiceUnavailable, string(protocol.CodeUnavailable))
+	errRejected = fiber.NewError(fiber.StatusForbidden, string(protocol.CodeRejected))
 )
 
 // POST /api/rooms/{room}/messages {"user":..,"text"?:..,"data"?:..} → 201
@@ -226,11 +227,18 @@ func refusal(e *protocol.Error) error {
 }
 
 // failed answers a backend error: the caller's fault (a *protocol.Error)
-// is a 400 with its code, anything else means the backend is away (503
-// unavailable, logged without anything from the request's body).
+// is a 400 with its code, but for the publish hook's answers, a refusal
+// (403 rejected) and no answer (503 unavailable, logged by the hook);
+// anything else means the backend is away (503 unavailable, logged without
+// anything from the request's body).
 func (a *api) failed(c *fiber.Ctx, err error) error {
 	var pe *protocol.Error
-	if errors.As(err, &pe) {
+	switch {
+	case errors.As(err, &pe) && pe.Code == protocol.CodeRejected:
+		return errRejected
+	case pe != nil && pe.Code == protocol.CodeUnavailable:
+		return errUnavail
+	case pe != nil:
 		return refusal(pe)
 	}
 	a.log.Warn("server API: backend unavailable", "route", c.Route().Path, "err", err)

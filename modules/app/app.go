@@ -25,6 +25,7 @@ import (
 	"github.com/rtserver/rt/modules/debug"
 	"github.com/rtserver/rt/modules/demo"
 	"github.com/rtserver/rt/modules/health"
+	"github.com/rtserver/rt/modules/hooks"
 	"github.com/rtserver/rt/modules/hub"
 	"github.com/rtserver/rt/modules/logging"
 	"github.com/rtserver/rt/modules/metrics"
@@ -56,6 +57,7 @@ var Extras = fx.Options(
 	debug.Module,
 	api.Module,
 	webhook.Module,
+	hooks.Module,
 )
 
 // Embedded keeps rooms, their history, presence and the webhook's

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"bytes"
 	"errors"
 	"math"
 	"strconv"
@@ -32,6 +33,7 @@ var (
 type tokenClaims struct {
 	jwt.RegisteredClaims
 	Rooms []string
+	raw   jsontext.Value // the payload as the issuer wrote it
 }
 
 // UnmarshalJSON replaces encoding/json's lenient decoding, which matches
@@ -43,6 +45,7 @@ func (c *tokenClaims) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	*c = parsed
+	c.raw = bytes.Clone(b) // b is the decoder's buffer, reused after this returns
 	return nil
 }
 

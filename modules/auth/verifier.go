@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/rtserver/rt/config"
@@ -38,6 +39,11 @@ type Claims struct {
 	// Rooms is the token's rooms claim: nil when absent (any room), else
 	// the rooms it may join, where an entry ending in * is a prefix.
 	Rooms []string
+	// Raw is the whole payload, the JSON object as the issuer wrote it
+	// (checked strictly like the rest), for the connect hook, which passes
+	// the application's own claims on to its backend. A connection keeps
+	// it only while a connect hook is configured.
+	Raw jsontext.Value
 }
 
 // MayJoin reports whether the claims allow joining room.
@@ -137,7 +143,7 @@ func (v *JWT) verify(token string) (Claims, error) {
 	case err != nil, rc.Subject == "": // a null payload never reaches UnmarshalJSON and leaves rc zero
 		return Claims{}, ErrTokenInvalid
 	}
-	c := Claims{Subject: rc.Subject, Rooms: rc.Rooms}
+	c := Claims{Subject: rc.Subject, Rooms: rc.Rooms, Raw: rc.raw}
 	if rc.ExpiresAt != nil {
 		c.ExpiresAt = rc.ExpiresAt.Time
 	}

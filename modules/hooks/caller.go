@@ -109,12 +109,18 @@ func (c *Caller) Call(ctx context.Context, hook, url string, body []byte) ([]byt
 
 // failure names a failed call: the deadline, or the backend out of reach.
 // A caller that gave up (its own context cancelled) gets its error back.
+// The transport's own timeouts (dial, TLS, response headers) are set to
+// HOOK_TIMEOUT too, and may fire a moment before the context's: they are
+// the same deadline.
 func (c *Caller) failure(ctx context.Context, err error) error {
+	var netErr net.Error
 	switch {
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
 		return ErrTimeout
 	case ctx.Err() != nil:
 		return ctx.Err()
+	case errors.As(err, &netErr) && netErr.Timeout():
+		return ErrTimeout
 	}
 	return fmt.Errorf("%w: %w", ErrUnreachable, err)
 }

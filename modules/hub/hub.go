@@ -7,7 +7,8 @@
 // carries it. The transport (ws) only reads, decodes, calls the hub and
 // writes.
 //
-// A chat message goes ws → hub (Say: check, encode a draft) → bus (Append:
+// A chat message goes ws → hub (Say: check, ask the publish hook if there
+// is one, encode a draft) → bus (Append:
 // id, history, publish, one step) → hub (room.deliver: fan-out to local
 // members in id order) → ws (each member's send queue).
 //
@@ -23,6 +24,7 @@ import (
 	"time"
 
 	"github.com/rtserver/rt/modules/bus"
+	"github.com/rtserver/rt/modules/hooks"
 	"github.com/rtserver/rt/modules/presence"
 	"github.com/rtserver/rt/modules/webhook"
 )
@@ -82,6 +84,8 @@ type Hub struct {
 	// webhooks takes the events of SPEC §11's webhook; nil when
 	// WEBHOOK_URL is unset.
 	webhooks webhook.Recorder
+	// moderator is the publish hook; nil without PUBLISH_HOOK_URL.
+	moderator hooks.Moderator
 }
 
 // Limits are the hub's checks on what clients say.

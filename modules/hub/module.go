@@ -8,6 +8,7 @@ import (
 
 	"github.com/rtserver/rt/config"
 	"github.com/rtserver/rt/modules/bus"
+	"github.com/rtserver/rt/modules/hooks"
 	"github.com/rtserver/rt/modules/metrics/collect"
 	"github.com/rtserver/rt/modules/presence"
 	"github.com/rtserver/rt/modules/webhook"
@@ -34,6 +35,9 @@ type hubParams struct {
 	// Webhooks is nil when the webhook module is left out or WEBHOOK_URL
 	// is unset: the hub then records no event.
 	Webhooks webhook.Recorder `optional:"true"`
+	// Moderator is the publish hook; nil without PUBLISH_HOOK_URL, or
+	// without the hooks module.
+	Moderator hooks.Moderator `optional:"true"`
 }
 
 // provideHub hooks the hub's Stop into the lifecycle: fx stops in reverse
@@ -42,6 +46,7 @@ type hubParams struct {
 func provideHub(p hubParams) *Hub {
 	h := newHub(p.Bus, p.Presence, p.IDs, Limits{MaxMessageBytes: p.Config.MaxMessageBytes}, p.Log)
 	h.webhooks = p.Webhooks
+	h.moderator = p.Moderator
 	p.Lifecycle.Append(fx.Hook{
 		OnStart: func(ctx context.Context) error { h.listen(ctx); return nil },
 		OnStop:  func(context.Context) error { h.stopListening(); h.Stop(); return nil },

@@ -34,14 +34,22 @@ func (h *Hub) Say(ctx context.Context, user string, s Said) (Published, error) {
 // result per message. History stores and publishes them together (in redis
 // mode in one round trip), so a client's backlog reaches the other nodes
 // together.
+//
+// With a publish hook, every message that passed the checks is asked about
+// at once, and what the hook allows is stored as the hook wants it
+// (moderate), still in order: a message is composed, and so stamped, only
+// once all of the batch has its answer.
 func (h *Hub) SayAll(ctx context.Context, user string, said []Said) ([]Published, []error) {
 	ps, errs := make([]Published, len(said)), make([]error, len(said))
+	for i, s := range said {
+		errs[i] = h.checkSize(s.Content)
+	}
+	said = h.moderate(ctx, user, said, errs)
 	drafts := make([]bus.Draft, 0, len(said))
 	at := make([]int, 0, len(said)) // index in said of each draft
 	for i, s := range said {
-		d, err := h.compose(s.Room, user, s.Content)
-		if errs[i] = err; err == nil {
-			drafts, at = append(drafts, d), append(at, i)
+		if errs[i] == nil {
+			drafts, at = append(drafts, h.compose(s.Room, user, s.Content)), append(at, i)
 		}
 	}
 	if len(drafts) == 0 {
@@ -63,15 +71,12 @@ func (h *Hub) SayAll(ctx context.Context, user string, said []Said) ([]Published
 	return ps, errs
 }
 
-// compose checks one message and encodes its delivery, with a placeholder
-// for the id history gives it.
-func (h *Hub) compose(room, user string, m Content) (bus.Draft, error) {
-	if err := h.checkSize(m); err != nil {
-		return bus.Draft{}, err
-	}
+// compose encodes one checked message's delivery, with a placeholder for
+// the id history gives it.
+func (h *Hub) compose(room, user string, m Content) bus.Draft {
 	d := bus.Draft{Room: room, At: protocol.Now()}
 	d.Frame, d.IDAt = protocol.DeliveryDraft(room, user, m.Text, m.Data, d.At)
-	return d, nil
+	return d
 }
 
 // checkSize applies MAX_MESSAGE_BYTES to text plus data. A message of text

@@ -92,8 +92,15 @@ const (
 	// names another user; nothing changed.
 	CodeTokenInvalid ErrorCode = "token_invalid"
 	// CodeUnavailable: the server could not serve the frame right now (for
-	// example Redis is away); nothing was delivered and the client may retry.
+	// example Redis is away, or the application's hook did not answer);
+	// nothing was delivered and the client may retry.
 	CodeUnavailable ErrorCode = "unavailable"
+	// CodeHookDenied: the application's connect hook refused the room.join
+	// (CONNECT_HOOK_URL); the message is the application's reason.
+	CodeHookDenied ErrorCode = "hook_denied"
+	// CodeRejected: the application's publish hook refused the chat
+	// message (PUBLISH_HOOK_URL); it was neither stored nor delivered.
+	CodeRejected ErrorCode = "rejected"
 )
 
 // WebSocket close codes used by the server.

@@ -65,11 +65,32 @@ func NewApp(cfg config.Config, refused *Refusals, log *slog.Logger, bodyLimit in
 }
 
 // jsonError answers every error as {"error":"<code>"}: a *fiber.Error's
-// message is the code; anything else is an internal error whose text stays in the log.
+// message is the code, a *ReasonedError adds its reason; anything else is
+// an internal error whose text stays in the log.
 func jsonError(c *fiber.Ctx, err error) error {
 	var fe *fiber.Error
+	var re *ReasonedError
+	if errors.As(err, &re) {
+		return c.Status(re.Status).JSON(fiber.Map{"error": re.Code, "reason": re.Reason})
+	}
 	if errors.As(err, &fe) {
 		return c.Status(fe.Code).JSON(fiber.Map{"error": fe.Message})
 	}
 	return c.Status(fiber.StatusInternalServerError).JSON(fiber.Map{"error": "internal"})
 }
+
+// ReasonedError is a refusal that tells the client why in words besides
+// its code: {"error":"<code>","reason":"<reason>"}. The reason comes from
+// elsewhere (the application's backend, already made safe to show); the
+// access line and the metrics see the code only, as for a *fiber.Error,
+// which it unwraps to.
+type ReasonedError struct {
+	Status int
+	Code   string
+	Reason string
+}
+
+func (e *ReasonedError) Error() string { return e.Code }
+
+// Unwrap is the *fiber.Error of the same status and code.
+func (e *ReasonedError) Unwrap() error { return fiber.NewError(e.Status, e.Code) }

@@ -26,6 +26,7 @@ type Conn struct {
 	user     string      // the token's sub
 	rooms    roomSet     // the rooms it is in or joining
 	claims   auth.Claims // the token's (the last refreshed one's), for room.join
+	remote   string      // the client's address, kept for the connect hook only
 	log      *slog.Logger
 	limits   Limits
 	stats    *stats

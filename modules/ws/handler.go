@@ -16,6 +16,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/rtserver/rt/modules/auth"
+	"github.com/rtserver/rt/modules/hooks"
 	"github.com/rtserver/rt/modules/hub"
 	"github.com/rtserver/rt/modules/protocol"
 )
@@ -40,6 +41,11 @@ type Handler struct {
 	log       *slog.Logger
 	// limit is the per-address handshake limit; nil when HANDSHAKE_RATE is 0.
 	limit *handshakeLimit
+	// hook is the connect hook, asked before the upgrade and at each
+	// room.join; nil without CONNECT_HOOK_URL. addrs names the client it
+	// is told of.
+	hook  hooks.Gate
+	addrs clientAddrs
 	// unusedWrites is the library's write-buffer pool. The library writes
 	// nothing (the outbox does), but without a pool it allocates a 4 KiB
 	// write buffer for every socket, kept for the socket's life.
@@ -48,13 +54,18 @@ type Handler struct {
 
 // Register mounts the route: checks first, upgrade only if they pass. The
 // per-address limit comes before every other check, so a refused
-// handshake costs no token parsing.
+// handshake costs no token parsing; the connect hook comes last, so the
+// application's backend is asked only about handshakes rt would accept.
 func (h *Handler) Register(app *fiber.App) {
 	chain := []fiber.Handler{h.stats.handshake}
 	if h.limit != nil {
 		chain = append(chain, h.limit.check)
 	}
-	chain = append(chain, h.handshake.Check, h.admit, upgrade(websocket.New(h.serve, websocket.Config{
+	chain = append(chain, h.handshake.Check, h.admit)
+	if h.hook != nil {
+		chain = append(chain, h.gate)
+	}
+	chain = append(chain, upgrade(websocket.New(h.serve, websocket.Config{
 		// The library neither reads nor writes frames (frames.go reads, the
 		// outbox writes): its read buffer, allocated anyway, is the
 		// smallest it takes, and it borrows a write buffer it never uses.
@@ -85,7 +96,10 @@ func (h *Handler) serve(ws *websocket.Conn) {
 	room, user := ws.Locals(auth.LocalRoom).(string), ws.Locals(auth.LocalUser).(string)
 	c := newConn(ws, room, user, h.limits, h.stats, h.log)
 	c.node = h.queues
-	c.claims = ws.Locals(auth.LocalClaims).(auth.Claims)
+	c.claims = h.hooked(ws.Locals(auth.LocalClaims).(auth.Claims))
+	if h.hook != nil {
+		c.remote, _ = ws.Locals(localRemote).(string)
+	}
 	c.resync = func() { h.resync(c) }
 	c.requests.sayAll = func(ctx context.Context, said []sayRequest) { h.sayAll(ctx, c, said) }
 	c.requests.joinAll = func(ctx context.Context, joins []joinRequest) { h.joinAll(ctx, c, joins) }
@@ -113,7 +127,8 @@ func (h *Handler) serve(ws *websocket.Conn) {
 
 // joinHome joins the room of the URL, and recovers it from the since of the
 // URL on the history lane, after the reader has started: a client that
-// closes right after its 101 is closing before its replay is read.
+// closes right after its 101 is closing before its replay is read. The
+// connect hook was asked about the room with the handshake.
 func (h *Handler) joinHome(c *Conn, room string) bool {
 	since, _ := c.ws.Locals(auth.LocalSince).(string)
 	client := hub.Client{Room: room, User: c.user, Member: c, Since: since}

@@ -3,6 +3,8 @@ package ws
 import (
 	"context"
 
+	"github.com/go-json-experiment/json/jsontext"
+
 	"github.com/rtserver/rt/modules/hub"
 	"github.com/rtserver/rt/modules/protocol"
 )
@@ -22,7 +24,8 @@ type joinRequest struct {
 	mb     *membership
 	since  string
 	ref    string
-	joined []byte // room.joined with the request's ref
+	joined []byte         // room.joined with the request's ref
+	claims jsontext.Value // the token's payload when asked, for the connect hook; nil without one
 }
 
 // roomJoin serves room.join: the checks that need no backend at once, the
@@ -50,7 +53,9 @@ func (h *Handler) roomJoin(c *Conn, in protocol.Inbound) {
 		}
 		return
 	}
-	if !c.requests.submitJoin(joinRequest{mb: mb, since: in.Since, ref: in.Ref, joined: joined}) {
+	// The claims are read here, on the reader, which is where a refresh
+	// changes them.
+	if !c.requests.submitJoin(joinRequest{mb: mb, since: in.Since, ref: in.Ref, joined: joined, claims: c.claims.Raw}) {
 		c.rooms.forget(mb)
 		c.answer(in.Ref, errBusy)
 	}
@@ -67,10 +72,16 @@ func (c *Conn) joinedAgain(mb *membership, joined []byte, ref string) {
 }
 
 // joinAll joins the rooms of the room.join frames taken together, on the
-// runner: presence for all of them in one round trip. Each is answered
-// room.joined (queued by the hub before any frame of the room) or a
-// system.error; a join with since then recovers on the history lane.
+// runner: the connect hook, when there is one, asked about all of them at
+// once, then presence for those it allowed in one round trip. Each is
+// answered room.joined (queued by the hub before any frame of the room) or
+// a system.error; a join with since then recovers on the history lane.
 func (h *Handler) joinAll(ctx context.Context, c *Conn, reqs []joinRequest) {
+	if h.hook != nil {
+		if reqs = h.admitJoins(ctx, c, reqs); len(reqs) == 0 {
+			return
+		}
+	}
 	clients := make([]hub.Client, len(reqs))
 	for i, r := range reqs {
 		clients[i] = hub.Client{Room: r.mb.room, User: c.user, Member: c, Since: r.since, Joined: r.joined}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/rtserver/rt/config"
 	"github.com/rtserver/rt/modules/auth"
+	"github.com/rtserver/rt/modules/hooks"
 	"github.com/rtserver/rt/modules/hub"
 	"github.com/rtserver/rt/modules/metrics/collect"
 	"github.com/rtserver/rt/modules/protocol"
@@ -30,6 +31,9 @@ type handlerParams struct {
 	Hub       *hub.Hub
 	Stats     *stats
 	Log       *slog.Logger
+	// Gate is the connect hook; nil without CONNECT_HOOK_URL, or without
+	// the hooks module.
+	Gate hooks.Gate `optional:"true"`
 }
 
 // newHandler hooks the draining of every socket into the lifecycle. fx runs
@@ -46,6 +50,7 @@ func newHandler(p handlerParams) *Handler {
 		queues: newNodeQueue(p.Config.MaxQueuedBytes), stats: p.Stats, limits: LimitsFrom(p.Config), log: p.Log,
 	}
 	h.limit = handshakeLimitFrom(p.Config)
+	h.hook, h.addrs = p.Gate, clientAddrs{trusted: p.Config.TrustedPrefixes()}
 	p.Hub.OnDisconnect(h.registry.Disconnect)
 	p.Hub.OnUserMessage(h.registry.SendToUser)
 	var stopHeartbeat, stopShed func()

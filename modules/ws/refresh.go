@@ -28,7 +28,7 @@ func (h *Handler) refresh(c *Conn, in protocol.Inbound) {
 		c.Send(protocol.WithRef(protocol.ErrorFrame(protocol.CodeTokenInvalid, "token does not verify, names another user or does not allow this room"), in.Ref))
 		return
 	}
-	c.claims = claims
+	c.claims = h.hooked(claims)
 	c.token.set(claims.ExpiresAt, c)
 	var exp int64
 	if !claims.ExpiresAt.IsZero() {

@@ -14,7 +14,9 @@ var Routes = []Route{
 		Summary: "Publish a message into a room",
 		Description: "Publishes exactly as a client's chat.message would: every member of the room on every node gets the same " +
 			"chat.delivery, and the message is in the room's history. The API is trusted: the sender is whatever `user` says " +
-			"(a bot, \"system\", a user id). The message has a text, data (any JSON value, delivered as `data`), or both.",
+			"(a bot, \"system\", a user id). The message has a text, data (any JSON value, delivered as `data`), or both. " +
+			"With a publish hook (PUBLISH_HOOK_URL) the message is asked about first, as a client's is, and stored as the hook " +
+			"allows it (its text and data possibly replaced).",
 		Params: []Param{roomParam},
 		Body: &Body{Schema: "PublishRequest", Required: true,
 			Example: map[string]any{"user": "system", "text": "The meeting starts in 5 minutes", "data": map[string]any{"meeting": 42}}},
@@ -28,7 +30,13 @@ var Routes = []Route{
 				textTooLong,
 				messageTooLong,
 			}},
-			unauthorized, bodyTooLarge, unavailable,
+			{Status: http.StatusForbidden, Codes: []Code{{string(protocol.CodeRejected),
+				"the publish hook (PUBLISH_HOOK_URL) refused the message, or left it with neither text nor data: " +
+					"it was neither stored nor delivered."}}},
+			unauthorized, bodyTooLarge,
+			{Status: http.StatusServiceUnavailable, Codes: []Code{{string(protocol.CodeUnavailable),
+				"the backend (Redis) could not serve the request just now, or the publish hook did not answer " +
+					"(a timeout, a non-2xx answer, an answer that is not the JSON expected) and HOOK_FAIL_OPEN is false; retry."}}},
 		},
 		Command: Command{Name: "publish", Args: []string{"room", "text"},
 			Flags: []Flag{{Name: "user", Meta: "ID", Default: "system"}, {Name: "data", Meta: "JSON"}},
