@@ -136,6 +136,31 @@ type Config struct {
 	WebhookBacklog  int           `env:"WEBHOOK_BACKLOG" envDefault:"100000"`
 }
 
+// The defaults of the hooks' limits, for a Config built by hand (tests,
+// programs embedding rt) that leaves them zero; Load never does.
+const (
+	DefaultHookTimeout     = 2 * time.Second
+	DefaultHookConcurrency = 64
+	DefaultWebhookBacklog  = 100_000
+)
+
+// HookLimits are HookTimeout, HookConcurrency and WebhookBacklog, each
+// its default when not positive: a zero timeout would fail every call,
+// and a zero backlog keep one event.
+func (c Config) HookLimits() (timeout time.Duration, concurrency, backlog int) {
+	timeout, concurrency, backlog = c.HookTimeout, c.HookConcurrency, c.WebhookBacklog
+	if timeout <= 0 {
+		timeout = DefaultHookTimeout
+	}
+	if concurrency <= 0 {
+		concurrency = DefaultHookConcurrency
+	}
+	if backlog <= 0 {
+		backlog = DefaultWebhookBacklog
+	}
+	return timeout, concurrency, backlog
+}
+
 // Hooked reports whether any hook or webhook URL is set.
 func (c Config) Hooked() bool {
 	return c.ConnectHookURL != "" || c.PublishHookURL != "" || c.WebhookURL != ""

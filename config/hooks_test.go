@@ -60,3 +60,16 @@ func TestLoadHooks(t *testing.T) {
 		t.Error("Hooked() without a URL")
 	}
 }
+
+// A Config built by hand gets the hooks' defaults where it leaves their
+// limits zero: a zero timeout or backlog would silently break the hooks.
+func TestHookLimits(t *testing.T) {
+	timeout, concurrency, backlog := Config{}.HookLimits()
+	if timeout != DefaultHookTimeout || concurrency != DefaultHookConcurrency || backlog != DefaultWebhookBacklog {
+		t.Errorf("zero config: %v %d %d", timeout, concurrency, backlog)
+	}
+	timeout, concurrency, backlog = Config{HookTimeout: time.Second, HookConcurrency: 3, WebhookBacklog: 7}.HookLimits()
+	if timeout != time.Second || concurrency != 3 || backlog != 7 {
+		t.Errorf("set config: %v %d %d", timeout, concurrency, backlog)
+	}
+}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/rtserver/rt/config"
 	"github.com/rtserver/rt/modules/hooks"
+	"github.com/rtserver/rt/modules/webhook/webhooktest"
 )
 
 // The helpers of the hook tests (SPEC §11): the application's backend is a
@@ -20,7 +21,9 @@ import (
 // backend must (a signed POST, hooks.Verify) and answers with the test's
 // functions.
 
-const hookSecret = "e2e-hook-secret-0123456789"
+// hookSecret is HOOK_SECRET in these tests, the webhook test backend's
+// (webhooktest) too, so that one node can have every hook.
+const hookSecret = webhooktest.Secret
 
 // hookTimeout is HOOK_TIMEOUT in these tests: a backend that does not
 // answer fails the call this soon.

@@ -30,7 +30,8 @@ func provideCaller(lc fx.Lifecycle, cfg config.Config, stats *Stats) *Caller {
 	if !cfg.Hooked() {
 		return nil
 	}
-	c := NewCaller(cfg.HookSecret, cfg.HookTimeout, cfg.HookConcurrency, stats)
+	timeout, concurrency, _ := cfg.HookLimits()
+	c := NewCaller(cfg.HookSecret, timeout, concurrency, stats)
 	lc.Append(fx.StopHook(func(context.Context) { c.Close() }))
 	return c
 }

@@ -33,10 +33,11 @@ type Settings struct {
 
 // SettingsFrom are the settings cfg sets.
 func SettingsFrom(cfg config.Config) Settings {
+	timeout, _, backlog := cfg.HookLimits()
 	return Settings{
 		URL:     cfg.WebhookURL,
-		Backlog: cfg.WebhookBacklog,
-		Retry:   RetryPolicy(ClaimAfter(cfg.HookTimeout)),
+		Backlog: backlog,
+		Retry:   RetryPolicy(ClaimAfter(timeout)),
 	}
 }
 

@@ -57,8 +57,8 @@ func provideRecorder(p recorderParams) (Recorder, error) {
 	}
 	caller := p.Caller
 	if caller == nil {
-		cfg := p.Config
-		caller = hooks.NewCaller(cfg.HookSecret, cfg.HookTimeout, cfg.HookConcurrency, p.HookStats)
+		timeout, concurrency, _ := p.Config.HookLimits()
+		caller = hooks.NewCaller(p.Config.HookSecret, timeout, concurrency, p.HookStats)
 		p.Lifecycle.Append(fx.StopHook(caller.Close))
 	}
 	d := New(p.Queue, caller, p.HookStats, p.Stats, p.Log, SettingsFrom(p.Config))
@@ -72,7 +72,8 @@ func provideMemory(lc fx.Lifecycle, cfg config.Config, log *slog.Logger) Queue {
 	if cfg.WebhookURL == "" {
 		return nil
 	}
-	q := NewMemory(cfg.WebhookBacklog, ClaimAfter(cfg.HookTimeout))
+	timeout, _, backlog := cfg.HookLimits()
+	q := NewMemory(backlog, ClaimAfter(timeout))
 	lc.Append(fx.StopHook(func(ctx context.Context) {
 		if n, _ := q.Len(ctx); n > 0 {
 			log.Warn("webhook: events not delivered are lost: embedded mode keeps them in memory", "events", n)

@@ -21,7 +21,8 @@ func provide(lc fx.Lifecycle, c rueidis.Client, cfg config.Config, stats *redis.
 	if cfg.WebhookURL == "" {
 		return nil
 	}
-	q := New(c, Settings{Bound: cfg.WebhookBacklog, ClaimAfter: webhook.ClaimAfter(cfg.HookTimeout)}, stats)
+	timeout, _, backlog := cfg.HookLimits()
+	q := New(c, Settings{Bound: backlog, ClaimAfter: webhook.ClaimAfter(timeout)}, stats)
 	lc.Append(fx.StartStopHook(q.Start, q.Stop))
 	return q
 }
