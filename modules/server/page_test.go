@@ -159,3 +159,20 @@ func TestModuleNamesThePage(t *testing.T) {
 		}
 	}
 }
+
+// The start-up line names the hooks whose URL is set, and fail-open.
+func TestHooksOn(t *testing.T) {
+	for _, tt := range []struct {
+		cfg  config.Config
+		want string
+	}{
+		{config.Config{}, ""},
+		{config.Config{HookFailOpen: true}, ""},
+		{config.Config{WebhookURL: "http://h/e"}, "webhook"},
+		{config.Config{ConnectHookURL: "http://h/c", PublishHookURL: "http://h/p", HookFailOpen: true}, "connect,publish,fail-open"},
+	} {
+		if got := hooksOn(tt.cfg); got != tt.want {
+			t.Errorf("%+v: %q, want %q", tt.cfg, got, tt.want)
+		}
+	}
+}

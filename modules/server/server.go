@@ -112,6 +112,28 @@ func (s *Server) logListening(addr net.Addr) {
 				page+" to ALLOWED_ORIGINS to open it there", "allowed_origins", strings.Join(s.cfg.AllowedOrigins, ","))
 		}
 	}
-	attrs = append(attrs, "mode", string(s.cfg.Mode()), "pid", os.Getpid())
+	attrs = append(attrs, "mode", string(s.cfg.Mode()))
+	if hooks := hooksOn(s.cfg); hooks != "" {
+		attrs = append(attrs, "hooks", hooks)
+	}
+	attrs = append(attrs, "pid", os.Getpid())
 	s.log.Info("listening", attrs...)
+}
+
+// hooksOn names the hooks whose URL is set ("connect,publish,webhook"),
+// with "fail-open" when they allow on failure: an operator reading the
+// start-up line knows the backend is in the loop. "" when none is.
+func hooksOn(cfg config.Config) string {
+	var on []string
+	for _, h := range []struct{ name, url string }{
+		{"connect", cfg.ConnectHookURL}, {"publish", cfg.PublishHookURL}, {"webhook", cfg.WebhookURL},
+	} {
+		if h.url != "" {
+			on = append(on, h.name)
+		}
+	}
+	if len(on) > 0 && cfg.HookFailOpen {
+		on = append(on, "fail-open")
+	}
+	return strings.Join(on, ",")
 }
