@@ -1,16 +1,15 @@
 package webhook_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/rtserver/rt/modules/backoff"
 	"github.com/rtserver/rt/modules/hooks"
+	"github.com/rtserver/rt/modules/logging/logtest"
 	"github.com/rtserver/rt/modules/metrics/metricstest"
 	"github.com/rtserver/rt/modules/webhook"
 	"github.com/rtserver/rt/modules/webhook/webhooktest"
@@ -23,7 +22,7 @@ type node struct {
 	caller    *hooks.Caller
 	stats     *webhook.Stats
 	hookStats *hooks.Stats
-	log       *logBuffer
+	log       *logtest.Buffer
 }
 
 // options of a test node: short retries, and a caller whose timeout is
@@ -50,7 +49,7 @@ func newNode(t *testing.T, q webhook.Queue, b *webhooktest.Backend, change ...fu
 	for _, f := range change {
 		f(&o)
 	}
-	n := &node{queue: q, stats: webhook.NewStats(), hookStats: hooks.NewStats(), log: &logBuffer{}}
+	n := &node{queue: q, stats: webhook.NewStats(), hookStats: hooks.NewStats(), log: &logtest.Buffer{}}
 	n.caller = hooks.NewCaller(webhooktest.Secret, o.hookTimeout, 4, n.hookStats)
 	t.Cleanup(n.caller.Close)
 	log := slog.New(slog.NewTextHandler(n.log, nil))
@@ -91,22 +90,4 @@ func users(events []webhook.Event) []string {
 		out[i] = e.User
 	}
 	return out
-}
-
-// logBuffer collects log output written from the loops' goroutines.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/rtserver/rt/config"
 	"github.com/rtserver/rt/modules/hooks"
+	"github.com/rtserver/rt/modules/logging/logtest"
 	"github.com/rtserver/rt/modules/webhook"
 	"github.com/rtserver/rt/modules/webhook/webhooktest"
 )
@@ -33,7 +34,7 @@ func hooksProvided(cfg config.Config) fx.Option {
 	})
 }
 
-func logTo(w *logBuffer) fx.Option {
+func logTo(w *logtest.Buffer) fx.Option {
 	return fx.Supply(slog.New(slog.NewTextHandler(w, nil)))
 }
 
@@ -42,7 +43,7 @@ func TestModuleOffWithoutURL(t *testing.T) {
 	before := goleak.IgnoreCurrent()
 	cfg := webhookConfig("")
 	var rec webhook.Recorder
-	app := fxtest.New(t, fx.Supply(cfg), logTo(&logBuffer{}), hooksProvided(cfg),
+	app := fxtest.New(t, fx.Supply(cfg), logTo(&logtest.Buffer{}), hooksProvided(cfg),
 		webhook.Module, webhook.MemoryModule, fx.Populate(&rec))
 	app.RequireStart()
 	if rec != nil {
@@ -64,7 +65,7 @@ func TestModuleDelivers(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			b := webhooktest.NewBackend(t, nil)
 			cfg := webhookConfig(b.URL())
-			opts := []fx.Option{fx.Supply(cfg), logTo(&logBuffer{}), webhook.Module, webhook.MemoryModule}
+			opts := []fx.Option{fx.Supply(cfg), logTo(&logtest.Buffer{}), webhook.Module, webhook.MemoryModule}
 			if tc.hooks {
 				opts = append(opts, hooksProvided(cfg))
 			}
@@ -84,7 +85,7 @@ func TestModuleDelivers(t *testing.T) {
 // missing.
 func TestModuleNeedsAQueue(t *testing.T) {
 	cfg := webhookConfig("http://127.0.0.1:1/events")
-	app := fx.New(fx.NopLogger, fx.Supply(cfg), logTo(&logBuffer{}), webhook.Module)
+	app := fx.New(fx.NopLogger, fx.Supply(cfg), logTo(&logtest.Buffer{}), webhook.Module)
 	if err := app.Err(); err == nil || !strings.Contains(err.Error(), "no webhook queue") {
 		t.Errorf("err = %v, want the missing queue named", err)
 	}
@@ -94,7 +95,7 @@ func TestModuleNeedsAQueue(t *testing.T) {
 func TestMemoryModuleLogsLostEvents(t *testing.T) {
 	b := webhooktest.NewBackend(t, func(int, webhooktest.Batch) int { return webhooktest.Hang })
 	cfg := webhookConfig(b.URL())
-	log := &logBuffer{}
+	log := &logtest.Buffer{}
 	var rec webhook.Recorder
 	app := fxtest.New(t, fx.Supply(cfg), logTo(log), hooksProvided(cfg),
 		webhook.Module, webhook.MemoryModule, fx.Populate(&rec))

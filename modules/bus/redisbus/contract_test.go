@@ -12,7 +12,7 @@ import (
 // before every case.
 func TestRedisContract(t *testing.T) {
 	srv := redistest.Start(t)
-	admin := newClient(t, srv.Addr())
+	admin := redistest.NewClient(t, srv.Addr())
 	bustest.Run(t, func(t *testing.T, s bus.Settings) bus.Bus {
 		flushAll(t, admin)
 		return newRedisNode(t, srv, s)

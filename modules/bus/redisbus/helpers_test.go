@@ -1,11 +1,9 @@
 package redisbus
 
 import (
-	"bytes"
 	"log/slog"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,16 +21,6 @@ var testSettings = bus.Settings{Size: 100, TTL: time.Hour}
 
 // discardLogger is the bus's logger where a test does not read the log.
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
-
-func newClient(tb testing.TB, addr string) rueidis.Client {
-	tb.Helper()
-	c, err := rueidis.NewClient(rueidis.ClientOption{InitAddress: []string{addr}, DisableCache: true})
-	if err != nil {
-		tb.Fatalf("rueidis.NewClient: %v", err)
-	}
-	tb.Cleanup(c.Close)
-	return c
-}
 
 // start starts b and stops it when the test ends.
 func start(tb testing.TB, b *Bus) *Bus {
@@ -64,7 +52,7 @@ func newNode(tb testing.TB, c rueidis.Client, s bus.Settings) *node {
 // newRedisNode starts a node on a client of its own against srv.
 func newRedisNode(tb testing.TB, srv *redistest.Server, s bus.Settings) *node {
 	tb.Helper()
-	return newNode(tb, newClient(tb, srv.Addr()), s)
+	return newNode(tb, redistest.NewClient(tb, srv.Addr()), s)
 }
 
 // warmUp waits for a frame through a throwaway room, so no test depends
@@ -112,24 +100,6 @@ func eventually(tb testing.TB, limit time.Duration, what string, cond func() boo
 	}
 }
 
-// logBuffer collects log output written from the bus's goroutines.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
 // redisEnv is a running redis-server and a separate client to observe it
 // with.
 type redisEnv struct {
@@ -156,8 +126,8 @@ func startRedisBusCold(t *testing.T) (*Bus, *redisEnv) {
 func startRedisBusLogging(t *testing.T, log *slog.Logger) (*Bus, *redisEnv) {
 	t.Helper()
 	srv := redistest.Start(t)
-	c := newClient(t, srv.Addr())
-	env := &redisEnv{srv: srv, obs: newClient(t, srv.Addr())}
+	c := redistest.NewClient(t, srv.Addr())
+	env := &redisEnv{srv: srv, obs: redistest.NewClient(t, srv.Addr())}
 	return start(t, New(c, testSettings, redis.NewStats(), nil, log)), env
 }
 
@@ -168,7 +138,7 @@ func startRedisBusLogging(t *testing.T, log *slog.Logger) (*Bus, *redisEnv) {
 func (e *redisEnv) restart(t *testing.T) {
 	t.Helper()
 	e.srv.Restart(t)
-	e.obs = newClient(t, e.srv.Addr())
+	e.obs = redistest.NewClient(t, e.srv.Addr())
 }
 
 // numsub is PUBSUB NUMSUB for room's channel, as seen by another client.

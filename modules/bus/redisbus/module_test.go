@@ -69,7 +69,7 @@ func TestModule(t *testing.T) {
 // than a node that starts and then fails every join.
 func TestModuleRedisRefusingScripts(t *testing.T) {
 	srv := redistest.Start(t)
-	admin := newClient(t, srv.Addr())
+	admin := redistest.NewClient(t, srv.Addr())
 	presenceDo(t, admin, admin.B().AclSetuser().Username("noscripts").
 		Rule("on", ">pw", "~*", "&*", "+@all", "-@scripting").Build())
 	cfg := config.Config{PresenceTTL: presencetest.LongTTL, RedisURL: "redis://noscripts:pw@" + srv.Addr()}

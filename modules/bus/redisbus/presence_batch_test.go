@@ -21,8 +21,8 @@ import (
 func TestRedisJoinAllIsOneRoundTrip(t *testing.T) {
 	srv := redistest.Start(t)
 	gate := startReplyGate(t, srv.Addr())
-	s := NewPresence(newClient(t, gate.addr()), presencetest.LongTTL, redis.NewStats())
-	obs := newClient(t, srv.Addr())
+	s := NewPresence(redistest.NewClient(t, gate.addr()), presencetest.LongTTL, redis.NewStats())
+	obs := redistest.NewClient(t, srv.Addr())
 	// Redis now knows the script, so the batch below is EVALSHA alone.
 	presencetest.WantJoin(t, s, presenceEntry("trip-warm", "u", "c"), presence.RoomEdge)
 

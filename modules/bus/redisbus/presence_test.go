@@ -31,7 +31,7 @@ func TestClusterStore(t *testing.T) {
 // test ends.
 func newRedisStore(t *testing.T, srv *redistest.Server, ttl time.Duration) *Presence {
 	t.Helper()
-	return NewPresence(newClient(t, srv.Addr()), ttl, redis.NewStats())
+	return NewPresence(redistest.NewClient(t, srv.Addr()), ttl, redis.NewStats())
 }
 
 func presenceEntry(room, user, conn string) presence.Entry {

@@ -43,7 +43,7 @@ var benchMessage = bus.Message{
 
 func benchReceive(b *testing.B, subs int) {
 	srv := redistest.Start(b)
-	rb := start(b, New(newClient(b, srv.Addr()), testSettings, redis.NewStats(), nil, discardLogger()))
+	rb := start(b, New(redistest.NewClient(b, srv.Addr()), testSettings, redis.NewStats(), nil, discardLogger()))
 
 	// Every deliver runs on the one goroutine that reads the Pub/Sub
 	// connection, so the counts need no lock; a fence frame on another room,

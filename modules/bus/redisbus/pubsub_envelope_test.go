@@ -7,6 +7,7 @@ import (
 
 	"github.com/rtserver/rt/modules/bus"
 	"github.com/rtserver/rt/modules/bus/bustest"
+	"github.com/rtserver/rt/modules/logging/logtest"
 	"github.com/rtserver/rt/modules/metrics/metricstest"
 	"github.com/rtserver/rt/modules/redis"
 )
@@ -16,7 +17,7 @@ import (
 // dropped, counted as a Pub/Sub error and logged with the room but without
 // the payload, which anyone could have written.
 func TestRedisDropsMalformedPayloads(t *testing.T) {
-	var logs logBuffer
+	var logs logtest.Buffer
 	b, env := startRedisBusLogging(t, slog.New(slog.NewTextHandler(&logs, nil)))
 	r := bustest.NewRecorder()
 	bustest.Subscribe(t, b, "mixed", r)

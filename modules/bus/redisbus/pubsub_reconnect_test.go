@@ -15,7 +15,7 @@ import (
 // restarted Redis lost.
 func TestRedisReconnectNotifies(t *testing.T) {
 	srv := redistest.Start(t)
-	c := newClient(t, srv.Addr())
+	c := redistest.NewClient(t, srv.Addr())
 	rec := redis.NewReconnects()
 	fired := make(chan struct{}, 1)
 	rec.Subscribe(func() {

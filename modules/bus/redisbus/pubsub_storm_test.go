@@ -10,6 +10,7 @@ import (
 
 	"github.com/rtserver/rt/modules/bus"
 	"github.com/rtserver/rt/modules/bus/bustest"
+	"github.com/rtserver/rt/modules/logging/logtest"
 )
 
 // The Pub/Sub connection is killed again and again while many goroutines
@@ -18,7 +19,7 @@ import (
 // is published next, and no SUBSCRIBE or UNSUBSCRIBE was ever sent on a
 // dedicated client that rueidis had already recycled.
 func TestRedisPubSubKilledDuringStorm(t *testing.T) {
-	var logs logBuffer
+	var logs logtest.Buffer
 	b, env := startRedisBusLogging(t, slog.New(slog.NewTextHandler(&logs, nil)))
 	warmUp(t, b)
 

@@ -6,6 +6,8 @@
 package redistest
 
 import (
+	"github.com/redis/rueidis"
+
 	"errors"
 	"fmt"
 	"net"
@@ -147,3 +149,15 @@ func freePorts(n int) ([]int, error) {
 }
 
 func addr(port int) string { return "127.0.0.1:" + strconv.Itoa(port) }
+
+// NewClient is a client of the Redis at addr (a single Redis, or any node
+// of a cluster), closed when the test ends.
+func NewClient(tb testing.TB, addr string) rueidis.Client {
+	tb.Helper()
+	c, err := rueidis.NewClient(rueidis.ClientOption{InitAddress: []string{addr}, DisableCache: true})
+	if err != nil {
+		tb.Fatalf("rueidis.NewClient: %v", err)
+	}
+	tb.Cleanup(c.Close)
+	return c
+}

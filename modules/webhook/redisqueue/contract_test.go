@@ -9,7 +9,7 @@ import (
 
 func TestRedisQueueContract(t *testing.T) {
 	srv := redistest.Start(t)
-	webhooktest.RunQueue(t, pairOn(newClient(t, srv.Addr()), newClient(t, srv.Addr())))
+	webhooktest.RunQueue(t, pairOn(redistest.NewClient(t, srv.Addr()), redistest.NewClient(t, srv.Addr())))
 }
 
 func TestClusterQueueContract(t *testing.T) {

@@ -22,16 +22,6 @@ import (
 // so that claims are looked for often.
 const testBlock = 100 * time.Millisecond
 
-func newClient(tb testing.TB, addr string) rueidis.Client {
-	tb.Helper()
-	c, err := rueidis.NewClient(rueidis.ClientOption{InitAddress: []string{addr}, DisableCache: true})
-	if err != nil {
-		tb.Fatalf("rueidis.NewClient: %v", err)
-	}
-	tb.Cleanup(c.Close)
-	return c
-}
-
 // newQueue starts a queue on c with key (a fresh one when ""), stopped
 // when the test ends.
 func newQueue(t *testing.T, c rueidis.Client, s redisqueue.Settings, stats *redis.Stats) *redisqueue.Queue {

@@ -43,7 +43,7 @@ func TestModuleOffWithoutURL(t *testing.T) {
 	if rec != nil || queue != nil {
 		t.Errorf("Recorder %T, Queue %T; want none", rec, queue)
 	}
-	c := newClient(t, srv.Addr())
+	c := redistest.NewClient(t, srv.Addr())
 	if keys, err := c.Do(t.Context(), c.B().Keys().Pattern("*").Build()).AsStrSlice(); err != nil || len(keys) != 0 {
 		t.Errorf("keys in Redis: %q, %v", keys, err)
 	}
@@ -71,7 +71,7 @@ func TestModuleDeliversThroughRedis(t *testing.T) {
 		return err == nil && n == 0
 	})
 	a.RequireStop()
-	c := newClient(t, srv.Addr())
+	c := redistest.NewClient(t, srv.Addr())
 	if n := consumers(t, c); n != 0 {
 		t.Errorf("%d consumers left in the group", n)
 	}
@@ -81,7 +81,7 @@ func TestModuleDeliversThroughRedis(t *testing.T) {
 // another node can claim them from it.
 func TestStopKeepsAConsumerThatHoldsEntries(t *testing.T) {
 	srv := redistest.Start(t)
-	c := newClient(t, srv.Addr())
+	c := redistest.NewClient(t, srv.Addr())
 	s := redisqueue.Settings{Bound: 100, ClaimAfter: webhooktest.Long}
 	holder, idle := redisqueue.New(c, s, nil), redisqueue.New(c, s, nil)
 	for _, q := range []*redisqueue.Queue{holder, idle} {

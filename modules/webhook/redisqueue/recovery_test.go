@@ -22,7 +22,7 @@ import (
 // group at the next Take, which then reads what was added since.
 func TestGroupMadeAgainAfterDataLoss(t *testing.T) {
 	srv := redistest.Start(t)
-	c := newClient(t, srv.Addr())
+	c := redistest.NewClient(t, srv.Addr())
 	q := newQueue(t, c, redisqueue.Settings{Key: freshKey(), Bound: 100, ClaimAfter: webhooktest.Long}, redis.NewStats())
 	if err := c.Do(t.Context(), c.B().Flushall().Build()).Error(); err != nil {
 		t.Fatal(err)
@@ -37,7 +37,7 @@ func TestGroupMadeAgainAfterDataLoss(t *testing.T) {
 func TestRedisAwayThenBack(t *testing.T) {
 	srv := redistest.Start(t)
 	stats := redis.NewStats()
-	q := newQueue(t, newClient(t, srv.Addr()), redisqueue.Settings{Bound: 1000, ClaimAfter: webhooktest.Long}, stats)
+	q := newQueue(t, redistest.NewClient(t, srv.Addr()), redisqueue.Settings{Bound: 1000, ClaimAfter: webhooktest.Long}, stats)
 	b := webhooktest.NewBackend(t, nil)
 	d, _ := sender(t, q, b, webhooktest.WaitLimit)
 	srv.Stop()
@@ -65,7 +65,7 @@ func users(events []webhook.Event) []string {
 // as lost.
 func TestStopWithRedisAway(t *testing.T) {
 	srv := redistest.Start(t)
-	q := newQueue(t, newClient(t, srv.Addr()), redisqueue.Settings{Bound: 1000, ClaimAfter: webhooktest.Long}, nil)
+	q := newQueue(t, redistest.NewClient(t, srv.Addr()), redisqueue.Settings{Bound: 1000, ClaimAfter: webhooktest.Long}, nil)
 	b := webhooktest.NewBackend(t, nil)
 	var log strings.Builder
 	caller := hooks.NewCaller(webhooktest.Secret, webhooktest.WaitLimit, 4, nil)

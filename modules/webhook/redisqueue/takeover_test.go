@@ -25,7 +25,7 @@ func TestCrashedNodesBatchDeliveredByAnother(t *testing.T) {
 	}{
 		{"redis", func(t *testing.T) (rueidis.Client, rueidis.Client) {
 			srv := redistest.Start(t)
-			return newClient(t, srv.Addr()), newClient(t, srv.Addr())
+			return redistest.NewClient(t, srv.Addr()), redistest.NewClient(t, srv.Addr())
 		}},
 		{"cluster", func(t *testing.T) (rueidis.Client, rueidis.Client) {
 			c := redistest.StartCluster(t)
