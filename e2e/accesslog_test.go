@@ -1,38 +1,20 @@
 package e2e
 
 import (
-	"bytes"
 	"io"
 	"log/slog"
 	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 	"go.uber.org/fx"
+
+	"github.com/rtserver/rt/modules/logging/logtest"
 )
-
-// lockedBuffer collects log output written from many goroutines.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // logTo has the node log to w instead of stderr.
 func logTo(w io.Writer) fx.Option {
@@ -42,7 +24,7 @@ func logTo(w io.Writer) fx.Option {
 // TestAccessLogNeverHoldsTokens handshakes with valid and invalid tokens in
 // the query and in the Authorization header, then reads the captured log.
 func TestAccessLogNeverHoldsTokens(t *testing.T) {
-	logs := &lockedBuffer{}
+	logs := &logtest.Buffer{}
 	n := startNode(t, testConfig(), logTo(logs))
 
 	valid := token(t, "alice")
@@ -82,7 +64,7 @@ func TestAccessLogNeverHoldsTokens(t *testing.T) {
 // ones left out are counted in an "access suppressed" line once their
 // second is over, so that lines plus counts are every refusal.
 func TestAccessLogSamplesRefusals(t *testing.T) {
-	logs := &lockedBuffer{}
+	logs := &logtest.Buffer{}
 	cfg := testConfig()
 	cfg.HandshakeRate, cfg.HandshakeBurst = 20, 40
 	n := startNode(t, cfg, logTo(logs))

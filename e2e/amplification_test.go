@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rtserver/rt/modules/logging/logtest"
 )
 
 // ampRefusal is a raw request fasthttp refuses before any route runs, and
@@ -27,7 +29,7 @@ type ampRefusal struct {
 // rt_http_refused_total, and neither the answer nor the log echoes the
 // request (fasthttp's own error text quotes it, ?token= included).
 func TestRefusalsBeforeRoutingAreLoggedAndCounted(t *testing.T) {
-	logs := &lockedBuffer{}
+	logs := &logtest.Buffer{}
 	n := startNode(t, testConfig(), logTo(logs))
 
 	tok := token(t, "mallory")
@@ -96,7 +98,7 @@ func ampExchange(t *testing.T, addr, request string) (status int, body string) {
 
 // ampExpectAccessLine finds exactly one access line for the refusal. The
 // server logs just before it answers, so the line is there once the answer is.
-func ampExpectAccessLine(t *testing.T, logs *lockedBuffer, r ampRefusal) {
+func ampExpectAccessLine(t *testing.T, logs *logtest.Buffer, r ampRefusal) {
 	t.Helper()
 	var found []string
 	for line := range strings.Lines(logs.String()) {

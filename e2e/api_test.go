@@ -15,6 +15,7 @@ import (
 	"github.com/rtserver/rt/modules/debug"
 	"github.com/rtserver/rt/modules/demo"
 	"github.com/rtserver/rt/modules/health"
+	"github.com/rtserver/rt/modules/logging/logtest"
 	"github.com/rtserver/rt/modules/metrics"
 )
 
@@ -305,7 +306,7 @@ func TestAPIOpenAPIMatchesTheRoutes(t *testing.T) {
 // The access line of an API request names it like the public port's, and
 // holds neither the key nor any header.
 func TestAPIAccessLogHasNoKey(t *testing.T) {
-	logs := &lockedBuffer{}
+	logs := &logtest.Buffer{}
 	n := startAPINode(t, testConfig(), logTo(logs))
 	n.ok(t, "POST", "/api/rooms/logged/messages", `{"user":"bot","text":"hi"}`, 201)
 	n.call(t, "GET", "/api/rooms/logged/presence", "Bearer wrong-"+apiKey, "")

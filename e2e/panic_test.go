@@ -7,6 +7,7 @@ import (
 	"go.uber.org/fx"
 
 	"github.com/rtserver/rt/modules/auth"
+	"github.com/rtserver/rt/modules/logging/logtest"
 )
 
 // panickyVerifier panics on one magic token, standing in for any bug on a
@@ -21,7 +22,7 @@ func (p panickyVerifier) Verify(token string) (auth.Claims, error) {
 }
 
 func TestPanicClosesOnlyThatConnectionWith1011(t *testing.T) {
-	logs := &lockedBuffer{}
+	logs := &logtest.Buffer{}
 	n := startNode(t, testConfig(), logTo(logs), fx.Decorate(func(v auth.Verifier) auth.Verifier { return panickyVerifier{v} }))
 
 	bystander := dial(t, n, "test", "bob")

@@ -5,7 +5,6 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/rtserver/rt/modules/redis/redistest"
 	"github.com/rtserver/rt/modules/webhook/webhooktest"
 )
 
@@ -13,14 +12,7 @@ import (
 // backend, and they too are gone once the app stopped, as are the Redis
 // queue's blocked reads.
 func TestWebhookLeavesNoGoroutine(t *testing.T) {
-	for _, tc := range []struct {
-		name  string
-		redis func(t *testing.T) string // REDIS_URL, "" for embedded mode
-	}{
-		{"embedded", func(*testing.T) string { return "" }},
-		{"redis", func(t *testing.T) string { return redistest.Start(t).URL() }},
-		{"redis cluster", func(t *testing.T) string { return redistest.StartCluster(t).URL() }},
-	} {
+	for _, tc := range backends {
 		t.Run(tc.name, func(t *testing.T) {
 			backend := webhooktest.NewBackend(t, nil)
 			t.Setenv("WEBHOOK_URL", backend.URL())

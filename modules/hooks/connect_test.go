@@ -1,23 +1,22 @@
 package hooks
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 
+	"github.com/rtserver/rt/modules/logging/logtest"
 	"github.com/rtserver/rt/modules/metrics/metricstest"
 )
 
 // gateFor is the connect hook asking b, failing open or not, with its
 // metrics and its log.
-func gateFor(t *testing.T, b *backend, failOpen bool) (Gate, *Stats, *lockedBuffer) {
+func gateFor(t *testing.T, b *backend, failOpen bool) (Gate, *Stats, *logtest.Buffer) {
 	t.Helper()
-	stats, logs := NewStats(), &lockedBuffer{}
+	stats, logs := NewStats(), &logtest.Buffer{}
 	c := NewCaller(testSecret, shortTimeout, 4, stats)
 	t.Cleanup(c.Close)
 	return NewGate(c, b.URL+"/connect", failOpen, stats, slog.New(slog.NewTextHandler(logs, nil))), stats, logs
@@ -141,22 +140,4 @@ func TestGivingUpIsNotWarned(t *testing.T) {
 	if logs.String() != "" {
 		t.Errorf("logged %s", logs)
 	}
-}
-
-// lockedBuffer is a log destination safe for concurrent writes.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
