@@ -34,10 +34,11 @@ type Page struct {
 	enabled bool
 	origins *auth.Origins
 	allowed []string // ALLOWED_ORIGINS, to name the one to open instead
+	hooked  bool     // CONNECT_HOOK_URL is set: the backend may refuse a handshake too
 }
 
 func newPage(cfg config.Config, o *auth.Origins) *Page {
-	return &Page{enabled: cfg.DemoPage, origins: o, allowed: cfg.AllowedOrigins}
+	return &Page{enabled: cfg.DemoPage, origins: o, allowed: cfg.AllowedOrigins, hooked: cfg.ConnectHookURL != ""}
 }
 
 // ServesPage tells the server the page is on, so that its start-up line
@@ -86,6 +87,9 @@ type originAnswer struct {
 	// request came in on: the URL to open the page at instead. Empty when
 	// the origin is allowed or no allowed origin is on that port.
 	Use string `json:"use,omitempty"`
+	// ConnectHook says the application's backend is asked about every
+	// handshake, so a refused one may be its no.
+	ConnectHook bool `json:"connect_hook,omitempty"`
 }
 
 // origin answers whether the handshake's Origin check would pass for this
@@ -95,7 +99,7 @@ type originAnswer struct {
 // address to open the page at.
 func (p *Page) origin(c *fiber.Ctx) error {
 	o := c.Get(fiber.HeaderOrigin)
-	a := originAnswer{Origin: o, Allowed: p.origins.Allowed(o)}
+	a := originAnswer{Origin: o, Allowed: p.origins.Allowed(o), ConnectHook: p.hooked}
 	if tcp, ok := c.Context().LocalAddr().(*net.TCPAddr); ok && !a.Allowed {
 		if use, ok := server.PageURL(p.allowed, "", tcp.Port); ok {
 			a.Use = use

@@ -219,3 +219,16 @@ func TestOrigin(t *testing.T) {
 		})
 	}
 }
+
+// With a connect hook the answer says so: a refused handshake may then be
+// the backend's no, and the page says that too.
+func TestOriginNamesTheConnectHook(t *testing.T) {
+	a := fiber.New()
+	cfg := config.Config{DemoPage: true, ConnectHookURL: "http://127.0.0.1:9000/rt/connect"}
+	newPage(cfg, auth.NewOrigins(config.Config{AllowedOrigins: []string{allowed}})).Register(a)
+	_, body := do(t, a, "POST", "/demo/origin", map[string]string{"Origin": allowed})
+	var got originAnswer
+	if err := json.Unmarshal([]byte(body), &got); err != nil || !got.ConnectHook || !got.Allowed {
+		t.Fatalf("%s: %+v, %v", body, got, err)
+	}
+}

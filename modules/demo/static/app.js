@@ -16,6 +16,9 @@ const TYPING_EVERY_MS = 2000; // at most one typing signal per room this often
 const RETRY_UNAVAILABLE_MS = 2000;
 const ROOM_RULE = 'a room name is 1 to 64 letters, digits or . _ : - and starts with a letter or digit';
 const HANDSHAKE_REFUSED = 'the server refused the handshake: token missing, invalid or expired, ' +
+  'or too many connections';
+// With a connect hook the application's backend may have said no too.
+const HOOK_REFUSED = 'the server refused the handshake: token missing, invalid or expired, ' +
   'too many connections, or refused by the application (its connect hook)';
 
 let token = '';        // the token of the last Connect
@@ -152,7 +155,7 @@ async function diagnose() {
       ? `open the page at ${answer.use} instead`
       : `add ${answer.origin || "this page's origin"} to ALLOWED_ORIGINS and restart the server`) };
   }
-  if (++refusals >= 2) return { state: 'refused', why: HANDSHAKE_REFUSED };
+  if (++refusals >= 2) return { state: 'refused', why: answer.connect_hook ? HOOK_REFUSED : HANDSHAKE_REFUSED };
   setState('reconnecting', '', 'the server did not take the connection; trying again');
   return null;
 }
