@@ -29,15 +29,20 @@ var leakOptions = []goleak.Option{
 	goleak.IgnoreAnyFunction("github.com/valyala/fasthttp.(*workerPool).Start.func2"),
 }
 
-// backends are the app's backends, each with the REDIS_URL that starts it
+// backend is one of the app's backends, with the REDIS_URL that starts it
 // ("" for embedded mode).
-var backends = []struct {
+type backend struct {
 	name  string
 	redis func(t *testing.T) string
-}{
-	{"embedded", func(*testing.T) string { return "" }},
-	{"redis", func(t *testing.T) string { return redistest.Start(t).URL() }},
-	{"redis cluster", func(t *testing.T) string { return redistest.StartCluster(t).URL() }},
+}
+
+// backends are all of them: embedded, Redis and Redis Cluster.
+func backends() []backend {
+	return []backend{
+		{"embedded", func(*testing.T) string { return "" }},
+		{"redis", func(t *testing.T) string { return redistest.Start(t).URL() }},
+		{"redis cluster", func(t *testing.T) string { return redistest.StartCluster(t).URL() }},
+	}
 }
 
 // settle is how long a goroutine may take to end after Stop. A rueidis
@@ -52,7 +57,7 @@ const settle = 8 * time.Second
 // at the stop. The Redis helpers' own goroutines (the cluster helper keeps
 // a client per node) are started before the snapshot and not counted.
 func TestNoGoroutineOutlivesTheApp(t *testing.T) {
-	for _, tc := range backends {
+	for _, tc := range backends() {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := leakConfig(t, tc.redis(t))
 			before := goleak.IgnoreCurrent()

@@ -12,7 +12,7 @@ import (
 // backend, and they too are gone once the app stopped, as are the Redis
 // queue's blocked reads.
 func TestWebhookLeavesNoGoroutine(t *testing.T) {
-	for _, tc := range backends {
+	for _, tc := range backends() {
 		t.Run(tc.name, func(t *testing.T) {
 			backend := webhooktest.NewBackend(t, nil)
 			t.Setenv("WEBHOOK_URL", backend.URL())
