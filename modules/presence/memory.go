@@ -38,6 +38,12 @@ func (m *Memory) Join(_ context.Context, e Entry) (Edge, error) {
 
 // JoinAll adds every entry in order; edges[i] as Join would report it.
 func (m *Memory) JoinAll(_ context.Context, entries []Entry) ([]Edge, error) {
+	return m.each(entries, m.touch)
+}
+
+// each applies f to every entry in order, under one lock and at one now,
+// after checking every room: a bad one refuses the whole batch.
+func (m *Memory) each(entries []Entry, f func(Entry, time.Time) Edge) ([]Edge, error) {
 	if err := CheckRooms(entries); err != nil {
 		return nil, err
 	}
@@ -46,7 +52,7 @@ func (m *Memory) JoinAll(_ context.Context, entries []Entry) ([]Edge, error) {
 	now := m.now()
 	edges := make([]Edge, len(entries))
 	for i, e := range entries {
-		edges[i] = m.touch(e, now)
+		edges[i] = f(e, now)
 	}
 	return edges, nil
 }
@@ -64,17 +70,7 @@ func (m *Memory) Leave(_ context.Context, e Entry) (Edge, error) {
 
 // LeaveAll is Leave for every entry, under one lock.
 func (m *Memory) LeaveAll(_ context.Context, entries []Entry) ([]Edge, error) {
-	if err := CheckRooms(entries); err != nil {
-		return nil, err
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	now := m.now()
-	edges := make([]Edge, len(entries))
-	for i, e := range entries {
-		edges[i] = m.leaveLocked(e, now)
-	}
-	return edges, nil
+	return m.each(entries, m.leaveLocked)
 }
 
 // leaveLocked removes e and reports its edge; m.mu is held.
