@@ -41,11 +41,19 @@ func (h *Hub) moderate(ctx context.Context, user string, said []Said, errs []err
 		out[i].Content = Content{Text: p.Text, Data: p.Data}
 		errs[i] = h.checkReplacement(out[i].Content)
 	}
-	var wg sync.WaitGroup
+	var asked []int
 	for i := range said {
 		if errs[i] == nil {
-			wg.Go(func() { ask(i) })
+			asked = append(asked, i)
 		}
+	}
+	if len(asked) == 1 { // the usual batch: asked on this goroutine
+		ask(asked[0])
+		return out
+	}
+	var wg sync.WaitGroup
+	for _, i := range asked {
+		wg.Go(func() { ask(i) })
 	}
 	wg.Wait()
 	return out
