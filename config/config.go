@@ -79,6 +79,11 @@ type Config struct {
 	HistoryBudgetBurst int `env:"HISTORY_BUDGET_BURST" envDefault:"2097152"`
 	// WriteTimeout bounds one write to a socket.
 	WriteTimeout time.Duration `env:"WRITE_TIMEOUT" envDefault:"10s"`
+	// SocketPoller "on" has Linux's epoll watch the sockets, so that a
+	// socket holds no goroutine while it waits for its client; "off" reads
+	// every socket with a goroutine of its own, as on other systems. Empty
+	// (a Config built by hand) is on.
+	SocketPoller string `env:"SOCKET_POLLER" envDefault:"on"`
 	// RateLimit is how many frames per second a connection may send on
 	// average, RateBurst how many at once; excess frames get rate_limited.
 	RateLimit float64 `env:"RATE_LIMIT" envDefault:"20"`
@@ -160,6 +165,10 @@ func (c Config) HookLimits() (timeout time.Duration, concurrency, backlog int) {
 	}
 	return timeout, concurrency, backlog
 }
+
+// PollSockets says whether sockets are read through the poller
+// (SOCKET_POLLER).
+func (c Config) PollSockets() bool { return c.SocketPoller != "off" }
 
 // Hooked reports whether any hook or webhook URL is set.
 func (c Config) Hooked() bool {

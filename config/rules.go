@@ -77,6 +77,8 @@ var rules = map[string]rule{
 		func(*Config) bool { return true }},
 	"LOG_LEVEL": {"must be debug, info, warn or error",
 		func(c *Config) bool { return oneOf(c.LogLevel, "debug", "info", "warn", "error") }},
+	"SOCKET_POLLER": {"must be on or off",
+		func(c *Config) bool { return oneOf(c.SocketPoller, "on", "off") }},
 	"LOG_FORMAT": {"must be text or json",
 		func(c *Config) bool { return oneOf(c.LogFormat, "text", "json") }},
 	"DEBUG_ADDR": {"must be empty or host:port with a port from 1 to 65535",

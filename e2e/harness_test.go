@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -45,6 +46,8 @@ func testConfig() config.Config {
 		RateWarnings:       10,
 		MaxConnsPerUser:    16,
 		MaxRoomsPerConn:    100,
+		// SOCKET_POLLER=off runs the suite with the goroutine reader.
+		SocketPoller: os.Getenv("SOCKET_POLLER"),
 	}
 }
 

@@ -8,8 +8,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/gofiber/contrib/websocket"
-
 	"github.com/rtserver/rt/modules/auth"
 	"github.com/rtserver/rt/modules/protocol"
 )
@@ -18,11 +16,13 @@ import (
 // reply after its own close frame has been written.
 const closeGrace = time.Second
 
-// Conn is one accepted WebSocket. Its reader goroutine reads; frames to
-// send are queued with Send (never blocking) and written by a writer
-// goroutine that runs only while something waits (outbox).
+// Conn is one accepted WebSocket. Its bytes are read when they arrive, by
+// a poller's goroutine (poller_linux.go) or by a goroutine of its own
+// (reader.go); frames to send are queued with Send (never blocking) and
+// written by a writer goroutine that runs only while something waits
+// (outbox).
 type Conn struct {
-	ws       *websocket.Conn
+	nc       net.Conn    // the TCP connection, owned by this Conn after the upgrade
 	user     string      // the token's sub
 	rooms    roomSet     // the rooms it is in or joining
 	claims   auth.Claims // the token's (the last refreshed one's), for room.join
@@ -35,7 +35,7 @@ type Conn struct {
 	closing  chan struct{} // closed once a close has been decided
 	once     sync.Once
 	end      ending     // how the connection ends; set once before closing is closed
-	deadline sync.Mutex // orders read-deadline changes with the close decision
+	deadline readClock  // when the reader gives up: idle, or the close's grace
 	token    tokenClock // closes with 4001 when the token expires
 	requests requests   // publishes and presence reads, off the reader
 	pages    requests   // history pages and the recovery's replay, off the reader
@@ -43,10 +43,20 @@ type Conn struct {
 	// shared with their other sockets here (set by the registry).
 	history *historyAllowance
 
-	// Reader-only state: the reader goroutine is the only user.
+	// Reader state, used only under readMu: by the goroutine that has
+	// bytes to serve, or by the read clock once it has run out.
+	readMu      sync.Mutex
+	poll        *poller  // the poller reading it; nil when a goroutine of its own reads
+	fd          int      // the TCP socket's descriptor; -1 for another kind of connection
+	flush       *flusher // writes c's frames without a goroutine of c's own; nil without pollers
+	handle      func(*Conn, []byte)
 	frames      *frameReader
 	guard       *floodGuard
 	discardLeft int64 // bytes still read and dropped while closing
+	readEnd     readEnd
+	// ended runs once reading is over, on a goroutine of its own when the
+	// poller read: the rest of the connection's end (leaves, the close).
+	ended func()
 
 	// unsent is set by the writer when a close the server decided could not
 	// be written (the peer is gone or stuck); read once the box is settled.
@@ -80,9 +90,10 @@ type Limits struct {
 	MaxRooms int
 }
 
-func newConn(ws *websocket.Conn, room, user string, l Limits, s *stats, log *slog.Logger) *Conn {
+func newConn(nc net.Conn, room, user string, l Limits, s *stats, log *slog.Logger) *Conn {
 	c := &Conn{
-		ws:          ws,
+		nc:          nc,
+		fd:          descriptor(nc),
 		user:        user,
 		rooms:       roomSet{home: room},
 		log:         log,
@@ -91,6 +102,7 @@ func newConn(ws *websocket.Conn, room, user string, l Limits, s *stats, log *slo
 		token:       tokenClock{leeway: l.TokenLeeway},
 		closing:     make(chan struct{}),
 		guard:       newFloodGuard(l),
+		frames:      newFrameReader(l.MaxFrameBytes),
 		discardLeft: discardBudget,
 	}
 	if c.limits.SendQueueBytes <= 0 {
@@ -192,15 +204,22 @@ func (c *Conn) Close(code int, reason string) {
 // frame is out, and a failed write ends the reader at once.
 func (c *Conn) decide(e ending) {
 	c.once.Do(func() {
-		c.deadline.Lock()
+		c.deadline.mu.Lock()
 		c.box.mu.Lock()
 		c.end = e
 		close(c.closing)
 		c.startWriterLocked() // to flush and write the close
 		c.box.mu.Unlock()
-		_ = c.ws.NetConn().SetReadDeadline(time.Now().Add(c.limits.WriteTimeout + closeGrace))
-		c.deadline.Unlock()
+		c.deadline.setLocked(time.Now().Add(c.limits.WriteTimeout + closeGrace))
+		c.deadline.mu.Unlock()
 	})
+}
+
+// panicked closes a socket whose frame's handling panicked, with 1011;
+// the others are not affected.
+func (c *Conn) panicked(r any) {
+	c.log.Error("panic in websocket handler", "panic", r, "rooms", c.rooms.names())
+	c.Close(protocol.CloseInternal, "internal error")
 }
 
 // closed is closed once the close has been written, or could not be.
@@ -218,29 +237,31 @@ func (c *Conn) isClosing() bool {
 // extendIdle pushes the idle deadline forward: any frame from the client,
 // control frames included, counts as activity.
 func (c *Conn) extendIdle() {
-	c.deadline.Lock()
-	defer c.deadline.Unlock()
+	c.deadline.mu.Lock()
+	defer c.deadline.mu.Unlock()
 	if !c.isClosing() {
-		_ = c.ws.NetConn().SetReadDeadline(time.Now().Add(c.limits.Idle))
+		c.deadline.setLocked(time.Now().Add(c.limits.Idle))
 	}
 }
 
 // closeWritten gives the peer closeGrace to answer the close frame just written.
 func (c *Conn) closeWritten() {
-	c.deadline.Lock()
-	defer c.deadline.Unlock()
-	_ = c.ws.NetConn().SetReadDeadline(time.Now().Add(closeGrace))
+	c.deadline.mu.Lock()
+	defer c.deadline.mu.Unlock()
+	c.deadline.setLocked(time.Now().Add(closeGrace))
 }
 
 // abort ends the connection at once, for a peer that is gone or does not
-// read: the reader wakes now instead of at its deadline. The socket fasthttp
-// hands over after a hijack ignores Close (fasthttp closes it only once the
-// handler returns), so the TCP connection underneath is closed directly.
+// read: the TCP connection is shut down both ways, so the reader meets its
+// end now (wherever it waits) instead of at its deadline, and the peer is
+// told. The descriptor itself is closed only once reading is over, so a
+// poller never watches a number the kernel has given to another socket.
 func (c *Conn) abort() {
-	nc := c.ws.NetConn()
-	_ = nc.SetReadDeadline(time.Now())
-	if u, ok := nc.(interface{ UnsafeConn() net.Conn }); ok {
-		nc = u.UnsafeConn()
+	if tc, ok := c.nc.(*net.TCPConn); ok {
+		_ = tc.CloseRead()
+		_ = tc.CloseWrite()
+		return
 	}
-	_ = nc.Close()
+	_ = c.nc.SetReadDeadline(time.Now())
+	_ = c.nc.Close()
 }

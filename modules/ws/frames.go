@@ -1,9 +1,7 @@
 package ws
 
 import (
-	"bufio"
 	"encoding/binary"
-	"io"
 	"slices"
 	"unicode/utf8"
 
@@ -29,9 +27,6 @@ const (
 	minFragmentBytes = 64
 	// maxControlBytes is the longest payload of a control frame (§5.5).
 	maxControlBytes = 125
-	// keepMessageBytes is the largest message buffer a connection keeps
-	// between messages; a larger one, grown for one big message, is freed.
-	keepMessageBytes = 4 << 10
 )
 
 // WebSocket opcodes (RFC 6455 §5.2).
@@ -75,15 +70,28 @@ var (
 	errTooLarge          = &frameError{code: protocol.CloseTooLarge, text: "message too large"}
 )
 
-// frameReader reads one client's frames from the socket. Only the
-// connection's reader goroutine uses it.
+// frameReader parses one client's frames from the bytes its socket gives,
+// however they are split: parse takes what has arrived and hands back a
+// frame each time one is complete, so a socket waiting for the rest of a
+// frame holds at most its header here, never a goroutine or a read buffer.
+// Only one goroutine at a time uses it (the connection's reader).
 type frameReader struct {
-	src   *bufio.Reader
 	limit int // MAX_FRAME_BYTES: the most one message may carry
 
-	key  [4]byte               // the current frame's masking key
-	ext  [8]byte               // the current frame's extended length
+	hdr  [maxHeaderBytes]byte  // the current frame's header, as far as it has arrived
+	hdrN int                   // bytes of hdr read
 	ctrl [maxControlBytes]byte // the current control frame's payload
+
+	// The frame being read once its header is complete: its opcode, FIN,
+	// payload length and masking key, the payload bytes still to come, and
+	// where its payload starts in msg.
+	inFrame bool
+	fop     byte
+	fin     bool
+	n       int
+	key     [4]byte
+	left    int
+	start   int
 
 	// The message being assembled. op is opText or opBinary while one is
 	// open and 0 between messages; size and fragments count what it has
@@ -96,12 +104,16 @@ type frameReader struct {
 	skipping  bool // the connection is closing: every payload is thrown away
 }
 
-func newFrameReader(r io.Reader, limit int) *frameReader {
-	return &frameReader{src: bufio.NewReaderSize(r, readBufferBytes), limit: limit}
+// maxHeaderBytes is the longest frame header: 2 bytes, a 64-bit length
+// and the masking key (§5.2).
+const maxHeaderBytes = 14
+
+func newFrameReader(limit int) *frameReader {
+	return &frameReader{limit: limit}
 }
 
 // frame is one frame read. payload (a control frame's) and message are
-// valid until the next read.
+// valid until the next parse.
 type frame struct {
 	op      byte // the frame's opcode
 	size    int  // its payload length
@@ -114,17 +126,195 @@ type frame struct {
 	code    int // a close frame's status code (1005 for none)
 }
 
-// next reads one frame.
-func (r *frameReader) next() (frame, error) {
+// parse reads from p until one frame is complete (ok) or p is used up,
+// and reports how many bytes of p it took. A frame that breaks the rules
+// is an error as soon as the bytes that break them have arrived.
+func (r *frameReader) parse(p []byte) (f frame, used int, ok bool, err error) {
+	if !r.inFrame && r.hdrN == 0 {
+		if f, used, whole, err := r.whole(p); whole || err != nil {
+			return f, used, err == nil, err
+		}
+	}
+	if !r.inFrame {
+		used, err = r.header(p)
+		if err != nil || !r.inFrame {
+			return frame{}, used, false, err
+		}
+	}
+	n := min(len(p)-used, r.left)
+	r.take(p[used : used+n])
+	used += n
+	if r.left > 0 {
+		return frame{}, used, false, nil
+	}
+	r.inFrame = false
+	f, err = r.finish()
+	return f, used, err == nil, err
+}
+
+// whole serves the common case without copying: an unfragmented data
+// frame whose header and payload are all in p is unmasked in place and
+// handed over as it lies in p. It reports false (and takes nothing) for
+// any other frame, left to the general path, which also finds its errors.
+func (r *frameReader) whole(p []byte) (f frame, used int, ok bool, err error) {
+	if len(p) < 2 || checkHeader(p[0], p[1]) != nil {
+		return frame{}, 0, false, nil
+	}
+	op, fin, hl := p[0]&0x0F, p[0]&0x80 != 0, headerLength(p[:2])
+	if !fin || isControl(op) || op == opContinuation || r.op != 0 || len(p) < hl {
+		return frame{}, 0, false, nil
+	}
+	n, err := payloadLength(p[:hl])
+	if err != nil || len(p)-hl < n {
+		return frame{}, 0, false, nil
+	}
 	r.release()
-	op, fin, n, err := r.readHeader()
+	if err := r.admit(op, fin, n); err != nil {
+		return frame{}, hl, false, err
+	}
+	r.op = 0
+	f = frame{op: op, size: n}
+	if !r.skipping {
+		payload := p[hl : hl+n]
+		unmask([4]byte(p[hl-4:hl]), payload)
+		f.message, f.msgOp, f.done = payload, op, true
+	}
+	return f, hl + n, true, nil
+}
+
+// header reads the current frame's header from p as far as it goes; once
+// it is complete the frame's payload is what comes next.
+func (r *frameReader) header(p []byte) (int, error) {
+	if r.hdrN == 0 {
+		r.release()
+	}
+	used := 0
+	for {
+		need := headerLength(r.hdr[:r.hdrN])
+		if r.hdrN == need {
+			break
+		}
+		n := copy(r.hdr[r.hdrN:need], p[used:])
+		r.hdrN += n
+		used += n
+		if r.hdrN == 2 {
+			if err := checkHeader(r.hdr[0], r.hdr[1]); err != nil {
+				return used, err
+			}
+		}
+		if r.hdrN >= 3 && r.hdr[1]&0x7F == 127 && r.hdr[2]&0x80 != 0 {
+			return used, errBadLength // a 64-bit length's top bit must be 0
+		}
+		if n == 0 {
+			return used, nil // the rest of the header has not arrived
+		}
+	}
+	return used, r.begin()
+}
+
+// headerLength is how long the header that starts with h is: 2 until its
+// second byte says more.
+func headerLength(h []byte) int {
+	if len(h) < 2 {
+		return 2
+	}
+	switch h[1] & 0x7F {
+	case 126:
+		return 2 + 2 + 4
+	case 127:
+		return 2 + 8 + 4
+	}
+	return 2 + 4
+}
+
+// begin starts the frame whose header is complete in hdr: its length,
+// its key, and for a data frame the message rules.
+func (r *frameReader) begin() error {
+	h := r.hdr[:r.hdrN]
+	r.hdrN = 0
+	op, fin := h[0]&0x0F, h[0]&0x80 != 0
+	n, err := payloadLength(h)
 	if err != nil {
-		return frame{}, err
+		return err
 	}
-	if isControl(op) {
-		return r.readControl(op, n)
+	copy(r.key[:], h[len(h)-4:])
+	if !isControl(op) {
+		if err := r.admit(op, fin, n); err != nil {
+			return err
+		}
+		if r.keeps() {
+			r.start = len(r.msg)
+			r.msg = slices.Grow(r.msg, n)
+		}
 	}
-	return r.readData(op, fin, n)
+	r.inFrame, r.fop, r.fin, r.n, r.left = true, op, fin, n, n
+	return nil
+}
+
+// payloadLength reads a complete header's payload length (§5.2): 7 bits,
+// or 16 or 64 more.
+func payloadLength(h []byte) (int, error) {
+	switch h[1] & 0x7F {
+	case 126:
+		return int(binary.BigEndian.Uint16(h[2:4])), nil
+	case 127:
+		n := binary.BigEndian.Uint64(h[2:10])
+		if n>>63 != 0 { // the most significant bit must be 0
+			return 0, errBadLength
+		}
+		return int(n), nil
+	}
+	return int(h[1] & 0x7F), nil
+}
+
+// keeps says whether the current data frame's payload is kept in the
+// message (and not thrown away).
+func (r *frameReader) keeps() bool { return !r.dropped && !r.skipping }
+
+// take adds payload bytes of the current frame: a control frame's to
+// ctrl, a data frame's to the message unless it is thrown away.
+func (r *frameReader) take(b []byte) {
+	switch {
+	case isControl(r.fop):
+		copy(r.ctrl[r.n-r.left:], b)
+	case r.keeps():
+		r.msg = append(r.msg, b...)
+	}
+	r.left -= len(b)
+}
+
+// finish hands over the frame whose payload is complete.
+func (r *frameReader) finish() (frame, error) {
+	if isControl(r.fop) {
+		return r.control()
+	}
+	f := frame{op: r.fop, size: r.n}
+	if r.keeps() {
+		unmask(r.key, r.msg[r.start:])
+	}
+	if r.fin {
+		if r.keeps() {
+			f.message, f.msgOp, f.done = r.msg, r.op, true
+		}
+		r.op = 0
+	}
+	return f, nil
+}
+
+// control hands over a control frame; a close frame's payload must be a
+// valid status and reason.
+func (r *frameReader) control() (frame, error) {
+	p := r.ctrl[:r.n]
+	unmask(r.key, p)
+	f := frame{op: r.fop, size: r.n, payload: p}
+	if r.fop == opClose {
+		code, err := closeStatus(p)
+		if err != nil {
+			return frame{}, err
+		}
+		f.code = code
+	}
+	return f, nil
 }
 
 // drop drops the message the last data frame belongs to: its frames still
@@ -142,36 +332,13 @@ func (r *frameReader) skip() {
 	r.skipping, r.msg = true, nil
 }
 
-// release frees a buffer grown for a big message once that message has
-// been handled, so an idle connection does not hold it.
+// release frees the message buffer once its message has been handled:
+// between messages a connection holds none (most messages arrive whole
+// and never need one).
 func (r *frameReader) release() {
-	if r.op == 0 && cap(r.msg) > keepMessageBytes {
+	if r.op == 0 {
 		r.msg = nil
 	}
-}
-
-// readHeader reads a frame's header up to its payload and checks the rules
-// that need no more than the header.
-func (r *frameReader) readHeader() (op byte, fin bool, n int, err error) {
-	b0, err := r.src.ReadByte()
-	if err != nil {
-		return 0, false, 0, err
-	}
-	b1, err := r.src.ReadByte()
-	if err != nil {
-		return 0, false, 0, unexpected(err)
-	}
-	if err := checkHeader(b0, b1); err != nil {
-		return 0, false, 0, err
-	}
-	op, fin = b0&0x0F, b0&0x80 != 0
-	if n, err = r.readLength(b1 & 0x7F); err != nil {
-		return 0, false, 0, err
-	}
-	if _, err := io.ReadFull(r.src, r.key[:]); err != nil {
-		return 0, false, 0, unexpected(err)
-	}
-	return op, fin, n, nil
 }
 
 // checkHeader checks the first two header bytes: no extension is
@@ -195,68 +362,6 @@ func checkHeader(b0, b1 byte) error {
 }
 
 func isControl(op byte) bool { return op >= opClose }
-
-// readLength reads the payload length (§5.2): 7 bits, or 16 or 64 more.
-func (r *frameReader) readLength(n7 byte) (int, error) {
-	var ext []byte
-	switch n7 {
-	case 126:
-		ext = r.ext[:2]
-	case 127:
-		ext = r.ext[:8]
-	default:
-		return int(n7), nil
-	}
-	if _, err := io.ReadFull(r.src, ext); err != nil {
-		return 0, unexpected(err)
-	}
-	if n7 == 126 {
-		return int(binary.BigEndian.Uint16(ext)), nil
-	}
-	n := binary.BigEndian.Uint64(ext)
-	if n>>63 != 0 { // the most significant bit must be 0
-		return 0, errBadLength
-	}
-	return int(n), nil
-}
-
-// readControl reads a control frame's payload; a close frame's must be a
-// valid status and reason.
-func (r *frameReader) readControl(op byte, n int) (frame, error) {
-	p := r.ctrl[:n]
-	if _, err := io.ReadFull(r.src, p); err != nil {
-		return frame{}, unexpected(err)
-	}
-	unmask(r.key, p)
-	f := frame{op: op, size: n, payload: p}
-	if op == opClose {
-		code, err := closeStatus(p)
-		if err != nil {
-			return frame{}, err
-		}
-		f.code = code
-	}
-	return f, nil
-}
-
-// readData checks a data frame against the message rules before reading
-// its payload, then keeps the payload in the message or throws it away.
-func (r *frameReader) readData(op byte, fin bool, n int) (frame, error) {
-	if err := r.admit(op, fin, n); err != nil {
-		return frame{}, err
-	}
-	if err := r.payload(n); err != nil {
-		return frame{}, err
-	}
-	f := frame{op: op, size: n}
-	if fin {
-		if !r.dropped && !r.skipping {
-			f.message, f.msgOp, f.done = r.msg, r.op, true
-		}
-		r.op = 0
-	}
-	return f, nil
-}
 
 // admit applies the message rules to a data frame: a continuation only
 // inside a fragmented message and nothing else there (§5.4), the fragment
@@ -294,22 +399,6 @@ func fragmentRule(index int, fin bool, n int) error {
 	case !fin && index > freeFragments && n < minFragmentBytes:
 		return errFragmentTooSmall
 	}
-	return nil
-}
-
-// payload reads a data frame's n payload bytes onto the message, unmasked
-// in place, or throws them away when the message is not kept.
-func (r *frameReader) payload(n int) error {
-	if r.dropped || r.skipping {
-		_, err := r.src.Discard(n)
-		return unexpected(err)
-	}
-	start := len(r.msg)
-	r.msg = slices.Grow(r.msg, n)[:start+n]
-	if _, err := io.ReadFull(r.src, r.msg[start:]); err != nil {
-		return unexpected(err)
-	}
-	unmask(r.key, r.msg[start:])
 	return nil
 }
 
@@ -353,13 +442,4 @@ func unmask(key [4]byte, p []byte) {
 	for ; i < len(p); i++ {
 		p[i] ^= key[i&3]
 	}
-}
-
-// unexpected turns an EOF inside a frame into io.ErrUnexpectedEOF: only an
-// EOF between frames is the peer ending cleanly.
-func unexpected(err error) error {
-	if err == io.EOF {
-		return io.ErrUnexpectedEOF
-	}
-	return err
 }

@@ -70,7 +70,7 @@ func FuzzFrameReader(f *testing.F) {
 	const limit = 256
 	f.Fuzz(func(t *testing.T, in []byte) {
 		ref := refParse(in)
-		r := newFrameReader(bytes.NewReader(in), limit)
+		r := newPullReader(bytes.NewReader(in), limit, 1+len(in)%13)
 		var msg []byte // what the frames of the open message carried
 		for i := 0; ; i++ {
 			fr, err := r.next()
@@ -120,7 +120,7 @@ func (e *endless) Read(p []byte) (int, error) {
 // no allocation per frame once the buffer has grown.
 func BenchmarkFrameReader(b *testing.B) {
 	frame := text(true, `{"type":"chat.message","text":"hello, room"}`)
-	r := newFrameReader(&endless{b: bytes.Repeat(frame, 64)}, 64<<10)
+	r := newPullReader(&endless{b: bytes.Repeat(frame, 64)}, 64<<10, 16<<10)
 	b.ReportAllocs()
 	b.SetBytes(int64(len(frame)))
 	for b.Loop() {

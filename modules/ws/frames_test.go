@@ -74,7 +74,7 @@ func fragmented(n, size, last int) []byte {
 // readAll reads frames until an error and lists what was handed over:
 // "text:…"/"binary:…" for messages, "ping:…", "pong:…", "close:code".
 func readAll(in []byte, limit int) ([]string, error) {
-	r := newFrameReader(bytes.NewReader(in), limit)
+	r := newPullReader(bytes.NewReader(in), limit, 1+len(in)%13)
 	var got []string
 	for {
 		f, err := r.next()
@@ -218,7 +218,7 @@ func TestFragmentRuleReasons(t *testing.T) {
 // the client is told once per message, and the next message is kept.
 func TestFrameReaderDrop(t *testing.T) {
 	in := cat(text(false, "a"), cont(false, "b"), control(opPing, nil), cont(true, "c"), text(true, "next"))
-	r := newFrameReader(bytes.NewReader(in), 1024)
+	r := newPullReader(bytes.NewReader(in), 1024, 5)
 	if f, err := r.next(); err != nil || f.done {
 		t.Fatalf("first fragment: %+v %v", f, err)
 	}
@@ -244,7 +244,7 @@ func TestFrameReaderDrop(t *testing.T) {
 
 // A dropped message still counts toward the fragment rules and the limit.
 func TestFrameReaderDroppedMessageKeepsTheRules(t *testing.T) {
-	r := newFrameReader(bytes.NewReader(fragmented(65, 64, 1)), 1<<20)
+	r := newPullReader(bytes.NewReader(fragmented(65, 64, 1)), 1<<20, 4096)
 	var err error
 	for i := 0; err == nil; i++ {
 		if _, err = r.next(); i == 0 {
@@ -256,27 +256,38 @@ func TestFrameReaderDroppedMessageKeepsTheRules(t *testing.T) {
 	}
 }
 
-// The message buffer grows for a big message and is freed before the next
-// read; a small one is kept and reused.
+// A message that arrives in pieces is assembled in a buffer of the
+// reader's, freed before the next frame: between messages an idle
+// connection holds none. A message that arrives whole is handed over
+// where it lies, unmasked in place, without a buffer at all.
 func TestFrameReaderBuffer(t *testing.T) {
-	big := strings.Repeat("b", 3*keepMessageBytes)
-	r := newFrameReader(bytes.NewReader(cat(text(true, big), text(true, "small"), text(true, "again"))), 1<<20)
+	big := strings.Repeat("b", 12<<10)
+	r := newPullReader(bytes.NewReader(cat(text(true, big), text(true, "small"))), 1<<20, 3)
 	if f, _ := r.next(); string(f.message) != big {
 		t.Fatal("big message")
 	}
-	f, _ := r.next()
-	if string(f.message) != "small" || cap(r.msg) > keepMessageBytes {
-		t.Fatalf("after a big message: %q, buffer of %d bytes kept", f.message, cap(r.msg))
+	if f, _ := r.next(); string(f.message) != "small" {
+		t.Fatalf("after a big message: %q", f.message)
 	}
-	kept := &r.msg[:1][0]
-	if f, _ := r.next(); string(f.message) != "again" || &r.msg[:1][0] != kept {
-		t.Fatal("a small buffer is reused")
+	r.parse(nil)
+	if r.msg != nil {
+		t.Fatalf("a buffer of %d bytes kept between messages", cap(r.msg))
+	}
+
+	in := text(true, "whole")
+	w := newFrameReader(1024)
+	f, used, ok, err := w.parse(in)
+	if !ok || err != nil || used != len(in) || string(f.message) != "whole" || w.msg != nil {
+		t.Fatalf("whole frame: %+v used %d ok %v err %v, buffer %v", f, used, ok, err, w.msg)
+	}
+	if &f.message[0] != &in[len(in)-5] {
+		t.Fatal("a whole frame is copied")
 	}
 }
 
 // A closing connection's frames are read and thrown away, still checked.
 func TestFrameReaderSkip(t *testing.T) {
-	r := newFrameReader(bytes.NewReader(cat(text(true, "x"), closeFrame(1000, ""), cont(true, ""))), 1024)
+	r := newPullReader(bytes.NewReader(cat(text(true, "x"), closeFrame(1000, ""), cont(true, ""))), 1024, 1)
 	r.skip()
 	if f, err := r.next(); err != nil || f.done || f.size != 1 {
 		t.Fatalf("skipped frame: %+v %v", f, err)

@@ -46,6 +46,9 @@ type Handler struct {
 	// is told of.
 	hook  hooks.Gate
 	addrs clientAddrs
+	// pollers read the sockets; none when SOCKET_POLLER is false or the
+	// system has no poller, and then each socket has a reading goroutine.
+	pollers *pollers
 	// unusedWrites is the library's write-buffer pool. The library writes
 	// nothing (the outbox does), but without a pool it allocates a 4 KiB
 	// write buffer for every socket, kept for the socket's life.
@@ -73,6 +76,10 @@ func (h *Handler) Register(app *fiber.App) {
 		WriteBufferPool: &h.unusedWrites,
 		RecoverHandler:  h.recoverUpgrade,
 	})))
+	// The socket outlives the handler that fasthttp runs after the
+	// upgrade (serve hands it to a poller and returns): fasthttp must not
+	// close it then.
+	app.Server().KeepHijackedConns = true
 	app.Get("/ws", chain...)
 	app.Get("/ws/*", chain...)
 }
@@ -90,11 +97,40 @@ func upgrade(next fiber.Handler) fiber.Handler {
 	}
 }
 
-// serve runs for the whole life of one socket; it must not return before
-// the writer has stopped, because the library reuses the socket afterwards.
+// serve runs on the goroutine fasthttp starts for the upgraded socket. It
+// registers the socket, joins the room of the URL and hands the socket to
+// a poller, then returns: fasthttp then frees its request context and read
+// buffer, and the goroutine ends. An idle socket holds neither. (Without a
+// poller, serve reads the socket until it ends, as one goroutine per
+// socket.) Whatever way the socket is read, h.end runs once reading is over.
 func (h *Handler) serve(ws *websocket.Conn) {
+	p, f := h.pollers.next()
+	c, since := h.accept(ws)
+	if c.fd >= 0 {
+		c.flush = f // else its writes wait in Go's runtime poller
+	}
+	if a := h.registry.add(c); a != admitted {
+		c.Close(refusalClose(a))
+		<-c.closed()
+		h.stats.connClosed(c)
+		_ = c.nc.Close()
+		return
+	}
+	c.handle, c.ended = h.dispatch, func() { h.end(c) }
+	buffered := unread(ws.NetConn(), c.nc)
+	if !h.begin(c, since) {
+		h.end(c)
+		return
+	}
+	c.startReading(buffered, p)
+}
+
+// accept makes the Conn for an upgraded socket from what the checks
+// before the upgrade left in its locals, which the library frees when
+// serve returns.
+func (h *Handler) accept(ws *websocket.Conn) (c *Conn, since string) {
 	room, user := ws.Locals(auth.LocalRoom).(string), ws.Locals(auth.LocalUser).(string)
-	c := newConn(ws, room, user, h.limits, h.stats, h.log)
+	c = newConn(tcpConn(ws.NetConn()), room, user, h.limits, h.stats, h.log)
 	c.node = h.queues
 	c.claims = h.hooked(ws.Locals(auth.LocalClaims).(auth.Claims))
 	if h.hook != nil {
@@ -103,34 +139,47 @@ func (h *Handler) serve(ws *websocket.Conn) {
 	c.resync = func() { h.resync(c) }
 	c.requests.sayAll = func(ctx context.Context, said []sayRequest) { h.sayAll(ctx, c, said) }
 	c.requests.joinAll = func(ctx context.Context, joins []joinRequest) { h.joinAll(ctx, c, joins) }
-	if a := h.registry.add(c); a != admitted {
-		c.Close(refusalClose(a))
-		<-c.closed()
-		h.stats.connClosed(c)
-		return
+	since, _ = ws.Locals(auth.LocalSince).(string)
+	return c, since
+}
+
+// begin joins the room of the URL, if any, and arms the token's clock; it
+// reports false when the socket is to end at once.
+func (h *Handler) begin(c *Conn, since string) (ok bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			c.panicked(r)
+			ok = false
+		}
+	}()
+	if room := c.rooms.home; room != "" && !h.joinHome(c, room, since) {
+		return false
 	}
-	defer h.registry.remove(c) // last: shutdown waits for everything below
+	c.token.set(c.claims.ExpiresAt, c)
+	return true
+}
+
+// end is what follows the end of reading: the client's pending requests
+// are served (its last messages go out), its rooms are left, the close is
+// written and the TCP connection closed. The registry forgets the socket
+// last, because shutdown waits for everything before.
+func (h *Handler) end(c *Conn) {
+	defer h.registry.remove(c)
 	defer h.stats.connClosed(c)
+	defer func() { _ = c.nc.Close() }()
 	defer func() { <-c.closed() }() // the writer is done with the socket
 	defer c.Close(protocol.CloseNormal, "")
-	defer h.recoverConn(c) // first: a panic closes only this socket, with 1011
+	defer h.recoverConn(c) // a panic closes only this socket, with 1011
 	defer h.leaveAll(c)
-	if room != "" && !h.joinHome(c, room) {
-		return
-	}
-	defer c.requests.finish() // before the leaves: the client's last messages go out first
-	defer c.pages.abandon()   // history for a client that has gone is not worth reading
-	c.token.set(c.claims.ExpiresAt, c)
-	defer c.token.stop()
-	c.readLoop(h.dispatch)
+	c.token.stop()
+	c.pages.abandon()   // history for a client that has gone is not worth reading
+	c.requests.finish() // before the leaves: the client's last messages go out first
 }
 
 // joinHome joins the room of the URL, and recovers it from the since of the
-// URL on the history lane, after the reader has started: a client that
-// closes right after its 101 is closing before its replay is read. The
-// connect hook was asked about the room with the handshake.
-func (h *Handler) joinHome(c *Conn, room string) bool {
-	since, _ := c.ws.Locals(auth.LocalSince).(string)
+// URL on the history lane: the recovery's replay is written as the client
+// reads it. The connect hook was asked about the room with the handshake.
+func (h *Handler) joinHome(c *Conn, room, since string) bool {
 	client := hub.Client{Room: room, User: c.user, Member: c, Since: since}
 	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
 	defer cancel()
@@ -152,16 +201,17 @@ func (h *Handler) joinHome(c *Conn, room string) bool {
 // the socket with 1011; other connections are not affected.
 func (h *Handler) recoverConn(c *Conn) {
 	if r := recover(); r != nil {
-		h.log.Error("panic in websocket handler", "panic", r, "rooms", c.rooms.names())
-		c.Close(protocol.CloseInternal, "internal error")
+		c.panicked(r)
 	}
 }
 
 // recoverUpgrade replaces the library's default recover, which writes the
 // panic value to the client. serve recovers its own panics; this only
-// catches what happens before serve runs.
-func (h *Handler) recoverUpgrade(*websocket.Conn) {
+// catches what happens before serve has a Conn, and closes the socket,
+// which fasthttp leaves to its handler.
+func (h *Handler) recoverUpgrade(ws *websocket.Conn) {
 	if r := recover(); r != nil {
 		h.log.Error("panic in websocket upgrade", "panic", r)
+		_ = tcpConn(ws.NetConn()).Close()
 	}
 }

@@ -56,6 +56,7 @@ func newHandler(p handlerParams) *Handler {
 	var stopHeartbeat, stopShed func()
 	p.Lifecycle.Append(fx.Hook{
 		OnStart: func(context.Context) error {
+			h.pollers = newPollers(p.Config.PollSockets(), p.Log)
 			stopHeartbeat = h.registry.Heartbeat(h.limits.Heartbeat)
 			stopShed = h.registry.Shed(h.queues, h.shed)
 			return nil
@@ -63,7 +64,11 @@ func newHandler(p handlerParams) *Handler {
 		OnStop: func(ctx context.Context) error {
 			stopHeartbeat()
 			stopShed()
-			return h.registry.Drain(ctx)
+			err := h.registry.Drain(ctx)
+			if err == nil { // a socket still draining is still read
+				h.pollers.close()
+			}
+			return err
 		},
 	})
 	return h
