@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"maps"
 	"strconv"
@@ -46,6 +47,7 @@ type client struct {
 	user, tok string
 	room      *room
 	port      int
+	src       uint8 // index of its source address in fleet.dialers
 
 	// Set by the dialer before the reader starts.
 	ws     *websocket.Conn
@@ -110,16 +112,18 @@ type fleetConfig struct {
 	readDelay time.Duration
 	listFirst bool // ask presence.list right after the upgrade, and keep the presence set
 	readBuf   int  // bytes of each client's read buffer (0: 2048)
+	sources   int  // loopback source addresses to dial from (0: as many as conns need, sources.go)
 }
 
 // fleet is every client of a run and the counters the phases wait on.
 type fleet struct {
 	cfg     fleetConfig
-	dialer  *websocket.Dialer
+	dialers []*websocket.Dialer // one per source address (sources.go)
 	clients []*client
 	rooms   []*room
 
 	frames, joined, delivered, states, finals atomic.Int64
+	pings                                     atomic.Int64 // system.ping frames read (and answered)
 	presFrames, presUsers                     atomic.Int64 // presence changes read, and users in them
 	lastFrame                                 atomic.Int64 // Unix ns of the last frame any client read
 	dropped                                   atomic.Int64 // readers ended by the server, not by close
@@ -137,14 +141,22 @@ type fleet struct {
 // newFleet makes the clients and signs their tokens up front, so signing
 // never counts in a dial's time.
 func newFleet(cfg fleetConfig) (*fleet, error) {
-	f := &fleet{cfg: cfg, dialer: newDialer(cfg.readBuf), clients: make([]*client, cfg.conns), rooms: make([]*room, cfg.rooms),
+	f := &fleet{cfg: cfg, clients: make([]*client, cfg.conns), rooms: make([]*room, cfg.rooms),
 		ends: map[string]int{}, fails: map[string]int{}, errs: map[string]int{}}
+	dials, err := dialFuncs(cmp.Or(cfg.sources, sourceCount(cfg.conns)))
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range dials {
+		f.dialers = append(f.dialers, newDialer(cfg.readBuf, d))
+	}
 	f.touch()
 	for r := range f.rooms {
 		f.rooms[r] = &room{name: cfg.prefix + "-" + strconv.Itoa(r), counts: make([]atomic.Int32, cfg.msgs), progress: make(chan struct{})}
 	}
 	for i := range f.clients {
-		c := &client{idx: i, user: "u" + strconv.Itoa(i), room: f.rooms[i%cfg.rooms], port: cfg.ports[(i/cfg.rooms)%len(cfg.ports)]}
+		c := &client{idx: i, user: "u" + strconv.Itoa(i), room: f.rooms[i%cfg.rooms], port: cfg.ports[(i/cfg.rooms)%len(cfg.ports)],
+			src: uint8(sourceOf(i, len(dials)))}
 		tok, err := token(c.user)
 		if err != nil {
 			return nil, err

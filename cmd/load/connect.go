@@ -27,6 +27,10 @@ type connectFigures struct {
 	LoadCPUSeconds   float64        `json:"load_cpu_seconds"`
 	LoadCPUs         int            `json:"load_cpus"`
 	CPUPerHandshake  float64        `json:"server_cpu_us_per_connection"`
+	// Bare: the server was the bare floor, which has no rooms: no join is
+	// counted, and the server CPU runs from the first dial to the last
+	// client's first frame (the one the floor writes after the 101).
+	Bare bool `json:"bare,omitempty"`
 }
 
 // runConnect dials s.Conns connections over s.Rooms rooms, s.Dialers at a
@@ -40,12 +44,12 @@ func runConnect(ctx context.Context, e *env, s settings) (*row, error) {
 	if s.Dialers < 1 {
 		return nil, fmt.Errorf("connect: -dialers must be at least 1")
 	}
-	srv, err := startServer(ctx, e.bin, e.opts(nil))
+	srv, err := e.start(ctx, nil)
 	if err != nil {
 		return nil, err
 	}
 	defer srv.stop()
-	fig := &connectFigures{}
+	fig := &connectFigures{Bare: e.target.Bare}
 	if err := sleep(ctx, idleSettle); err != nil {
 		return nil, err
 	}
@@ -80,9 +84,16 @@ func runConnect(ctx context.Context, e *env, s settings) (*row, error) {
 		fig.UpgradeSeconds = time.Duration(lastUp - start.UnixNano()).Seconds()
 		fig.HandshakesPerSec = float64(fig.Connected) / fig.UpgradeSeconds
 	}
-	logf("connect: %d upgrades in %.2fs; waiting for every own presence frame", fig.Connected, fig.UpgradeSeconds)
-	if err := f.waitJoined(ctx, joinMax); err != nil {
-		logf("connect: %v", err)
+	if fig.Bare {
+		logf("connect: %d upgrades in %.2fs; waiting for every client's first frame", fig.Connected, fig.UpgradeSeconds)
+		if !waitUntil(ctx, time.Now().Add(joinMax), func() bool { return f.frames.Load()+f.dropped.Load() >= int64(fig.Connected) }) {
+			logf("connect: only %d of %d clients read a frame within %s", f.frames.Load(), fig.Connected, joinMax)
+		}
+	} else {
+		logf("connect: %d upgrades in %.2fs; waiting for every own presence frame", fig.Connected, fig.UpgradeSeconds)
+		if err := f.waitJoined(ctx, joinMax); err != nil {
+			logf("connect: %v", err)
+		}
 	}
 	cpu1, err := srv.cpuTime()
 	if err != nil {
@@ -127,17 +138,26 @@ func (fig *connectFigures) row(s settings) *row {
 	if closed > 0 {
 		health += "; closed: " + mdtable.Counts(fig.ClosedByServer)
 	}
-	if fig.Joined < fig.Connected {
+	if fig.Joined < fig.Connected && !fig.Bare {
 		health += fmt.Sprintf("; only %d of %d saw their own join", fig.Joined, fig.Connected)
+	}
+	wall := fig.JoinSeconds
+	joins := fmt.Sprintf("%s/s counted at the own presence frame", thousands(fig.JoinsPerSec))
+	if fig.Bare {
+		wall, joins = fig.UpgradeSeconds, "joins n/a (no rooms)"
 	}
 	r := &row{
 		Setup: fmt.Sprintf("%d connections over %d rooms (%s each), %d dialling at a time", s.Conns, s.Rooms, roomSize(s.Conns, s.Rooms), s.Dialers),
-		Result: fmt.Sprintf("**%s handshakes/s** (counted at the 101), %s/s counted at the own presence frame; %s per idle connection",
-			thousands(fig.HandshakesPerSec), thousands(fig.JoinsPerSec), mdtable.KiB(fig.BytesPerConn)),
+		Result: fmt.Sprintf("**%s handshakes/s** (counted at the 101), %s; %s per idle connection",
+			thousands(fig.HandshakesPerSec), joins, mdtable.KiB(fig.BytesPerConn)),
 		Latency:   fmt.Sprintf("handshake p50 %.2f / p99 %.2f ms", fig.Handshake.P50, fig.Handshake.P99),
-		ServerCPU: cpuCell(fig.ServerCPUSeconds, fig.JoinSeconds) + fmt.Sprintf(", %.0f µs per connection; load generator %s", fig.CPUPerHandshake, share(fig.LoadCPUSeconds, fig.JoinSeconds, fig.LoadCPUs)),
+		ServerCPU: cpuCell(fig.ServerCPUSeconds, wall) + fmt.Sprintf(", %.0f µs per connection; load generator %s", fig.CPUPerHandshake, share(fig.LoadCPUSeconds, wall, fig.LoadCPUs)),
 		Health:    health,
 		Figures:   fig,
+	}
+	if fig.Bare {
+		r.details = fig.bareDetails(s)
+		return r
 	}
 	r.details = [][2]string{
 		{"connections", fmt.Sprintf("%d of %d connected (no retries), %d dialling at a time, over %d rooms", fig.Connected, s.Conns, s.Dialers, s.Rooms)},
@@ -153,4 +173,40 @@ func (fig *connectFigures) row(s settings) *row {
 		{"load generator CPU, the same time", fmt.Sprintf("%.2f s (%s)", fig.LoadCPUSeconds, share(fig.LoadCPUSeconds, fig.JoinSeconds, fig.LoadCPUs))},
 	}
 	return r
+}
+
+// bareDetails are the details of a run against the bare floor: no joins,
+// no presence; the CPU runs to the last client's first frame.
+func (fig *connectFigures) bareDetails(s settings) [][2]string {
+	return [][2]string{
+		{"connections", fmt.Sprintf("%d of %d connected (no retries), %d dialling at a time; the floor has no rooms (the URL's room is ignored)", fig.Connected, s.Conns, s.Dialers)},
+		{"failures", fmt.Sprintf("dials: %s; closed by the server afterwards: %s", mdtable.Counts(fig.DialFailures), mdtable.Counts(fig.ClosedByServer))},
+		{"**handshakes/s, counted when the upgrade completed**", fmt.Sprintf("**%s** (%d in %.2f s)", thousands(fig.HandshakesPerSec), fig.Connected, fig.UpgradeSeconds)},
+		{"joins/s, presence frames", "n/a (no rooms, no presence)"},
+		{"one handshake p50 / p90 / p99 / max", fmt.Sprintf("%.2f / %.2f / %.2f / %.2f ms", fig.Handshake.P50, fig.Handshake.P90, fig.Handshake.P99, fig.Handshake.Max)},
+		{"server RSS, 0 connections", mdtable.MiB(float64(fig.RSSIdle))},
+		{fmt.Sprintf("server RSS, %d idle connections", fig.Connected), mdtable.MiB(float64(fig.RSSConns))},
+		{"**memory per idle connection**", "**" + mdtable.KiB(fig.BytesPerConn) + "**"},
+		{"server CPU, first dial to the last client's first frame", cpuCell(fig.ServerCPUSeconds, fig.UpgradeSeconds) + fmt.Sprintf(", %.0f µs per connection", fig.CPUPerHandshake)},
+		{"load generator CPU, the same time", fmt.Sprintf("%.2f s (%s)", fig.LoadCPUSeconds, share(fig.LoadCPUSeconds, fig.UpgradeSeconds, fig.LoadCPUs))},
+	}
+}
+
+// keys are the figures a comparison quotes: the issue's handshakes per
+// server CPU-second among them.
+func (fig *connectFigures) keys() []keyFigure {
+	k := []keyFigure{
+		{Name: "handshakes/s", Value: fig.HandshakesPerSec},
+	}
+	if fig.CPUPerHandshake > 0 {
+		k = append(k, keyFigure{Name: "handshakes per server CPU-s", Value: 1e6 / fig.CPUPerHandshake})
+	}
+	k = append(k,
+		keyFigure{Name: "server CPU µs per connection", Value: fig.CPUPerHandshake},
+		keyFigure{Name: "KiB per idle socket", Value: fig.BytesPerConn / 1024, Prec: 1},
+		keyFigure{Name: "handshake p99 ms", Value: fig.Handshake.P99, Prec: 2})
+	if !fig.Bare {
+		k = append(k, keyFigure{Name: "joins/s", Value: fig.JoinsPerSec})
+	}
+	return append(k, keyFigure{Name: "failed + closed", Value: float64(sum(fig.DialFailures) + sum(fig.ClosedByServer))})
 }

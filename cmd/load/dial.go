@@ -3,6 +3,7 @@ package main
 import (
 	"cmp"
 	"context"
+	"net"
 	"net/http"
 	"strconv"
 	"sync"
@@ -13,12 +14,13 @@ import (
 	"github.com/rtserver/rt/cmd/internal/rtnode"
 )
 
-// newDialer dials only loopback. Its read buffer is small where there are
-// many connections and few frames (connect, storm), larger where every
-// client reads a stream (fan-out): one read(2) then takes many frames.
-func newDialer(readBuffer int) *websocket.Dialer {
+// newDialer dials only loopback, with dial (from one source address). Its
+// read buffer is small where there are many connections and few frames
+// (connect, storm, idle), larger where every client reads a stream
+// (fan-out): one read(2) then takes many frames.
+func newDialer(readBuffer int, dial func(context.Context, string, string) (net.Conn, error)) *websocket.Dialer {
 	return &websocket.Dialer{
-		NetDialContext:   dialLoopback,
+		NetDialContext:   dial,
 		HandshakeTimeout: dialMax,
 		ReadBufferSize:   cmp.Or(readBuffer, 2048),
 		WriteBufferSize:  512,
@@ -61,7 +63,7 @@ func (f *fleet) dial(ctx context.Context, c *client, attempts int) bool {
 	header := http.Header{"Origin": {origin}}
 	for attempt := 1; ; attempt++ {
 		t0 := time.Now()
-		ws, resp, err := f.dialer.DialContext(ctx, url, header)
+		ws, resp, err := f.dialers[c.src].DialContext(ctx, url, header)
 		if err == nil {
 			c.upAt = time.Now().UnixNano()
 			c.dialNs = c.upAt - t0.UnixNano()

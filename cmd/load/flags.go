@@ -24,6 +24,9 @@ type params struct {
 	CeilingConns int
 	Timeout      time.Duration
 	CPUProfile   string
+	Baseline     string // a prebuilt rt run before this checkout's build
+	Bare         string // the handshake floor, for connect and idle
+	Rounds       int
 	given        map[string]string // flags on the command line, name → value
 }
 
@@ -38,7 +41,7 @@ func parseFlags(args []string) (params, error) {
 	for i, s := range scenarios {
 		names[i] = s.name
 	}
-	fs.StringVar(&p.Scenario, "scenario", "default", "what to measure: "+strings.Join(names, ", ")+", or all (cross only with -redis)")
+	fs.StringVar(&p.Scenario, "scenario", "default", "what to measure: "+strings.Join(names, ", ")+", or all (cross only with -redis; idle is not in all)")
 	fs.IntVar(&p.Set.Conns, "conns", 0, "connections (default: the scenario's)")
 	fs.IntVar(&p.Set.Rooms, "rooms", 0, "rooms the connections are spread over (default: the scenario's)")
 	fs.IntVar(&p.Set.Msgs, "msgs", 0, "messages each room receives (default: the scenario's)")
@@ -49,7 +52,7 @@ func parseFlags(args []string) (params, error) {
 	fs.DurationVar(&p.Set.ReadDelay, "read-delay", 0, "storm: each client's pause after every frame it reads (default 1ms)")
 	fs.DurationVar(&p.Set.Spread, "spread", 0, "storm: the joins are spread evenly over this time (default 1s)")
 	fs.IntVar(&p.Set.RoomsPerConn, "rooms-per-conn", 0, "multiroom: rooms each socket joins, out of -rooms (default 20)")
-	fs.DurationVar(&p.Set.Duration, "duration", 0, "multiroom: how long the messages are sent (default 30s); hooks: how long its rate half sends (default 10s)")
+	fs.DurationVar(&p.Set.Duration, "duration", 0, "multiroom: how long the messages are sent (default 30s); hooks: how long its rate half sends (default 10s); idle: the quiet window measured (default 10s, whole heartbeats)")
 	fs.StringVar(&p.RedisURL, "redis", "", "a local redis (loopback only, e.g. redis://127.0.0.1:6390): the scenario's servers run in redis mode against it; cross needs it; with -scenario all only cross uses it")
 	fs.BoolVar(&p.JSON, "json", false, "print the results as JSON instead of markdown")
 	fs.BoolVar(&p.Pin, "pin", true, "on 2+ CPUs, pin the server to the first CPU (GOMAXPROCS=1) and this program to the others")
@@ -58,6 +61,9 @@ func parseFlags(args []string) (params, error) {
 	fs.IntVar(&p.CeilingConns, "ceiling-conns", 1000, "connections the ceiling writer writes to")
 	fs.DurationVar(&p.Timeout, "timeout", 3*time.Minute, "bound on one scenario (on each run of hooks), start to finish")
 	fs.StringVar(&p.CPUProfile, "cpuprofile", "", "write a CPU profile of the load generator (not the server) to this file")
+	fs.StringVar(&p.Baseline, "baseline", "", "a prebuilt rt binary: every scenario runs against it, then against this checkout's build, each round (rows labelled baseline / this)")
+	fs.StringVar(&p.Bare, "bare", "", "the bare handshake floor, built (../shared/bench/bare): connect and idle also run against it, after rt, each round (rows labelled bare)")
+	fs.IntVar(&p.Rounds, "rounds", 1, "rounds of the runs (baseline, this, bare; baseline, this, bare; …): the side-by-side table gives each server's medians")
 	fs.Usage = func() {
 		out := fs.Output()
 		fmt.Fprintf(out, "usage: go run ./cmd/load [flags]   (or: go tool task load -- [flags])\n\nscenarios:\n")
@@ -131,6 +137,9 @@ func (p params) jobs() ([]job, error) {
 	var jobs []job
 	for _, sc := range scenarios {
 		j := job{sc: sc, set: p.resolve(sc)}
+		if sc.notInAll {
+			continue
+		}
 		if sc.redis {
 			if p.RedisURL == "" {
 				logf("all: skipping %s (needs -redis)", sc.name)

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -22,12 +23,15 @@ import (
 // presence.join/leave or as presence.diff, presence.list. It lets the
 // fleet's logic be tested without building rt.
 type fakeServer struct {
-	diff     bool   // announce presence as presence.diff
-	refuse   string // answer a chat message whose text starts with this with system.error unavailable
-	closeAs  int    // close the user closeWho with this code right after its join
-	closeWho string //
+	diff     bool          // announce presence as presence.diff
+	refuse   string        // answer a chat message whose text starts with this with system.error unavailable
+	closeAs  int           // close the user closeWho with this code right after its join
+	closeWho string        //
+	ping     time.Duration // send every socket a system.ping this often (0: never)
+	pongs    atomic.Int64  // system.pong frames received
 	mu       sync.Mutex
 	rooms    map[string]map[*fakeConn]bool
+	peers    map[string]int // connections by the client's IP address
 }
 
 type fakeConn struct {
@@ -88,6 +92,9 @@ func (s *fakeServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	user, ws := c.user, c.ws
 	s.mu.Lock()
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		s.peers[host]++
+	}
 	if s.rooms[room] == nil {
 		s.rooms[room] = map[*fakeConn]bool{}
 	}
@@ -101,6 +108,22 @@ func (s *fakeServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ws.Close()
 		s.announce(room, user, false)
 	}()
+	if s.ping > 0 {
+		stop := make(chan struct{})
+		defer close(stop)
+		go func() {
+			t := time.NewTicker(s.ping)
+			defer t.Stop()
+			for {
+				select {
+				case <-stop:
+					return
+				case <-t.C:
+					c.send(`{"type":"system.ping","ts":1}`)
+				}
+			}
+		}()
+	}
 	if user == s.closeWho {
 		c.mu.Lock()
 		_ = ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(s.closeAs, "too slow to keep up"), time.Now().Add(time.Second))
@@ -115,6 +138,8 @@ func (s *fakeServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		var in struct{ Type, Text string }
 		_ = json.Unmarshal(data, &in)
 		switch in.Type {
+		case "system.pong":
+			s.pongs.Add(1)
 		case "chat.message":
 			if s.refuse != "" && strings.HasPrefix(in.Text, s.refuse) {
 				c.send(`{"type":"system.error","code":"unavailable","message":"message not delivered; try again"}`)
@@ -138,6 +163,7 @@ func (s *fakeServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func startFake(t *testing.T, s *fakeServer) int {
 	t.Helper()
 	s.rooms = map[string]map[*fakeConn]bool{}
+	s.peers = map[string]int{}
 	ts := httptest.NewServer(s) // listens on 127.0.0.1
 	t.Cleanup(ts.Close)
 	_, port, _ := net.SplitHostPort(strings.TrimPrefix(ts.URL, "http://"))

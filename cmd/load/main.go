@@ -50,7 +50,29 @@
 //	             without the hook's code ignores the variable). About 40 s.
 //	cross        two servers on one Redis (-redis), members split across both,
 //	             one room at max rate: deliveries/s, p99
+//	idle         50,000 idle sockets in 100 rooms (presence on) and a 2 s
+//	             heartbeat (HEARTBEAT_INTERVAL=2s, IDLE_TIMEOUT=10s), every
+//	             system.ping answered with a system.pong: server RSS before
+//	             and with the sockets and KiB per idle socket, server CPU per
+//	             second over a quiet -duration (10 s: five heartbeats), CPU
+//	             per ping delivered, and closes by the server (must be 0).
+//	             Not in all: it needs about 100,000 open files (raised as
+//	             root) and a minute or two per server.
 //
+// Runs of more than 10,000 connections dial from several loopback source
+// addresses (127.0.0.1, 127.0.0.2, …): one address has only the ephemeral
+// port range towards the server's port.
+//
+// Side by side (-baseline, -bare, -rounds):
+//
+//	go run ./cmd/load -scenario idle -baseline /tmp/rt-before -bare /tmp/bare -rounds 2
+//
+// runs every selected scenario against the prebuilt rt given by -baseline,
+// then against this checkout's build ("baseline", "this"), and connect and
+// idle also against the bare handshake floor (../shared/bench/bare: "bare",
+// no rooms nor presence, so the joins are n/a), -rounds times in turn. Each
+// row names its server, and a table per scenario gives every server's key
+// figures (medians over the rounds).
 // Before the scenarios it measures the machine's ceiling: how many small
 // WebSocket frames a bare socket writer pinned like the server writes per
 // second to 1000 loopback connections, one frame per write and 16 per
@@ -88,7 +110,8 @@ const (
 
 // env is what every scenario of a run shares.
 type env struct {
-	bin      string
+	bin      string // the server this run measures: target.Bin
+	target   target
 	pin      pinning
 	redisURL string
 	runID    string // makes room names unique to this run (a shared Redis)
@@ -106,6 +129,15 @@ func (e *env) loadCPUs() int {
 
 func (e *env) opts(extra map[string]string) serverOpts {
 	return serverOpts{redisURL: e.redisURL, env: extra, pin: e.pin}
+}
+
+// start starts the run's server: rt with extra in its environment, or the
+// bare floor (which takes no settings).
+func (e *env) start(ctx context.Context, extra map[string]string) (*server, error) {
+	if e.target.Bare {
+		return startBare(ctx, e.bin, e.pin)
+	}
+	return startServer(ctx, e.bin, e.opts(extra))
 }
 
 func main() {
@@ -166,11 +198,15 @@ func run(ctx context.Context, p params) (*report, error) {
 		p.CeilingConns < 1 || p.CeilingConns > 10000 {
 		return nil, fmt.Errorf("-timeout must be in [1s, 1h], -ceiling-time in [100ms, 1m], -ceiling-conns in [1, 10000]")
 	}
-	limit, err := raiseFileLimit()
+	if err := p.checkComparison(jobs); err != nil {
+		return nil, err
+	}
+	need := uint64(max(most, p.CeilingConns)) + 256
+	limit, err := raiseFileLimit(need)
 	if err != nil {
 		return nil, err
 	}
-	if need := uint64(max(most, p.CeilingConns)) + 256; limit < need {
+	if limit < need {
 		return nil, fmt.Errorf("%d connections need about %d open files, RLIMIT_NOFILE is %d", most, need, limit)
 	}
 	rep := &report{Machine: describeMachine(), Source: sourceVersion()} // before pinning: these run go and git
@@ -198,30 +234,63 @@ func run(ctx context.Context, p params) (*report, error) {
 		}
 		rep.Ceiling = c
 	}
-	for _, j := range jobs {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		logf("=== %s: %s (%s mode)", j.sc.name, j.set.describe(), modeName(j.redisURL))
-		e.redisURL = j.redisURL
-		sctx, cancel := context.WithTimeout(ctx, p.Timeout)
-		r, err := j.sc.start(sctx, e, j.set)
-		cancel()
-		if r == nil {
-			r = &row{}
-		}
-		r.Scenario, r.Command, r.Mode, r.Settings = j.sc.name, p.command(j), e.mode(), j.set
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
+	runBase, runs := e.runID, 0
+	for ji, j := range jobs {
+		for round := 1; round <= p.Rounds; round++ {
+			for _, t := range p.targets(j, bin) {
+				if ctx.Err() != nil {
+					return nil, ctx.Err()
+				}
+				if p.comparing() || p.Rounds > 1 {
+					// Room names of their own: servers on one Redis would
+					// otherwise meet the previous run's history.
+					runs++
+					e.runID = runBase + "r" + strconv.Itoa(runs)
+				}
+				r := runJob(ctx, p, e, j, t, round)
+				if r.Error != "" && ctx.Err() != nil {
+					return nil, ctx.Err()
+				}
+				r.VsCeiling = rep.Ceiling.ratio(r.rate)
+				r.job = ji
+				if p.Rounds > 1 {
+					r.Round = round
+				}
+				rep.Rows = append(rep.Rows, r)
 			}
-			r.Error = err.Error()
-			logf("%s failed: %v", j.sc.name, err)
 		}
-		r.VsCeiling = rep.Ceiling.ratio(r.rate)
-		rep.Rows = append(rep.Rows, r)
+	}
+	if p.comparing() || p.Rounds > 1 {
+		rep.Baseline, rep.Bare, rep.Rounds = p.Baseline, p.Bare, p.Rounds
+		rep.SideBySide = summarizeRows(rep.Rows)
 	}
 	return rep, nil
+}
+
+// runJob runs one job against one server, bounded by -timeout; a failure
+// is in the row's Error.
+func runJob(ctx context.Context, p params, e *env, j job, t target, round int) *row {
+	e.target, e.bin, e.redisURL = t, t.Bin, j.redisURL
+	mode := modeName(j.redisURL)
+	if t.Bare {
+		mode = "—" // the floor has no mode: no rooms, no Redis
+	}
+	logf("=== %s%s: %s (%s mode)", j.sc.name, t.label(round, p.Rounds), j.set.describe(), mode)
+	sctx, cancel := context.WithTimeout(ctx, p.Timeout)
+	r, err := j.sc.start(sctx, e, j.set)
+	cancel()
+	if r == nil {
+		r = &row{}
+	}
+	r.Scenario, r.Command, r.Mode, r.Settings = j.sc.name, p.command(j), mode, j.set
+	if t.Label != "" {
+		r.Server, r.Binary = t.Label, t.Bin
+	}
+	if err != nil {
+		r.Error = err.Error()
+		logf("%s failed: %v", j.sc.name, err)
+	}
+	return r
 }
 
 func logf(format string, args ...any) {

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -19,8 +20,11 @@ func selfCPUTime() time.Duration {
 }
 
 // raiseFileLimit lifts the soft RLIMIT_NOFILE to the hard limit, since each
-// connection costs a descriptor here and one in the server, which inherits it.
-func raiseFileLimit() (uint64, error) {
+// connection costs a descriptor here and one in the server, which inherits
+// it. When need is above the hard limit too, it raises the hard limit (to
+// fs.nr_open, the most the kernel allows), which only root may do: the
+// servers started afterwards inherit it. It returns the soft limit.
+func raiseFileLimit(need uint64) (uint64, error) {
 	var lim syscall.Rlimit
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
 		return 0, err
@@ -31,7 +35,35 @@ func raiseFileLimit() (uint64, error) {
 			return 0, fmt.Errorf("raising RLIMIT_NOFILE: %w", err)
 		}
 	}
-	return lim.Cur, nil
+	if lim.Cur >= need {
+		return lim.Cur, nil
+	}
+	target := max(need, nrOpen())
+	raised := syscall.Rlimit{Cur: target, Max: target}
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &raised); err != nil {
+		how := "raising the hard limit needs root (CAP_SYS_RESOURCE)"
+		if os.Geteuid() == 0 {
+			how = "the kernel refused (fs.nr_open is " + strconv.FormatUint(nrOpen(), 10) + ")"
+		}
+		return 0, fmt.Errorf("need about %d open files, RLIMIT_NOFILE is %d (hard limit %d) and %s: %w; raise it first (ulimit -Hn %d as root) or ask for fewer -conns",
+			need, lim.Cur, lim.Max, how, err, need)
+	}
+	logf("RLIMIT_NOFILE raised from %d (hard %d) to %d for %d open files; the servers inherit it", lim.Cur, lim.Max, target, need)
+	return target, nil
+}
+
+// nrOpen is fs.nr_open, the highest RLIMIT_NOFILE the kernel accepts
+// (1048576 by default), or 0 when it cannot be read.
+func nrOpen() uint64 {
+	b, err := os.ReadFile("/proc/sys/fs/nr_open")
+	if err != nil {
+		return 0
+	}
+	n, err := strconv.ParseUint(strings.TrimSpace(string(b)), 10, 64)
+	if err != nil {
+		return 0
+	}
+	return n
 }
 
 // cpuModel is the first "model name" in /proc/cpuinfo.

@@ -140,6 +140,7 @@ func (f *fleet) handle(c *client, data []byte, now int64) {
 		}
 		c.pres.replace(users) // the answer to the first list, or the server catching the client up
 	case kindPing:
+		f.pings.Add(1)
 		_ = c.write(pong) // keeps a long run clear of IDLE_TIMEOUT
 	case kindError:
 		code, ok := stringField(data, "code")

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -19,6 +20,12 @@ type report struct {
 	Pinning string   `json:"pinning"`
 	Ceiling *ceiling `json:"ceiling,omitempty"`
 	Rows    []*row   `json:"scenarios"`
+	// With -baseline, -bare or -rounds: the binaries compared, and each
+	// job's key figures server by server (medians over the rounds).
+	Baseline   string        `json:"baseline_binary,omitempty"`
+	Bare       string        `json:"bare_binary,omitempty"`
+	Rounds     int           `json:"rounds,omitempty"`
+	SideBySide []*sideBySide `json:"side_by_side,omitempty"`
 }
 
 func (r *report) failed() bool {
@@ -29,6 +36,9 @@ func (r *report) failed() bool {
 // figures behind them, and its details.
 type row struct {
 	Scenario  string   `json:"scenario"`
+	Server    string   `json:"server,omitempty"`        // baseline, this or bare, when the run compares servers
+	Binary    string   `json:"server_binary,omitempty"` // the binary that label ran, then
+	Round     int      `json:"round,omitempty"`         // with -rounds above 1
 	Command   string   `json:"command"`
 	Mode      string   `json:"mode"`
 	Settings  settings `json:"settings"`
@@ -43,6 +53,16 @@ type row struct {
 
 	rate    float64     // frames/s, compared to the ceiling; 0 = not a frame rate
 	details [][2]string // the figures in words, for the markdown details
+	job     int         // index of its job: the side-by-side table groups by it
+}
+
+// serverCell is the row's server column: "this", "baseline · round 2".
+func (x *row) serverCell() string {
+	s := cmp.Or(x.Server, labelThis)
+	if x.Round > 0 {
+		s += fmt.Sprintf(" · round %d", x.Round)
+	}
+	return s
 }
 
 // machine is what docs/performance.md quotes as "machine".
@@ -107,16 +127,31 @@ func printJSON(w io.Writer, r *report) error {
 
 // printMarkdown writes the summary table (one row per scenario), the
 // ceiling, pinning and machine lines, then each scenario's details.
+//
+// A run that compares servers or repeats rounds has a server column, and
+// after the table each job's key figures side by side.
 func printMarkdown(w io.Writer, r *report) {
-	fmt.Fprintln(w, "| scenario | command | mode | setup | result | latency | ÷ ceiling (1 / 16 frames per write) | server CPU | health |")
-	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|")
+	labelled := len(r.SideBySide) > 0
+	serverHead, serverRule := "", ""
+	if labelled {
+		serverHead, serverRule = " server |", "---|"
+	}
+	fmt.Fprintf(w, "| scenario |%s command | mode | setup | result | latency | ÷ ceiling (1 / 16 frames per write) | server CPU | health |\n", serverHead)
+	fmt.Fprintf(w, "|---|%s---|---|---|---|---|---|---|---|\n", serverRule)
 	for _, x := range r.Rows {
 		health := x.Health
 		if x.Error != "" {
 			health = "**failed**: " + mdtable.Cell(x.Error)
 		}
-		fmt.Fprintf(w, "| %s | `%s` | %s | %s | %s | %s | %s | %s | %s |\n",
-			x.Scenario, x.Command, x.Mode, mdtable.Dash(x.Setup), mdtable.Dash(x.Result), mdtable.Dash(x.Latency), mdtable.Dash(x.VsCeiling), mdtable.Dash(x.ServerCPU), mdtable.Dash(health))
+		server := ""
+		if labelled {
+			server = " " + x.serverCell() + " |"
+		}
+		fmt.Fprintf(w, "| %s |%s `%s` | %s | %s | %s | %s | %s | %s | %s |\n",
+			x.Scenario, server, x.Command, x.Mode, mdtable.Dash(x.Setup), mdtable.Dash(x.Result), mdtable.Dash(x.Latency), mdtable.Dash(x.VsCeiling), mdtable.Dash(x.ServerCPU), mdtable.Dash(health))
+	}
+	for _, sb := range r.SideBySide {
+		sb.print(w, r.Rounds)
 	}
 	fmt.Fprintln(w)
 	if r.Ceiling != nil {
@@ -127,11 +162,21 @@ func printMarkdown(w io.Writer, r *report) {
 	fmt.Fprintf(w, "pinning: %s\n", r.Pinning)
 	m := r.Machine
 	fmt.Fprintf(w, "machine: %s %s, nproc %d, %s (load average %s at start); server built from %s\n", m.GoVersion, m.Platform, m.CPUs, m.CPUModel, m.LoadAvg, r.Source)
+	if r.Baseline != "" {
+		fmt.Fprintf(w, "baseline: %s (rows labelled baseline); this: the build of %s\n", r.Baseline, r.Source)
+	}
+	if r.Bare != "" {
+		fmt.Fprintf(w, "bare: %s (rows labelled bare: no rooms, no presence; a handshake counted at the 101)\n", r.Bare)
+	}
 	for _, x := range r.Rows {
 		if len(x.details) == 0 {
 			continue
 		}
-		fmt.Fprintf(w, "\n%s (`%s`):\n\n| | |\n|---|---|\n", x.Scenario, x.Command)
+		if labelled {
+			fmt.Fprintf(w, "\n%s, %s (`%s`):\n\n| | |\n|---|---|\n", x.Scenario, x.serverCell(), x.Command)
+		} else {
+			fmt.Fprintf(w, "\n%s (`%s`):\n\n| | |\n|---|---|\n", x.Scenario, x.Command)
+		}
 		for _, d := range x.details {
 			fmt.Fprintf(w, "| %s | %s |\n", d[0], mdtable.Cell(d[1]))
 		}

@@ -48,6 +48,12 @@ type scenario struct {
 	// parts, when set, splits the settings into runs of their own, each
 	// a row of the report (and each bounded by -timeout).
 	parts func(settings) []settings
+	// bare: -bare runs it against the bare floor too (it measures
+	// handshakes and sockets, which the floor has, not rooms).
+	bare bool
+	// notInAll: -scenario all leaves it out (it takes long, or needs the
+	// machine for itself).
+	notInAll bool
 }
 
 // checkSettings is what the scenario needs of its settings beyond validate.
@@ -77,7 +83,7 @@ var scenarios = []scenario{
 		run:      runStorm},
 	{name: "connect", about: "-conns handshakes across -rooms rooms, -dialers at a time; memory per idle connection",
 		defaults: settings{Conns: 10000, Rooms: 10000, Dialers: 100},
-		run:      runConnect},
+		run:      runConnect, bare: true},
 	{name: "fanout-max", about: "one room, -senders senders as fast as the slowest member allows (-window)",
 		defaults: settings{Conns: 1000, Rooms: 1, Msgs: 2000, Window: 16, Senders: 1, Dialers: 50}},
 	{name: "fanout-rate", about: "one room at -rate messages/s; deliveries per server CPU-second",
@@ -103,6 +109,13 @@ var scenarios = []scenario{
 	{name: "cross", about: "two servers on one Redis, members alternating between them, senders on both", redis: true,
 		defaults: settings{Conns: 1000, Rooms: 1, Msgs: 2000, Window: 16, Senders: 2, Dialers: 50},
 		servers:  2},
+	// 50,000 sockets take the server's memory and the machine's file and
+	// port limits to where the other scenarios never go, and the run takes
+	// a minute or more per server: not part of all (idle.go says why the
+	// heartbeat is 2 s).
+	{name: "idle", about: "-conns idle sockets over -rooms rooms with a 2 s heartbeat answered by every client: server RSS per idle socket, CPU per second while idle over -duration, CPU per ping delivered (not in all)",
+		defaults: settings{Conns: 50000, Rooms: 100, Dialers: 100, Duration: idleWindow},
+		run:      runIdle, check: settings.validateIdle, bare: true, notInAll: true},
 }
 
 // settingFlags are the flags that set a scenario's settings.
@@ -115,6 +128,8 @@ func (sc scenario) uses(name string) bool {
 		return slices.Contains([]string{"conns", "rooms", "read-delay", "spread"}, name)
 	case "connect":
 		return slices.Contains([]string{"conns", "rooms", "dialers"}, name)
+	case "idle":
+		return slices.Contains([]string{"conns", "rooms", "dialers", "duration"}, name)
 	case "multiroom":
 		return slices.Contains([]string{"conns", "rooms", "rate", "dialers", "rooms-per-conn", "duration"}, name)
 	case "hooks":

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"syscall"
@@ -33,6 +34,30 @@ func DialLoopback(ctx context.Context, network, addr string) (net.Conn, error) {
 	}
 	var d net.Dialer
 	return d.DialContext(ctx, network, addr)
+}
+
+// DialLoopbackFrom is DialLoopback from the loopback address src: one
+// source address has only the ephemeral port range (about 28,000 ports)
+// towards one server port, so a run of more connections than that spreads
+// them over 127.0.0.2, 127.0.0.3… (all of 127/8 is loopback on Linux).
+// The port is still picked at connect (IP_BIND_ADDRESS_NO_PORT where the
+// system has it), so ports held by closed connections of an earlier run
+// towards another server port do not count against it.
+func DialLoopbackFrom(src netip.Addr) (func(ctx context.Context, network, addr string) (net.Conn, error), error) {
+	if !src.IsLoopback() {
+		return nil, fmt.Errorf("refusing source address %s: only loopback is allowed", src)
+	}
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: src.AsSlice()}, Control: bindAddressNoPort}
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		host, _, err := net.SplitHostPort(addr)
+		if err != nil {
+			return nil, err
+		}
+		if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+			return nil, fmt.Errorf("refusing to connect to %q: only loopback is allowed", addr)
+		}
+		return d.DialContext(ctx, network, addr)
+	}, nil
 }
 
 // WSURL is a node's handshake URL for room on port, as tok, asking to

@@ -4,10 +4,12 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -32,6 +34,12 @@ type Options struct {
 	Command func(bin string) *exec.Cmd
 	Name    string               // in log lines: "server", "node 1"…
 	Logf    func(string, ...any) // progress lines; nil = none
+	// Args are appended to the command line: a binary other than rt (a
+	// floor to compare with) takes its settings as flags.
+	Args []string
+	// ReadyTCP: the binary has no /readyz; it is ready once its port
+	// accepts a TCP connection.
+	ReadyTCP bool
 }
 
 // Node is one rt child process.
@@ -75,6 +83,7 @@ func Start(ctx context.Context, bin string, o Options) (*Node, error) {
 	} else {
 		n.cmd = exec.Command(bin)
 	}
+	n.cmd.Args = append(n.cmd.Args, o.Args...)
 	n.cmd.Env = append(Env(port, o.RedisURL, o.Env), o.ExtraEnv...)
 	n.cmd.Stdout, n.cmd.Stderr = logFile, logFile
 	n.cmd.SysProcAttr = ChildAttr() // the child dies with us, even on a crash
@@ -84,7 +93,11 @@ func Start(ctx context.Context, bin string, o Options) (*Node, error) {
 	}
 	go func() { _ = n.cmd.Wait(); close(n.exited) }()
 	logf("%s: pid %d on %s:%d (%s mode)", n.Name, n.Pid(), Loopback, port, ModeName(o.RedisURL))
-	if err := n.waitReady(ctx); err != nil {
+	ready := n.waitReady
+	if o.ReadyTCP {
+		ready = n.waitListening
+	}
+	if err := ready(ctx); err != nil {
 		tail := n.LogTail()
 		n.Stop()
 		return nil, fmt.Errorf("%s: %w; server log (tail): %s", n.Name, err, tail)
@@ -123,6 +136,31 @@ func (n *Node) waitReady(ctx context.Context) error {
 		}
 	}
 	return fmt.Errorf("server not ready within %s", readyMax)
+}
+
+// waitListening waits until the port accepts a TCP connection, for a
+// binary without /readyz.
+func (n *Node) waitListening(ctx context.Context) error {
+	addr := net.JoinHostPort(Loopback, strconv.Itoa(n.Port))
+	deadline := time.Now().Add(readyMax)
+	for time.Now().Before(deadline) {
+		select {
+		case <-n.exited:
+			return fmt.Errorf("server exited before it was ready: %v", n.cmd.ProcessState)
+		default:
+		}
+		dctx, cancel := context.WithTimeout(ctx, time.Second)
+		c, err := DialLoopback(dctx, "tcp", addr)
+		cancel()
+		if err == nil {
+			c.Close()
+			return nil
+		}
+		if err := Sleep(ctx, 50*time.Millisecond); err != nil {
+			return err
+		}
+	}
+	return fmt.Errorf("server not listening within %s", readyMax)
 }
 
 // Stop sends SIGTERM so the server drains as in production, and SIGKILL if

@@ -2,6 +2,8 @@ package rtnode
 
 import (
 	"context"
+	"net"
+	"net/netip"
 	"slices"
 	"strings"
 	"testing"
@@ -83,5 +85,38 @@ func TestWSURL(t *testing.T) {
 	}
 	if got, want := WSURL(8123, "lobby", "h.p-a_y", "1-0"), "ws://127.0.0.1:8123/ws/lobby?since=1-0&token=h.p-a_y"; got != want {
 		t.Errorf("WSURL with since = %q, want %q", got, want)
+	}
+}
+
+func TestDialLoopbackFrom(t *testing.T) {
+	for _, src := range []string{"10.0.0.1", "0.0.0.0", "::"} {
+		if _, err := DialLoopbackFrom(netip.MustParseAddr(src)); err == nil {
+			t.Errorf("DialLoopbackFrom(%s) accepted a source that is not loopback", src)
+		}
+	}
+	dial, err := DialLoopbackFrom(netip.MustParseAddr("127.0.0.3"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := dial(t.Context(), "tcp", "10.0.0.1:80"); err == nil || !strings.Contains(err.Error(), "only loopback") {
+		t.Errorf("a dial to another host = %v, want a refusal", err)
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(Loopback, "0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	c, err := dial(t.Context(), "tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	peer, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer peer.Close()
+	if got := peer.RemoteAddr().(*net.TCPAddr).IP.String(); got != "127.0.0.3" {
+		t.Errorf("the server saw the dial from %s, want 127.0.0.3", got)
 	}
 }
