@@ -2,6 +2,7 @@ package ws
 
 import (
 	"net"
+	"sync"
 	"time"
 )
 
@@ -29,8 +30,9 @@ func unread(hijacked, raw net.Conn) []byte {
 	}
 	_ = raw.SetReadDeadline(longAgo)
 	defer func() { _ = raw.SetReadDeadline(time.Time{}) }()
+	chunk := unreadChunks.Get().(*[unreadChunk]byte)
+	defer unreadChunks.Put(chunk)
 	var out []byte
-	var chunk [512]byte
 	for {
 		n, err := hijacked.Read(chunk[:])
 		out = append(out, chunk[:n]...)
@@ -39,6 +41,14 @@ func unread(hijacked, raw net.Conn) []byte {
 		}
 	}
 }
+
+// unreadChunk is what unread reads at a time: fasthttp's read buffer is
+// 4 KiB, so usually one read and one that finds it empty. The chunks are
+// pooled: nearly every handshake finds nothing, and allocating one per
+// handshake was most of what unread cost.
+const unreadChunk = 4 << 10
+
+var unreadChunks = sync.Pool{New: func() any { return new([unreadChunk]byte) }}
 
 // descriptor is the TCP socket's descriptor, or -1. It stays c's until
 // c.nc is closed, which happens only once reading is over and the writer
