@@ -41,15 +41,35 @@ func raiseFileLimit(need uint64) (uint64, error) {
 	target := max(need, nrOpen())
 	raised := syscall.Rlimit{Cur: target, Max: target}
 	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &raised); err != nil {
-		how := "raising the hard limit needs root (CAP_SYS_RESOURCE)"
-		if os.Geteuid() == 0 {
-			how = "the kernel refused (fs.nr_open is " + strconv.FormatUint(nrOpen(), 10) + ")"
-		}
-		return 0, fmt.Errorf("need about %d open files, RLIMIT_NOFILE is %d (hard limit %d) and %s: %w; raise it first (ulimit -Hn %d as root) or ask for fewer -conns",
-			need, lim.Cur, lim.Max, how, err, need)
+		return 0, fmt.Errorf("need about %d open files, RLIMIT_NOFILE is %d (hard limit %d) and %s (%w); at most -conns %d fits under it",
+			need, lim.Cur, lim.Max, whyNotRaised(), err, (lim.Max-256)/1000*1000)
 	}
 	logf("RLIMIT_NOFILE raised from %d (hard %d) to %d for %d open files; the servers inherit it", lim.Cur, lim.Max, target, need)
 	return target, nil
+}
+
+// capSysResource is CAP_SYS_RESOURCE's bit in the capability sets.
+const capSysResource = 24
+
+// whyNotRaised says why the hard RLIMIT_NOFILE could not be raised: it
+// takes CAP_SYS_RESOURCE, which root has unless a container or sandbox
+// dropped it (then nothing inside can raise the limit).
+func whyNotRaised() string {
+	if os.Geteuid() != 0 {
+		return "raising the hard limit needs root (CAP_SYS_RESOURCE): run as root, or raise it before starting (ulimit -Hn)"
+	}
+	if b, err := os.ReadFile("/proc/self/status"); err == nil {
+		for line := range strings.Lines(string(b)) {
+			hex, ok := strings.CutPrefix(line, "CapEff:")
+			if !ok {
+				continue
+			}
+			if caps, err := strconv.ParseUint(strings.TrimSpace(hex), 16, 64); err == nil && caps&(1<<capSysResource) == 0 {
+				return "this process is root without CAP_SYS_RESOURCE (dropped by the container or sandbox it runs in), so nothing inside can raise the hard limit: raise it where the sandbox starts"
+			}
+		}
+	}
+	return "the kernel refused to raise the hard limit (fs.nr_open is " + strconv.FormatUint(nrOpen(), 10) + ")"
 }
 
 // nrOpen is fs.nr_open, the highest RLIMIT_NOFILE the kernel accepts
