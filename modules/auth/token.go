@@ -78,17 +78,22 @@ func (v *JWT) checkSignature(signed string, sig []byte) error {
 	m := v.macs.Get().(*mac)
 	defer v.macs.Put(m)
 	m.h.Reset()
-	io.WriteString(m.h, signed)
+	// hmac takes bytes, and a string would be copied anew each time. What
+	// stays in the pool is header and payload, which are no secret; the
+	// signature never goes in.
+	m.signed = append(m.signed[:0], signed...)
+	m.h.Write(m.signed)
 	if !hmac.Equal(sig, m.h.Sum(m.sum[:0])) {
 		return jwt.ErrSignatureInvalid
 	}
 	return nil
 }
 
-// mac is a keyed HMAC hash with room for its sum.
+// mac is a keyed HMAC hash with room for its input and its sum.
 type mac struct {
-	h   hash.Hash
-	sum [64]byte // the largest HMAC of JWS, HS512
+	h      hash.Hash
+	signed []byte
+	sum    [64]byte // the largest HMAC of JWS, HS512
 }
 
 func newMACs(h crypto.Hash, key []byte) *sync.Pool {
