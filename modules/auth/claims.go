@@ -1,11 +1,9 @@
 package auth
 
 import (
-	"bytes"
 	"errors"
 	"math"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/go-json-experiment/json"
@@ -23,30 +21,21 @@ var (
 	errNotNumber  = errors.New("exp, nbf and iat must be JSON numbers")
 	errDateRange  = errors.New("exp, nbf and iat must be from 0 to 253402300799 (1970 to 9999)")
 	errCritHeader = errors.New("crit header: no extension is understood")
+	errBadAlg     = errors.New("the alg header is not the configured algorithm")
 	errNotJWS     = errors.New("not a compact JWS")
 )
 
-// tokenClaims is what rt reads from a token's payload. jwt validates exp,
-// nbf, iat, iss and aud through the embedded RegisteredClaims, and jwt fills
-// it through UnmarshalJSON below, so the claims jwt checks are exactly the
-// claims rt uses.
+// tokenClaims is what rt reads from a token's payload. jwt's Validator
+// checks exp, nbf, iat, iss and aud through the embedded RegisteredClaims,
+// which parseClaims fills from the strictly read payload, so the claims jwt
+// checks are exactly the claims rt uses. encoding/json's lenient decoding
+// is never used: it matches names case-insensitively ("SUB" fills sub),
+// lets the last of two equal names win, turns invalid UTF-8 into U+FFFD
+// and takes "123" for a time.
 type tokenClaims struct {
 	jwt.RegisteredClaims
 	Rooms []string
 	raw   jsontext.Value // the payload as the issuer wrote it
-}
-
-// UnmarshalJSON replaces encoding/json's lenient decoding, which matches
-// names case-insensitively ("SUB" fills sub), lets the last of two equal
-// names win, turns invalid UTF-8 into U+FFFD and takes "123" for a time.
-func (c *tokenClaims) UnmarshalJSON(b []byte) error {
-	parsed, err := parseClaims(b)
-	if err != nil {
-		return err
-	}
-	*c = parsed
-	c.raw = bytes.Clone(b) // b is the decoder's buffer, reused after this returns
-	return nil
 }
 
 // payload names the claims rt reads, matched exactly. Other claims are
@@ -170,27 +159,4 @@ func numericDate(raw jsontext.Value) (*jwt.NumericDate, error) {
 	}
 	secs, frac := math.Modf(f)
 	return jwt.NewNumericDate(time.Unix(int64(secs), int64(frac*1e9))), nil
-}
-
-// checkHeader reads the header segment again, strictly: jwt decodes it into
-// a map where the last of two "alg" members wins, and it ignores crit. rt
-// implements no JWS extension, so any crit header is refused (RFC 7515
-// §4.1.11); unknown parameters such as kid or typ are fine.
-func checkHeader(parser *jwt.Parser, token string) error {
-	seg, _, ok := strings.Cut(token, ".")
-	if !ok {
-		return errNotJWS
-	}
-	b, err := parser.DecodeSegment(seg)
-	if err != nil {
-		return err
-	}
-	var header map[string]jsontext.Value
-	if err := unmarshalObject(b, &header); err != nil {
-		return err
-	}
-	if _, ok := header["crit"]; ok {
-		return errCritHeader
-	}
-	return nil
 }

@@ -60,7 +60,7 @@ func (h *Handshake) Check(c *fiber.Ctx) error {
 	if !h.origins.Allowed(c.Get(fiber.HeaderOrigin)) {
 		return fiber.NewError(fiber.StatusForbidden, "origin_not_allowed")
 	}
-	if len(c.Context().QueryArgs().PeekMulti("token")) > 1 {
+	if n, _ := queryArg(c, "token"); n > 1 {
 		// Two tokens: which one a proxy or a log would see is anyone's guess.
 		return fiber.NewError(fiber.StatusUnauthorized, ErrTokenInvalid.Error())
 	}
@@ -91,17 +91,31 @@ func roomAsWritten(c *fiber.Ctx) string {
 // client had: absent or empty is no recovery; more than one, or anything
 // but a message id, is refused.
 func sinceParam(c *fiber.Ctx) (string, bool) {
-	values := c.Context().QueryArgs().PeekMulti("since")
+	n, value := queryArg(c, "since")
 	switch {
-	case len(values) == 0:
+	case n == 0:
 		return "", true
-	case len(values) > 1:
+	case n > 1:
 		return "", false
-	case len(values[0]) == 0:
+	case len(value) == 0:
 		return "", true
 	}
-	since := string(values[0])
+	since := string(value)
 	return since, protocol.ValidID(since)
+}
+
+// queryArg reports how many times the query names key, and the first
+// value, without collecting them (PeekMulti allocates a slice).
+func queryArg(c *fiber.Ctx, key string) (n int, first []byte) {
+	c.Context().QueryArgs().VisitAll(func(k, v []byte) {
+		if string(k) == key {
+			if n == 0 {
+				first = v
+			}
+			n++
+		}
+	})
+	return n, first
 }
 
 // token reads ?token= or, failing that, an Authorization: Bearer header.

@@ -152,3 +152,37 @@ func do(t *testing.T, app *fiber.App, r hsReq) (int, string) {
 	}
 	return resp.StatusCode, string(body)
 }
+
+// A query that names token or since twice is refused whatever the values,
+// and a single since is read as written.
+func TestHandshakeRepeatedParameters(t *testing.T) {
+	app := handshakeApp()
+	tok := hs256(t, jwt.MapClaims{"sub": "u1"})
+	const id = "01a2154fa91f0000000000000000"
+	for _, tt := range []struct {
+		query  string
+		status int
+	}{
+		{"token=" + tok, 200},
+		{"token=" + tok + "&token=" + tok, 401},
+		{"token=" + tok + "&token=", 401},
+		{"token=" + tok + "&since=" + id, 200},
+		{"token=" + tok + "&since=", 200},
+		{"token=" + tok + "&since=" + id + "&since=" + id, 400},
+		{"token=" + tok + "&since=&since=", 400},
+		{"token=" + tok + "&since=x", 400},
+	} {
+		req := httptest.NewRequest(http.MethodGet, "/ws/lobby?"+tt.query, nil)
+		req.Header.Set("Connection", "Upgrade")
+		req.Header.Set("Upgrade", "websocket")
+		req.Header.Set("Origin", allowedOrigin)
+		resp, err := app.Test(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tt.status {
+			t.Errorf("?%s: %d, want %d", strings.Replace(tt.query, tok, "<token>", -1), resp.StatusCode, tt.status)
+		}
+	}
+}

@@ -69,3 +69,19 @@ func TestOriginsNoneAllowed(t *testing.T) {
 		}
 	}
 }
+
+// An allowed origin that is not in normal form is still compared after
+// normalisation, never as written.
+func TestOriginsNotNormalised(t *testing.T) {
+	o := NewOrigins(config.Config{AllowedOrigins: []string{"HTTPS://App.example.com", "https://ok.example.com"}})
+	for origin, want := range map[string]bool{
+		"HTTPS://App.example.com": false, // normalises to https://app.example.com, not allowed as such
+		"https://app.example.com": false,
+		"https://ok.example.com":  true,
+		"HTTPS://OK.example.com":  true,
+	} {
+		if got := o.Allowed(origin); got != want {
+			t.Errorf("Allowed(%q) = %v, want %v", origin, got, want)
+		}
+	}
+}

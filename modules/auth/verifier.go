@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-json-experiment/json/jsontext"
@@ -66,8 +67,19 @@ type Verifier interface {
 
 // JWT verifies tokens signed with the one configured algorithm.
 type JWT struct {
+	// parser decodes the segments; the checks jwt's ParseWithClaims made
+	// are made here (token.go), each segment decoded once.
 	parser *jwt.Parser
-	key    any // []byte for HMAC, the parsed public key otherwise
+	// validator checks exp, nbf, iat, iss and aud with the parser's
+	// options, as ParseWithClaims did.
+	validator *jwt.Validator
+	alg       string            // the one alg header accepted
+	method    jwt.SigningMethod // alg's, for the keys that are not HMAC
+	key       any               // []byte for HMAC, the parsed public key otherwise
+	// macs holds keyed HMAC hashes to reuse (nil for other algorithms): a
+	// fresh one costs six allocations and two hash blocks of key setup
+	// per handshake.
+	macs *sync.Pool
 }
 
 var _ Verifier = (*JWT)(nil)
@@ -95,7 +107,16 @@ func NewJWT(cfg config.Config) (*JWT, error) {
 	if cfg.JWTLeeway > 0 {
 		opts = append(opts, jwt.WithLeeway(cfg.JWTLeeway))
 	}
-	return &JWT{parser: jwt.NewParser(opts...), key: key}, nil
+	method := jwt.GetSigningMethod(cfg.JWTAlg)
+	if method == nil {
+		return nil, fmt.Errorf("JWT_ALG %s is not an algorithm jwt knows", cfg.JWTAlg)
+	}
+	v := &JWT{parser: jwt.NewParser(opts...), validator: jwt.NewValidator(opts...),
+		alg: cfg.JWTAlg, method: method, key: key}
+	if m, ok := method.(*jwt.SigningMethodHMAC); ok {
+		v.macs = newMACs(m.Hash, key.([]byte))
+	}
+	return v, nil
 }
 
 // verificationKey is JWT_SECRET for HMAC, else JWT_PUBLIC_KEY parsed as the
@@ -135,12 +156,11 @@ func (v *JWT) Verify(token string) (Claims, error) {
 
 // verify is Verify without the size cap.
 func (v *JWT) verify(token string) (Claims, error) {
-	var rc tokenClaims
-	_, err := v.parser.ParseWithClaims(token, &rc, v.keyFor)
+	rc, err := v.parse(token)
 	switch {
 	case errors.Is(err, jwt.ErrTokenExpired):
 		return Claims{}, ErrTokenExpired
-	case err != nil, rc.Subject == "": // a null payload never reaches UnmarshalJSON and leaves rc zero
+	case err != nil, rc.Subject == "":
 		return Claims{}, ErrTokenInvalid
 	}
 	c := Claims{Subject: rc.Subject, Rooms: rc.Rooms, Raw: rc.raw}
@@ -148,13 +168,4 @@ func (v *JWT) verify(token string) (Claims, error) {
 		c.ExpiresAt = rc.ExpiresAt.Time
 	}
 	return c, nil
-}
-
-// keyFor hands jwt the key only for a header rt accepts; jwt has already
-// checked alg against the configured one.
-func (v *JWT) keyFor(t *jwt.Token) (any, error) {
-	if err := checkHeader(v.parser, t.Raw); err != nil {
-		return nil, err
-	}
-	return v.key, nil
 }

@@ -1,9 +1,13 @@
 package hub
 
 import (
+	"errors"
 	"fmt"
 	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/rtserver/rt/modules/presence"
 )
 
 // counter is a member that only counts: Send never blocks nor allocates.
@@ -74,5 +78,72 @@ func BenchmarkULIDs(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		_ = g.Next()
+	}
+}
+
+// joinRoom returns a hub with n counters of n users in room "bench", and
+// the users to join with after them.
+func joinRoom(b *testing.B, n int) (*Hub, []string) {
+	tracker := presence.NewTracker(presence.NewMemory(time.Minute), time.Minute, discard)
+	h := newHubForTest(newMemory(), tracker)
+	clients := make([]Client, n)
+	for i := range clients {
+		clients[i] = Client{Room: "bench", User: fmt.Sprintf("member-%04d", i), Member: &counter{}}
+	}
+	if _, errs := h.JoinAll(b.Context(), clients); errors.Join(errs...) != nil {
+		b.Fatal(errors.Join(errs...))
+	}
+	users := make([]string, 1024)
+	for i := range users {
+		users[i] = fmt.Sprintf("conn.abc12.%05d", i)
+	}
+	return h, users
+}
+
+// BenchmarkJoinLeave is one connection's join of a room of 100 members as
+// a handshake makes it (JoinAll with one client: presence, membership,
+// the announcement recorded), and its leave. The announcements
+// themselves go out on the announcer's timer, coalesced; see
+// BenchmarkPresenceAnnounce.
+func BenchmarkJoinLeave(b *testing.B) {
+	h, users := joinRoom(b, 100)
+	ctx := b.Context()
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		js, errs := h.JoinAll(ctx, []Client{{Room: "bench", User: users[i%len(users)], Member: &counter{}}})
+		if errs[0] != nil {
+			b.Fatal(errs[0])
+		}
+		h.LeaveAll(js)
+		i++
+	}
+	b.StopTimer()
+	h.Stop()
+}
+
+// BenchmarkPresenceAnnounce is one presence announcement of a room of 100
+// members: the frame encoded once and queued to every member.
+func BenchmarkPresenceAnnounce(b *testing.B) {
+	for _, joins := range []int{1, 20} {
+		b.Run(fmt.Sprintf("joins=%d", joins), func(b *testing.B) {
+			h, users := joinRoom(b, 100)
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				h.announce.mu.Lock()
+				p := h.announce.rooms["bench"]
+				if p == nil {
+					p = &pending{changes: make(map[string]bool)}
+					h.announce.rooms["bench"] = p
+				}
+				for range joins {
+					p.changes[users[i%len(users)]] = true
+					i++
+				}
+				h.announce.mu.Unlock()
+				h.announce.flush("bench")
+			}
+		})
 	}
 }

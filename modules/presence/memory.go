@@ -17,8 +17,17 @@ type Memory struct {
 	rooms map[string]map[string]conns // room → user → that user's connections
 }
 
-// conns maps a connection id to its expiry.
-type conns map[string]time.Time
+// conns is one user's connections in one room, each with its expiry. A
+// slice, not a map: a user has a few connections in a room (at most
+// MAX_CONNS_PER_USER on this node), every change reads them all anyway
+// (purge), and a map cost an allocation of about 400 bytes per user in
+// each room.
+type conns []conn
+
+type conn struct {
+	id  string
+	exp time.Time
+}
 
 // NewMemory returns an empty store whose entries live ttl after each refresh.
 func NewMemory(ttl time.Duration) *Memory {
@@ -80,8 +89,8 @@ func (m *Memory) leaveLocked(e Entry, now time.Time) Edge {
 	if !ok {
 		return NoEdge // already gone: the leave was reported before
 	}
-	delete(cs, e.Conn)
-	if cs.purge(now) > 0 {
+	if cs = cs.without(e.Conn).purge(now); len(cs) > 0 {
+		users[e.User] = cs
 		return NoEdge
 	}
 	m.drop(e.Room, e.User)
@@ -114,9 +123,8 @@ func (m *Memory) Users(_ context.Context, room string) ([]string, error) {
 	defer m.mu.Unlock()
 	now := m.now()
 	users := []string{}
-	for user, cs := range m.rooms[room] {
-		if cs.purge(now) == 0 {
-			m.drop(room, user) // deleting during range is allowed in Go
+	for user := range m.rooms[room] {
+		if !m.live(room, user, now) {
 			continue
 		}
 		users = append(users, user)
@@ -129,24 +137,36 @@ func (m *Memory) Users(_ context.Context, room string) ([]string, error) {
 // m.mu.
 func (m *Memory) touch(e Entry, now time.Time) Edge {
 	edge := NoEdge
-	if m.rooms[e.Room][e.User].purge(now) == 0 {
+	if !m.live(e.Room, e.User, now) {
 		edge = UserEdge
-		if !m.occupied(e.Room, now) { // may drop the room: read it again below
+		if !m.occupied(e.Room, now) {
 			edge = RoomEdge
 		}
 	}
-	users := m.rooms[e.Room]
+	users := m.rooms[e.Room] // live and occupied may have dropped it
 	if users == nil {
 		users = make(map[string]conns)
 		m.rooms[e.Room] = users
 	}
-	cs := users[e.User]
-	if cs == nil {
-		cs = make(conns)
-		users[e.User] = cs
-	}
-	cs[e.Conn] = now.Add(m.ttl)
+	users[e.User] = users[e.User].set(e.Conn, now.Add(m.ttl))
 	return edge
+}
+
+// live reports whether user has a live connection in room, keeping only
+// those and dropping the user (and an empty room) when none is left. The
+// caller holds m.mu.
+func (m *Memory) live(room, user string, now time.Time) bool {
+	users := m.rooms[room]
+	cs, ok := users[user]
+	if !ok {
+		return false
+	}
+	if cs = cs.purge(now); len(cs) > 0 {
+		users[user] = cs
+		return true
+	}
+	m.drop(room, user)
+	return false
 }
 
 // occupied reports whether any user has a live connection in room. It
@@ -154,11 +174,10 @@ func (m *Memory) touch(e Entry, now time.Time) Edge {
 // emptied entry) and stops at the first live one, so each expired user
 // costs one look and a busy room one. The caller holds m.mu.
 func (m *Memory) occupied(room string, now time.Time) bool {
-	for user, cs := range m.rooms[room] {
-		if cs.purge(now) > 0 {
+	for user := range m.rooms[room] {
+		if m.live(room, user, now) { // deleting during range is allowed in Go
 			return true
 		}
-		m.drop(room, user) // deleting during range is allowed in Go
 	}
 	return false
 }
@@ -171,13 +190,31 @@ func (m *Memory) drop(room, user string) {
 	}
 }
 
-// purge deletes expired connections and returns how many live ones remain.
-// Live means the expiry is after now, the same rule as the Redis scores.
-func (cs conns) purge(now time.Time) int {
-	for conn, exp := range cs {
-		if !exp.After(now) {
-			delete(cs, conn)
+// purge keeps the live connections, in place, and returns them. Live means
+// the expiry is after now, the same rule as the Redis scores.
+func (cs conns) purge(now time.Time) conns {
+	live := cs[:0]
+	for _, c := range cs {
+		if c.exp.After(now) {
+			live = append(live, c)
 		}
 	}
-	return len(cs)
+	clear(cs[len(live):]) // the ids of the expired ones
+	return live
+}
+
+// without removes the connection id, in place.
+func (cs conns) without(id string) conns {
+	return slices.DeleteFunc(cs, func(c conn) bool { return c.id == id })
+}
+
+// set gives the connection id the expiry exp, adding it if it is not there.
+func (cs conns) set(id string, exp time.Time) conns {
+	for i := range cs {
+		if cs[i].id == id {
+			cs[i].exp = exp
+			return cs
+		}
+	}
+	return append(cs, conn{id: id, exp: exp})
 }

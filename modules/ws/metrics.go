@@ -23,7 +23,10 @@ const (
 // stats are the socket side's metrics.
 type stats struct {
 	handshakes *prometheus.CounterVec
-	frames     *prometheus.CounterVec
+	// accepted is handshakes' child for accepted handshakes, resolved once:
+	// the common outcome costs no label hashing.
+	accepted prometheus.Counter
+	frames   *prometheus.CounterVec
 	// frameCounters are frames' children, resolved once: a frame costs a
 	// read-only map lookup instead of the vector's lock and label hashing.
 	frameCounters map[string]prometheus.Counter
@@ -68,7 +71,7 @@ func newStats() *stats {
 	for _, why := range []string{whyClientClosed, whyConnLost, whyWriteTimeout} {
 		s.closed.WithLabelValues(noCode, why)
 	}
-	s.handshakes.WithLabelValues("accepted", "ok")
+	s.accepted = s.handshakes.WithLabelValues("accepted", "ok")
 	return s
 }
 
@@ -87,15 +90,16 @@ func (s *stats) frame(kind string) {
 // rejected with the reason code the chain returned.
 func (s *stats) handshake(c *fiber.Ctx) error {
 	err := c.Next()
-	outcome, reason := "rejected", "internal"
-	var fe *fiber.Error
-	switch {
-	case errors.As(err, &fe):
-		reason = fe.Message
-	case err == nil && c.Response().StatusCode() == fiber.StatusSwitchingProtocols:
-		outcome, reason = "accepted", "ok"
+	if err == nil && c.Response().StatusCode() == fiber.StatusSwitchingProtocols {
+		s.accepted.Inc()
+		return nil
 	}
-	s.handshakes.WithLabelValues(outcome, reason).Inc()
+	reason := "internal"
+	var fe *fiber.Error
+	if errors.As(err, &fe) {
+		reason = fe.Message
+	}
+	s.handshakes.WithLabelValues("rejected", reason).Inc()
 	return err
 }
 
