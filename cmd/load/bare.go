@@ -8,7 +8,7 @@ import (
 	"github.com/rtserver/rt/cmd/internal/rtnode"
 )
 
-// startBare starts the bare handshake floor (../shared/bench/bare) on a
+// startBare starts the bare handshake floor (a minimal Go server: gobwas/ws upgrade, jwt/v5, one frame, a goroutine per socket) on a
 // free loopback port, pinned like rt. It takes its settings as flags: the
 // secret rt's tokens are signed with here, and the origin the clients
 // send. It has no /readyz: it is ready once the port accepts.

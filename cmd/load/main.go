@@ -69,7 +69,7 @@
 //
 // runs every selected scenario against the prebuilt rt given by -baseline,
 // then against this checkout's build ("baseline", "this"), and connect and
-// idle also against the bare handshake floor (../shared/bench/bare: "bare",
+// idle also against the bare handshake floor (a minimal Go server: "bare",
 // no rooms nor presence, so the joins are n/a), -rounds times in turn. Each
 // row names its server, and a table per scenario gives every server's key
 // figures (medians over the rounds).
