@@ -27,20 +27,7 @@ type reference struct {
 
 func newReference(cfg config.Config) *reference {
 	v := mustJWT(cfg)
-	opts := []jwt.ParserOption{jwt.WithValidMethods([]string{cfg.JWTAlg}), jwt.WithIssuedAt()}
-	if cfg.JWTRequireExp {
-		opts = append(opts, jwt.WithExpirationRequired())
-	}
-	if cfg.JWTIssuer != "" {
-		opts = append(opts, jwt.WithIssuer(cfg.JWTIssuer))
-	}
-	if cfg.JWTAudience != "" {
-		opts = append(opts, jwt.WithAudience(cfg.JWTAudience))
-	}
-	if cfg.JWTLeeway > 0 {
-		opts = append(opts, jwt.WithLeeway(cfg.JWTLeeway))
-	}
-	return &reference{parser: jwt.NewParser(opts...), key: v.key}
+	return &reference{parser: jwt.NewParser(parserOptions(cfg)...), key: v.key}
 }
 
 // referenceClaims is tokenClaims as jwt filled it, through encoding/json.

@@ -94,6 +94,22 @@ func NewJWT(cfg config.Config) (*JWT, error) {
 	if err != nil {
 		return nil, err
 	}
+	opts := parserOptions(cfg)
+	method := jwt.GetSigningMethod(cfg.JWTAlg)
+	if method == nil {
+		return nil, fmt.Errorf("JWT_ALG %s is not an algorithm jwt knows", cfg.JWTAlg)
+	}
+	v := &JWT{parser: jwt.NewParser(opts...), validator: jwt.NewValidator(opts...),
+		alg: cfg.JWTAlg, method: method, key: key}
+	if m, ok := method.(*jwt.SigningMethodHMAC); ok {
+		v.macs = newMACs(m.Hash, key.([]byte))
+	}
+	return v, nil
+}
+
+// parserOptions are the token rules cfg sets: the one algorithm, iat not
+// in the future, and exp, iss, aud and the leeway as configured.
+func parserOptions(cfg config.Config) []jwt.ParserOption {
 	opts := []jwt.ParserOption{jwt.WithValidMethods([]string{cfg.JWTAlg}), jwt.WithIssuedAt()}
 	if cfg.JWTRequireExp {
 		opts = append(opts, jwt.WithExpirationRequired())
@@ -107,16 +123,7 @@ func NewJWT(cfg config.Config) (*JWT, error) {
 	if cfg.JWTLeeway > 0 {
 		opts = append(opts, jwt.WithLeeway(cfg.JWTLeeway))
 	}
-	method := jwt.GetSigningMethod(cfg.JWTAlg)
-	if method == nil {
-		return nil, fmt.Errorf("JWT_ALG %s is not an algorithm jwt knows", cfg.JWTAlg)
-	}
-	v := &JWT{parser: jwt.NewParser(opts...), validator: jwt.NewValidator(opts...),
-		alg: cfg.JWTAlg, method: method, key: key}
-	if m, ok := method.(*jwt.SigningMethodHMAC); ok {
-		v.macs = newMACs(m.Hash, key.([]byte))
-	}
-	return v, nil
+	return opts
 }
 
 // verificationKey is JWT_SECRET for HMAC, else JWT_PUBLIC_KEY parsed as the

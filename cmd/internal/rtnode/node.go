@@ -118,49 +118,50 @@ func (n *Node) waitReady(ctx context.Context) error {
 	}
 	defer client.CloseIdleConnections()
 	url := fmt.Sprintf("http://%s:%d/readyz", Loopback, n.Port)
-	deadline := time.Now().Add(readyMax)
-	for time.Now().Before(deadline) {
-		select {
-		case <-n.exited:
-			return fmt.Errorf("server exited before it was ready: %v", n.cmd.ProcessState)
-		default:
+	return n.waitFor(ctx, "ready", func() bool {
+		resp, err := client.Get(url)
+		if err != nil {
+			return false
 		}
-		if resp, err := client.Get(url); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		if err := Sleep(ctx, 50*time.Millisecond); err != nil {
-			return err
-		}
-	}
-	return fmt.Errorf("server not ready within %s", readyMax)
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
 }
 
 // waitListening waits until the port accepts a TCP connection, for a
 // binary without /readyz.
 func (n *Node) waitListening(ctx context.Context) error {
 	addr := net.JoinHostPort(Loopback, strconv.Itoa(n.Port))
+	return n.waitFor(ctx, "listening", func() bool {
+		dctx, cancel := context.WithTimeout(ctx, time.Second)
+		defer cancel()
+		c, err := DialLoopback(dctx, "tcp", addr)
+		if err != nil {
+			return false
+		}
+		c.Close()
+		return true
+	})
+}
+
+// waitFor asks ok every 50 ms until it says yes, the child exits, ctx
+// ends or readyMax passes; what names the state in the error.
+func (n *Node) waitFor(ctx context.Context, what string, ok func() bool) error {
 	deadline := time.Now().Add(readyMax)
 	for time.Now().Before(deadline) {
 		select {
 		case <-n.exited:
-			return fmt.Errorf("server exited before it was ready: %v", n.cmd.ProcessState)
+			return fmt.Errorf("server exited before it was %s: %v", what, n.cmd.ProcessState)
 		default:
 		}
-		dctx, cancel := context.WithTimeout(ctx, time.Second)
-		c, err := DialLoopback(dctx, "tcp", addr)
-		cancel()
-		if err == nil {
-			c.Close()
+		if ok() {
 			return nil
 		}
 		if err := Sleep(ctx, 50*time.Millisecond); err != nil {
 			return err
 		}
 	}
-	return fmt.Errorf("server not listening within %s", readyMax)
+	return fmt.Errorf("server not %s within %s", what, readyMax)
 }
 
 // Stop sends SIGTERM so the server drains as in production, and SIGKILL if
