@@ -3,7 +3,6 @@ package auth
 import (
 	"bytes"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"reflect"
 	"strings"
@@ -66,17 +65,7 @@ func (r *reference) Verify(token string) (Claims, error) {
 		}
 		return r.key, nil
 	})
-	switch {
-	case errors.Is(err, jwt.ErrTokenExpired):
-		return Claims{}, ErrTokenExpired
-	case err != nil, rc.Subject == "":
-		return Claims{}, ErrTokenInvalid
-	}
-	c := Claims{Subject: rc.Subject, Rooms: rc.Rooms, Raw: rc.raw}
-	if rc.ExpiresAt != nil {
-		c.ExpiresAt = rc.ExpiresAt.Time
-	}
-	return c, nil
+	return claimsOf(rc.tokenClaims, err)
 }
 
 // referenceConfigs are the settings the comparison runs under.

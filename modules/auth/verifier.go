@@ -164,6 +164,12 @@ func (v *JWT) Verify(token string) (Claims, error) {
 // verify is Verify without the size cap.
 func (v *JWT) verify(token string) (Claims, error) {
 	rc, err := v.parse(token)
+	return claimsOf(rc, err)
+}
+
+// claimsOf is the verdict on a parsed token: its claims, or the error a
+// handshake answers with.
+func claimsOf(rc tokenClaims, err error) (Claims, error) {
 	switch {
 	case errors.Is(err, jwt.ErrTokenExpired):
 		return Claims{}, ErrTokenExpired
