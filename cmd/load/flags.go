@@ -62,7 +62,7 @@ func parseFlags(args []string) (params, error) {
 	fs.DurationVar(&p.Timeout, "timeout", 3*time.Minute, "bound on one scenario (on each run of hooks), start to finish")
 	fs.StringVar(&p.CPUProfile, "cpuprofile", "", "write a CPU profile of the load generator (not the server) to this file")
 	fs.StringVar(&p.Baseline, "baseline", "", "a prebuilt rt binary: every scenario runs against it, then against this checkout's build, each round (rows labelled baseline / this)")
-	fs.StringVar(&p.Bare, "bare", "", "the bare handshake floor, built (a minimal Go server: gobwas/ws upgrade, jwt/v5, one frame, a goroutine per socket): connect and idle also run against it, after rt, each round (rows labelled bare)")
+	fs.StringVar(&p.Bare, "bare", "", "the bare handshake floor, a prebuilt binary (a minimal Go server: gobwas/ws upgrade, jwt/v5, one frame, a goroutine per socket): connect and idle also run against it, after rt, each round (rows labelled bare)")
 	fs.IntVar(&p.Rounds, "rounds", 1, "rounds of the runs (baseline, this, bare; baseline, this, bare; …): the side-by-side table gives each server's medians")
 	fs.Usage = func() {
 		out := fs.Output()
