@@ -24,11 +24,6 @@ import (
 // opTimeout bounds one hub call made for a client (join, publish, presence).
 const opTimeout = 5 * time.Second
 
-// readBufferBytes is each socket's read buffer (frames.go), held for its
-// whole life: client frames are small, and a larger one is read in several
-// calls.
-const readBufferBytes = 1024
-
 // Handler is the /ws/:room route.
 type Handler struct {
 	handshake *auth.Handshake

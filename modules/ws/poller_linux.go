@@ -187,15 +187,8 @@ func (p *poller) serve(c *Conn) {
 	}
 }
 
-// read is serve's part under readMu: it reports whether to read on. A
-// panic while serving a frame closes only this socket, with 1011.
-func (p *poller) read(c *Conn) (more bool) {
-	defer func() {
-		if r := recover(); r != nil {
-			c.panicked(r)
-			more = false
-		}
-	}()
+// read is serve's part under readMu: it reports whether to read on.
+func (p *poller) read(c *Conn) bool {
 	for turn := 0; turn < maxReadTurn; {
 		n, err := unix.Read(c.fd, p.buf)
 		switch {
@@ -211,7 +204,7 @@ func (p *poller) read(c *Conn) (more bool) {
 			return false
 		}
 		turn += n
-		if !c.consume(p.buf[:n]) {
+		if !c.consumeSafely(p.buf[:n]) {
 			return false
 		}
 	}

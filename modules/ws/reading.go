@@ -58,8 +58,8 @@ func (c *Conn) consume(p []byte) bool {
 	return true
 }
 
-// consumeSafely is consume for the goroutine reader: a panic while
-// serving a frame closes only this socket, with 1011.
+// consumeSafely is consume for both readers: a panic while serving a
+// frame closes only this socket, with 1011.
 func (c *Conn) consumeSafely(p []byte) (more bool) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -271,6 +271,12 @@ func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
 }
+
+// readBufferBytes is the read buffer of a socket read by a goroutine of
+// its own, held while the goroutine waits: client frames are small, and a
+// larger one is read in several calls. (A poller's sockets share the
+// poller's buffer.)
+const readBufferBytes = 1024
 
 // readLoop reads the socket on this goroutine until reading is over.
 func (c *Conn) readLoop() {
