@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/rueidis"
+
 	"github.com/rtserver/rt/modules/presence"
 	"github.com/rtserver/rt/modules/presence/presencetest"
 	"github.com/rtserver/rt/modules/redis"
@@ -21,7 +23,7 @@ import (
 func TestRedisJoinAllIsOneRoundTrip(t *testing.T) {
 	srv := redistest.Start(t)
 	gate := startReplyGate(t, srv.Addr())
-	s := NewPresence(redistest.NewClient(t, gate.addr()), presencetest.LongTTL, redis.NewStats())
+	s := NewPresence(quietClient(t, gate.addr()), presencetest.LongTTL, redis.NewStats())
 	obs := redistest.NewClient(t, srv.Addr())
 	// Redis now knows the script, so the batch below is EVALSHA alone.
 	presencetest.WantJoin(t, s, presenceEntry("trip-warm", "u", "c"), presence.RoomEdge)
@@ -61,6 +63,26 @@ func TestRedisJoinAllIsOneRoundTrip(t *testing.T) {
 	if r.err != nil || !slices.Equal(r.edges, slices.Repeat([]presence.Edge{presence.RoomEdge}, n)) {
 		t.Fatalf("JoinAll = %v, %v; want %d room edges", r.edges, r.err, n)
 	}
+}
+
+// quietClient is a client to addr with one connection that never pings on
+// its own. rueidis otherwise pipelines over a connection picked at random
+// from several, dialled on first use, and pings an idle one every second
+// (Dialer.KeepAlive): a handshake or ping whose reply the gate holds would
+// keep the batch behind it from being sent.
+func quietClient(t *testing.T, addr string) rueidis.Client {
+	t.Helper()
+	c, err := rueidis.NewClient(rueidis.ClientOption{
+		InitAddress:       []string{addr},
+		DisableCache:      true,
+		Dialer:            net.Dialer{KeepAlive: -1},
+		PipelineMultiplex: -1,
+	})
+	if err != nil {
+		t.Fatalf("rueidis.NewClient: %v", err)
+	}
+	t.Cleanup(c.Close)
+	return c
 }
 
 // replyGate is a TCP proxy to a Redis that passes commands through at
