@@ -47,7 +47,7 @@ func TestOnlyTheRedisSideLinksRedis(t *testing.T) {
 			importers = append(importers, pkg)
 		}
 	}
-	want := []string{"github.com/rtserver/rt/modules/bus/redisbus", "github.com/rtserver/rt/modules/redis",
+	want := []string{"github.com/rtserver/rt/modules/bus/redisbus", "github.com/rtserver/rt/modules/nodes/redisnodes", "github.com/rtserver/rt/modules/redis",
 		"github.com/rtserver/rt/modules/redis/redistest", "github.com/rtserver/rt/modules/webhook/redisqueue"}
 	if strings.Join(importers, " ") != strings.Join(want, " ") {
 		t.Errorf("packages importing rueidis: %v, want %v", importers, want)

@@ -29,6 +29,8 @@ import (
 	"github.com/rtserver/rt/modules/hub"
 	"github.com/rtserver/rt/modules/logging"
 	"github.com/rtserver/rt/modules/metrics"
+	"github.com/rtserver/rt/modules/nodes"
+	"github.com/rtserver/rt/modules/nodes/redisnodes"
 	"github.com/rtserver/rt/modules/presence"
 	"github.com/rtserver/rt/modules/redis"
 	"github.com/rtserver/rt/modules/server"
@@ -58,6 +60,7 @@ var Extras = fx.Options(
 	api.Module,
 	webhook.Module,
 	hooks.Module,
+	nodes.Module,
 )
 
 // Embedded keeps rooms, their history, presence and the webhook's
@@ -75,6 +78,7 @@ var Redis = fx.Options(
 	redis.Module,
 	redisbus.Module,
 	redisqueue.Module,
+	redisnodes.Module,
 )
 
 // Backend is Redis when REDIS_URL is set, Embedded otherwise.
