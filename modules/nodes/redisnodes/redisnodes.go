@@ -31,7 +31,9 @@ import (
 var Module = fx.Module("nodes.redis",
 	fx.Provide(
 		func(c rueidis.Client) nodes.Store { return New(c) },
-		func(c rueidis.Client) nodes.Shards { return func(ctx context.Context) (string, int, error) { return Shards(ctx, c) } },
+		func(c rueidis.Client) nodes.Shards {
+			return func(ctx context.Context) (string, int, error) { return Shards(ctx, c) }
+		},
 	),
 )
 
