@@ -52,6 +52,8 @@ type Params struct {
 	Refused   *server.Refusals
 	Log       *slog.Logger
 	Metrics   *metrics
+	// Extensions are other modules' routes and pages (AsExtension).
+	Extensions []Extension `group:"api.extensions"`
 }
 
 // Server is the API's listener; with API_ADDR empty it serves nothing.
@@ -68,7 +70,7 @@ func New(p Params) *Server {
 	if p.Config.APIAddr == "" {
 		return s
 	}
-	s.app = newApp(p.Config, p.Hub, p.Refused, p.Log, p.Metrics)
+	s.app = newApp(p.Config, p.Hub, p.Refused, p.Log, p.Metrics, p.Extensions...)
 	p.Lifecycle.Append(fx.Hook{
 		OnStart: func(context.Context) error { return s.listen(p.Config.APIAddr) },
 		OnStop:  func(ctx context.Context) error { return s.app.ShutdownWithContext(ctx) },
@@ -88,16 +90,16 @@ func (s *Server) Addr() net.Addr {
 // document writes it (/api/rooms/{room}/messages).
 type Route struct{ Method, Path string }
 
-// Routes lists what the running app serves, read back from its router
-// (the 405 answers to a path's other methods left out); nil when the API
-// is off.
+// Routes lists what the running app serves of the table, read back from
+// its router (the 405 answers to a path's other methods and extensions'
+// pages left out); nil when the API is off.
 func (s *Server) Routes() []Route {
 	if s.app == nil {
 		return nil
 	}
 	var out []Route
 	for _, r := range s.app.GetRoutes(true) {
-		if r.Name != refusalRoute {
+		if r.Name != refusalRoute && r.Name != pageRoute {
 			out = append(out, Route{Method: r.Method, Path: openAPIPath(r.Path)})
 		}
 	}
@@ -121,17 +123,18 @@ func (s *Server) listen(addr string) error {
 
 // api holds what the handlers need.
 type api struct {
-	backend   Backend
-	log       *slog.Logger
-	metrics   *metrics
-	key       key
-	endpoints map[string]string // a route's Fiber path → its template, as the count names it
+	backend    Backend
+	extensions []Extension
+	log        *slog.Logger
+	metrics    *metrics
+	key        key
+	endpoints  map[string]string // a route's Fiber path → its template, as the count names it
 }
 
 // newApp is the API's Fiber app: the server's access line, then the
 // request count, then the routes of the table (see mount).
-func newApp(cfg config.Config, backend Backend, refused *server.Refusals, log *slog.Logger, m *metrics) *fiber.App {
-	a := &api{backend: backend, log: log, metrics: m, key: newKey(cfg.APIKey)}
+func newApp(cfg config.Config, backend Backend, refused *server.Refusals, log *slog.Logger, m *metrics, exts ...Extension) *fiber.App {
+	a := &api{backend: backend, extensions: exts, log: log, metrics: m, key: newKey(cfg.APIKey)}
 	app := server.NewApp(cfg, refused, log, MaxBodyBytes)
 	a.mount(app)
 	return app

@@ -92,9 +92,12 @@ func testApp(t *testing.T, f *fake) (*fiber.App, *metrics, *bytes.Buffer) {
 	t.Helper()
 	logs := &bytes.Buffer{}
 	m := newMetrics()
-	cfg := config.Config{APIAddr: "127.0.0.1:0", APIKey: testKey, WriteTimeout: 5 * time.Second}
 	refused := fxRefusals(t)
-	return newApp(cfg, f, refused, slog.New(slog.NewTextHandler(logs, nil)), m), m, logs
+	return newApp(testConfigOf(), f, refused, slog.New(slog.NewTextHandler(logs, nil)), m), m, logs
+}
+
+func testConfigOf() config.Config {
+	return config.Config{APIAddr: "127.0.0.1:0", APIKey: testKey, WriteTimeout: 5 * time.Second}
 }
 
 // fxRefusals gets the server module's refusal counter the way the app does.

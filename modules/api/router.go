@@ -41,12 +41,17 @@ var (
 func (a *api) mount(app *fiber.App) {
 	app.Use(a.observe)
 	a.endpoints = map[string]string{}
+	var served []spec.Route
 	for _, r := range spec.Routes {
-		serve := handlers[r.ID]
+		serve := a.handlerOf(r.ID)
+		if serve == nil && r.Module != "" {
+			continue // that module is left out
+		}
 		if serve == nil {
 			panic(fmt.Sprintf("api: route %s %s has no handler %q", r.Method, r.Path, r.ID))
 		}
-		chain := []fiber.Handler{func(c *fiber.Ctx) error { return serve(a, c) }}
+		served = append(served, r)
+		chain := []fiber.Handler{serve}
 		if !r.Public {
 			chain = append([]fiber.Handler{a.key.authorize}, chain...)
 		}
@@ -55,17 +60,18 @@ func (a *api) mount(app *fiber.App) {
 		app.Add(r.Method, fiberPath(r.Path), chain...).Name(r.ID)
 		a.endpoints[fiberPath(r.Path)] = r.Path
 	}
-	for _, path := range servedPaths() {
-		refuseOtherMethods(app, path)
+	for _, path := range pathsOf(served) {
+		refuseOtherMethods(app, served, path)
 	}
+	a.mountPages(app)
 	// Returned, not written: the access line then names the reason.
 	app.Use(func(*fiber.Ctx) error { return errNotFound })
 }
 
-// servedPaths are the table's paths, each once, in the table's order.
-func servedPaths() []string {
+// pathsOf are the routes' paths, each once, in the table's order.
+func pathsOf(routes []spec.Route) []string {
 	var paths []string
-	for _, r := range spec.Routes {
+	for _, r := range routes {
 		if !slices.Contains(paths, r.Path) {
 			paths = append(paths, r.Path)
 		}
@@ -73,12 +79,12 @@ func servedPaths() []string {
 	return paths
 }
 
-// refuseOtherMethods answers every method the table does not serve on
-// path with 405 method_not_allowed, naming the ones it does in Allow. The
-// key is not asked for: a wrong method is wrong with any key.
-func refuseOtherMethods(app *fiber.App, path string) {
+// refuseOtherMethods answers every method the served routes do not serve
+// on path with 405 method_not_allowed, naming the ones they do in Allow.
+// The key is not asked for: a wrong method is wrong with any key.
+func refuseOtherMethods(app *fiber.App, served []spec.Route, path string) {
 	var allowed []string
-	for _, r := range spec.Routes {
+	for _, r := range served {
 		if r.Path == path {
 			allowed = append(allowed, r.Method)
 		}

@@ -2,12 +2,15 @@ package api
 
 import (
 	"encoding/json"
+	"log/slog"
 	"maps"
 	"net/url"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/gofiber/fiber/v2"
 
 	"github.com/rtserver/rt/modules/api/spec"
 	"github.com/rtserver/rt/modules/hub"
@@ -27,9 +30,12 @@ func TestOpenAPITableAndRouterAgree(t *testing.T) {
 		t.Errorf("documented %q\ntable %q", documented, table)
 	}
 
-	app, _, _ := testApp(t, &fake{})
+	app := newApp(testConfigOf(), &fake{}, fxRefusals(t), slog.New(slog.DiscardHandler), newMetrics(), extensionOfModules())
 	var served, refusing []string
 	for _, r := range app.GetRoutes(true) {
+		if r.Name == pageRoute {
+			continue
+		}
 		if r.Name == refusalRoute {
 			refusing = append(refusing, r.Method+" "+r.Path)
 			continue
@@ -52,10 +58,50 @@ func TestOpenAPITableAndRouterAgree(t *testing.T) {
 	ids := slices.Sorted(maps.Keys(handlers))
 	var tableIDs []string
 	for _, r := range spec.Routes {
-		tableIDs = append(tableIDs, r.ID)
+		if r.Module == "" {
+			tableIDs = append(tableIDs, r.ID)
+		}
 	}
 	if slices.Sort(tableIDs); !slices.Equal(ids, tableIDs) {
 		t.Errorf("handlers %q, table %q", ids, tableIDs)
+	}
+}
+
+// extensionOfModules serves every route another module serves, with an
+// empty answer: the router's part is what is tested here, the handlers are
+// their module's.
+func extensionOfModules() Extension {
+	e := Extension{Handlers: map[string]fiber.Handler{}}
+	for _, r := range spec.Routes {
+		if r.Module != "" {
+			e.Handlers[r.ID] = func(c *fiber.Ctx) error { return c.JSON(map[string]any{}) }
+		}
+	}
+	e.Pages = []Page{{Path: "/page", Handler: func(c *fiber.Ctx) error { return c.SendString("page") }}}
+	return e
+}
+
+// Without its module a route is not served (404, with the key), and an
+// extension's page is served without the key, apart from the table.
+func TestExtensionsRoutesAndPages(t *testing.T) {
+	bare, _, _ := testApp(t, &fake{})
+	ext := newApp(testConfigOf(), &fake{}, fxRefusals(t), slog.New(slog.DiscardHandler), newMetrics(), extensionOfModules())
+	for _, r := range spec.Routes {
+		if r.Module == "" {
+			continue
+		}
+		if got := do(t, bare, r.Method, r.Path, bearer, ""); got.status != 404 {
+			t.Errorf("%s without its module: %d %s, want 404", r.ID, got.status, got.body)
+		}
+		if got := do(t, ext, r.Method, r.Path, "", ""); got.status != 401 {
+			t.Errorf("%s without the key: %d %s, want 401", r.ID, got.status, got.body)
+		}
+		if got := do(t, ext, r.Method, r.Path, bearer, ""); got.status != 200 {
+			t.Errorf("%s: %d %s, want 200", r.ID, got.status, got.body)
+		}
+	}
+	if got := do(t, ext, "GET", "/page", "", ""); got.status != 200 || got.body != "page" {
+		t.Errorf("the page: %d %s", got.status, got.body)
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"go.uber.org/fx/fxevent"
 
 	"github.com/rtserver/rt/config"
+	"github.com/rtserver/rt/modules/admin"
 	"github.com/rtserver/rt/modules/api"
 	"github.com/rtserver/rt/modules/auth"
 	"github.com/rtserver/rt/modules/bus"
@@ -61,6 +62,7 @@ var Extras = fx.Options(
 	webhook.Module,
 	hooks.Module,
 	nodes.Module,
+	admin.Module,
 )
 
 // Embedded keeps rooms, their history, presence and the webhook's

@@ -8,7 +8,7 @@ import (
 )
 
 // Routes is every route the API serves, in the order rtctl -h lists them.
-var Routes = []Route{
+var Routes = append([]Route{
 	{
 		ID: "publish", Method: http.MethodPost, Path: "/api/rooms/{room}/messages",
 		Summary: "Publish a message into a room",
@@ -127,7 +127,7 @@ var Routes = []Route{
 		OK:          Answer{http.StatusOK, "This OpenAPI document.", Schema{Type: "object"}},
 		Command:     Command{Name: "openapi", Help: "this API's OpenAPI document (needs no key)"},
 	},
-}
+}, adminRoutes...)
 
 // OpenAPIPath is where the API serves its OpenAPI document.
 const OpenAPIPath = "/api/openapi.json"

@@ -104,6 +104,9 @@ var Schemas = map[string]Schema{
 		"room":   {Type: "string", Description: "Close the user's sockets in this room only; left out, null or empty: in every room."},
 		"reason": {Type: "string", MaxLength: MaxReasonBytes, Description: "The close reason the user's sockets get, at most " + strconv.Itoa(MaxReasonBytes) + " bytes of UTF-8."},
 	}},
+	"Nodes":  nodesAnswer,
+	"Rooms":  roomsAnswer,
+	"Series": seriesAnswer,
 	"Disconnected": {Type: "object", Required: []string{"user", "room"}, Properties: map[string]Schema{
 		"user": {Type: "string"},
 		"room": {Type: "string", Description: "The room given, or \"\" for every room."},

@@ -16,11 +16,14 @@ type Route struct {
 	Summary     string
 	Description string
 	Public      bool // served without the key
-	Params      []Param
-	Body        *Body // nil: the route reads no body
-	OK          Answer
-	Failures    []Failure // every error answer the route's own handlers give
-	Command     Command   // rtctl's command for it
+	// Module, when set, is the module whose api.Extension serves the route
+	// (its handlers live there); without that module it is not served.
+	Module   string
+	Params   []Param
+	Body     *Body // nil: the route reads no body
+	OK       Answer
+	Failures []Failure // every error answer the route's own handlers give
+	Command  Command   // rtctl's command for it
 }
 
 // Where a parameter is.
