@@ -190,11 +190,14 @@ export async function tearDown() {
 // startAPIServer is startServer with the server API on (API_ADDR on a free
 // loopback port, a random API_KEY); the server it returns has
 // api(method, path, body), which calls the API with the key and resolves
-// with { status, body } (body parsed from JSON, null when there is none).
+// with { status, body } (body parsed from JSON, null when there is none),
+// and apiOrigin and apiKey, for a page served on the API's listener.
 export async function startAPIServer(opts = {}) {
   const apiPort = await freePort();
   const key = randomBytes(24).toString('hex');
   const srv = await startServer({ ...opts, env: { ...opts.env, API_ADDR: `127.0.0.1:${apiPort}`, API_KEY: key } });
+  srv.apiOrigin = `http://127.0.0.1:${apiPort}`;
+  srv.apiKey = key;
   srv.api = async (method, p, body) => {
     const res = await fetch(`http://127.0.0.1:${apiPort}${p}`, {
       method,

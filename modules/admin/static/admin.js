@@ -2,7 +2,7 @@
 // only: never in the URL, a cookie or localStorage), sends it as
 // "Authorization: Bearer" with every call to the server API on this same
 // origin, and refreshes what it shows every 5 s.
-import { colourOf, draw } from './charts.js';
+import { colourOf, draw, spanOf } from './charts.js';
 
 const KEY = 'rt.admin.key';
 const REFRESH_MS = 5000;
@@ -110,6 +110,7 @@ function backendText(b) {
 
 function renderNodes(nodes) {
   const body = $('nodes').tBodies[0];
+  const labels = [...$('nodes').tHead.rows[0].cells].map((th) => th.textContent);
   body.replaceChildren(...nodes.map((n) => {
     const tr = document.createElement('tr');
     tr.dataset.node = n.id;
@@ -117,7 +118,9 @@ function renderNodes(nodes) {
     const dot = document.createElement('span');
     dot.className = 'dot';
     dot.style.background = colourOf(nodeOrder.indexOf(n.id));
-    id.append(dot, n.id);
+    const name = document.createElement('span');
+    name.append(dot, n.id);
+    id.append(name);
     id.title = `${n.addr} · started ${new Date(n.started_at).toLocaleString()}`;
     cell(tr, n.version).title = `commit ${n.commit}, ${n.go}`;
     cell(tr, String(n.connections), 'num');
@@ -128,7 +131,11 @@ function renderNodes(nodes) {
     badge.className = `badge ${n.backend.status === 'ok' ? 'ok' : 'bad'}`;
     badge.textContent = n.backend.status === 'ok' ? 'ok' : 'failing';
     badge.title = n.backend.status;
-    status.append(badge, ` ${backendText(n.backend)}`);
+    const state = document.createElement('span');
+    state.append(badge, ` ${backendText(n.backend)}`);
+    status.append(state);
+    // Each cell's column name, which a narrow screen shows beside it (admin.css).
+    [...tr.cells].forEach((td, i) => { td.dataset.label = labels[i]; });
     return tr;
   }));
   const most = Math.max(1, ...nodes.map((n) => n.connections));
@@ -176,9 +183,11 @@ function renderCharts(series) {
   const ordered = [...series].sort((a, b) => nodeOrder.indexOf(a.id) - nodeOrder.indexOf(b.id));
   const coloured = nodeOrder.map((id) => ordered.find((s) => s.id === id) || { id, samples: [] });
   const now = Date.now();
-  draw($('chart-messages'), coloured, 'messages', WINDOW_MS, now);
-  draw($('chart-deliveries'), coloured, 'deliveries', WINDOW_MS, now);
-  draw($('chart-p99'), coloured, 'p99_ms', WINDOW_MS, now);
+  const span = spanOf(coloured, WINDOW_MS, now);
+  $('charts-span').textContent = `Last ${Math.round(span / 60_000)} min`;
+  draw($('chart-messages'), coloured, 'messages', span, now);
+  draw($('chart-deliveries'), coloured, 'deliveries', span, now);
+  draw($('chart-p99'), coloured, 'p99_ms', span, now);
   $('legend').replaceChildren(...ordered.map((s) => {
     const li = document.createElement('li');
     const dot = document.createElement('span');
@@ -244,6 +253,7 @@ async function kick() {
     $('kick-result').textContent = `${user}'s sockets are being closed (4003).`;
     $('kick-result').className = 'ok';
     refresh();
+    if (!$('lookup-result').hidden) setTimeout(lookup, 500); // presence without them, once their sockets are closed
   } catch (err) {
     if (err instanceof Unauthorized) return signOut('The key is no longer accepted; sign in again.');
     $('kick-result').textContent = `Not done: ${err.message}`;

@@ -25,10 +25,19 @@ function label(v) {
   return `${+v.toFixed(v < 10 ? 1 : 0)}`;
 }
 
-// draw replaces the content of box with a chart of field over the window
+// spanOf is how far back a chart goes: the window, or less while the
+// samples do not fill it yet (a node that just started), one minute at least.
+export function spanOf(series, windowMs, now) {
+  let first = now;
+  for (const s of series) for (const p of s.samples) first = Math.min(first, p.t);
+  return Math.min(windowMs, Math.max(60_000, now - first));
+}
+
+// draw replaces the content of box with a chart of field over the span
 // ending now: series is [{ id, samples: [{ t, [field] }] }].
-export function draw(box, series, field, windowMs, now) {
+export function draw(box, series, field, spanMs, now) {
   const svg = el('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img' });
+  const windowMs = spanMs;
   const from = now - windowMs;
   let top = 0;
   for (const s of series) for (const p of s.samples) if (p.t >= from) top = Math.max(top, p[field]);
@@ -41,7 +50,7 @@ export function draw(box, series, field, windowMs, now) {
     t.textContent = label(v);
     svg.append(t);
   }
-  for (const [text, t, anchor] of [['−15 min', from, 'start'], ['now', now, 'end']]) {
+  for (const [text, t, anchor] of [[`−${Math.round(windowMs / 60_000)} min`, from, 'start'], ['now', now, 'end']]) {
     const e = el('text', { x: x(t), y: H - 4, 'text-anchor': anchor, class: 'axis' });
     e.textContent = text;
     svg.append(e);
