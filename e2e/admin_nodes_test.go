@@ -77,3 +77,29 @@ func checkNodesSeeEachOther(t *testing.T, a, b *apiNode, mode string, shards int
 		t.Errorf("after b stopped, a lists %+v", after)
 	}
 }
+
+// A node killed with SIGKILL removes nothing: its record expires by itself,
+// within its TTL (the real 15 s: the process runs the defaults).
+func TestAdminKilledNodeExpires(t *testing.T) {
+	srv := redistest.Start(t)
+	cfg := testConfig()
+	cfg.RedisURL = srv.URL()
+	a := startAPINode(t, cfg, quickNodes())
+	killed := startProcess(t, map[string]string{"REDIS_URL": srv.URL()})
+	addrs := func() []string {
+		var got struct{ Nodes []nodes.Node }
+		a.getJSON(t, "/api/admin/nodes", &got)
+		var out []string
+		for _, n := range got.Nodes {
+			out = append(out, n.Addr)
+		}
+		return out
+	}
+	if got := addrs(); !slices.Contains(got, killed.addr) {
+		t.Fatalf("a lists %q, without the process at %s", got, killed.addr)
+	}
+	killed.kill()
+	if !waitFor(nodes.DefaultSettings.TTL+5*time.Second, func() bool { return !slices.Contains(addrs(), killed.addr) }) {
+		t.Fatalf("the killed node is still listed: %q", addrs())
+	}
+}

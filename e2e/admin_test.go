@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"slices"
@@ -12,6 +13,7 @@ import (
 	"go.uber.org/fx"
 
 	"github.com/rtserver/rt/modules/api/spec"
+	"github.com/rtserver/rt/modules/hub"
 	"github.com/rtserver/rt/modules/nodes"
 )
 
@@ -149,4 +151,39 @@ func (n *apiNode) getJSON(t *testing.T, path string, v any) {
 	if err := json.Unmarshal(body, v); err != nil {
 		t.Fatalf("GET %s: %s: %v", path, body, err)
 	}
+}
+
+// BenchmarkAdminNodeSnapshot is what a node pays for its record: one
+// snapshot (a Gather of the whole registry and the busiest rooms) per op,
+// which a node makes twice every 5 s (the record and the sample) and once
+// per admin call; and, as full-record-bytes, the JSON of a record with a
+// full ring (180 samples) and 20 rooms, what Redis holds per node.
+//
+//	go test -run '^$' -bench AdminNodeSnapshot ./e2e
+func BenchmarkAdminNodeSnapshot(b *testing.B) {
+	var ns nodes.Nodes
+	cfg := testConfig()
+	n, err := tryStartNode(cfg, fx.Populate(&ns))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer n.app.Stop(b.Context())
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ns.List(b.Context()); err != nil {
+			b.Fatal(err)
+		}
+	}
+	full := nodes.Node{ID: "host-0123abcd", Version: "v1.2.3", Commit: strings.Repeat("0", 40), GoVersion: "go1.26.0",
+		StartedAt: time.Now().UnixMilli(), LastSeen: time.Now().UnixMilli(), Addr: "10.0.0.12:8000", Connections: 12345,
+		Rooms: 2345, Messages: 123456789, Deliveries: 987654321, Backend: nodes.Backend{Mode: "cluster", Status: "ok", Shards: 3}}
+	for i := range nodes.DefaultSettings.Busiest {
+		full.Busiest = append(full.Busiest, hub.RoomSize{Room: fmt.Sprintf("room-name-%02d", i), Members: 1000 - i})
+	}
+	for i := range int(nodes.DefaultSettings.Window / nodes.DefaultSettings.Interval) {
+		full.Samples = append(full.Samples, nodes.Sample{At: time.Now().UnixMilli() + int64(i)*5000,
+			Messages: 123.4, Deliveries: 45678.2, P99: 12.34567, Connections: 12345})
+	}
+	body, _ := json.Marshal(full)
+	b.ReportMetric(float64(len(body)), "full-record-bytes")
 }

@@ -4,14 +4,17 @@
 // Keys (one hash tag, so that on a Redis Cluster they all live in one slot
 // and every command below is served by one master, without SCAN):
 //
-//	rt:{nodes}             sorted set: node id → the Unix ms it last wrote
+//	rt:{nodes}             sorted set: node id → when its record expires, Unix ms
 //	rt:{nodes}:node:<id>   the node's record as JSON, expiring after the TTL
 //
 // A record expires by itself when its node stops writing it (a crash), so
 // the string key's TTL is what decides who is alive; the sorted set is only
-// the index to list them by, pruned of ids older than twice the TTL at each
-// write (ids whose record expired are skipped when read). Nodes' clocks only
-// order the index, so skew between them hides no one.
+// the index to list them by (ids whose record expired are skipped when
+// read), pruned at each write of the ids that expired over a minute ago by
+// the writer's clock. The minute covers clock skew between nodes: a skewed
+// clock can keep a dead id in the index a little longer, never drop a live
+// one. Each node's own TTL is its expiry, so nodes with other settings
+// share the index.
 package redisnodes
 
 import (
@@ -40,6 +43,8 @@ var Module = fx.Module("nodes.redis",
 const (
 	indexKey  = "rt:{nodes}"
 	keyPrefix = "rt:{nodes}:node:"
+	// pruneAfter is how long after its expiry an id leaves the index.
+	pruneAfter = time.Minute
 )
 
 // Store is the Redis Store.
@@ -48,18 +53,19 @@ type Store struct{ c rueidis.Client }
 // New is a Store on c, a single Redis or a cluster.
 func New(c rueidis.Client) *Store { return &Store{c: c} }
 
-// Put writes n's record with ttl, indexes it, and prunes the index.
+// Put writes n's record with ttl, indexes it with its expiry, and prunes
+// the index.
 func (s *Store) Put(ctx context.Context, n nodes.Node, ttl time.Duration) error {
 	body, err := json.Marshal(n)
 	if err != nil {
 		return err
 	}
 	now := time.Now()
-	stale := strconv.FormatInt(now.Add(-2*ttl).UnixMilli(), 10)
+	stale := strconv.FormatInt(now.Add(-pruneAfter).UnixMilli(), 10)
 	b := s.c.B()
 	for _, r := range s.c.DoMulti(ctx,
 		b.Set().Key(keyPrefix+n.ID).Value(string(body)).Px(ttl).Build(),
-		b.Zadd().Key(indexKey).ScoreMember().ScoreMember(float64(now.UnixMilli()), n.ID).Build(),
+		b.Zadd().Key(indexKey).ScoreMember().ScoreMember(float64(now.Add(ttl).UnixMilli()), n.ID).Build(),
 		b.Zremrangebyscore().Key(indexKey).Min("-inf").Max("("+stale).Build(),
 	) {
 		if err := r.Error(); err != nil {

@@ -68,14 +68,23 @@ func checkRecords(t *testing.T, c rueidis.Client) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	// The next write prunes the index of it (older than twice the TTL).
-	time.Sleep(400 * time.Millisecond)
+	// A node with a shorter TTL does not prune a live node with a longer
+	// one from the index; an id long expired is pruned by the next write.
+	put(t, b, nodes.Node{ID: "slow"}, time.Minute)
+	if err := c.Do(ctx, c.B().Zadd().Key("rt:{nodes}").ScoreMember().
+		ScoreMember(float64(time.Now().Add(-2*time.Minute).UnixMilli()), "long-gone").Build()).Error(); err != nil {
+		t.Fatal(err)
+	}
 	put(t, a, nodes.Node{ID: "a"}, 200*time.Millisecond)
 	index, err := c.Do(ctx, c.B().Zrange().Key("rt:{nodes}").Min("0").Max("-1").Build()).AsStrSlice()
-	if err != nil || !slices.Equal(index, []string{"a"}) {
-		t.Errorf("the index holds %q (%v), want [a]", index, err)
+	if slices.Sort(index); err != nil || !slices.Equal(index, []string{"a", "killed", "slow"}) {
+		t.Errorf("the index holds %q (%v), want [a killed slow]", index, err)
+	}
+	if got := ids(t, a); !slices.Equal(got, []string{"a", "slow"}) {
+		t.Errorf("a lists %q, want [a slow]", got)
 	}
 	_ = a.Remove(context.Background(), "a")
+	_ = b.Remove(context.Background(), "slow")
 }
 
 func put(t *testing.T, s *redisnodes.Store, n nodes.Node, ttl time.Duration) {
