@@ -25,9 +25,10 @@ func TestCoreDoesNotImportHTTP(t *testing.T) {
 // TestOnlyTheRedisSideLinksRedis: the hub, the bus's interface, presence
 // and the configuration link no Redis client, so embedded mode and a
 // broker of one's own carry none of it; and the packages that import
-// rueidis are the connection, the bus's Redis side and the test servers.
+// rueidis are the connection, the bus's Redis side, the webhook queue, the
+// node records' store and the test servers.
 func TestOnlyTheRedisSideLinksRedis(t *testing.T) {
-	for _, pkg := range []string{"./modules/hub", "./modules/bus", "./modules/presence", "./config", "./modules/ws", "./modules/hooks", "./modules/webhook"} {
+	for _, pkg := range []string{"./modules/hub", "./modules/bus", "./modules/presence", "./config", "./modules/ws", "./modules/hooks", "./modules/webhook", "./modules/nodes", "./modules/admin"} {
 		out, err := exec.Command("go", "list", "-deps", pkg).Output()
 		if err != nil {
 			t.Fatalf("go list -deps %s: %v", pkg, err)

@@ -8,7 +8,8 @@
 // It listens on API_ADDR, a listener of its own (its own Fiber app), so it
 // is never served on the public WebSocket port by accident; without
 // API_ADDR it serves nothing. Every request but GET /api/openapi.json
-// carries API_KEY as "Authorization: Bearer <API_KEY>". The app is built
+// and other modules' pages (Extension: the admin page, which asks for the
+// key itself) carries API_KEY as "Authorization: Bearer <API_KEY>". The app is built
 // with the public server's NewApp, so it has the same header limits,
 // refusals before routing (counted in rt_http_refused_total), JSON errors
 // and access lines, with a body limit of its own (64 KiB).
