@@ -9,6 +9,8 @@ import (
 	"syscall"
 
 	"go.uber.org/fx"
+
+	"github.com/rtserver/rt/modules/server"
 )
 
 // lifecycle wraps mods with what a process running them needs around its
@@ -52,6 +54,7 @@ func lifecycle(mods ...fx.Option) fx.Option {
 			}})
 		})),
 		fx.Options(mods...),
+		server.Announce,
 		fx.Invoke(func(lc fx.Lifecycle, log *slog.Logger) {
 			lc.Append(fx.Hook{OnStop: func(context.Context) error {
 				shuttingDown.Store(true)
