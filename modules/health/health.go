@@ -12,12 +12,13 @@ import (
 	"go.uber.org/fx"
 
 	"github.com/rtserver/rt/modules/health/check"
+	"github.com/rtserver/rt/modules/metrics/collect"
 	"github.com/rtserver/rt/modules/server"
 )
 
 // Module serves the health endpoints.
 var Module = fx.Module("health",
-	fx.Provide(server.AsRoute(newRoutes)),
+	fx.Provide(server.AsRoute(newRoutes), collect.As(newReadiness)),
 )
 
 // probeTimeout bounds /readyz so a hung dependency reads as "not ready", not a hung probe.
