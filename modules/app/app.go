@@ -19,6 +19,7 @@ import (
 	"github.com/rtserver/rt/config"
 	"github.com/rtserver/rt/modules/api"
 	"github.com/rtserver/rt/modules/auth"
+	"github.com/rtserver/rt/modules/buildinfo"
 	"github.com/rtserver/rt/modules/bus"
 	"github.com/rtserver/rt/modules/bus/redisbus"
 	"github.com/rtserver/rt/modules/clientjs"
@@ -52,6 +53,7 @@ var Core = fx.Options(
 var Extras = fx.Options(
 	health.Module,
 	metrics.Module,
+	buildinfo.Module,
 	demo.Module,
 	clientjs.Module,
 	debug.Module,
