@@ -91,4 +91,3 @@ func (r *Redis) Stop() {
 		<-r.exited
 	}
 }
-
