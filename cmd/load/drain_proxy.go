@@ -212,10 +212,16 @@ func (p *proxy) open(c net.Conn) {
 	c.Close()
 }
 
-// pipe copies both ways until either side ends, then closes both.
+// pipe copies both ways until either side ends, then closes both. It
+// copies through a buffer of its own: io.Copy between two TCP connections
+// splices, and each splice waiting for bytes holds a kernel pipe, two
+// more open files per direction, which the workers' limit cannot afford.
 func pipe(a, b net.Conn) {
 	done := make(chan struct{}, 2)
-	cp := func(dst, src net.Conn) { _, _ = io.Copy(dst, src); done <- struct{}{} }
+	cp := func(dst, src net.Conn) {
+		_, _ = io.CopyBuffer(struct{ io.Writer }{dst}, struct{ io.Reader }{src}, make([]byte, 4<<10))
+		done <- struct{}{}
+	}
 	go cp(a, b)
 	go cp(b, a)
 	<-done
