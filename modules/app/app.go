@@ -25,6 +25,7 @@ import (
 	"github.com/rtserver/rt/modules/clientjs"
 	"github.com/rtserver/rt/modules/debug"
 	"github.com/rtserver/rt/modules/demo"
+	"github.com/rtserver/rt/modules/drain"
 	"github.com/rtserver/rt/modules/health"
 	"github.com/rtserver/rt/modules/hooks"
 	"github.com/rtserver/rt/modules/hub"
@@ -42,6 +43,7 @@ import (
 var Core = fx.Options(
 	logging.Module,
 	config.Module,
+	drain.Module,
 	presence.Module,
 	hub.Module,
 	auth.Module,
@@ -89,9 +91,12 @@ func Backend(cfg config.Config) fx.Option {
 
 // Modules is the whole server for cfg. SIGINT and SIGTERM stop it cleanly
 // from the moment it is assembled, and it logs "shutting down" when it starts
-// to stop and "stopped" when every module has.
+// to stop and "stopped" when every module has. Its stop drains: /readyz
+// answers 503 draining for DRAIN_DELAY before the listener closes, then the
+// sockets are closed over SHUTDOWN_SPREAD (a second signal skips both
+// waits); Run's stop timeout covers both.
 func Modules(cfg config.Config) fx.Option {
-	return lifecycle(fx.Supply(cfg), Core, Backend(cfg), Extras)
+	return fx.Options(lifecycle(fx.Supply(cfg), Core, Backend(cfg), Extras), stopTimeout(cfg))
 }
 
 // FromEnv is the whole server, configured from the process environment. A
