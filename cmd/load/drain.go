@@ -109,7 +109,7 @@ func runDrain(ctx context.Context, e *env, s settings) (*row, error) {
 		return nil, err
 	}
 	defer b.Stop()
-	if err := sleep(ctx, 2*probeEvery); err != nil { // the balancer sees B ready
+	if err := sleep(ctx, (probeRise+1)*probeEvery); err != nil { // the balancer puts B in
 		return nil, err
 	}
 	pub, err := startPublisher(ctx, url, rooms, s.TotalRate)
@@ -152,6 +152,9 @@ func runDrain(ctx context.Context, e *env, s settings) (*row, error) {
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("%d publishes failed, the first: %v", len(errs), errs[0])
 	}
+	// The drops are counted before the balancer stops: its end cuts every
+	// socket (EOF) and refuses their redials, which is not the drain's.
+	drops := f.dropCounts()
 	counts, stopped = lb.stop(), true
 	hctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
@@ -175,7 +178,7 @@ func runDrain(ctx context.Context, e *env, s settings) (*row, error) {
 		Lost: t.Lost, Duplicated: t.Duplicated, Extra: t.Extra, Complete: t.Complete,
 		DroppedByClients: f.duplicatesDropped(),
 		ProxyToA:         counts.Backends[backendA], ProxyToB: counts.Backends[backendB], ProxyNoBackend: counts.NoBackend,
-		BCPUSeconds: (cpuAfter - cpuBefore).Seconds(), Drops: f.dropCounts(),
+		BCPUSeconds: (cpuAfter - cpuBefore).Seconds(), Drops: drops,
 	}
 	if len(times) > 0 {
 		fig.FirstReconnect = slices.MinFunc(times, time.Time.Compare).Sub(term).Seconds()

@@ -23,7 +23,11 @@ import (
 // The drain scenario's load balancer: a round-robin TCP proxy that probes
 // each backend's /readyz every probeEvery, as a load balancer's health
 // check does, and sends each new connection to the next ready backend
-// (the next one again if the dial fails). It runs as proxyWorkers child
+// (the next one again if the dial fails). Like HAProxy's checks (fall 3,
+// rise 2), a backend is taken out after probeFall failed probes in a row
+// (an answer other than 200, or none within probeTimeout) and put back
+// after probeRise good ones: a node busy taking in the clients of another
+// answers its probe late, and one late answer must not empty the pool. It runs as proxyWorkers child
 // processes of this program sharing one port (SO_REUSEPORT, the kernel
 // spreads the connections): a proxied socket costs two open files, and
 // one process may hold at most the hard limit (20,000 on some machines),
@@ -32,7 +36,9 @@ const (
 	proxyEnv     = "RT_LOAD_DRAIN_PROXY" // "<listen addr> <backend>,<backend>…"
 	proxyWorkers = 2
 	probeEvery   = 250 * time.Millisecond
-	probeTimeout = 200 * time.Millisecond
+	probeTimeout = time.Second
+	probeFall    = 3
+	probeRise    = 2
 )
 
 // proxyCounts is what a worker reports when it stops: the connections it
@@ -123,7 +129,7 @@ func proxyWorker(spec string) error {
 	p := newProxy(strings.Split(list, ","))
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, syscall.SIGTERM, os.Interrupt)
-	go p.probe()
+	p.probe()
 	go p.serve(ln)
 	fmt.Println("listening")
 	<-stop
@@ -158,23 +164,46 @@ func newProxy(backends []string) *proxy {
 	return &proxy{backends: backends, ready: make([]atomic.Bool, len(backends)), sent: make([]atomic.Int64, len(backends))}
 }
 
-// probe asks every backend's /readyz every probeEvery, forever.
+// probe asks every backend's /readyz once, which puts it in the pool or
+// not, then every probeEvery, forever, each backend on a loop of its own
+// so that one slow answer does not delay the others.
 func (p *proxy) probe() {
 	client := &http.Client{Timeout: probeTimeout, Transport: &http.Transport{DialContext: dialLoopback, DisableKeepAlives: true}}
+	var wg sync.WaitGroup
+	for i, b := range p.backends {
+		url := "http://" + b + "/readyz"
+		wg.Go(func() { p.ready[i].Store(ready(client, url)) })
+		go p.check(client, i, url)
+	}
+	wg.Wait()
+}
+
+// ready says whether url answers 200 within the client's timeout.
+func ready(client *http.Client, url string) bool {
+	resp, err := client.Get(url)
+	if resp != nil {
+		resp.Body.Close()
+	}
+	return err == nil && resp.StatusCode == http.StatusOK
+}
+
+// check probes url every probeEvery and moves backend i in or out of the
+// pool after probeRise good or probeFall bad answers in a row.
+func (p *proxy) check(client *http.Client, i int, url string) {
+	var good, bad int
 	for {
-		var wg sync.WaitGroup
-		for i, b := range p.backends {
-			wg.Go(func() {
-				resp, err := client.Get("http://" + b + "/readyz")
-				ok := err == nil && resp.StatusCode == http.StatusOK
-				if resp != nil {
-					resp.Body.Close()
-				}
-				p.ready[i].Store(ok)
-			})
-		}
-		wg.Wait()
 		time.Sleep(probeEvery)
+		if ready(client, url) {
+			good, bad = good+1, 0
+		} else {
+			good, bad = 0, bad+1
+		}
+		switch {
+		case good >= probeRise:
+			p.ready[i].Store(true)
+		case bad >= probeFall:
+			p.ready[i].Store(false)
+		}
 	}
 }
 
