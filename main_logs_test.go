@@ -17,6 +17,7 @@ func TestMainProcess(t *testing.T) {
 	if os.Getenv("RT_TEST_RUN_MAIN") != "1" {
 		t.Skip("runs only as a child process")
 	}
+	os.Args = os.Args[:1] // the test flags are no subcommand: rt as the server
 	main()
 }
 

@@ -139,6 +139,14 @@ type Config struct {
 	HookFailOpen    bool          `env:"HOOK_FAIL_OPEN" envDefault:"false"`
 	HookConcurrency int           `env:"HOOK_CONCURRENCY" envDefault:"64"`
 	WebhookBacklog  int           `env:"WEBHOOK_BACKLOG" envDefault:"100000"`
+	// DrainDelay is how long a stopping node keeps serving while /readyz
+	// answers 503 draining, so that a load balancer stops sending it new
+	// sockets before it closes the ones it holds; ShutdownSpread is how
+	// long it then takes to close those, evenly, so that their clients do
+	// not all reconnect to the other nodes in the same second. Zero (a
+	// Config built by hand) is no delay and every socket at once.
+	DrainDelay     time.Duration `env:"DRAIN_DELAY" envDefault:"5s"`
+	ShutdownSpread time.Duration `env:"SHUTDOWN_SPREAD" envDefault:"10s"`
 }
 
 // The defaults of the hooks' limits, for a Config built by hand (tests,

@@ -22,7 +22,10 @@ type rule struct {
 	ok   func(c *Config) bool
 }
 
-const durationRule = "must be a positive duration: seconds (25, 1.5) or Go syntax (25s, 500ms)"
+const (
+	durationRule       = "must be a positive duration: seconds (25, 1.5) or Go syntax (25s, 500ms)"
+	durationOrZeroRule = "must be a duration of 0 or more: seconds (5, 1.5) or Go syntax (5s, 500ms)"
+)
 
 // rules holds the single-field checks; REDIS_URL, JWT_SECRET, ALLOWED_ORIGINS
 // and the heartbeat/idle pair need more than a yes/no and have functions below.
@@ -37,7 +40,9 @@ var rules = map[string]rule{
 	"HEARTBEAT_INTERVAL": {durationRule, func(c *Config) bool { return c.HeartbeatInterval > 0 }},
 	"IDLE_TIMEOUT":       {durationRule, func(c *Config) bool { return c.IdleTimeout > 0 }},
 	"WRITE_TIMEOUT":      {durationRule, func(c *Config) bool { return c.WriteTimeout > 0 }},
-	"JWT_LEEWAY":         {durationRule, func(c *Config) bool { return c.JWTLeeway >= 0 }},
+	"JWT_LEEWAY":         {durationOrZeroRule, func(c *Config) bool { return c.JWTLeeway >= 0 }},
+	"DRAIN_DELAY":        {durationOrZeroRule, func(c *Config) bool { return c.DrainDelay >= 0 }},
+	"SHUTDOWN_SPREAD":    {durationOrZeroRule, func(c *Config) bool { return c.ShutdownSpread >= 0 }},
 	"MAX_FRAME_BYTES": {"must be an integer of at least 1024",
 		func(c *Config) bool { return c.MaxFrameBytes >= 1024 }},
 	"MAX_MESSAGE_BYTES": {"must be an integer of at least 1",
@@ -152,7 +157,8 @@ var plainSeconds = regexp.MustCompile(`^[0-9]+(\.[0-9]+)?$`)
 
 // parseDuration reads plain seconds or a Go duration. Plain seconds become Go
 // syntax ("25" -> "25s") so time.ParseDuration does the exact decimal maths
-// and the overflow check.
+// and the overflow check. Zero parses: the rules say which durations may be
+// 0 (JWT_LEEWAY, DRAIN_DELAY, SHUTDOWN_SPREAD) and which must be positive.
 func parseDuration(s string) (any, error) {
 	if plainSeconds.MatchString(s) {
 		s += "s"
@@ -161,8 +167,8 @@ func parseDuration(s string) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if d <= 0 {
-		return nil, errors.New("not positive")
+	if d < 0 {
+		return nil, errors.New("negative")
 	}
 	return d, nil
 }

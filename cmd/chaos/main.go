@@ -115,12 +115,12 @@ func run(ctx context.Context, p params) (*report, error) {
 		redisURL, killer = rc.c.URL(), rc
 	default:
 		if redisURL == "" {
-			rs, err := startRedis(ctx)
+			rs, err := rtnode.StartRedis(ctx, logf)
 			if err != nil {
 				return nil, err
 			}
-			defer rs.stop()
-			redisURL = rs.url()
+			defer rs.Stop()
+			redisURL = rs.URL()
 		}
 		ctl, err := dialRedis(ctx, redisURL)
 		if err != nil {

@@ -50,7 +50,8 @@ func parseFlags(args []string) (params, error) {
 	fs.IntVar(&p.Set.Senders, "senders", 0, "senders per room (default: the scenario's)")
 	fs.IntVar(&p.Set.Dialers, "dialers", 0, "connections dialled at a time (default: the scenario's)")
 	fs.DurationVar(&p.Set.ReadDelay, "read-delay", 0, "storm: each client's pause after every frame it reads (default 1ms)")
-	fs.DurationVar(&p.Set.Spread, "spread", 0, "storm: the joins are spread evenly over this time (default 1s)")
+	fs.DurationVar(&p.Set.Spread, "spread", 0, "storm: the joins are spread evenly over this time (default 1s); drain: SHUTDOWN_SPREAD of the node drained, 0 = every socket at once (default 10s)")
+	fs.DurationVar(&p.Set.DrainDelay, "drain-delay", 0, "drain: DRAIN_DELAY of the node drained (default 5s)")
 	fs.IntVar(&p.Set.RoomsPerConn, "rooms-per-conn", 0, "multiroom: rooms each socket joins, out of -rooms (default 20)")
 	fs.DurationVar(&p.Set.Duration, "duration", 0, "multiroom: how long the messages are sent (default 30s); hooks: how long its rate half sends (default 10s); idle: the quiet window measured (default 10s, whole heartbeats)")
 	fs.StringVar(&p.RedisURL, "redis", "", "a local redis (loopback only, e.g. redis://127.0.0.1:6390): the scenario's servers run in redis mode against it; cross needs it; with -scenario all only cross uses it")
@@ -102,6 +103,7 @@ func (p params) resolve(sc scenario) settings {
 	override(p.given, "spread", &s.Spread, p.Set.Spread)
 	override(p.given, "rooms-per-conn", &s.RoomsPerConn, p.Set.RoomsPerConn)
 	override(p.given, "duration", &s.Duration, p.Set.Duration)
+	override(p.given, "drain-delay", &s.DrainDelay, p.Set.DrainDelay)
 	return s
 }
 

@@ -148,6 +148,13 @@ func main() {
 		}
 		return
 	}
+	if spec := os.Getenv(proxyEnv); spec != "" {
+		if err := proxyWorker(spec); err != nil {
+			fmt.Fprintln(os.Stderr, "load: drain proxy:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	os.Exit(realMain(os.Args[1:]))
 }
 
@@ -272,6 +279,9 @@ func run(ctx context.Context, p params) (*report, error) {
 func runJob(ctx context.Context, p params, e *env, j job, t target, round int) *row {
 	e.target, e.bin, e.redisURL = t, t.Bin, j.redisURL
 	mode := modeName(j.redisURL)
+	if j.sc.ownRedis {
+		mode = "redis"
+	}
 	if t.Bare {
 		mode = "—" // the floor has no mode: no rooms, no Redis
 	}

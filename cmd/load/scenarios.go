@@ -25,6 +25,9 @@ type settings struct {
 	RoomsPerConn int           `json:"rooms_per_conn,omitempty"`
 	TotalRate    float64       `json:"rate_all_rooms,omitempty"`
 	Duration     time.Duration `json:"duration_ns,omitempty"`
+	// drain: DRAIN_DELAY of the node drained (its SHUTDOWN_SPREAD is
+	// -spread).
+	DrainDelay time.Duration `json:"drain_delay_ns,omitempty"`
 	// PublishHook: the server calls a publish hook (PUBLISH_HOOK_URL) for
 	// every message. Not a flag: the hooks scenario runs each shape
 	// without it and with it.
@@ -54,6 +57,9 @@ type scenario struct {
 	// notInAll: -scenario all leaves it out (it takes long, or needs the
 	// machine for itself).
 	notInAll bool
+	// ownRedis: it runs in redis mode always, on a redis-server of its
+	// own when -redis is not given.
+	ownRedis bool
 }
 
 // checkSettings is what the scenario needs of its settings beyond validate.
@@ -109,6 +115,11 @@ var scenarios = []scenario{
 	{name: "cross", about: "two servers on one Redis, members alternating between them, senders on both", redis: true,
 		defaults: settings{Conns: 1000, Rooms: 1, Msgs: 2000, Window: 16, Senders: 2, Dialers: 50},
 		servers:  2},
+	// 10,000 library clients on the generator's CPU, two nodes and Redis:
+	// about a minute, and it needs redis-server (or -redis), so not in all.
+	{name: "drain", about: "a rolling deploy: -conns library clients in -rooms rooms on node A of two behind a proxy that probes /readyz, -rate msg/s across the rooms; A gets SIGTERM with -drain-delay and -spread (SHUTDOWN_SPREAD): B's handshakes/s, time until all are back, messages lost and duplicated (not in all)",
+		defaults: settings{Conns: 10000, Rooms: 100, TotalRate: 100, Dialers: 100, Spread: 10 * time.Second, DrainDelay: 5 * time.Second},
+		run:      runDrain, check: settings.validateDrain, rateAcross: true, notInAll: true, ownRedis: true},
 	// 50,000 sockets take the server's memory and the machine's file and
 	// port limits to where the other scenarios never go, and the run takes
 	// a minute or more per server: not part of all (idle.go says why the
@@ -119,7 +130,7 @@ var scenarios = []scenario{
 }
 
 // settingFlags are the flags that set a scenario's settings.
-var settingFlags = []string{"conns", "rooms", "msgs", "rate", "window", "senders", "dialers", "read-delay", "spread", "rooms-per-conn", "duration"}
+var settingFlags = []string{"conns", "rooms", "msgs", "rate", "window", "senders", "dialers", "read-delay", "spread", "rooms-per-conn", "duration", "drain-delay"}
 
 // uses reports whether the scenario reads the setting flag name.
 func (sc scenario) uses(name string) bool {
@@ -133,9 +144,11 @@ func (sc scenario) uses(name string) bool {
 	case "multiroom":
 		return slices.Contains([]string{"conns", "rooms", "rate", "dialers", "rooms-per-conn", "duration"}, name)
 	case "hooks":
-		return !slices.Contains([]string{"read-delay", "spread", "rooms-per-conn"}, name)
+		return !slices.Contains([]string{"read-delay", "spread", "rooms-per-conn", "drain-delay"}, name)
+	case "drain":
+		return slices.Contains([]string{"conns", "rooms", "rate", "dialers", "spread", "drain-delay"}, name)
 	}
-	return !slices.Contains([]string{"read-delay", "spread", "rooms-per-conn", "duration"}, name)
+	return !slices.Contains([]string{"read-delay", "spread", "rooms-per-conn", "duration", "drain-delay"}, name)
 }
 
 func findScenario(name string) (scenario, bool) {
@@ -166,6 +179,7 @@ func (s settings) describe() string {
 	add("spread", s.Spread, s.Spread > 0)
 	add("rooms-per-conn", s.RoomsPerConn, s.RoomsPerConn > 0)
 	add("duration", s.Duration, s.Duration > 0)
+	add("drain-delay", s.DrainDelay, s.DrainDelay > 0)
 	return strings.Join(parts, " ")
 }
 
@@ -198,6 +212,21 @@ func (s settings) validateFanout(name string) error {
 		return fmt.Errorf("%s: -dialers must be at least 1", name)
 	case s.Rate == 0 && s.Window == 0:
 		return fmt.Errorf("%s: -rate 0 needs a -window, or the senders would only be bounded by TCP", name)
+	}
+	return nil
+}
+
+// validateDrain: the publisher joins every room (MAX_ROOMS_PER_CONN 100).
+func (s settings) validateDrain(name string) error {
+	switch {
+	case s.Rooms > 100:
+		return fmt.Errorf("%s: -rooms is at most 100 (the publisher is in every room)", name)
+	case s.TotalRate <= 0:
+		return fmt.Errorf("%s: -rate must be above 0", name)
+	case s.Dialers < 1:
+		return fmt.Errorf("%s: -dialers must be at least 1", name)
+	case s.DrainDelay < 0 || s.DrainDelay > time.Minute:
+		return fmt.Errorf("%s: -drain-delay must be in [0, 1m]", name)
 	}
 	return nil
 }

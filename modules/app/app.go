@@ -20,11 +20,13 @@ import (
 	"github.com/rtserver/rt/modules/admin"
 	"github.com/rtserver/rt/modules/api"
 	"github.com/rtserver/rt/modules/auth"
+	"github.com/rtserver/rt/modules/buildinfo"
 	"github.com/rtserver/rt/modules/bus"
 	"github.com/rtserver/rt/modules/bus/redisbus"
 	"github.com/rtserver/rt/modules/clientjs"
 	"github.com/rtserver/rt/modules/debug"
 	"github.com/rtserver/rt/modules/demo"
+	"github.com/rtserver/rt/modules/drain"
 	"github.com/rtserver/rt/modules/health"
 	"github.com/rtserver/rt/modules/hooks"
 	"github.com/rtserver/rt/modules/hub"
@@ -44,6 +46,7 @@ import (
 var Core = fx.Options(
 	logging.Module,
 	config.Module,
+	drain.Module,
 	presence.Module,
 	hub.Module,
 	auth.Module,
@@ -55,6 +58,7 @@ var Core = fx.Options(
 var Extras = fx.Options(
 	health.Module,
 	metrics.Module,
+	buildinfo.Module,
 	demo.Module,
 	clientjs.Module,
 	debug.Module,
@@ -93,9 +97,12 @@ func Backend(cfg config.Config) fx.Option {
 
 // Modules is the whole server for cfg. SIGINT and SIGTERM stop it cleanly
 // from the moment it is assembled, and it logs "shutting down" when it starts
-// to stop and "stopped" when every module has.
+// to stop and "stopped" when every module has. Its stop drains: /readyz
+// answers 503 draining for DRAIN_DELAY before the listener closes, then the
+// sockets are closed over SHUTDOWN_SPREAD (a second signal skips both
+// waits); Run's stop timeout covers both.
 func Modules(cfg config.Config) fx.Option {
-	return lifecycle(fx.Supply(cfg), Core, Backend(cfg), Extras)
+	return fx.Options(lifecycle(fx.Supply(cfg), Core, Backend(cfg), Extras), stopTimeout(cfg))
 }
 
 // FromEnv is the whole server, configured from the process environment. A

@@ -93,6 +93,8 @@ func leakConfig(t *testing.T, redisURL string) config.Config {
 	t.Setenv("API_ADDR", "127.0.0.1:1")
 	t.Setenv("API_KEY", strings.Repeat("k", config.MinAPIKeyBytes))
 	t.Setenv("LOG_LEVEL", "error")
+	t.Setenv("DRAIN_DELAY", "50ms") // the drain runs, its waits short: the sockets still open at the stop are closed spread
+	t.Setenv("SHUTDOWN_SPREAD", "1s")
 	cfg, err := config.FromOS()
 	if err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -90,6 +91,7 @@ func TestModulesLogTheirShutdown(t *testing.T) {
 	l.Close()
 	t.Setenv("PORT", strconv.Itoa(port))
 	t.Setenv("REDIS_URL", "")
+	t.Setenv("DRAIN_DELAY", "10ms")
 	cfg, err := config.FromOS()
 	if err != nil {
 		t.Fatal(err)
@@ -107,7 +109,7 @@ func TestModulesLogTheirShutdown(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := messages(t, &buf)[started:]
-	if len(got) < 2 || got[0] != "shutting down" || got[len(got)-1] != "stopped" {
+	if len(got) < 3 || got[0] != "shutting down" || !strings.HasPrefix(got[1], "draining") || got[len(got)-1] != "stopped" {
 		t.Fatalf("lines after start: %q", got)
 	}
 }

@@ -23,12 +23,15 @@ import (
 	"github.com/rtserver/rt/config"
 	"github.com/rtserver/rt/modules/health/check"
 	"github.com/rtserver/rt/modules/metrics/collect"
+	"github.com/rtserver/rt/modules/server/startup"
 )
 
 // Module provides the open rueidis.Client, its *Stats, the *Reconnects
-// notifier and a readiness check.
+// notifier, a readiness check, and on a Redis Cluster mode=cluster and the
+// shard count for the start-up line.
 var Module = fx.Module("redis",
-	fx.Provide(Open, NewStats, NewReconnects, check.As(readiness), collect.As((*Stats).Collectors)),
+	fx.Provide(Open, NewStats, NewReconnects, check.As(readiness), collect.As((*Stats).Collectors),
+		startup.As(topology)),
 )
 
 // dialTimeout bounds connecting and the first PING or CLUSTER INFO.

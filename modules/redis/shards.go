@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/redis/rueidis"
+
+	"github.com/rtserver/rt/modules/server/startup"
 )
 
 // ShardsDown is the readiness failure of a Redis Cluster in which some
@@ -78,4 +80,20 @@ func clusterNodes(ctx context.Context, conns map[string]rueidis.Client) (string,
 		}
 	}
 	return "", err
+}
+
+// topology is what the start-up line says of Redis: on a Redis Cluster,
+// mode=cluster and its shards (the masters serving slots); nothing on a
+// single Redis, which the line already calls mode=redis.
+func topology(c rueidis.Client) []startup.Attr {
+	if c.Mode() != rueidis.ClientModeCluster {
+		return nil
+	}
+	attrs := []startup.Attr{{Key: "mode", Value: "cluster"}}
+	ctx, cancel := context.WithTimeout(context.Background(), dialTimeout)
+	defer cancel()
+	if nodes, err := clusterNodes(ctx, c.Nodes()); err == nil {
+		attrs = append(attrs, startup.Attr{Key: "shards", Value: len(servingMasters(nodes))})
+	}
+	return attrs
 }

@@ -69,6 +69,7 @@ func startLogged(t *testing.T, cfg config.Config, routes ...page) []map[string]a
 	for _, r := range routes {
 		opts = append(opts, fx.Provide(AsRoute(func() page { return r })))
 	}
+	opts = append(opts, Announce)
 	app := fx.New(opts...)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

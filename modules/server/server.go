@@ -19,6 +19,7 @@ import (
 
 	"github.com/rtserver/rt/config"
 	"github.com/rtserver/rt/modules/metrics/collect"
+	"github.com/rtserver/rt/modules/server/startup"
 )
 
 // Route is something that mounts handlers on the app.
@@ -40,6 +41,20 @@ var Module = fx.Module("server",
 	fx.Invoke(func(*Server) {}),
 )
 
+// Announce writes the start-up line ("listening") once every listener has
+// bound: place it after every module, so that the line is the last thing a
+// start writes, and a listener that fails to bind after this one (the
+// server API's) leaves no "listening" line behind a failed start. An app
+// without this module writes none.
+var Announce = fx.Invoke(func(lc fx.Lifecycle, in struct {
+	fx.In
+	Server *Server `optional:"true"`
+}) {
+	if s := in.Server; s != nil {
+		lc.Append(fx.StartHook(func() { s.logListening(s.ln.Addr()) }))
+	}
+})
+
 // Params are what the server is built from: every module's Route included.
 type Params struct {
 	fx.In
@@ -48,6 +63,7 @@ type Params struct {
 	Routes    []Route `group:"routes"`
 	Refused   *Refusals
 	Log       *slog.Logger
+	Startup   []startup.Attr `group:"startup"`
 }
 
 // Server is the listening HTTP server.
@@ -57,12 +73,14 @@ type Server struct {
 	log  *slog.Logger
 	cfg  config.Config
 	page bool // a Page route is mounted and on
+	// told are other modules' start-up attributes (startup.Attr).
+	told []startup.Attr
 }
 
 // New builds the app, mounts the routes and hooks listening into the
 // lifecycle; requests refused before routing are counted in refused.
 func New(p Params) *Server {
-	s := &Server{app: NewApp(p.Config, p.Refused, p.Log, maxBodyBytes), log: p.Log, cfg: p.Config}
+	s := &Server{app: NewApp(p.Config, p.Refused, p.Log, maxBodyBytes), log: p.Log, cfg: p.Config, told: p.Startup}
 	for _, r := range p.Routes {
 		r.Register(s.app)
 		if pg, ok := r.(Page); ok && pg.ServesPage() {
@@ -87,7 +105,6 @@ func (s *Server) listen(addr string) error {
 		return err
 	}
 	s.ln = ln
-	s.logListening(ln.Addr())
 	go func() {
 		if err := s.app.Listener(ln); err != nil && !errors.Is(err, net.ErrClosed) {
 			s.log.Error("http server stopped", "err", err)
@@ -96,7 +113,7 @@ func (s *Server) listen(addr string) error {
 	return nil
 }
 
-// logListening writes the start-up line: the address, the chat page's URL
+// logListening writes the start-up line (Announce): the address, the chat page's URL
 // when the page is on (the URL that works, which is not always the
 // address: a page connects only from an allowed origin), the mode and the
 // process id, which is what to signal to stop this server.
@@ -112,7 +129,16 @@ func (s *Server) logListening(addr net.Addr) {
 				page+" to ALLOWED_ORIGINS to open it there", "allowed_origins", strings.Join(s.cfg.AllowedOrigins, ","))
 		}
 	}
-	attrs = append(attrs, "mode", string(s.cfg.Mode()))
+	mode, told := any(string(s.cfg.Mode())), []any{}
+	for _, a := range s.told {
+		if a.Key == "mode" {
+			mode = a.Value
+			continue
+		}
+		told = append(told, a.Key, a.Value)
+	}
+	attrs = append(attrs, "mode", mode)
+	attrs = append(attrs, told...)
 	if hooks := hooksOn(s.cfg); hooks != "" {
 		attrs = append(attrs, "hooks", hooks)
 	}

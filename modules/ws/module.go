@@ -9,6 +9,7 @@ import (
 
 	"github.com/rtserver/rt/config"
 	"github.com/rtserver/rt/modules/auth"
+	"github.com/rtserver/rt/modules/drain"
 	"github.com/rtserver/rt/modules/hooks"
 	"github.com/rtserver/rt/modules/hub"
 	"github.com/rtserver/rt/modules/metrics/collect"
@@ -19,8 +20,11 @@ import (
 // Module serves /ws/:room and drains every socket on stop.
 var Module = fx.Module("ws",
 	fx.Provide(newStats, newHandler, fx.Private),
-	fx.Provide(server.AsRoute(route), collect.As(collectors)),
+	fx.Provide(server.AsRoute(route), collect.As(collectors), sockets),
 )
+
+// sockets offers the registry's count to the drain's start line.
+func sockets(h *Handler) drain.Sockets { return h.registry }
 
 type handlerParams struct {
 	fx.In
@@ -31,6 +35,8 @@ type handlerParams struct {
 	Hub       *hub.Hub
 	Stats     *stats
 	Log       *slog.Logger
+	// Drain paces the closing of the sockets on stop over SHUTDOWN_SPREAD.
+	Drain *drain.Drain
 	// Gate is the connect hook; nil without CONNECT_HOOK_URL, or without
 	// the hooks module.
 	Gate hooks.Gate `optional:"true"`
@@ -40,8 +46,10 @@ type handlerParams struct {
 // stop hooks in reverse order of construction, and the handler is built
 // after the hub (and so after presence, the bus and Redis) and before the
 // server, which mounts it: on stop the listener closes first, then every
-// socket is drained (its presence removed), and only then do presence, the
-// bus and Redis stop.
+// socket is closed, spread over SHUTDOWN_SPREAD, and drained (its presence
+// removed), and only then do presence, the bus and Redis stop. The
+// heartbeat and the shedding go on while the spread lasts: the sockets not
+// yet closed are served as before.
 func newHandler(p handlerParams) *Handler {
 	caps := Caps{MaxConnsPerUser: p.Config.MaxConnsPerUser, MaxConns: p.Config.MaxConns}
 	budget := HistoryBudget{Rate: p.Config.HistoryBudget, Burst: p.Config.HistoryBudgetBurst}
@@ -62,9 +70,9 @@ func newHandler(p handlerParams) *Handler {
 			return nil
 		},
 		OnStop: func(ctx context.Context) error {
+			err := h.registry.Drain(ctx, p.Drain)
 			stopHeartbeat()
 			stopShed()
-			err := h.registry.Drain(ctx)
 			if err == nil { // a socket still draining is still read
 				h.pollers.close()
 			}

@@ -127,15 +127,34 @@ func (r *Registry) remove(c *Conn) {
 	r.wg.Done()
 }
 
-// Drain closes every socket with 1001 and waits until their handlers have
-// returned or ctx ends.
-func (r *Registry) Drain(ctx context.Context) error {
+// Spreader paces the closing of n sockets: it calls closeNext with how
+// many to close now until all n have been (drain.Drain's Spread).
+type Spreader interface {
+	Spread(ctx context.Context, n int, closeNext func(count int))
+}
+
+// Drain refuses new sockets, closes every socket with 1001 at the pace
+// spread sets (all at once when nil), and waits until their handlers have
+// returned or ctx ends. The sockets not yet closed serve as before.
+func (r *Registry) Drain(ctx context.Context, spread Spreader) error {
 	r.mu.Lock()
 	r.draining = true
+	open := make([]*Conn, 0, len(r.conns))
 	for c := range r.conns {
-		c.Close(protocol.CloseGoingAway, "server shutting down")
+		open = append(open, c)
 	}
 	r.mu.Unlock()
+	closeNext := func(count int) {
+		for _, c := range open[:count] {
+			c.Close(protocol.CloseGoingAway, "server shutting down")
+		}
+		open = open[count:]
+	}
+	if spread == nil {
+		closeNext(len(open))
+	} else {
+		spread.Spread(ctx, len(open), closeNext)
+	}
 	done := make(chan struct{})
 	go func() { r.wg.Wait(); close(done) }()
 	select {

@@ -65,6 +65,10 @@ func Env(port int, redisURL string, extra map[string]string) []string {
 		// No hook or webhook (SPEC §11) unless a program asks for one: a
 		// URL exported in the shell would put a backend in every call.
 		"CONNECT_HOOK_URL": "", "PUBLISH_HOOK_URL": "", "WEBHOOK_URL": "", "HOOK_SECRET": "",
+		// No drain: the programs stop their nodes between runs, with no
+		// load balancer to tell, and Stop's bound is shorter than the
+		// default drain (cmd/load's drain scenario sets its own).
+		"DRAIN_DELAY": "0", "SHUTDOWN_SPREAD": "0",
 	}
 	maps.Copy(pinned, extra)
 	var env []string
