@@ -18,34 +18,40 @@ import (
 // started after, a publisher sends at a steady rate, and A is sent
 // SIGTERM with DRAIN_DELAY and SHUTDOWN_SPREAD as the flags give them.
 // The clients (drain_clients.go) reconnect through the balancer, to B. It
-// reports B's handshakes per 100 ms and per second (the clients'
-// reconnects: every one lands on B), the time until every client is back,
+// reports the connections the proxy opened to B per 100 ms and per
+// second (every reconnect lands on B) and A's closes, as the proxy saw
+// them (the clients' own clocks lag by as much as the load generator is
+// behind: seconds, with 10,000 clients on one core), the time until every
+// client is back,
 // and every client's messages against its room's history: lost,
 // duplicated (must both be 0).
 
 // drainFigures are the drain run's figures.
 type drainFigures struct {
-	Clients          int            `json:"clients"`
-	DrainDelay       string         `json:"drain_delay"`
-	ShutdownSpread   string         `json:"shutdown_spread"`
-	PeakPer100ms     int            `json:"peak_handshakes_per_100ms_on_b"`
-	PeakPerSecond    int            `json:"peak_handshakes_per_second_on_b"`
-	FirstReconnect   float64        `json:"first_reconnect_s_after_sigterm"`
-	AllReconnected   float64        `json:"all_reconnected_s_after_sigterm"`
-	AExitedAfter     float64        `json:"a_exited_s_after_sigterm"`
-	Messages         int            `json:"messages_in_history"`
-	Acked            int            `json:"publishes_acked"`
-	CutPublishes     int            `json:"publishes_cut_by_the_close"`
-	Lost             int            `json:"lost"`
-	Duplicated       int            `json:"duplicated"`
-	Extra            int            `json:"extra"`
-	Complete         int            `json:"clients_with_every_message_once_in_order"`
-	DroppedByClients uint64         `json:"duplicates_dropped_by_the_clients"`
-	ProxyToA         int64          `json:"proxied_to_a"`
-	ProxyToB         int64          `json:"proxied_to_b"`
-	ProxyNoBackend   int64          `json:"proxy_no_backend"`
-	BCPUSeconds      float64        `json:"b_cpu_s_while_clients_moved"`
-	Drops            map[string]int `json:"drops_after_first_socket"`
+	Clients             int            `json:"clients"`
+	DrainDelay          string         `json:"drain_delay"`
+	ShutdownSpread      string         `json:"shutdown_spread"`
+	PeakPer100ms        int            `json:"peak_handshakes_per_100ms_on_b"`
+	PeakPerSecond       int            `json:"peak_handshakes_per_second_on_b"`
+	PeakClosesPer100    int            `json:"peak_closes_per_100ms_from_a"`
+	PeakClosesPerSecond int            `json:"peak_closes_per_second_from_a"`
+	ClosesOver          float64        `json:"closes_over_s"`
+	FirstReconnect      float64        `json:"first_reconnect_s_after_sigterm"`
+	AllReconnected      float64        `json:"all_reconnected_s_after_sigterm"`
+	AExitedAfter        float64        `json:"a_exited_s_after_sigterm"`
+	Messages            int            `json:"messages_in_history"`
+	Acked               int            `json:"publishes_acked"`
+	CutPublishes        int            `json:"publishes_cut_by_the_close"`
+	Lost                int            `json:"lost"`
+	Duplicated          int            `json:"duplicated"`
+	Extra               int            `json:"extra"`
+	Complete            int            `json:"clients_with_every_message_once_in_order"`
+	DroppedByClients    uint64         `json:"duplicates_dropped_by_the_clients"`
+	ProxyToA            int64          `json:"proxied_to_a"`
+	ProxyToB            int64          `json:"proxied_to_b"`
+	ProxyNoBackend      int64          `json:"proxy_no_backend"`
+	BCPUSeconds         float64        `json:"b_cpu_s_while_clients_moved"`
+	Drops               map[string]int `json:"drops_after_first_socket"`
 }
 
 // drainWarmup and drainAfter: steady traffic before the SIGTERM and
@@ -171,14 +177,20 @@ func runDrain(ctx context.Context, e *env, s settings) (*row, error) {
 	}
 	t := f.tally(truth)
 	times := f.reconnectTimes()
+	toB := unixTimes(counts.Opened[backendB])
 	fig := drainFigures{
 		Clients: s.Conns, DrainDelay: s.DrainDelay.String(), ShutdownSpread: s.Spread.String(),
-		PeakPer100ms: peakPer(times, 100*time.Millisecond), PeakPerSecond: peakPer(times, time.Second),
+		PeakPer100ms: peakPer(toB, 100*time.Millisecond), PeakPerSecond: peakPer(toB, time.Second),
 		AExitedAfter: aExited.Seconds(), Messages: total, Acked: acked, CutPublishes: cut,
 		Lost: t.Lost, Duplicated: t.Duplicated, Extra: t.Extra, Complete: t.Complete,
 		DroppedByClients: f.duplicatesDropped(),
 		ProxyToA:         counts.Backends[backendA], ProxyToB: counts.Backends[backendB], ProxyNoBackend: counts.NoBackend,
 		BCPUSeconds: (cpuAfter - cpuBefore).Seconds(), Drops: drops,
+	}
+	if closes := unixTimes(counts.Closed[backendA]); len(closes) > 0 {
+		fig.PeakClosesPer100 = peakPer(closes, 100*time.Millisecond)
+		fig.PeakClosesPerSecond = peakPer(closes, time.Second)
+		fig.ClosesOver = slices.MaxFunc(closes, time.Time.Compare).Sub(slices.MinFunc(closes, time.Time.Compare)).Seconds()
 	}
 	if len(times) > 0 {
 		fig.FirstReconnect = slices.MinFunc(times, time.Time.Compare).Sub(term).Seconds()
@@ -234,8 +246,9 @@ func drainRow(fig drainFigures) *row {
 		Figures:   fig,
 	}
 	r.details = [][2]string{
-		{"**B's handshakes**", fmt.Sprintf("**peak %d in 100 ms, %d in a second** (the clients' reconnects; the proxy sent %d connections to B, %d to A, found no ready backend for %d)",
+		{"**B's handshakes**", fmt.Sprintf("**peak %d in 100 ms, %d in a second** (connections the proxy opened to B: the clients' reconnects and their retries; it sent %d connections to B, %d to A, found no ready backend for %d)",
 			fig.PeakPer100ms, fig.PeakPerSecond, fig.ProxyToB, fig.ProxyToA, fig.ProxyNoBackend)},
+		{"A's closes, as the proxy saw A end each connection", fmt.Sprintf("over %.2f s, at most %d in 100 ms and %d in a second", fig.ClosesOver, fig.PeakClosesPer100, fig.PeakClosesPerSecond)},
 		{"time", fmt.Sprintf("first reconnect %.2f s after SIGTERM, every client back after %.2f s; A exited after %.2f s", fig.FirstReconnect, fig.AllReconnected, fig.AExitedAfter)},
 		{"**messages**", fmt.Sprintf("%d in history, %d acked, %d publishes cut by the close (never resent; history says whether they were stored); **%d of %d clients have their room's history exactly, once and in order**; lost %d, duplicated %d, not in history %d",
 			fig.Messages, fig.Acked, fig.CutPublishes, fig.Complete, fig.Clients, fig.Lost, fig.Duplicated, fig.Extra)},
@@ -243,4 +256,13 @@ func drainRow(fig drainFigures) *row {
 		{"dropped by the clients", fmt.Sprintf("%d deliveries a client already had (a rejoin's replay overlapping the live stream), dropped by the library", fig.DroppedByClients)},
 	}
 	return r
+}
+
+// unixTimes turns Unix nanoseconds into times.
+func unixTimes(ns []int64) []time.Time {
+	out := make([]time.Time, len(ns))
+	for i, n := range ns {
+		out[i] = time.Unix(0, n)
+	}
+	return out
 }

@@ -46,6 +46,12 @@ const (
 type proxyCounts struct {
 	Backends  map[string]int64 `json:"backends"`
 	NoBackend int64            `json:"no_backend"`
+	// Opened are the times (Unix nanoseconds) at which a connection to a
+	// backend was opened, and Closed those at which a backend ended one
+	// before its client did: the load balancer's view of a node's intake
+	// and of a draining node's closes, from the first process after them.
+	Opened map[string][]int64 `json:"opened"`
+	Closed map[string][]int64 `json:"closed"`
 }
 
 // balancer is the parent's handle on the proxy's workers.
@@ -95,7 +101,7 @@ func startBalancer(backends []string) (*balancer, error) {
 
 // stop ends the workers and sums what they report.
 func (b *balancer) stop() proxyCounts {
-	total := proxyCounts{Backends: map[string]int64{}}
+	total := proxyCounts{Backends: map[string]int64{}, Opened: map[string][]int64{}, Closed: map[string][]int64{}}
 	for i, cmd := range b.workers {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		var c proxyCounts
@@ -103,6 +109,12 @@ func (b *balancer) stop() proxyCounts {
 			if line, err := b.outs[i].ReadString('\n'); err == nil && json.Unmarshal([]byte(line), &c) == nil {
 				for k, v := range c.Backends {
 					total.Backends[k] += v
+				}
+				for k, v := range c.Opened {
+					total.Opened[k] = append(total.Opened[k], v...)
+				}
+				for k, v := range c.Closed {
+					total.Closed[k] = append(total.Closed[k], v...)
 				}
 				total.NoBackend += c.NoBackend
 			}
@@ -158,10 +170,14 @@ type proxy struct {
 	sent     []atomic.Int64
 	none     atomic.Int64
 	next     atomic.Uint64
+
+	mu             sync.Mutex
+	opened, closed [][]int64 // by backend: proxyCounts.Opened and Closed
 }
 
 func newProxy(backends []string) *proxy {
-	return &proxy{backends: backends, ready: make([]atomic.Bool, len(backends)), sent: make([]atomic.Int64, len(backends))}
+	return &proxy{backends: backends, ready: make([]atomic.Bool, len(backends)), sent: make([]atomic.Int64, len(backends)),
+		opened: make([][]int64, len(backends)), closed: make([][]int64, len(backends))}
 }
 
 // probe asks every backend's /readyz once, which puts it in the pool or
@@ -234,35 +250,51 @@ func (p *proxy) open(c net.Conn) {
 			continue
 		}
 		p.sent[i].Add(1)
-		pipe(c, s)
+		p.note(p.opened, i)
+		if pipe(c, s) {
+			p.note(p.closed, i)
+		}
 		return
 	}
 	p.none.Add(1)
 	c.Close()
 }
 
+// note appends now to times[i].
+func (p *proxy) note(times [][]int64, i uint64) {
+	p.mu.Lock()
+	times[i] = append(times[i], time.Now().UnixNano())
+	p.mu.Unlock()
+}
+
 // pipe copies both ways until either side ends, then closes both. It
 // copies through a buffer of its own: io.Copy between two TCP connections
 // splices, and each splice waiting for bytes holds a kernel pipe, two
 // more open files per direction, which the workers' limit cannot afford.
-func pipe(a, b net.Conn) {
-	done := make(chan struct{}, 2)
+// It says whether b, the backend, ended first.
+func pipe(a, b net.Conn) (backendFirst bool) {
+	done := make(chan net.Conn, 2) // the side that ended
 	cp := func(dst, src net.Conn) {
 		_, _ = io.CopyBuffer(struct{ io.Writer }{dst}, struct{ io.Reader }{src}, make([]byte, 4<<10))
-		done <- struct{}{}
+		done <- src
 	}
 	go cp(a, b)
 	go cp(b, a)
-	<-done
+	first := <-done
 	a.Close()
 	b.Close()
 	<-done
+	return first == b
 }
 
 func (p *proxy) counts() proxyCounts {
-	c := proxyCounts{Backends: map[string]int64{}, NoBackend: p.none.Load()}
+	c := proxyCounts{Backends: map[string]int64{}, NoBackend: p.none.Load(), Opened: map[string][]int64{}, Closed: map[string][]int64{}}
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	for i, b := range p.backends {
 		c.Backends[b] = p.sent[i].Load()
+		c.Opened[b] = p.opened[i]
+		c.Closed[b] = p.closed[i]
 	}
 	return c
 }
