@@ -13,14 +13,15 @@ import (
 	"github.com/rtserver/rt/config"
 )
 
-// docPages are the pages a reader walks: the README and everything in docs/.
+// docPages are the pages a reader walks: the README, the changelog and
+// everything in docs/.
 func docPages(t *testing.T) []string {
 	t.Helper()
 	pages, err := filepath.Glob("docs/*.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return append([]string{"README.md"}, pages...)
+	return append([]string{"README.md", "CHANGELOG.md"}, pages...)
 }
 
 // TestDocsLinksResolve: every relative link in the README and docs/*.md
