@@ -71,12 +71,15 @@ type Sockets interface{ Len() int }
 
 // Delay begins the drain: it marks the node draining, logs the one line
 // that says what comes (the delay, the spread and how many sockets there
-// are to close), and waits for the delay, unless hurried or ctx ends
-// first. The server is still accepting while it waits.
+// are to close; no line for a stop at once, both zero), and waits for the
+// delay, unless hurried or ctx ends first. The server is still accepting
+// while it waits.
 func (d *Drain) Delay(ctx context.Context, sockets int) {
 	d.begun.Store(true)
-	d.log.Info("draining: /readyz answers 503 for the delay, then the sockets are closed over the spread",
-		"delay", d.delay, "spread", d.spread, "sockets", sockets)
+	if d.delay > 0 || d.spread > 0 {
+		d.log.Info("draining: /readyz answers 503 for the delay, then the sockets are closed over the spread",
+			"delay", d.delay, "spread", d.spread, "sockets", sockets)
+	}
 	if d.delay <= 0 || d.hurried() {
 		return
 	}

@@ -1,8 +1,10 @@
 package drain
 
 import (
+	"bytes"
 	"context"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -110,5 +112,26 @@ func TestContextEndsTheWaits(t *testing.T) {
 func TestNotDrainingBeforeTheStop(t *testing.T) {
 	if newDrain(time.Second, time.Second).Draining() {
 		t.Fatal("draining before Delay")
+	}
+}
+
+// The drain's plan is logged when there is something to wait for, and a
+// stop at once (both waits zero, as at a desk) says nothing of a drain.
+func TestDelayLogsThePlanOnlyWhenItWaits(t *testing.T) {
+	for _, tc := range []struct {
+		delay, spread time.Duration
+		logged        bool
+	}{
+		{0, 0, false},
+		{time.Millisecond, 0, true},
+		{0, time.Second, true},
+	} {
+		var buf bytes.Buffer
+		d := New(config.Config{DrainDelay: tc.delay, ShutdownSpread: tc.spread}, slog.New(slog.NewTextHandler(&buf, nil)))
+		d.Delay(t.Context(), 3)
+		if got := strings.Contains(buf.String(), "draining:"); got != tc.logged || !d.Draining() {
+			t.Errorf("delay %s spread %s: logged %v (%q), draining %v; want logged %v and draining",
+				tc.delay, tc.spread, got, buf.String(), d.Draining(), tc.logged)
+		}
 	}
 }
