@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -17,6 +16,7 @@ import (
 	"github.com/fasthttp/websocket"
 	"go.uber.org/fx"
 
+	"github.com/rtserver/rt/modules/logging/logtest"
 	"github.com/rtserver/rt/modules/server"
 )
 
@@ -28,7 +28,7 @@ import (
 func TestSecondSignalSkipsTheDrain(t *testing.T) {
 	cfg := leakConfig(t, "")
 	cfg.DrainDelay, cfg.ShutdownSpread = time.Hour, time.Hour
-	var logs lockedBuffer
+	var logs logtest.Buffer
 	var srv *server.Server
 	app := fx.New(Modules(cfg), fx.NopLogger, fx.Populate(&srv),
 		fx.Decorate(func(*slog.Logger) *slog.Logger { return slog.New(slog.NewJSONHandler(&logs, nil)) }))
@@ -63,7 +63,7 @@ func TestSecondSignalSkipsTheDrain(t *testing.T) {
 	if err := <-stopped; err != nil || ctx.Err() != nil {
 		t.Fatalf("stop: %v (bound: %v)", err, ctx.Err())
 	}
-	got := messages(t, logs.copy())
+	got := messages(t, bytes.NewBufferString(logs.String()))
 	want := []string{"shutting down", "draining", "stop asked again", "stopped"}
 	if !inOrder(got, want) {
 		t.Fatalf("log %q, want lines starting with %q in that order", got, want)
@@ -107,23 +107,4 @@ func inOrder(lines, prefixes []string) bool {
 		}
 	}
 	return i == len(prefixes)
-}
-
-// lockedBuffer is a log buffer written by the app's goroutines and read
-// by the test.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) copy() *bytes.Buffer {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return bytes.NewBuffer(bytes.Clone(b.buf.Bytes()))
 }
